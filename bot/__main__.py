@@ -1,0 +1,72 @@
+"""Command line: `python -m bot run | console | check | content validate | topics`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Deep-learning interview practice: a Discord bot and a local console.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser(
+        "start", help="the Discord bot if DISCORD_TOKEN is set, else the console (`make run`)"
+    )
+    commands.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    console = commands.add_parser("console", help="practise in this terminal (no Discord needed)")
+    console.add_argument("--user", default=None, help="your name in the local scores")
+
+    commands.add_parser(
+        "check",
+        help="the numeric checker: python -m bot check FAMILY k=v ... [--answer A] | --list",
+        add_help=False,
+    )
+
+    content = commands.add_parser("content", help="question-bank tools")
+    content_commands = content.add_subparsers(dest="content_command", metavar="ACTION")
+    validate = content_commands.add_parser(
+        "validate", help="check question files; prints file:line: id: field: message"
+    )
+    validate.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: content/)"
+    )
+
+    commands.add_parser("topics", help="list the areas and topics of the outline")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `check` has its own parser (its contract is in numeric-families.md).
+    if args_list[:1] == ["check"]:
+        from bot.checkers.cli import main as check_main
+
+        return check_main(args_list[1:])
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    if args.command == "content" and args.content_command == "validate":
+        from bot.cli_content import validate
+
+        return validate(args.paths)
+    if args.command == "topics":
+        from bot.cli_content import print_topics
+
+        return print_topics()
+    if args.command in ("start", "run", "console"):
+        from bot.app import main as app_main
+
+        return app_main(args.command, user=getattr(args, "user", None))
+    if args.command == "content":
+        parser.parse_args(["content", "--help"])
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

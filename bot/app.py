@@ -1,0 +1,146 @@
+"""The composition root: settings -> database -> engine -> front end.
+
+Everything is built here, once, and passed in through constructors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import locale
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from pydantic import ValidationError
+
+from bot.core.bank import Bank, BankProblem, load_bank
+from bot.core.engine import Engine
+from bot.core.ports import Checkers, SystemClock
+from bot.settings import Settings
+from bot.storage.db import Database, StorageError
+from bot.storage.repo import SqliteStore
+
+log = logging.getLogger("bot")
+
+TOKEN_MISSING = (
+    "DISCORD_TOKEN is not set: put DISCORD_TOKEN=<your bot token> in .env or the environment "
+    "(or run `python -m bot console` to practise without Discord)."
+)
+
+
+class BankInvalid(Exception):
+    def __init__(self, problems: list[BankProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the question bank")
+        self.problems = problems
+
+
+def make_checkers() -> Checkers:
+    from bot.checkers import TorchCheckers
+
+    return TorchCheckers()
+
+
+def load_content(settings: Settings, checkers: Checkers) -> Bank:
+    bank = load_bank([settings.content_dir], frozenset(checkers.family_names()))
+    if not bank.ok:
+        raise BankInvalid(bank.problems)
+    return bank
+
+
+@asynccontextmanager
+async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    """The engine over the configured bank and database; closes the database on exit."""
+    checkers = await asyncio.to_thread(make_checkers)
+    bank = load_content(settings, checkers)
+    db = await Database.open(settings.db_path)
+    try:
+        yield Engine(SqliteStore(db), bank, checkers, SystemClock())
+    finally:
+        await db.close()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _console_user(name: str | None) -> str:
+    if name and name.strip():
+        return name.strip()[:40]
+    try:
+        return getpass.getuser() or "me"
+    except Exception:  # no login name in some containers
+        return "me"
+
+
+async def run_console(settings: Settings, user: str | None) -> None:
+    from bot.checkers.cli import main as check_main
+    from bot.console import Console, StdTerminal
+
+    def check(argv: list[str]) -> str:
+        import contextlib
+        import io
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            check_main(argv)
+        return out.getvalue() or err.getvalue()
+
+    async with open_engine(settings) as engine:
+        console = Console(
+            engine,
+            StdTerminal(),
+            _console_user(user),
+            locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
+            check=check,
+        )
+        await console.run()
+
+
+async def run_discord(settings: Settings) -> None:
+    from bot.discord import run_bot
+
+    async with open_engine(settings) as engine:
+        await run_bot(settings, engine)
+
+
+def main(command: str, user: str | None = None) -> int:
+    """`run`, `console` or `start` (Discord with a token, else the console). Exit code."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"])
+            print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    if command == "start":
+        command = "run" if settings.has_token else "console"
+    if command == "run" and not settings.has_token:
+        print(TOKEN_MISSING, file=sys.stderr)
+        return 2
+    level = settings.log_level if command == "run" else "WARNING"
+    configure_logging(level)
+    try:
+        if command == "console":
+            asyncio.run(run_console(settings, user))
+        else:
+            asyncio.run(run_discord(settings))
+    except BankInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(
+            f"the question bank has {len(exc.problems)} problem(s); not starting", file=sys.stderr
+        )
+        return 1
+    except StorageError as exc:
+        print(f"database: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

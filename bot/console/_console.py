@@ -1,0 +1,396 @@
+"""The local console: the engine's commands for one user in a terminal (or a pipe)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.engine import Engine, KindFilter, SelfRating, language_for
+from bot.core.errors import DomainError
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    Difficulty,
+    Kind,
+    Lang,
+    LanguagePref,
+    Localized,
+    Period,
+    Scope,
+    ServedQuestion,
+    User,
+    Verdict,
+)
+from bot.core.topics import AREA_IDS, TOPIC_IDS
+from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, error_text, percent, topic_name
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "local"
+
+
+class Terminal(Protocol):
+    """Where the console reads lines and writes text (stdin/stdout, or a test's lists)."""
+
+    async def read(self, prompt: str) -> str | None:
+        """The next line without its newline; None at end of input (Ctrl-D, end of pipe)."""
+        ...
+
+    def write(self, text: str) -> None: ...
+
+
+class CheckRunner(Protocol):
+    def __call__(self, argv: list[str]) -> str:
+        """Run `check` with these arguments; return what it prints (JSON or an error line)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    run: Callable[[list[str]], Awaitable[None]]
+    usage: str
+    help: Localized
+
+
+HELP_INTRO = Localized(
+    en="Deep-learning interview practice, local console. Commands:",
+    zh="深度学习面试练习(本地控制台)。可用命令:",
+)
+
+
+class Console:
+    def __init__(
+        self,
+        engine: Engine,
+        terminal: Terminal,
+        user_name: str,
+        locale: str | None = None,
+        check: CheckRunner | None = None,
+    ) -> None:
+        self.engine = engine
+        self.terminal = terminal
+        self.user_name = user_name
+        self.locale = locale
+        self.check_runner = check
+        self._user: User | None = None
+        self.commands: dict[str, _Command] = {
+            "question": _Command(
+                self.cmd_question,
+                "question [TOPIC] [concept|numeric|mcq|open|any] [easy|medium|hard]",
+                Localized(en="ask me a question", zh="出一道题"),
+            ),
+            "topics": _Command(
+                self.cmd_topics,
+                "topics",
+                Localized(
+                    en="topics, question counts and your accuracy", zh="主题、题量与你的正确率"
+                ),
+            ),
+            "stats": _Command(
+                self.cmd_stats,
+                "stats",
+                Localized(en="your points and accuracy by topic", zh="你在各主题的得分与正确率"),
+            ),
+            "leaderboard": _Command(
+                self.cmd_leaderboard,
+                "leaderboard [week|month|all] [TOPIC]",
+                Localized(en="top 10 on this machine", zh="本机排行榜前 10 名"),
+            ),
+            "check": _Command(
+                self.cmd_check,
+                "check FAMILY k=v ... [--answer A] | check --list",
+                Localized(en="the numeric checker as a calculator", zh="数值题计算器"),
+            ),
+            "language": _Command(
+                self.cmd_language,
+                "language auto|en|zh",
+                Localized(en="reply language", zh="回复语言"),
+            ),
+            "help": _Command(self.cmd_help, "help", Localized(en="this list", zh="显示本帮助")),
+            "quit": _Command(
+                self.cmd_quit, "quit", Localized(en="leave (or Ctrl-D)", zh="退出(或 Ctrl-D)")
+            ),
+        }
+        self.aliases = {"q": "question", "exit": "quit", "lb": "leaderboard", "?": "help"}
+        self._running = True
+
+    # plumbing
+
+    @property
+    def user(self) -> User:
+        assert self._user is not None, "run() sets the user first"
+        return self._user
+
+    @property
+    def lang(self) -> Lang:
+        return language_for(self.user.language, self.locale)
+
+    def say(self, text: Localized | str) -> None:
+        self.terminal.write(text if isinstance(text, str) else text.get(self.lang))
+
+    async def run(self) -> None:
+        """Read commands until `quit` or end of input."""
+        self._user = await self.engine.user(PLATFORM, self.user_name, self.user_name)
+        self.say(
+            Localized(
+                en=f"Hello {self.user_name}! Type `help` for the commands, `quit` to leave.",
+                zh=f"你好 {self.user_name}!输入 `help` 查看命令,`quit` 退出。",
+            )
+        )
+        while self._running:
+            line = await self.terminal.read("> ")
+            if line is None:
+                break
+            await self.dispatch(line)
+        self.say(Localized(en="Bye. Your scores are saved.", zh="再见,成绩已保存。"))
+
+    async def dispatch(self, line: str) -> None:
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            words = line.split()
+        if not words:
+            return
+        name = self.aliases.get(words[0].lower(), words[0].lower())
+        command = self.commands.get(name)
+        if command is None:
+            self.say(
+                Localized(
+                    en=f"⚠️ Unknown command `{words[0]}`. Type `help` for the list.",
+                    zh=f"⚠️ 未知命令 `{words[0]}`,输入 `help` 查看命令列表。",
+                )
+            )
+            return
+        try:
+            await command.run(words[1:])
+        except DomainError as exc:
+            self.say(error_text(exc, self.lang))
+        except Exception:  # the one fallback: log it, tell the user once, keep going
+            log.exception("console command failed: %s", line)
+            self.say(error_text(RuntimeError(), self.lang))
+
+    # commands
+
+    async def cmd_help(self, args: list[str]) -> None:
+        lines = [HELP_INTRO.get(self.lang)]
+        for command in self.commands.values():
+            lines.append(f"  {command.usage:<52} {command.help.get(self.lang)}")
+        self.say("\n".join(lines))
+
+    async def cmd_quit(self, args: list[str]) -> None:
+        self._running = False
+
+    async def cmd_language(self, args: list[str]) -> None:
+        choice = args[0].lower() if args else ""
+        if choice not in ("auto", "en", "zh"):
+            self.say(Localized(en="⚠️ Usage: language auto|en|zh", zh="⚠️ 用法:language auto|en|zh"))
+            return
+        pref: LanguagePref = "auto" if choice == "auto" else "en" if choice == "en" else "zh"
+        self._user = await self.engine.set_language(self.user, pref)
+        self.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为:{choice}。"))
+
+    async def cmd_question(self, args: list[str]) -> None:
+        topic: str | None = None
+        kind = KindFilter.ANY
+        difficulty: Difficulty | None = None
+        for word in (a.lower() for a in args):
+            if word in KindFilter.__members__.values():
+                kind = KindFilter(word)
+            elif word in Difficulty.__members__.values():
+                difficulty = Difficulty(word)
+            elif word in AREA_IDS or word in TOPIC_IDS:
+                topic = word
+            else:
+                self.say(
+                    Localized(
+                        en=f"⚠️ `{word}` is not a topic, kind or difficulty. "
+                        "Try `topics`, or: question cnn numeric hard",
+                        zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`,"
+                        "或者:question cnn numeric hard",
+                    )
+                )
+                return
+        served = await self.engine.serve(self.user, topic, kind, difficulty)
+        instance = await self.engine.post(served)
+        self.show(served)
+        if served.kind is Kind.OPEN:
+            await self._open_question(instance.id, served)
+        else:
+            await self._answer_loop(instance.id, served)
+
+    def show(self, served: ServedQuestion) -> None:
+        lang = self.lang
+        header = " · ".join(
+            [
+                topic_name(served.topic, lang),
+                KIND_NAMES[served.kind].get(lang),
+                DIFFICULTY_NAMES[served.difficulty].get(lang),
+                served.ref,
+            ]
+        )
+        lines = [f"[{header}]", served.text.get(lang)]
+        for index, choice in enumerate(served.choices):
+            lines.append(f"  {LETTERS[index]}. {choice.get(lang)}")
+        self.say("\n".join(lines))
+
+    async def _answer_loop(self, instance_id: int, served: ServedQuestion) -> None:
+        hint = (
+            Localized(en="your answer (a letter), or `skip`", zh="你的答案(字母),或 `skip` 跳过")
+            if served.kind is Kind.MCQ
+            else Localized(en="your answer, or `skip`", zh="你的答案,或 `skip` 跳过")
+        )
+        self.say(hint)
+        while True:
+            line = await self.terminal.read("answer> ")
+            if line is None:
+                self._running = False
+                return
+            if line.strip().lower() in ("skip", "s", "跳过"):
+                self.say(Localized(en="Skipped.", zh="已跳过。"))
+                return
+            if not line.strip():
+                continue
+            outcome = await self.engine.answer(instance_id, self.user, line)
+            self.show_outcome(outcome)
+            if outcome.grade.verdict is not Verdict.UNREADABLE:
+                return
+
+    async def _open_question(self, instance_id: int, served: ServedQuestion) -> None:
+        self.say(
+            Localized(
+                en="Think it through (or type your answer), "
+                "then press Enter to see the model answer.",
+                zh="先想一想(也可以写下你的答案),然后按回车查看参考答案。",
+            )
+        )
+        if await self.terminal.read("answer> ") is None:
+            self._running = False
+            return
+        question = self.engine.bank.get(served.ref)
+        if question is not None and question.model_answer is not None:
+            lang = self.lang
+            lines = [
+                Localized(en="Model answer:", zh="参考答案:").get(lang),
+                question.model_answer.get(lang),
+                Localized(en="Key points:", zh="要点:").get(lang),
+                *(f"  • {point.get(lang)}" for point in question.key_points),
+            ]
+            self.say("\n".join(lines))
+        ratings = "/".join(r.value for r in SelfRating)
+        self.say(Localized(en=f"How did it go? {ratings}", zh=f"答得怎么样?{ratings}"))
+        while True:
+            line = await self.terminal.read("rating> ")
+            if line is None:
+                self._running = False
+                return
+            word = line.strip().lower()
+            if word in ("skip", "s"):
+                return
+            if word in SelfRating.__members__.values():
+                outcome = await self.engine.self_rate(instance_id, self.user, SelfRating(word))
+                self.show_outcome(outcome)
+                return
+            self.say(Localized(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
+
+    def show_outcome(self, outcome: AnswerOutcome) -> None:
+        lang = self.lang
+        lines = [outcome.grade.feedback.get(lang)]
+        if outcome.grade.verdict is Verdict.UNREADABLE:
+            lines.append(
+                Localized(en="(no attempt used; try again)", zh="(不计入作答,请再试)").get(lang)
+            )
+            self.say("\n".join(lines))
+            return
+        if outcome.explanation is not None:
+            lines.append(outcome.explanation.get(lang))
+        if outcome.counted:
+            lines.append(
+                Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分").get(lang)
+            )
+        else:
+            lines.append(
+                Localized(
+                    en="(you had already answered this question: only the first answer counts)",
+                    zh="(你已经答过这道题:只有第一次作答计分)",
+                ).get(lang)
+            )
+        self.say("\n".join(lines))
+
+    async def cmd_topics(self, args: list[str]) -> None:
+        lang = self.lang
+        rows = await self.engine.topics(self.user)
+        lines = [
+            Localized(en="topic · questions · your accuracy", zh="主题 · 题量 · 你的正确率").get(
+                lang
+            )
+        ]
+        for row in rows:
+            lines.append(
+                f"  {row.topic:<22} {topic_name(row.topic, lang):<28} {row.questions:>4}"
+                f"   {percent(row.accuracy):>5} ({row.correct}/{row.answered})"
+            )
+        self.say("\n".join(lines))
+
+    async def cmd_stats(self, args: list[str]) -> None:
+        lang = self.lang
+        stats = await self.engine.stats(self.user)
+        lines = [
+            Localized(
+                en=f"{self.user.name}: {stats.points} points, {stats.correct}/{stats.answered} "
+                f"correct ({percent(stats.accuracy if stats.answered else None)}), "
+                f"streak {stats.streak} (best {stats.best_streak})",
+                zh=f"{self.user.name}:{stats.points} 分,答对 {stats.correct}/{stats.answered}"
+                f"({percent(stats.accuracy if stats.answered else None)}),"
+                f"连续 {stats.streak} 天(最长 {stats.best_streak} 天)",
+            ).get(lang)
+        ]
+        for row in stats.by_topic:
+            lines.append(
+                f"  {topic_name(row.topic, lang):<30} {row.points:>4} pts"
+                f"  {row.correct}/{row.answered} ({percent(row.accuracy)})"
+            )
+        if not stats.by_topic:
+            lines.append(
+                Localized(
+                    en="No answers yet: try `question`.", zh="还没有作答记录:试试 `question`。"
+                ).get(lang)
+            )
+        self.say("\n".join(lines))
+
+    async def cmd_leaderboard(self, args: list[str]) -> None:
+        period = Period.ALL
+        topic: str | None = None
+        for word in (a.lower() for a in args):
+            if word in Period.__members__.values():
+                period = Period(word)
+            else:
+                topic = word
+        board = await self.engine.leaderboard(Scope.GLOBAL, period, topic, user=self.user)
+        lang = self.lang
+        if not board.top:
+            self.say(Localized(en="Nobody has points yet.", zh="还没有人得分。"))
+            return
+        lines = [f"{'#':>3}  {'name':<20} {'pts':>6} {'acc':>5}"]
+        for entry in board.top:
+            accuracy = percent(entry.accuracy)
+            lines.append(f"{entry.rank:>3}  {entry.name[:20]:<20} {entry.points:>6} {accuracy:>5}")
+        if board.me is not None and board.me not in board.top:
+            lines.append(f"{board.me.rank:>3}  {board.me.name[:20]:<20} {board.me.points:>6}")
+        self.say("\n".join(lines) if lang == "en" else "\n".join(lines).replace("name", "名字"))
+
+    async def cmd_check(self, args: list[str]) -> None:
+        if self.check_runner is None:
+            self.say(Localized(en="⚠️ The checker is not available.", zh="⚠️ 计算器不可用。"))
+            return
+        output = await asyncio.to_thread(self.check_runner, args)
+        try:
+            result = json.loads(output)
+        except json.JSONDecodeError:
+            self.say(output.strip())
+            return
+        self.say(json.dumps(result, ensure_ascii=False, indent=2))

@@ -1,0 +1,67 @@
+"""Standard input and output as a console `Terminal`, for a person or a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+
+async def _in_daemon_thread(read: Callable[[], str | None]) -> str | None:
+    """Run a blocking read in a daemon thread, so a pending read never holds up exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            result = read()
+        except BaseException as exc:  # delivered to the awaiting task
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=target, name="console-stdin", daemon=True).start()
+    return await future
+
+
+class StdTerminal:
+    """Reads lines off the event loop; shows prompts to a person, echoes input from a pipe."""
+
+    def __init__(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = stdin.isatty()
+
+    def _read_interactive(self, prompt: str) -> str | None:
+        try:
+            return input(prompt)
+        except EOFError:
+            self.stdout.write("\n")
+            return None
+
+    def _read_pipe(self) -> str | None:
+        line = self.stdin.readline()
+        return line.rstrip("\r\n") if line else None
+
+    async def read(self, prompt: str) -> str | None:
+        if self.interactive:
+            return await _in_daemon_thread(lambda: self._read_interactive(prompt))
+        line = await _in_daemon_thread(self._read_pipe)
+        if line is not None:
+            # A transcript of piped input reads like the session a person would have seen.
+            self.stdout.write(f"{prompt}{line}\n")
+        return line
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()

@@ -1,0 +1,267 @@
+"""The question bank: loading and validating `content/*.yaml`.
+
+Every problem is reported as `file:line: question-id: field: message`, all at once, so an author
+fixes a file in one pass. Nothing here raises on bad content: `load_bank` returns the problems and
+the caller decides (the bot refuses to start; `/admin import` refuses the pack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.core.models import Difficulty, Kind, Question
+from bot.core.topics import TOPIC_IDS, topics_in
+
+# Each path in a YAML document (a tuple of keys and indices) -> its 1-based line.
+LineMap = dict[tuple[str | int, ...], int]
+
+
+@dataclass(frozen=True, slots=True)
+class BankProblem:
+    file: str
+    line: int
+    question: str  # the question id, or "-" when the problem is not about one question
+    field: str  # dotted path inside the question, or "-"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.question}: {self.field}: {self.message}"
+
+
+@dataclass(slots=True)
+class Bank:
+    """Validated questions, indexed by id; `problems` is empty for a usable bank."""
+
+    questions: dict[str, Question] = field(default_factory=dict)
+    problems: list[BankProblem] = field(default_factory=list)
+    origin: dict[str, str] = field(default_factory=dict)  # question id -> file
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def get(self, question_id: str) -> Question | None:
+        return self.questions.get(question_id)
+
+    def select(
+        self,
+        topic: str | None = None,
+        kinds: Collection[Kind] | None = None,
+        difficulty: Difficulty | None = None,
+    ) -> list[Question]:
+        """Questions matching a topic or area id (None: all), kinds and difficulty."""
+        topics = set(topics_in(topic)) if topic else None
+        return [
+            q
+            for q in self.questions.values()
+            if (topics is None or q.topic in topics)
+            and (kinds is None or q.kind in kinds)
+            and q.serves(difficulty)
+        ]
+
+    def counts_by_topic(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for q in self.questions.values():
+            counts[q.topic] = counts.get(q.topic, 0) + 1
+        return counts
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every node it builds."""
+
+
+def _compose_lines(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            _compose_lines(value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _compose_lines(item, (*path, index), lines)
+
+
+def _parse(text: str) -> tuple[Any, LineMap]:
+    """The document and its line map; raises yaml.YAMLError with a mark on bad syntax."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: LineMap = {}
+        _compose_lines(node, (), lines)
+        return loader.construct_document(node), lines
+    finally:
+        loader.dispose()
+
+
+def _line_for(lines: LineMap, path: tuple[str | int, ...]) -> int:
+    """The line of the deepest existing node along `path`."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return 1
+
+
+def _field_name(loc: Iterable[str | int]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and parts:
+            parts[-1] = f"{parts[-1]}[{part}]"
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "-"
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedQuestion:
+    question: Question
+    line: int  # the line of its `id:`
+
+
+@dataclass(slots=True)
+class ParsedDocument:
+    questions: list[LocatedQuestion] = field(default_factory=list)
+    problems: list[BankProblem] = field(default_factory=list)
+    ids: list[tuple[str, int]] = field(default_factory=list)  # every id written, with its line
+
+
+def parse_document(
+    text: str,
+    file: str,
+    known_families: Collection[str] | None = None,
+) -> ParsedDocument:
+    """Validate one YAML document of the bank format; returns its questions and problems.
+
+    A file is a mapping with `questions:` (a list) and optionally `topic:`, the default topic of
+    its questions. Unknown families are problems only when `known_families` is given.
+    """
+    parsed = ParsedDocument()
+    problems = parsed.problems
+
+    def problem(line: int, qid: str, where: str, message: str) -> None:
+        problems.append(BankProblem(file, line, qid, where, message))
+
+    try:
+        data, lines = _parse(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem(line, "-", "-", f"YAML syntax error: {reason}")
+        return parsed
+
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        problem(1, "-", "questions", "the file must be a mapping with a list under 'questions:'")
+        return parsed
+    unknown_keys = sorted(set(data) - {"topic", "questions"})
+    for key in unknown_keys:
+        problem(_line_for(lines, (key,)), "-", str(key), "unknown top-level key")
+    default_topic = data.get("topic")
+    if default_topic is not None and default_topic not in TOPIC_IDS:
+        problem(_line_for(lines, ("topic",)), "-", "topic", f"unknown topic {default_topic!r}")
+        default_topic = None
+
+    for index, raw in enumerate(data["questions"]):
+        base = ("questions", index)
+        line = _line_for(lines, base)
+        if not isinstance(raw, dict):
+            problem(line, f"#{index + 1}", "-", "each question must be a mapping")
+            continue
+        qid = str(raw.get("id") or f"#{index + 1}")
+        if raw.get("id") is not None:
+            parsed.ids.append((qid, _line_for(lines, (*base, "id"))))
+        item = dict(raw)
+        if "topic" not in item and default_topic is not None:
+            item["topic"] = default_topic
+        try:
+            question = Question.model_validate(item)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                message = error["msg"].removeprefix("Value error, ")
+                if error["type"] == "missing":
+                    message = "missing"
+                problem(_line_for(lines, (*base, *loc)), qid, _field_name(loc), message)
+            continue
+        if question.topic not in TOPIC_IDS:
+            problem(
+                _line_for(lines, (*base, "topic")),
+                qid,
+                "topic",
+                f"unknown topic {question.topic!r} (see `python -m bot topics` for the outline)",
+            )
+            continue
+        if (
+            known_families is not None
+            and question.family is not None
+            and question.family not in known_families
+        ):
+            problem(
+                _line_for(lines, (*base, "family")),
+                qid,
+                "family",
+                f"unknown checker family {question.family!r}",
+            )
+            continue
+        parsed.questions.append(LocatedQuestion(question, _line_for(lines, (*base, "id"))))
+    return parsed
+
+
+def content_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The YAML files named by `paths` (folders are searched recursively), sorted."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"})
+        else:
+            yield path
+
+
+def load_bank(
+    paths: Iterable[Path],
+    known_families: Collection[str] | None = None,
+    read: Callable[[Path], str] = lambda p: p.read_text(encoding="utf-8"),
+) -> Bank:
+    """Load and validate every file; duplicate ids across files are problems too."""
+    bank = Bank()
+    files = list(content_files(paths))
+    for path in files:
+        name = str(path)
+        try:
+            text = read(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            bank.problems.append(BankProblem(name, 1, "-", "-", f"cannot read: {exc}"))
+            continue
+        merge_document(bank, text, name, known_families)
+    if not files:
+        bank.problems.append(BankProblem("-", 1, "-", "-", "no question files found"))
+    return bank
+
+
+def merge_document(
+    bank: Bank, text: str, file: str, known_families: Collection[str] | None = None
+) -> None:
+    """Validate one document into `bank`; an id seen before (valid or not) is a duplicate."""
+    parsed = parse_document(text, file, known_families)
+    bank.problems.extend(parsed.problems)
+    duplicates: set[str] = set()
+    for qid, line in parsed.ids:
+        if qid in bank.origin:
+            duplicates.add(qid)
+            bank.problems.append(
+                BankProblem(file, line, qid, "id", f"duplicate id (also in {bank.origin[qid]})")
+            )
+        else:
+            bank.origin[qid] = file
+    for located in parsed.questions:
+        if located.question.id not in duplicates:
+            bank.questions[located.question.id] = located.question

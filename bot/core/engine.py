@@ -1,0 +1,418 @@
+"""The practice engine: choose a question, post it, grade answers, keep scores.
+
+Front ends (Discord, the console) call this and translate its results and errors; it knows
+nothing about them. Checkers (torch) run in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.core.answers import AnswerFormatError, read_choice
+from bot.core.bank import Bank
+from bot.core.errors import NoQuestionFound, UnknownQuestion, UnknownTopic, WrongKind
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    AttemptRecord,
+    Difficulty,
+    Grade,
+    Kind,
+    Lang,
+    LanguagePref,
+    Leaderboard,
+    Localized,
+    Period,
+    Question,
+    QuestionInstance,
+    Scope,
+    ServedQuestion,
+    User,
+    UserStats,
+    Verdict,
+)
+from bot.core.ports import Checkers, Clock, Store, difficulty_of_seed, seed_for
+from bot.core.scoring import REWARD_WINDOW, points_for
+from bot.core.topics import TOPICS, topics_in
+
+RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
+SEED_DRAWS = 1_000_000
+
+
+class KindFilter(StrEnum):
+    CONCEPT = "concept"  # multiple choice or open
+    NUMERIC = "numeric"
+    ANY = "any"
+    MCQ = "mcq"
+    OPEN = "open"
+
+    @property
+    def kinds(self) -> frozenset[Kind]:
+        return {
+            KindFilter.CONCEPT: frozenset({Kind.MCQ, Kind.OPEN}),
+            KindFilter.NUMERIC: frozenset({Kind.NUMERIC}),
+            KindFilter.ANY: frozenset(Kind),
+            KindFilter.MCQ: frozenset({Kind.MCQ}),
+            KindFilter.OPEN: frozenset({Kind.OPEN}),
+        }[self]
+
+
+class SelfRating(StrEnum):
+    """How an open question went, by the user's own judgement (the fsrs ratings)."""
+
+    AGAIN = "again"
+    HARD = "hard"
+    GOOD = "good"
+    EASY = "easy"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSummary:
+    topic: str
+    questions: int
+    answered: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def language_for(preference: LanguagePref, locale: str | None) -> Lang:
+    """The reply language: the user's choice, else the client's locale, else English."""
+    if preference != "auto":
+        return preference
+    return "zh" if locale and locale.lower().startswith("zh") else "en"
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        bank: Bank,
+        checkers: Checkers,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.bank = bank
+        self.checkers = checkers
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    # users
+
+    async def user(self, platform: str, external_id: str, name: str = "") -> User:
+        return await self.store.get_or_create_user(platform, external_id, name)
+
+    async def set_language(self, user: User, language: LanguagePref) -> User:
+        return await self.store.set_language(user.id, language)
+
+    # choosing and posting questions
+
+    async def serve(
+        self,
+        user: User,
+        topic: str | None = None,
+        kind: KindFilter = KindFilter.ANY,
+        difficulty: Difficulty | None = None,
+    ) -> ServedQuestion:
+        """A question for this user, not one of the ones they had most recently."""
+        if topic is not None and not topics_in(topic):
+            raise UnknownTopic(topic)
+        candidates = self.bank.select(topic, kind.kinds, difficulty)
+        if not candidates:
+            raise NoQuestionFound(topic, kind.value, difficulty.value if difficulty else None)
+        recent = await self.store.recent_refs(
+            user.id, min(RECENT_WINDOW, max(0, len(candidates) - 1))
+        )
+        fresh = [q for q in candidates if q.id not in recent]
+        if fresh:
+            question = self.rng.choice(fresh)
+        else:  # every candidate was served recently: the least recent one
+            order = {ref: i for i, ref in enumerate(recent)}
+            question = max(candidates, key=lambda q: order.get(q.id, len(order)))
+        await self.store.note_served(user.id, question.id, self.clock.now())
+        return await self.present(question, difficulty)
+
+    async def present(
+        self, question: Question, difficulty: Difficulty | None = None
+    ) -> ServedQuestion:
+        """The question as shown to users; numeric templates generate a fresh variant."""
+        if question.kind is Kind.NUMERIC:
+            assert question.family is not None
+            level = difficulty or question.difficulty or self.rng.choice(list(Difficulty))
+            seed = seed_for(level, self.rng.randrange(SEED_DRAWS))
+            return await self.generated(question.family, seed, question)
+        assert question.text is not None and question.difficulty is not None
+        return ServedQuestion(
+            ref=question.id,
+            kind=question.kind,
+            topic=question.topic,
+            difficulty=question.difficulty,
+            text=question.text,
+            choices=[c.text for c in question.choices],
+            source=question.source,
+        )
+
+    async def generated(
+        self, family: str, seed: int, template: Question | None = None
+    ) -> ServedQuestion:
+        """The generated question FAMILY:SEED (the template gives its topic and lead-in)."""
+        if template is None:
+            template = self._template_for(family)
+        numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
+        text = numeric.text
+        if template.text is not None:
+            text = Localized(
+                en=f"{template.text.en}\n\n{text.en}", zh=f"{template.text.zh}\n\n{text.zh}"
+            )
+        return ServedQuestion(
+            ref=numeric.ref,
+            kind=Kind.NUMERIC,
+            topic=template.topic,
+            difficulty=numeric.difficulty,
+            text=text,
+            source=template.source,
+            family=family,
+            seed=seed,
+        )
+
+    def _template_for(self, family: str) -> Question:
+        for question in self.bank.questions.values():
+            if question.family == family:
+                return question
+        raise UnknownQuestion(family)
+
+    async def post(
+        self,
+        served: ServedQuestion,
+        server_id: int | None = None,
+        channel_id: str | None = None,
+    ) -> QuestionInstance:
+        """Remember a question as posted; answers are recorded against the instance."""
+        return await self.store.create_instance(served, server_id, channel_id, self.clock.now())
+
+    async def attach_message(self, instance_id: int, message_id: str) -> None:
+        await self.store.set_instance_message(instance_id, message_id)
+
+    async def instance(self, instance_id: int) -> QuestionInstance:
+        found = await self.store.get_instance(instance_id)
+        if found is None:
+            raise UnknownQuestion(f"#{instance_id}")
+        return found
+
+    async def reshow(self, instance: QuestionInstance) -> ServedQuestion:
+        """The question of a posted instance, rebuilt from its reference (after a restart)."""
+        family, seed = parse_generated_ref(instance.ref)
+        if family is not None and seed is not None:
+            return await self.generated(family, seed)
+        question = self.bank.get(instance.ref)
+        if question is None:
+            raise UnknownQuestion(instance.ref)
+        return await self.present(question)
+
+    # answering
+
+    async def answer(self, instance_id: int, user: User, text: str) -> AnswerOutcome:
+        """Grade an answer; the user's first readable answer to the instance is recorded."""
+        instance = await self.instance(instance_id)
+        if instance.kind is Kind.OPEN:
+            raise WrongKind(instance.ref, instance.kind.value)
+        grade, explanation = await self._grade(instance, text)
+        if grade.verdict is Verdict.UNREADABLE:
+            return AnswerOutcome(grade=grade, counted=False, points=0)
+        return await self._record(instance, user, text, grade, explanation, grade.correct)
+
+    async def self_rate(self, instance_id: int, user: User, rating: SelfRating) -> AnswerOutcome:
+        """Record how an open question went, as the user rates it; it earns no points."""
+        instance = await self.instance(instance_id)
+        if instance.kind is not Kind.OPEN:
+            raise WrongKind(instance.ref, instance.kind.value)
+        question = self.bank.get(instance.ref)
+        correct = rating is not SelfRating.AGAIN
+        verdict = Verdict.CORRECT if correct else Verdict.INCORRECT
+        grade = Grade(
+            verdict=verdict,
+            feedback=Localized(
+                en=f"{verdict.marker} Rated: {rating.value}.",
+                zh=f"{verdict.marker} 自评:{_RATING_ZH[rating]}。",
+            ),
+        )
+        explanation = question.explanation if question else None
+        return await self._record(instance, user, rating.value, grade, explanation, correct)
+
+    async def _record(
+        self,
+        instance: QuestionInstance,
+        user: User,
+        answer: str,
+        grade: Grade,
+        explanation: Localized | None,
+        correct: bool,
+    ) -> AnswerOutcome:
+        previous = await self.store.get_attempt_correct(instance.id, user.id)
+        counted = False
+        points = 0
+        if previous is None:
+            now = self.clock.now()
+            rewarded = await self.store.refs_rewarded_since(
+                user.id, [instance.ref], now - REWARD_WINDOW
+            )
+            points = points_for(instance.kind, instance.difficulty, correct, bool(rewarded))
+            counted = await self.store.record_attempt(
+                AttemptRecord(
+                    instance_id=instance.id,
+                    user_id=user.id,
+                    server_id=instance.server_id,
+                    topic=instance.topic,
+                    ref=instance.ref,
+                    answer=answer[:500],
+                    correct=correct,
+                    points=points,
+                    at=now,
+                )
+            )
+            if not counted:  # another delivery of the same answer won the race
+                points = 0
+                previous = await self.store.get_attempt_correct(instance.id, user.id)
+        counts = await self.store.instance_counts(instance.id)
+        return AnswerOutcome(
+            grade=grade,
+            counted=counted,
+            points=points,
+            previous_correct=previous,
+            explanation=explanation,
+            counts=counts,
+        )
+
+    async def _grade(self, instance: QuestionInstance, text: str) -> tuple[Grade, Localized | None]:
+        family, seed = parse_generated_ref(instance.ref)
+        if family is not None and seed is not None:
+            grade = await asyncio.to_thread(self.checkers.grade, family, seed, text)
+            numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
+            return grade, numeric.solution
+        question = self.bank.get(instance.ref)
+        if question is None:
+            raise UnknownQuestion(instance.ref)
+        return grade_choice(question, text), question.explanation
+
+    # stats
+
+    async def stats(self, user: User, server_id: int | None = None) -> UserStats:
+        by_topic = await self.store.topic_stats(user.id, server_id)
+        current, best = await self.store.streak(user.id, server_id)
+        return UserStats(user=user, by_topic=by_topic, streak=current, best_streak=best)
+
+    async def topics(self, user: User | None = None) -> list[TopicSummary]:
+        counts = self.bank.counts_by_topic()
+        stats = {t.topic: t for t in await self.store.topic_stats(user.id, None)} if user else {}
+        summaries = []
+        for topic in TOPICS:
+            mine = stats.get(topic.id)
+            summaries.append(
+                TopicSummary(
+                    topic=topic.id,
+                    questions=counts.get(topic.id, 0),
+                    answered=mine.answered if mine else 0,
+                    correct=mine.correct if mine else 0,
+                )
+            )
+        return summaries
+
+    async def leaderboard(
+        self,
+        scope: Scope = Scope.GLOBAL,
+        period: Period = Period.ALL,
+        topic: str | None = None,
+        server_id: int | None = None,
+        user: User | None = None,
+        limit: int = 10,
+    ) -> Leaderboard:
+        topics: Sequence[str] | None = None
+        if topic is not None:
+            topics = topics_in(topic)
+            if not topics:
+                raise UnknownTopic(topic)
+        board = await self.store.leaderboard(
+            scope,
+            period,
+            period_start(period, self.clock.now()),
+            server_id,
+            topics,
+            user.id if user else None,
+            limit,
+        )
+        return board.model_copy(update={"topic": topic})
+
+
+_RATING_ZH = {
+    SelfRating.AGAIN: "没答上",
+    SelfRating.HARD: "勉强答上",
+    SelfRating.GOOD: "答上了",
+    SelfRating.EASY: "很轻松",
+}
+
+
+def grade_choice(question: Question, text: str) -> Grade:
+    """Grade a multiple-choice answer (a letter); ⚠️ for anything that is not one."""
+    expected = question.answer or "?"
+    try:
+        picked = read_choice(text, len(question.choices))
+    except AnswerFormatError as exc:
+        return Grade(
+            verdict=Verdict.UNREADABLE,
+            feedback=Localized(
+                en=f"⚠️ Could not read that answer: expected {exc.expected_form.en}.",
+                zh=f"⚠️ 无法识别这个答案:请给出{exc.expected_form.zh}。",
+            ),
+        )
+    right = picked == question.answer_index
+    verdict = Verdict.CORRECT if right else Verdict.INCORRECT
+    choice = question.choices[picked]
+    why = choice.why
+    letter = LETTERS[picked]
+    if right:
+        en, zh = f"✅ Correct: {letter}.", f"✅ 正确:{letter}。"
+    else:
+        en = f"❌ {letter} is not right; the answer is {expected}."
+        zh = f"❌ {letter} 不对,正确答案是 {expected}。"
+    if why is not None:
+        en, zh = f"{en} {why.en}", f"{zh}{why.zh}"
+    return Grade(verdict=verdict, feedback=Localized(en=en, zh=zh), expected=expected)
+
+
+def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
+    """(family, seed) for a `FAMILY:SEED` reference; (None, None) for a bank id."""
+    family, sep, seed = ref.partition(":")
+    if sep and seed.isdigit() and family:
+        return family, int(seed)
+    return None, None
+
+
+def period_start(period: Period, now: datetime) -> datetime | None:
+    """The start of the current calendar week (Monday) or month, in UTC; None for all time."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period is Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period is Period.MONTH:
+        return day.replace(day=1)
+    return None
+
+
+__all__ = [
+    "Engine",
+    "KindFilter",
+    "SelfRating",
+    "TopicSummary",
+    "difficulty_of_seed",
+    "grade_choice",
+    "language_for",
+    "parse_generated_ref",
+    "period_start",
+]

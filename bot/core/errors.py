@@ -1,0 +1,38 @@
+"""Domain errors. They carry data; front ends turn them into localised messages."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of the errors a user can cause (as opposed to bugs)."""
+
+
+class NoQuestionFound(DomainError):
+    def __init__(self, topic: str | None, kind: str | None, difficulty: str | None) -> None:
+        super().__init__(f"no question for topic={topic} kind={kind} difficulty={difficulty}")
+        self.topic = topic
+        self.kind = kind
+        self.difficulty = difficulty
+
+
+class UnknownTopic(DomainError):
+    def __init__(self, topic: str) -> None:
+        super().__init__(f"unknown topic {topic!r}")
+        self.topic = topic
+
+
+class UnknownQuestion(DomainError):
+    """The posted question is not in the database (or no longer in the bank)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"unknown question {ref}")
+        self.ref = ref
+
+
+class WrongKind(DomainError):
+    """An action that does not fit the question (self-rating a multiple-choice question...)."""
+
+    def __init__(self, ref: str, kind: str) -> None:
+        super().__init__(f"{ref} is a {kind} question")
+        self.ref = ref
+        self.kind = kind

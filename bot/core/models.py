@@ -1,0 +1,369 @@
+"""Domain models shared by every front end: the bank format, grades, users and results.
+
+Pure data (pydantic); nothing here knows about Discord, SQLite or torch.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
+LanguagePref = Literal["auto", "en", "zh"]
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+QuestionId = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{1,79}$", strip_whitespace=True)
+]
+LETTERS = string.ascii_uppercase
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Localized(_Frozen):
+    """A text in English and Simplified Chinese; both are required."""
+
+    en: NonEmpty
+    zh: NonEmpty
+
+    def get(self, lang: Lang) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    @classmethod
+    def same(cls, text: str) -> Localized:
+        """A language-neutral text (a number, a formula) used for both languages."""
+        return cls(en=text, zh=text)
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+    @property
+    def level(self) -> int:
+        return list(Difficulty).index(self)
+
+
+class Kind(StrEnum):
+    MCQ = "mcq"
+    OPEN = "open"
+    NUMERIC = "numeric"
+
+
+class Choice(_Frozen):
+    """One option of a multiple-choice question; `why` says why it is right or wrong."""
+
+    en: NonEmpty
+    zh: NonEmpty
+    why: Localized | None = None
+
+    @property
+    def text(self) -> Localized:
+        return Localized(en=self.en, zh=self.zh)
+
+
+def letter(index: int) -> str:
+    return LETTERS[index]
+
+
+class Question(_Frozen):
+    """One entry of the question bank (`content/*.yaml`).
+
+    mcq: text, explanation, choices, answer (a letter). open: text, explanation, model_answer,
+    key_points. numeric: a template that points at a checker family; the family generates the
+    question itself, so text (an optional lead-in) and difficulty (default: every level) are
+    optional.
+    """
+
+    id: QuestionId
+    topic: NonEmpty
+    kind: Kind
+    difficulty: Difficulty | None = Field(default=None, validate_default=True)
+    text: Localized | None = Field(default=None, validate_default=True)
+    explanation: Localized | None = Field(default=None, validate_default=True)
+    choices: list[Choice] = Field(default_factory=list, validate_default=True)
+    answer: str | None = Field(default=None, validate_default=True)
+    model_answer: Localized | None = Field(default=None, validate_default=True)
+    key_points: list[Localized] = Field(default_factory=list, validate_default=True)
+    family: str | None = Field(default=None, validate_default=True)
+    tags: list[NonEmpty] = Field(default_factory=list)
+    source: str | None = None
+
+    @staticmethod
+    def _kind(info: ValidationInfo) -> Kind | None:
+        kind = info.data.get("kind")
+        return kind if isinstance(kind, Kind) else None
+
+    @field_validator("difficulty", "text", "explanation")
+    @classmethod
+    def _required_unless_numeric(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = cls._kind(info)
+        if value is None and kind is not None and kind is not Kind.NUMERIC:
+            raise ValueError(f"required for a {kind.value} question")
+        return value
+
+    @field_validator("choices")
+    @classmethod
+    def _choices(cls, value: list[Choice], info: ValidationInfo) -> list[Choice]:
+        kind = cls._kind(info)
+        if kind is Kind.MCQ:
+            if not 2 <= len(value) <= 6:
+                raise ValueError(
+                    f"a multiple-choice question needs 2 to 6 choices, not {len(value)}"
+                )
+            for lang in ("en", "zh"):
+                texts = [getattr(c, lang).casefold() for c in value]
+                if len(set(texts)) != len(texts):
+                    raise ValueError(f"two choices have the same {lang} text")
+        elif value and kind is not None:
+            raise ValueError(f"only multiple-choice questions have choices, not {kind.value}")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = cls._kind(info)
+        if kind is not Kind.MCQ:
+            if value is not None and kind is not None:
+                raise ValueError("only multiple-choice questions have an answer letter")
+            return value
+        if value is None:
+            raise ValueError("required for a multiple-choice question (a letter such as B)")
+        choices = info.data.get("choices")
+        answer = value.strip().upper()
+        if choices is not None:
+            valid = LETTERS[: len(choices)]
+            if len(answer) != 1 or answer not in valid:
+                raise ValueError(f"{value!r} is not among the choices {valid[0]}-{valid[-1]}")
+        return answer
+
+    @field_validator("model_answer")
+    @classmethod
+    def _model_answer(cls, value: Localized | None, info: ValidationInfo) -> Localized | None:
+        if value is None and cls._kind(info) is Kind.OPEN:
+            raise ValueError("required for an open question")
+        return value
+
+    @field_validator("key_points")
+    @classmethod
+    def _key_points(cls, value: list[Localized], info: ValidationInfo) -> list[Localized]:
+        if cls._kind(info) is Kind.OPEN and not 1 <= len(value) <= 8:
+            raise ValueError(f"an open question needs 1 to 8 key points, not {len(value)}")
+        return value
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = cls._kind(info)
+        if kind is Kind.NUMERIC and not value:
+            raise ValueError("required for a numeric template (a checker family name)")
+        if kind is not None and kind is not Kind.NUMERIC and value:
+            raise ValueError("only numeric templates name a family")
+        return value
+
+    @property
+    def answer_index(self) -> int:
+        assert self.answer is not None
+        return LETTERS.index(self.answer)
+
+    def serves(self, difficulty: Difficulty | None) -> bool:
+        """Whether this entry can serve a question of that difficulty (None: any)."""
+        return difficulty is None or self.difficulty is None or self.difficulty is difficulty
+
+
+class Verdict(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    UNREADABLE = "unreadable"
+
+    @property
+    def marker(self) -> str:
+        return {"correct": "✅", "incorrect": "❌", "unreadable": "⚠️"}[self.value]
+
+
+class Grade(_Frozen):
+    """The verdict on one answer. `feedback` begins with the verdict's marker."""
+
+    verdict: Verdict
+    feedback: Localized
+    expected: str | None = None  # the correct answer, for display
+    mistake: str | None = None  # id of the known mistake the answer matches, if any
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict is Verdict.CORRECT
+
+
+class NumericQuestion(_Frozen):
+    """A generated question: reproducible from (family, seed)."""
+
+    family: str
+    seed: int
+    difficulty: Difficulty
+    params: dict[str, Any]
+    text: Localized
+    expected: Any
+    solution: Localized
+
+    @property
+    def ref(self) -> str:
+        return f"{self.family}:{self.seed}"
+
+
+class ServedQuestion(_Frozen):
+    """A question as a front end shows it, with everything needed to grade it later."""
+
+    ref: str  # bank id, or FAMILY:SEED for generated questions
+    kind: Kind
+    topic: str
+    difficulty: Difficulty
+    text: Localized
+    choices: list[Localized] = Field(default_factory=list)
+    source: str | None = None
+    family: str | None = None
+    seed: int | None = None
+
+    @property
+    def generated(self) -> bool:
+        return self.family is not None
+
+
+class User(_Frozen):
+    id: int
+    platform: str
+    external_id: str
+    name: str
+    language: LanguagePref = "auto"
+
+
+class Server(_Frozen):
+    id: int
+    platform: str
+    external_id: str
+    name: str
+
+
+class QuestionInstance(_Frozen):
+    """A question posted somewhere; attempts are recorded against it."""
+
+    id: int
+    ref: str
+    kind: Kind
+    topic: str
+    difficulty: Difficulty
+    server_id: int | None
+    channel_id: str | None
+    message_id: str | None
+    created_at: datetime
+
+
+class AttemptRecord(_Frozen):
+    """An attempt to write: one per user per question instance."""
+
+    instance_id: int
+    user_id: int
+    server_id: int | None
+    topic: str
+    ref: str
+    answer: str
+    correct: bool
+    points: int
+    at: datetime
+
+
+class InstanceCounts(_Frozen):
+    answered: int
+    correct: int
+
+
+class AnswerOutcome(_Frozen):
+    """What happened to an answer: graded, and whether it counted."""
+
+    grade: Grade
+    counted: bool  # False: unreadable, or this user had already answered this question
+    points: int  # points this answer earned (0 unless counted and correct)
+    previous_correct: bool | None = None  # the verdict that counted, when this one did not
+    explanation: Localized | None = None  # the bank's explanation or the worked solution
+    counts: InstanceCounts | None = None
+
+
+class TopicStats(_Frozen):
+    topic: str
+    answered: int
+    correct: int
+    points: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+class UserStats(_Frozen):
+    user: User
+    by_topic: list[TopicStats]
+    streak: int = 0
+    best_streak: int = 0
+
+    @property
+    def answered(self) -> int:
+        return sum(t.answered for t in self.by_topic)
+
+    @property
+    def correct(self) -> int:
+        return sum(t.correct for t in self.by_topic)
+
+    @property
+    def points(self) -> int:
+        return sum(t.points for t in self.by_topic)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+class Scope(StrEnum):
+    SERVER = "server"
+    GLOBAL = "global"
+
+
+class Period(StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
+
+
+class LeaderboardEntry(_Frozen):
+    rank: int
+    user_id: int
+    name: str
+    points: int
+    answered: int
+    correct: int
+    streak: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+class Leaderboard(_Frozen):
+    scope: Scope
+    period: Period
+    topic: str | None
+    top: list[LeaderboardEntry]
+    me: LeaderboardEntry | None = None  # the caller's own row (also when outside the top)

@@ -1,0 +1,132 @@
+"""What the core needs from the outside world, as Protocols.
+
+Storage (`bot/storage`), the numeric checkers (`bot/checkers`) and clocks implement these; the
+composition root (`bot/app.py`) plugs them in. The core never imports those packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.core.models import (
+    AttemptRecord,
+    Difficulty,
+    Grade,
+    InstanceCounts,
+    LanguagePref,
+    Leaderboard,
+    NumericQuestion,
+    Period,
+    QuestionInstance,
+    Scope,
+    ServedQuestion,
+    Server,
+    TopicStats,
+    User,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Checkers(Protocol):
+    """The numeric question families (see `numeric-families.md`).
+
+    Seeds encode difficulty: `seed % 3` is the index of the difficulty (0 easy, 1 medium,
+    2 hard), so `FAMILY:SEED` alone reproduces a question exactly. Calls may take a few
+    milliseconds (torch); the engine runs them off the event loop.
+    """
+
+    def family_names(self) -> Sequence[str]: ...
+
+    def generate(self, family: str, seed: int) -> NumericQuestion:
+        """The question that (family, seed) generates. KeyError for an unknown family."""
+        ...
+
+    def grade(self, family: str, seed: int, answer: str) -> Grade:
+        """Grade a free-text answer to the question (family, seed); never raises on bad text."""
+        ...
+
+
+def seed_for(difficulty: Difficulty, draw: int) -> int:
+    """A seed of that difficulty from any non-negative number `draw`."""
+    return draw * 3 + difficulty.level
+
+
+def difficulty_of_seed(seed: int) -> Difficulty:
+    return list(Difficulty)[seed % 3]
+
+
+class Store(Protocol):
+    """Persistence the engine needs. Every method is one transaction."""
+
+    async def get_or_create_user(self, platform: str, external_id: str, name: str) -> User: ...
+
+    async def get_user(self, user_id: int) -> User | None: ...
+
+    async def find_user(self, platform: str, external_id: str) -> User | None: ...
+
+    async def set_language(self, user_id: int, language: LanguagePref) -> User: ...
+
+    async def get_or_create_server(self, platform: str, external_id: str, name: str) -> Server: ...
+
+    async def create_instance(
+        self,
+        served: ServedQuestion,
+        server_id: int | None,
+        channel_id: str | None,
+        at: datetime,
+    ) -> QuestionInstance: ...
+
+    async def set_instance_message(self, instance_id: int, message_id: str) -> None: ...
+
+    async def get_instance(self, instance_id: int) -> QuestionInstance | None: ...
+
+    async def record_attempt(self, attempt: AttemptRecord) -> bool:
+        """Record the attempt; False (and nothing written) if this user already answered."""
+        ...
+
+    async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
+        """Whether this user's counted attempt on that instance was correct; None: none yet."""
+        ...
+
+    async def instance_counts(self, instance_id: int) -> InstanceCounts: ...
+
+    async def recent_refs(self, user_id: int, limit: int) -> list[str]:
+        """Refs of the questions this user was served or answered most recently, newest first."""
+        ...
+
+    async def note_served(self, user_id: int, ref: str, at: datetime) -> None: ...
+
+    async def refs_rewarded_since(
+        self, user_id: int, refs: Sequence[str], since: datetime
+    ) -> set[str]:
+        """Which of these refs already earned this user points since `since`."""
+        ...
+
+    async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]: ...
+
+    async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
+        """(current, best) daily streak."""
+        ...
+
+    async def leaderboard(
+        self,
+        scope: Scope,
+        period: Period,
+        since: datetime | None,
+        server_id: int | None,
+        topics: Sequence[str] | None,
+        user_id: int | None,
+        limit: int,
+    ) -> Leaderboard: ...

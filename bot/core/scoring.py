@@ -1,0 +1,35 @@
+"""Point rules. They are written for the README too: keep them simple to state.
+
+- A correct answer earns 1 point (easy), 2 (medium) or 3 (hard); a wrong one earns 0.
+- Only a user's first readable answer to a posted question counts (double clicks, repeats: 0).
+- The same written question, or the same generated question (FAMILY:SEED), earns points at most
+  once per user in `REWARD_WINDOW`: posting it again to farm points gives nothing.
+- Open questions are self-rated: they count for accuracy and review, never for points.
+- A hint in a mock interview costs `HINT_COST` points of that question (never below 0).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core.models import Difficulty, Kind
+
+BASE_POINTS: dict[Difficulty, int] = {
+    Difficulty.EASY: 1,
+    Difficulty.MEDIUM: 2,
+    Difficulty.HARD: 3,
+}
+REWARD_WINDOW = timedelta(days=30)
+HINT_COST = 1
+
+
+def points_for(
+    kind: Kind,
+    difficulty: Difficulty,
+    correct: bool,
+    rewarded_recently: bool,
+    hints: int = 0,
+) -> int:
+    if not correct or kind is Kind.OPEN or rewarded_recently:
+        return 0
+    return max(0, BASE_POINTS[difficulty] - HINT_COST * hints)

@@ -1,0 +1,49 @@
+"""Settings from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Names match `.env.example` and the README table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")
+    discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
+    discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
+    dev_guild: int | None = Field(default=None, alias="BOT_DEV_GUILD")
+    db_path: Path = Field(default=Path("data/bot.sqlite3"), alias="BOT_DB")
+    content_dir: Path = Field(default=Path("content"), alias="BOT_CONTENT")
+    log_level: LogLevel = Field(default="INFO", alias="BOT_LOG_LEVEL")
+    demo_workers: int = Field(default=1, ge=1, le=8, alias="BOT_DEMO_WORKERS")
+    demo_timeout_s: float = Field(default=30.0, gt=0, alias="BOT_DEMO_TIMEOUT")
+    demo_cooldown_s: float = Field(default=30.0, ge=0, alias="BOT_DEMO_COOLDOWN")
+    demo_queue_cap: int = Field(default=4, ge=1, alias="BOT_DEMO_QUEUE")
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("discord_api_base", "discord_gateway_url", "dev_guild", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def has_token(self) -> bool:
+        return self.discord_token is not None

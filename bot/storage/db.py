@@ -1,0 +1,155 @@
+"""The SQLite connection: set-up (WAL, foreign keys, busy timeout), migrations, transactions.
+
+One aiosqlite connection serves the whole process. aiosqlite runs every statement on one thread,
+but an `await` between statements lets another task slip its own statements into an open
+transaction; so every unit of work holds `_lock` for its whole duration (`transaction()` for
+writes, `read()` for reads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used (unwritable, corrupt, too new); the message says why."""
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration shipped in the package, in order."""
+    found: list[tuple[int, str, str]] = []
+    folder = resources.files("bot.storage") / "migrations"
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StorageError(f"migrations must be numbered 0001, 0002, ... without gaps: {versions}")
+    return found
+
+
+class Database:
+    """An open, migrated database. Build it with `await Database.open(path)`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {path}: {exc}") from exc
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {path}: {exc}") from exc
+        conn.row_factory = aiosqlite.Row
+        db = cls(conn, path)
+        try:
+            await db._configure()
+            await db.migrate()
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StorageError(f"cannot use the database {path}: {exc}") from exc
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def _configure(self) -> None:
+        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await self._conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit is on disk before we tell the user their answer counted.
+        await self._conn.execute("PRAGMA synchronous = FULL")
+        await self._conn.execute("PRAGMA foreign_keys = ON")
+
+    async def user_version(self) -> int:
+        async with self._conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations newer than the database; returns the names applied."""
+        applied: list[str] = []
+        async with self._lock:
+            current = await self.user_version()
+            shipped = migrations()
+            if current > len(shipped):
+                raise StorageError(
+                    f"the database {self.path} is at schema version {current}, newer than this "
+                    f"code knows ({len(shipped)}); upgrade the bot"
+                )
+            for version, name, sql in shipped[current:]:
+                # One transaction per migration, with its version: all or nothing.
+                script = f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                try:
+                    await self._conn.executescript(script)
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+                log.info("applied migration %s", name)
+                applied.append(name)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed if the block ends normally, else rolled back."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                await self._rollback()
+                raise
+            try:
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full, I/O error) can leave the transaction open.
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            await self._conn.execute("ROLLBACK")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Exclusive use of the connection for reads (no other task's statements in between)."""
+        async with self._lock:
+            yield self._conn
+
+    async def check(self) -> None:
+        """Raise StorageError unless the database answers and passes a quick integrity check."""
+        try:
+            async with self.read() as conn, conn.execute("PRAGMA quick_check") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"database check failed: {exc}") from exc
+        if row is None or row[0] != "ok":
+            raise StorageError(f"database check failed: {row[0] if row else 'no answer'}")
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()

@@ -1,0 +1,66 @@
+"""Messages shared by the front ends, in English and Chinese, and domain errors turned into them."""
+
+from __future__ import annotations
+
+from bot.core.answers import AnswerFormatError
+from bot.core.errors import DomainError, NoQuestionFound, UnknownQuestion, UnknownTopic, WrongKind
+from bot.core.models import Difficulty, Kind, Lang, Localized
+from bot.core.topics import AREA_IDS, TOPIC_IDS, topic
+
+KIND_NAMES: dict[Kind, Localized] = {
+    Kind.MCQ: Localized(en="multiple choice", zh="选择题"),
+    Kind.OPEN: Localized(en="open question", zh="问答题"),
+    Kind.NUMERIC: Localized(en="numeric", zh="计算题"),
+}
+DIFFICULTY_NAMES: dict[Difficulty, Localized] = {
+    Difficulty.EASY: Localized(en="easy", zh="简单"),
+    Difficulty.MEDIUM: Localized(en="medium", zh="中等"),
+    Difficulty.HARD: Localized(en="hard", zh="困难"),
+}
+
+
+def topic_name(topic_id: str, lang: Lang) -> str:
+    return topic(topic_id).name.get(lang) if topic_id in TOPIC_IDS else topic_id
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def error_text(error: Exception, lang: Lang) -> str:
+    """A one-line, localised explanation of a domain error."""
+    if isinstance(error, UnknownTopic):
+        known = ", ".join(sorted(AREA_IDS | TOPIC_IDS))
+        return Localized(
+            en=f"⚠️ Unknown topic `{error.topic}`. Known: {known}.",
+            zh=f"⚠️ 没有这个主题:`{error.topic}`。可选:{known}。",
+        ).get(lang)
+    if isinstance(error, NoQuestionFound):
+        return Localized(
+            en="⚠️ No question matches that topic, kind and difficulty; try fewer filters.",
+            zh="⚠️ 没有符合该主题、题型和难度的题目,请减少筛选条件再试。",
+        ).get(lang)
+    if isinstance(error, UnknownQuestion):
+        return Localized(
+            en=f"⚠️ This question ({error.ref}) is no longer available.",
+            zh=f"⚠️ 这道题({error.ref})已不可用。",
+        ).get(lang)
+    if isinstance(error, WrongKind):
+        return Localized(
+            en="⚠️ That action does not apply to this question.",
+            zh="⚠️ 这个操作不适用于这道题。",
+        ).get(lang)
+    if isinstance(error, AnswerFormatError):
+        return Localized(
+            en=f"⚠️ Could not read that answer: expected {error.expected_form.en}.",
+            zh=f"⚠️ 无法识别这个答案:请给出{error.expected_form.zh}。",
+        ).get(lang)
+    if isinstance(error, DomainError):
+        return f"⚠️ {error}"
+    return SOMETHING_WRONG.get(lang)
+
+
+SOMETHING_WRONG = Localized(
+    en="⚠️ Something went wrong on our side; it has been logged. Please try again.",
+    zh="⚠️ 我们这边出了点问题,已记录日志,请稍后再试。",
+)

@@ -1,0 +1,164 @@
+"""Storage on a real SQLite file: migrations, exactly-once attempts, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.core.models import AttemptRecord, Difficulty, Kind, Period, Scope, ServedQuestion
+from bot.storage.db import Database, StorageError, migrations
+from bot.storage.repo import SqliteStore
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def served(ref: str = "backprop-delta", topic: str = "backprop") -> ServedQuestion:
+    from bot.core.models import Localized
+
+    return ServedQuestion(
+        ref=ref,
+        kind=Kind.MCQ,
+        topic=topic,
+        difficulty=Difficulty.MEDIUM,
+        text=Localized(en="q", zh="题"),
+    )
+
+
+def attempt(instance_id: int, user_id: int, correct: bool = True, points: int = 2) -> AttemptRecord:
+    return AttemptRecord(
+        instance_id=instance_id,
+        user_id=user_id,
+        server_id=None,
+        topic="backprop",
+        ref="backprop-delta",
+        answer="B",
+        correct=correct,
+        points=points,
+        at=AT,
+    )
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {r[0] for r in rows}
+
+
+async def test_migrating_from_empty_creates_schema_and_sets_version(db_path: Path) -> None:
+    assert not db_path.parent.exists()
+    db = await Database.open(db_path)
+    try:
+        assert await db.user_version() == len(migrations()) >= 1
+    finally:
+        await db.close()
+    assert {"users", "servers", "question_instances", "attempts", "streaks"} <= tables(db_path)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_migrating_twice_is_a_noop(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    store = SqliteStore(db)
+    user = await store.get_or_create_user("local", "ann", "Ann")
+    schema_before = sqlite3.connect(db_path).execute("SELECT sql FROM sqlite_master").fetchall()
+    assert await db.migrate() == []
+    await db.close()
+    db = await Database.open(db_path)  # a restart migrates again: nothing to do
+    try:
+        assert await db.migrate() == []
+        assert await SqliteStore(db).get_user(user.id) == user
+    finally:
+        await db.close()
+    schema_after = sqlite3.connect(db_path).execute("SELECT sql FROM sqlite_master").fetchall()
+    assert schema_before == schema_after
+
+
+async def test_a_database_newer_than_the_code_is_refused(db_path: Path) -> None:
+    await (await Database.open(db_path)).close()  # create it
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(StorageError, match="newer than this code"):
+        await Database.open(db_path)
+
+
+async def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot use the database"):
+        await Database.open(path)
+
+
+async def test_repeated_attempt_does_not_change_the_score(store: SqliteStore) -> None:
+    user = await store.get_or_create_user("discord", "1", "ann")
+    instance = await store.create_instance(served(), None, "c1", AT)
+    assert await store.record_attempt(attempt(instance.id, user.id)) is True
+    # The same answer again, and a different (wrong) one: both are no-ops.
+    assert await store.record_attempt(attempt(instance.id, user.id)) is False
+    assert (
+        await store.record_attempt(attempt(instance.id, user.id, correct=False, points=0)) is False
+    )
+    stats = await store.topic_stats(user.id, None)
+    assert [(s.answered, s.correct, s.points) for s in stats] == [(1, 1, 2)]
+    counts = await store.instance_counts(instance.id)
+    assert (counts.answered, counts.correct) == (1, 1)
+    assert await store.get_attempt_correct(instance.id, user.id) is True
+
+
+async def test_fifty_concurrent_attempts_all_land_exactly_once(store: SqliteStore) -> None:
+    users = [await store.get_or_create_user("discord", str(i), f"u{i}") for i in range(25)]
+    instance = await store.create_instance(served(), None, "c1", AT)
+    # 50 tasks: every user answers twice at the same time; each user counts once.
+    jobs = [store.record_attempt(attempt(instance.id, u.id)) for u in users for _ in range(2)]
+    results = await asyncio.gather(*jobs)
+    assert sum(results) == 25
+    counts = await store.instance_counts(instance.id)
+    assert counts.answered == 25
+    # 50 distinct users on 50 instances at once: all 50 land.
+    more = [await store.create_instance(served(), None, "c1", AT) for _ in range(50)]
+    results = await asyncio.gather(
+        *(store.record_attempt(attempt(inst.id, users[i % 25].id)) for i, inst in enumerate(more))
+    )
+    assert all(results)
+    total = 0
+    for user in users:
+        total += sum(s.answered for s in await store.topic_stats(user.id, None))
+    assert total == 75
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(db: Database, store: SqliteStore) -> None:
+    user = await store.get_or_create_user("discord", "1", "ann")
+    instance = await store.create_instance(served(), None, "c1", AT)
+    with pytest.raises(sqlite3.IntegrityError):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO attempts (instance_id, user_id, topic, ref, answer, correct, points,"
+                " created_at) VALUES (?, ?, 'backprop', 'r', 'B', 1, 2, 'now')",
+                (instance.id, user.id),
+            )
+            # Half-way through: a second statement fails (unknown user: foreign key).
+            await conn.execute(
+                "INSERT INTO attempts (instance_id, user_id, topic, ref, answer, correct, points,"
+                " created_at) VALUES (?, 999, 'backprop', 'r', 'B', 1, 2, 'now')",
+                (instance.id,),
+            )
+    assert (await store.instance_counts(instance.id)).answered == 0
+    assert await store.record_attempt(attempt(instance.id, user.id)) is True
+
+
+async def test_users_keep_their_language_and_leaderboard_orders_ties(store: SqliteStore) -> None:
+    ann = await store.get_or_create_user("discord", "1", "ann")
+    bob = await store.get_or_create_user("discord", "2", "bob")
+    cat = await store.get_or_create_user("discord", "3", "cat")
+    assert (await store.set_language(bob.id, "zh")).language == "zh"
+    assert (await store.get_or_create_user("discord", "2", "bob")).language == "zh"
+    for user, correct in [(ann, True), (bob, True), (cat, False)]:
+        instance = await store.create_instance(served(), None, "c1", AT)
+        await store.record_attempt(attempt(instance.id, user.id, correct, 2 if correct else 0))
+    board = await store.leaderboard(Scope.GLOBAL, Period.ALL, None, None, None, cat.id, 2)
+    # ann and bob tie on everything: the older account (lower id) ranks first, every time.
+    assert [(e.rank, e.name, e.points) for e in board.top] == [(1, "ann", 2), (2, "bob", 2)]
+    assert board.me is not None and (board.me.rank, board.me.name) == (3, "cat")
