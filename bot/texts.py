@@ -27,7 +27,7 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def error_text(error: Exception, lang: Lang) -> str:
+def error_text(error: BaseException, lang: Lang) -> str:
     """A one-line, localised explanation of a domain error."""
     if isinstance(error, UnknownTopic):
         known = ", ".join(sorted(AREA_IDS | TOPIC_IDS))

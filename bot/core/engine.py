@@ -14,8 +14,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.answers import AnswerFormatError, read_choice
-from bot.core.bank import Bank
-from bot.core.errors import NoQuestionFound, UnknownQuestion, UnknownTopic, WrongKind
+from bot.core.bank import Bank, BankProblem, merge_document
+from bot.core.errors import (
+    NoQuestionFound,
+    PackInvalid,
+    UnknownQuestion,
+    UnknownTopic,
+    WrongKind,
+)
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
@@ -30,8 +36,10 @@ from bot.core.models import (
     Period,
     Question,
     QuestionInstance,
+    QuestionPack,
     Scope,
     ServedQuestion,
+    Server,
     User,
     UserStats,
     Verdict,
@@ -104,11 +112,73 @@ class Engine:
         self.checkers = checkers
         self.clock = clock
         self.rng = rng or random.Random()
+        self.server_banks: dict[int, Bank] = {}  # questions imported by one server only
+
+    async def warm_up(self) -> None:
+        """Generate and grade one question of every family the bank uses (imports, caches)."""
+        families = sorted({q.family for q in self.bank.questions.values() if q.family})
+
+        def warm() -> None:
+            for family in families:
+                self.checkers.grade(family, 0, "0")
+
+        await asyncio.to_thread(warm)
+
+    # server question packs
+
+    async def load_packs(self) -> list[BankProblem]:
+        """Load every server's imported packs; returns problems (packs that no longer fit)."""
+        problems: list[BankProblem] = []
+        self.server_banks = {}
+        for pack in await self.store.packs():
+            current = self.server_banks.get(pack.server_id, Bank())
+            merged = self._with_pack(current, pack.content, f"pack {pack.id} ({pack.name})")
+            if merged.problems:  # e.g. the main bank now has one of its ids: skip the pack
+                problems.extend(merged.problems)
+            else:
+                self.server_banks[pack.server_id] = merged
+        return problems
+
+    def _with_pack(self, bank: Bank, content: str, name: str) -> Bank:
+        """A copy of `bank` with the pack added; its `problems` say what does not fit."""
+        merged = Bank(questions=dict(bank.questions), origin=dict(bank.origin))
+        for qid in self.bank.questions:  # an id of the main bank is a duplicate too
+            merged.origin.setdefault(qid, "the built-in bank")
+        merge_document(merged, content, name, frozenset(self.checkers.family_names()))
+        return merged
+
+    async def import_pack(
+        self, server_id: int, name: str, content: str, user: User | None
+    ) -> QuestionPack:
+        """Validate and store a pack for one server: all of it, or nothing (PackInvalid)."""
+        current = self.server_banks.get(server_id, Bank())
+        merged = self._with_pack(current, content, name)
+        if merged.problems:
+            raise PackInvalid(name, merged.problems)
+        count = len(merged.questions) - len(current.questions)
+        if count == 0:
+            raise PackInvalid(name, [BankProblem(name, 1, "-", "questions", "no questions")])
+        pack = await self.store.add_pack(
+            server_id, name, content, count, user.id if user else None, self.clock.now()
+        )
+        self.server_banks[server_id] = merged
+        return pack
+
+    def question(self, ref: str, server_id: int | None = None) -> Question | None:
+        """A written question by id: the server's own packs first, then the main bank."""
+        if server_id is not None and server_id in self.server_banks:
+            found = self.server_banks[server_id].get(ref)
+            if found is not None:
+                return found
+        return self.bank.get(ref)
 
     # users
 
     async def user(self, platform: str, external_id: str, name: str = "") -> User:
         return await self.store.get_or_create_user(platform, external_id, name)
+
+    async def server(self, platform: str, external_id: str, name: str = "") -> Server:
+        return await self.store.get_or_create_server(platform, external_id, name)
 
     async def set_language(self, user: User, language: LanguagePref) -> User:
         return await self.store.set_language(user.id, language)
@@ -121,11 +191,14 @@ class Engine:
         topic: str | None = None,
         kind: KindFilter = KindFilter.ANY,
         difficulty: Difficulty | None = None,
+        server_id: int | None = None,
     ) -> ServedQuestion:
         """A question for this user, not one of the ones they had most recently."""
         if topic is not None and not topics_in(topic):
             raise UnknownTopic(topic)
         candidates = self.bank.select(topic, kind.kinds, difficulty)
+        if server_id is not None and server_id in self.server_banks:
+            candidates += self.server_banks[server_id].select(topic, kind.kinds, difficulty)
         if not candidates:
             raise NoQuestionFound(topic, kind.value, difficulty.value if difficulty else None)
         recent = await self.store.recent_refs(
@@ -194,9 +267,12 @@ class Engine:
         served: ServedQuestion,
         server_id: int | None = None,
         channel_id: str | None = None,
+        lang: Lang = "en",
     ) -> QuestionInstance:
         """Remember a question as posted; answers are recorded against the instance."""
-        return await self.store.create_instance(served, server_id, channel_id, self.clock.now())
+        return await self.store.create_instance(
+            served, server_id, channel_id, lang, self.clock.now()
+        )
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
         await self.store.set_instance_message(instance_id, message_id)
@@ -212,12 +288,16 @@ class Engine:
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
             return await self.generated(family, seed)
-        question = self.bank.get(instance.ref)
+        question = self.question(instance.ref, instance.server_id)
         if question is None:
             raise UnknownQuestion(instance.ref)
         return await self.present(question)
 
     # answering
+
+    async def answered(self, instance_id: int, user: User) -> bool | None:
+        """Whether this user's counted answer was correct; None if they have not answered."""
+        return await self.store.get_attempt_correct(instance_id, user.id)
 
     async def answer(self, instance_id: int, user: User, text: str) -> AnswerOutcome:
         """Grade an answer; the user's first readable answer to the instance is recorded."""
@@ -234,7 +314,7 @@ class Engine:
         instance = await self.instance(instance_id)
         if instance.kind is not Kind.OPEN:
             raise WrongKind(instance.ref, instance.kind.value)
-        question = self.bank.get(instance.ref)
+        question = self.question(instance.ref, instance.server_id)
         correct = rating is not SelfRating.AGAIN
         verdict = Verdict.CORRECT if correct else Verdict.INCORRECT
         grade = Grade(
@@ -297,10 +377,13 @@ class Engine:
             grade = await asyncio.to_thread(self.checkers.grade, family, seed, text)
             numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
             return grade, numeric.solution
-        question = self.bank.get(instance.ref)
+        question = self.question(instance.ref, instance.server_id)
         if question is None:
             raise UnknownQuestion(instance.ref)
         return grade_choice(question, text), question.explanation
+
+    async def reset_scores(self, server_id: int, member: User | None) -> int:
+        return await self.store.reset_scores(server_id, member.id if member else None)
 
     # stats
 

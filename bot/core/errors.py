@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.bank import BankProblem
+
 
 class DomainError(Exception):
     """Base class of the errors a user can cause (as opposed to bugs)."""
@@ -36,3 +41,12 @@ class WrongKind(DomainError):
         super().__init__(f"{ref} is a {kind} question")
         self.ref = ref
         self.kind = kind
+
+
+class PackInvalid(DomainError):
+    """An imported question pack has problems; nothing of it was imported."""
+
+    def __init__(self, name: str, problems: list[BankProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in {name}")
+        self.name = name
+        self.problems = problems

@@ -269,6 +269,18 @@ class QuestionInstance(_Frozen):
     server_id: int | None
     channel_id: str | None
     message_id: str | None
+    lang: Lang = "en"  # the language the question was posted in
+    created_at: datetime
+
+
+class QuestionPack(_Frozen):
+    """A question pack a server imported; `content` is the YAML as written."""
+
+    id: int
+    server_id: int
+    name: str
+    content: str
+    questions: int
     created_at: datetime
 
 

@@ -15,11 +15,13 @@ from bot.core.models import (
     Difficulty,
     Grade,
     InstanceCounts,
+    Lang,
     LanguagePref,
     Leaderboard,
     NumericQuestion,
     Period,
     QuestionInstance,
+    QuestionPack,
     Scope,
     ServedQuestion,
     Server,
@@ -85,6 +87,7 @@ class Store(Protocol):
         served: ServedQuestion,
         server_id: int | None,
         channel_id: str | None,
+        lang: Lang,
         at: datetime,
     ) -> QuestionInstance: ...
 
@@ -118,6 +121,24 @@ class Store(Protocol):
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         """(current, best) daily streak."""
+        ...
+
+    async def reset_scores(self, server_id: int, user_id: int | None) -> int:
+        """Delete this server's attempts (of one user, or everyone's); returns how many."""
+        ...
+
+    async def add_pack(
+        self,
+        server_id: int,
+        name: str,
+        content: str,
+        questions: int,
+        user_id: int | None,
+        at: datetime,
+    ) -> QuestionPack: ...
+
+    async def packs(self, server_id: int | None = None) -> list[QuestionPack]:
+        """The imported packs of one server, or of every server (None)."""
         ...
 
     async def leaderboard(

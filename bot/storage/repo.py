@@ -12,11 +12,13 @@ from bot.core.models import (
     Difficulty,
     InstanceCounts,
     Kind,
+    Lang,
     LanguagePref,
     Leaderboard,
     LeaderboardEntry,
     Period,
     QuestionInstance,
+    QuestionPack,
     Scope,
     ServedQuestion,
     Server,
@@ -59,6 +61,18 @@ def _instance(row: aiosqlite.Row) -> QuestionInstance:
         server_id=row["server_id"],
         channel_id=row["channel_id"],
         message_id=row["message_id"],
+        lang=row["lang"],
+        created_at=parse_iso(row["created_at"]),
+    )
+
+
+def _pack(row: aiosqlite.Row) -> QuestionPack:
+    return QuestionPack(
+        id=row["id"],
+        server_id=row["server_id"],
+        name=row["name"],
+        content=row["content"],
+        questions=row["questions"],
         created_at=parse_iso(row["created_at"]),
     )
 
@@ -72,6 +86,9 @@ class SqliteStore:
     # users and servers
 
     async def get_or_create_user(self, platform: str, external_id: str, name: str) -> User:
+        found = await self.find_user(platform, external_id)
+        if found is not None and (not name or found.name == name):
+            return found  # the common case: no write, no fsync
         now = iso(datetime.now(UTC))
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -145,13 +162,14 @@ class SqliteStore:
         served: ServedQuestion,
         server_id: int | None,
         channel_id: str | None,
+        lang: Lang,
         at: datetime,
     ) -> QuestionInstance:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO question_instances"
-                " (ref, kind, topic, difficulty, server_id, channel_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                " (ref, kind, topic, difficulty, server_id, channel_id, lang, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (
                     served.ref,
                     served.kind.value,
@@ -159,6 +177,7 @@ class SqliteStore:
                     served.difficulty.value,
                     server_id,
                     channel_id,
+                    lang,
                     iso(at),
                 ),
             )
@@ -262,6 +281,54 @@ class SqliteStore:
         ):
             rows = await cursor.fetchall()
         return {row[0] for row in rows}
+
+    async def reset_scores(self, server_id: int, user_id: int | None) -> int:
+        async with self.db.transaction() as conn:
+            if user_id is None:
+                cursor = await conn.execute(
+                    "DELETE FROM attempts WHERE server_id = ?", (server_id,)
+                )
+                await conn.execute("DELETE FROM streaks WHERE server_id = ?", (server_id,))
+            else:
+                cursor = await conn.execute(
+                    "DELETE FROM attempts WHERE server_id = ? AND user_id = ?", (server_id, user_id)
+                )
+                await conn.execute(
+                    "DELETE FROM streaks WHERE server_id = ? AND user_id = ?", (server_id, user_id)
+                )
+            deleted = cursor.rowcount
+            await cursor.close()
+        return deleted
+
+    async def add_pack(
+        self,
+        server_id: int,
+        name: str,
+        content: str,
+        questions: int,
+        user_id: int | None,
+        at: datetime,
+    ) -> QuestionPack:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO question_packs (server_id, name, content, questions, created_by,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (server_id, name, content, questions, user_id, iso(at)),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+        assert row is not None
+        return _pack(row)
+
+    async def packs(self, server_id: int | None = None) -> list[QuestionPack]:
+        sql = "SELECT * FROM question_packs"
+        args: tuple[int, ...] = ()
+        if server_id is not None:
+            sql += " WHERE server_id = ?"
+            args = (server_id,)
+        async with self.db.read() as conn, conn.execute(sql + " ORDER BY id", args) as cursor:
+            rows = await cursor.fetchall()
+        return [_pack(row) for row in rows]
 
     # stats and leaderboards
 

@@ -94,7 +94,7 @@ async def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path)
 
 async def test_repeated_attempt_does_not_change_the_score(store: SqliteStore) -> None:
     user = await store.get_or_create_user("discord", "1", "ann")
-    instance = await store.create_instance(served(), None, "c1", AT)
+    instance = await store.create_instance(served(), None, "c1", "en", AT)
     assert await store.record_attempt(attempt(instance.id, user.id)) is True
     # The same answer again, and a different (wrong) one: both are no-ops.
     assert await store.record_attempt(attempt(instance.id, user.id)) is False
@@ -110,7 +110,7 @@ async def test_repeated_attempt_does_not_change_the_score(store: SqliteStore) ->
 
 async def test_fifty_concurrent_attempts_all_land_exactly_once(store: SqliteStore) -> None:
     users = [await store.get_or_create_user("discord", str(i), f"u{i}") for i in range(25)]
-    instance = await store.create_instance(served(), None, "c1", AT)
+    instance = await store.create_instance(served(), None, "c1", "en", AT)
     # 50 tasks: every user answers twice at the same time; each user counts once.
     jobs = [store.record_attempt(attempt(instance.id, u.id)) for u in users for _ in range(2)]
     results = await asyncio.gather(*jobs)
@@ -118,7 +118,7 @@ async def test_fifty_concurrent_attempts_all_land_exactly_once(store: SqliteStor
     counts = await store.instance_counts(instance.id)
     assert counts.answered == 25
     # 50 distinct users on 50 instances at once: all 50 land.
-    more = [await store.create_instance(served(), None, "c1", AT) for _ in range(50)]
+    more = [await store.create_instance(served(), None, "c1", "en", AT) for _ in range(50)]
     results = await asyncio.gather(
         *(store.record_attempt(attempt(inst.id, users[i % 25].id)) for i, inst in enumerate(more))
     )
@@ -131,7 +131,7 @@ async def test_fifty_concurrent_attempts_all_land_exactly_once(store: SqliteStor
 
 async def test_a_failed_transaction_leaves_nothing_behind(db: Database, store: SqliteStore) -> None:
     user = await store.get_or_create_user("discord", "1", "ann")
-    instance = await store.create_instance(served(), None, "c1", AT)
+    instance = await store.create_instance(served(), None, "c1", "en", AT)
     with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as conn:
             await conn.execute(
@@ -156,7 +156,7 @@ async def test_users_keep_their_language_and_leaderboard_orders_ties(store: Sqli
     assert (await store.set_language(bob.id, "zh")).language == "zh"
     assert (await store.get_or_create_user("discord", "2", "bob")).language == "zh"
     for user, correct in [(ann, True), (bob, True), (cat, False)]:
-        instance = await store.create_instance(served(), None, "c1", AT)
+        instance = await store.create_instance(served(), None, "c1", "en", AT)
         await store.record_attempt(attempt(instance.id, user.id, correct, 2 if correct else 0))
     board = await store.leaderboard(Scope.GLOBAL, Period.ALL, None, None, None, cat.id, 2)
     # ann and bob tie on everything: the older account (lower id) ranks first, every time.

@@ -30,6 +30,7 @@ CREATE TABLE question_instances (
     server_id   INTEGER REFERENCES servers (id) ON DELETE CASCADE,
     channel_id  TEXT,
     message_id  TEXT,
+    lang        TEXT NOT NULL DEFAULT 'en' CHECK (lang IN ('en', 'zh')),  -- of the posted message
     created_at  TEXT NOT NULL
 );
 CREATE INDEX question_instances_message ON question_instances (message_id);
@@ -70,3 +71,15 @@ CREATE TABLE streaks (
     last_day   TEXT,                         -- 'YYYY-MM-DD' (UTC) of the last counted day
     PRIMARY KEY (user_id, server_id)
 );
+
+-- Question packs a server imported (`/admin import`): the validated YAML, kept as written.
+CREATE TABLE question_packs (
+    id          INTEGER PRIMARY KEY,
+    server_id   INTEGER NOT NULL REFERENCES servers (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    questions   INTEGER NOT NULL,
+    created_by  INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX question_packs_server ON question_packs (server_id);

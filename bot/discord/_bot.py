@@ -1,0 +1,203 @@
+"""The Discord front end: the bot, its start-up, and the one fallback error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.engine import Engine
+from bot.core.errors import DomainError
+from bot.core.models import Lang
+from bot.discord._endpoints import apply_endpoints
+from bot.discord._i18n import Translator, reply_language
+from bot.discord._router import Router, SeenInteractions, interaction_custom_id
+from bot.settings import Settings
+from bot.texts import error_text
+
+log = logging.getLogger(__name__)
+
+# One extension per feature. Interview, review, demo and daily go here as they land.
+EXTENSIONS: tuple[str, ...] = (
+    "bot.discord.ext.questions",
+    "bot.discord.ext.stats",
+    "bot.discord.ext.check",
+    "bot.discord.ext.preferences",
+    "bot.discord.ext.admin",
+)
+SHUTDOWN_GRACE_S = 10.0
+
+
+class Tree(app_commands.CommandTree["InterviewBot"]):
+    """Drops an interaction delivered a second time, and answers every failure once."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return self.client.seen.first_time(interaction.id)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        original = getattr(error, "original", error)
+        await self.client.report_error(interaction, original)
+
+
+class InterviewBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        extensions: Sequence[str] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False  # slash commands only
+        intents.members = False
+        intents.presences = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=Tree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.router = Router()
+        self.seen = SeenInteractions()
+        self.extension_names = tuple(extensions)
+        self.failed_extensions: list[str] = []
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.closing = False
+
+    # start-up
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(Translator())
+        for name in self.extension_names:
+            try:
+                await self.load_extension(name)
+            except Exception:
+                log.exception("extension %s failed to load; its commands are unavailable", name)
+                self.failed_extensions.append(name)
+        await self.engine.warm_up()
+        problems = await self.engine.load_packs()
+        for problem in problems:
+            log.warning("imported pack skipped: %s", problem)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        if self.settings.dev_guild is not None:
+            guild = discord.Object(id=self.settings.dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), guild.id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+
+    # in-flight work: shutdown waits for it
+
+    @asynccontextmanager
+    async def work(self) -> AsyncIterator[None]:
+        self._inflight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            if self._inflight == 0:
+                self._idle.set()
+
+    async def close(self) -> None:
+        self.closing = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE_S)
+        except TimeoutError:
+            log.warning("closing with %d interaction(s) still in flight", self._inflight)
+        await super().close()
+
+    # buttons and modals
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type not in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            return
+        value = interaction_custom_id(interaction)
+        resolved = self.router.resolve(value) if value else None
+        if resolved is None:
+            return
+        if not self.seen.first_time(interaction.id):
+            log.info("interaction %s delivered again; ignored", interaction.id)
+            return
+        handler, args = resolved
+        async with self.work():
+            try:
+                await handler(interaction, args)
+            except Exception as exc:
+                await self.report_error(interaction, exc)
+
+    # the one fallback error handler
+
+    async def language_of(self, interaction: discord.Interaction) -> Lang:
+        try:
+            user = await self.engine.user(
+                "discord", str(interaction.user.id), interaction.user.name
+            )
+        except Exception:
+            return "zh" if str(interaction.locale).startswith("zh") else "en"
+        return reply_language(user, interaction)
+
+    async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:
+        """Log a failure and tell the user once, ephemerally, in their language."""
+        if isinstance(error, DomainError):
+            log.info("refused interaction %s: %s", interaction.id, error)
+        else:
+            log.error("interaction %s failed", interaction.id, exc_info=error)
+        if interaction.is_expired():
+            return
+        text = error_text(error, await self.language_of(interaction))
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the failure of %s", interaction.id)
+
+
+async def run_bot(settings: Settings, engine: Engine) -> None:
+    """Connect and serve until SIGTERM/SIGINT; then finish what is in flight and close."""
+    assert settings.discord_token is not None
+    apply_endpoints(settings.discord_api_base, settings.discord_gateway_url)
+    bot = InterviewBot(settings, engine)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on the main thread / platform
+            pass
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("signal received: shutting down")
+            await bot.close()
+        stopper.cancel()
+        await runner  # re-raises a login or connection failure

@@ -1,0 +1,82 @@
+"""Localisation at the Discord edge: command descriptions through discord.py's `Translator`,
+and the reply language of an interaction."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.core.engine import language_for
+from bot.core.models import Lang, User
+
+# English text as written in the command definitions -> Simplified Chinese.
+ZH: dict[str, str] = {
+    # /question
+    "Get a deep-learning interview question": "来一道深度学习面试题",
+    "Topic or area (autocomplete)": "主题或领域(自动补全)",
+    "concept (multiple choice or open), numeric, or any": "概念题(选择或问答)、计算题或任意",
+    "easy, medium or hard": "简单、中等或困难",
+    "Only you see the question": "只有你能看到这道题",
+    "concept": "概念题",
+    "numeric": "计算题",
+    "any": "任意",
+    "easy": "简单",
+    "medium": "中等",
+    "hard": "困难",
+    # /topics /stats /leaderboard
+    "Topics, question counts and your accuracy": "各主题、题量和你的正确率",
+    "Accuracy and points by topic, streak": "各主题的正确率与得分、连续天数",
+    "Whose stats (default: yours)": "查看谁的统计(默认自己)",
+    "Top 10 with points, accuracy and streak": "前 10 名:得分、正确率与连续天数",
+    "This server or everyone": "本服务器或全部",
+    "This week, this month or all time": "本周、本月或全部时间",
+    "Only this topic or area": "只看这个主题或领域",
+    "server": "本服务器",
+    "global": "全局",
+    "week": "本周",
+    "month": "本月",
+    "all": "全部",
+    # /check
+    "The numeric checker as a calculator": "数值题计算器",
+    "Question family (autocomplete)": "题型族(自动补全)",
+    "Parameters as k=v, space-separated": "参数,格式 k=v,用空格分隔",
+    "Your answer, to grade it": "你的答案(用于判分)",
+    # /language /help
+    "Preferred reply language": "首选回复语言",
+    "auto (your Discord language), en or zh": "auto(跟随 Discord 语言)、en 或 zh",
+    "What each command does": "各命令的用途",
+    # /admin
+    "Server administration": "服务器管理",
+    "Reset this server's scores (asks for confirmation)": "重置本服务器的分数(需确认)",
+    "Only this member (default: everyone)": "只重置这位成员(默认所有人)",
+    "Add a question pack (YAML) for this server": "为本服务器导入题库(YAML)",
+    "A YAML file in the question-bank format": "题库格式的 YAML 文件",
+}
+
+
+_CHINESE = (discord.Locale.chinese, discord.Locale.taiwan_chinese)
+_TRANSLATED = (
+    app_commands.TranslationContextLocation.command_description,
+    app_commands.TranslationContextLocation.group_description,
+    app_commands.TranslationContextLocation.parameter_description,
+    app_commands.TranslationContextLocation.choice_name,
+)
+
+
+class Translator(app_commands.Translator):
+    """Chinese descriptions for both Chinese locales; other locales see English."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        if context.location not in _TRANSLATED or locale not in _CHINESE:
+            return None  # names stay as the contract spells them
+        return ZH.get(string.message)
+
+
+def reply_language(user: User, interaction: discord.Interaction) -> Lang:
+    """The user's `/language` choice, else the locale of their Discord client."""
+    return language_for(user.language, str(interaction.locale))

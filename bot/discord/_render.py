@@ -1,0 +1,261 @@
+"""What questions, feedback, stats and leaderboards look like in Discord."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.core.engine import SelfRating
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    Difficulty,
+    InstanceCounts,
+    Kind,
+    Lang,
+    Leaderboard,
+    Localized,
+    Question,
+    ServedQuestion,
+    UserStats,
+    Verdict,
+)
+from bot.discord._router import custom_id, stopped
+from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, topic_name
+
+MESSAGE_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+COLOURS = {
+    Difficulty.EASY: discord.Colour.green(),
+    Difficulty.MEDIUM: discord.Colour.gold(),
+    Difficulty.HARD: discord.Colour.red(),
+}
+
+
+def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def t(lang: Lang, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def counts_line(counts: InstanceCounts | None, lang: Lang) -> str:
+    answered = counts.answered if counts else 0
+    correct = counts.correct if counts else 0
+    return t(lang, f"{answered} answered, {correct} correct", f"{answered} 人作答,{correct} 人答对")
+
+
+def question_embed(
+    served: ServedQuestion, lang: Lang, counts: InstanceCounts | None = None
+) -> discord.Embed:
+    title = " · ".join(
+        [
+            topic_name(served.topic, lang),
+            KIND_NAMES[served.kind].get(lang),
+            DIFFICULTY_NAMES[served.difficulty].get(lang),
+        ]
+    )
+    body = served.text.get(lang)
+    if served.choices:
+        options = "\n".join(
+            f"**{LETTERS[i]}.** {choice.get(lang)}" for i, choice in enumerate(served.choices)
+        )
+        body = f"{body}\n\n{options}"
+    if served.kind is Kind.NUMERIC:
+        body += "\n\n" + t(
+            lang,
+            "Press **Answer** and type a number, a fraction or a list.",
+            "点击 **作答**,输入数字、分数或列表。",
+        )
+    embed = discord.Embed(
+        title=clip(title, 256),
+        description=clip(body, DESCRIPTION_LIMIT),
+        colour=COLOURS[served.difficulty],
+    )
+    embed.set_footer(text=f"{served.ref} · {counts_line(counts, lang)}")
+    return embed
+
+
+def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if served.kind is Kind.MCQ:
+        for index in range(len(served.choices)):
+            letter = LETTERS[index]
+            view.add_item(
+                discord.ui.Button(
+                    label=letter,
+                    style=discord.ButtonStyle.secondary,
+                    custom_id=custom_id("pick", instance_id, letter),
+                )
+            )
+    elif served.kind is Kind.NUMERIC:
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Answer", "作答"),
+                style=discord.ButtonStyle.primary,
+                custom_id=custom_id("answer", instance_id),
+            )
+        )
+    else:
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Show model answer", "查看参考答案"),
+                style=discord.ButtonStyle.primary,
+                custom_id=custom_id("reveal", instance_id),
+            )
+        )
+    return stopped(view)
+
+
+def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
+    modal = discord.ui.Modal(
+        title=clip(t(lang, f"Your answer · {ref}", f"你的答案 · {ref}"), 45),
+        custom_id=custom_id("submit", instance_id),
+        timeout=None,
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label=t(lang, "Answer", "答案"),
+            custom_id="answer",
+            placeholder=t(
+                lang,
+                "e.g. 34944, 0.25, 1/4, [0.9, 0.1] or 64x55x55",
+                "例如 34944、0.25、1/4、[0.9, 0.1] 或 64x55x55",
+            ),
+            max_length=200,
+            required=True,
+        )
+    )
+    modal.stop()  # the router handles the submission (it survives a restart)
+    return modal
+
+
+def outcome_text(outcome: AnswerOutcome, lang: Lang) -> str:
+    """Feedback for the answering user: verdict first, then the explanation or solution."""
+    parts = [outcome.grade.feedback.get(lang)]
+    if outcome.grade.verdict is Verdict.UNREADABLE:
+        parts.append(t(lang, "This did not count; try again.", "本次不计入作答,请再试一次。"))
+        return clip("\n".join(parts))
+    if not outcome.counted and outcome.previous_correct is not None:
+        first = Verdict.CORRECT if outcome.previous_correct else Verdict.INCORRECT
+        parts.append(
+            t(
+                lang,
+                f"You had already answered this question ({first.marker}); only your first "
+                "answer counts.",
+                f"你已经答过这道题({first.marker}),只有第一次作答计分。",
+            )
+        )
+    elif outcome.counted:
+        parts.append(t(lang, f"**+{outcome.points}** point(s)", f"**+{outcome.points}** 分"))
+    if outcome.explanation is not None:
+        parts.append(outcome.explanation.get(lang))
+    return clip("\n\n".join(parts))
+
+
+def model_answer_text(question: Question, lang: Lang) -> str:
+    lines = [f"**{t(lang, 'Model answer', '参考答案')}**"]
+    if question.model_answer is not None:
+        lines.append(question.model_answer.get(lang))
+    if question.key_points:
+        lines.append(f"**{t(lang, 'Key points', '要点')}**")
+        lines.extend(f"• {point.get(lang)}" for point in question.key_points)
+    lines.append(t(lang, "How did you do?", "你答得怎么样?"))
+    return clip("\n".join(lines))
+
+
+RATING_LABELS: dict[SelfRating, Localized] = {
+    SelfRating.AGAIN: Localized(en="Again", zh="没答上"),
+    SelfRating.HARD: Localized(en="Hard", zh="勉强"),
+    SelfRating.GOOD: Localized(en="Good", zh="答上了"),
+    SelfRating.EASY: Localized(en="Easy", zh="很轻松"),
+}
+
+
+def rating_view(instance_id: int, lang: Lang) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for rating, label in RATING_LABELS.items():
+        view.add_item(
+            discord.ui.Button(
+                label=label.get(lang),
+                style=discord.ButtonStyle.danger
+                if rating is SelfRating.AGAIN
+                else discord.ButtonStyle.secondary,
+                custom_id=custom_id("rate", instance_id, rating.value),
+            )
+        )
+    return stopped(view)
+
+
+def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord.Embed:
+    answered = stats.answered
+    summary = t(
+        lang,
+        f"**{stats.points}** points · {stats.correct}/{answered} correct "
+        f"({percent(stats.accuracy if answered else None)}) · streak {stats.streak} "
+        f"(best {stats.best_streak})",
+        f"**{stats.points}** 分 · 答对 {stats.correct}/{answered}"
+        f"({percent(stats.accuracy if answered else None)})· 连续 {stats.streak} 天"
+        f"(最长 {stats.best_streak} 天)",
+    )
+    if due is not None:
+        summary += t(lang, f" · {due} due for review", f" · {due} 道待复习")
+    embed = discord.Embed(
+        title=stats.user.name, description=summary, colour=discord.Colour.blurple()
+    )
+    for row in stats.by_topic[:25]:
+        embed.add_field(
+            name=topic_name(row.topic, lang),
+            value=t(
+                lang,
+                f"{row.points} pts · {row.correct}/{row.answered} ({percent(row.accuracy)})",
+                f"{row.points} 分 · {row.correct}/{row.answered}({percent(row.accuracy)})",
+            ),
+            inline=True,
+        )
+    if not stats.by_topic:
+        embed.add_field(
+            name="—",
+            value=t(lang, "No answers yet: try `/question`.", "还没有作答记录:试试 `/question`。"),
+        )
+    return embed
+
+
+def leaderboard_embed(board: Leaderboard, lang: Lang) -> discord.Embed:
+    scope = (
+        t(lang, "This server", "本服务器")
+        if board.scope.value == "server"
+        else t(lang, "Global", "全局")
+    )
+    period = {
+        "week": t(lang, "this week", "本周"),
+        "month": t(lang, "this month", "本月"),
+        "all": t(lang, "all time", "全部时间"),
+    }[board.period.value]
+    title = f"🏆 {scope} · {period}"
+    if board.topic:
+        title += f" · {topic_name(board.topic, lang)}"
+    lines = []
+    for entry in board.top:
+        lines.append(
+            f"`{entry.rank:>2}.` **{discord.utils.escape_markdown(entry.name)}** — "
+            + t(
+                lang,
+                f"{entry.points} pts · {percent(entry.accuracy)} · 🔥{entry.streak}",
+                f"{entry.points} 分 · {percent(entry.accuracy)} · 🔥{entry.streak}",
+            )
+        )
+    if not lines:
+        lines.append(t(lang, "Nobody has points here yet.", "这里还没有人得分。"))
+    me = board.me
+    if me is not None:
+        lines.append(
+            t(
+                lang,
+                f"\nYou: #{me.rank} with {me.points} pts",
+                f"\n你:第 {me.rank} 名,{me.points} 分",
+            )
+        )
+    else:
+        lines.append(t(lang, "\nYou are not ranked yet.", "\n你还没有上榜。"))
+    return discord.Embed(title=title, description="\n".join(lines), colour=discord.Colour.gold())

@@ -1,0 +1,166 @@
+"""`/admin reset` and `/admin import`: Manage Server, checked here, not only by Discord."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.errors import PackInvalid
+from bot.discord._bot import InterviewBot
+from bot.discord._context import PLATFORM, Context, can_manage_server, context_of
+from bot.discord._render import clip, t
+from bot.discord._router import custom_id, stopped
+
+PACK_LIMIT_BYTES = 512 * 1024
+
+
+class Admin(commands.GroupCog, group_name="admin", group_description="Server administration"):
+    def __init__(self, bot: InterviewBot) -> None:
+        self.bot = bot
+        self.engine = bot.engine
+        super().__init__()
+
+    async def _refuse(self, interaction: discord.Interaction, ctx: Context) -> None:
+        await interaction.response.send_message(
+            t(
+                ctx.lang,
+                "⚠️ You need the Manage Server permission for this.",
+                "⚠️ 需要“管理服务器”权限才能执行此操作。",
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="reset", description="Reset this server's scores (asks for confirmation)"
+    )
+    @app_commands.describe(member="Only this member (default: everyone)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def reset(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            if not can_manage_server(interaction) or ctx.server is None:
+                await self._refuse(interaction, ctx)
+                return
+            who = member.id if member else 0
+            target = (
+                t(ctx.lang, f"the scores of {member.name}", f"{member.name} 的分数")
+                if member
+                else t(ctx.lang, "everyone's scores", "所有人的分数")
+            )
+            view = discord.ui.View(timeout=None)
+            view.add_item(
+                discord.ui.Button(
+                    label=t(ctx.lang, "Reset", "确认重置"),
+                    style=discord.ButtonStyle.danger,
+                    custom_id=custom_id("reset", who, interaction.user.id),
+                )
+            )
+            view.add_item(
+                discord.ui.Button(
+                    label=t(ctx.lang, "Cancel", "取消"),
+                    style=discord.ButtonStyle.secondary,
+                    custom_id=custom_id("cancel", interaction.user.id),
+                )
+            )
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    f"Reset {target} on this server? This cannot be undone.",
+                    f"确定重置本服务器上{target}吗?此操作无法撤销。",
+                ),
+                view=stopped(view),
+                ephemeral=True,
+            )
+
+    async def on_reset_confirmed(self, interaction: discord.Interaction, args: list[str]) -> None:
+        who, requester = int(args[0]), int(args[1])
+        ctx = await context_of(self.bot, interaction)
+        if interaction.user.id != requester or not can_manage_server(interaction) or not ctx.server:
+            await self._refuse(interaction, ctx)
+            return
+        member = None
+        if who:
+            member = await self.engine.store.find_user(PLATFORM, str(who))
+            if member is None:
+                await interaction.response.edit_message(
+                    content=t(ctx.lang, "Nothing to reset.", "没有需要重置的分数。"), view=None
+                )
+                return
+        removed = await self.engine.reset_scores(ctx.server.id, member)
+        await interaction.response.edit_message(
+            content=t(
+                ctx.lang,
+                f"✅ Done: {removed} answer(s) removed from this server's scores.",
+                f"✅ 已完成:从本服务器的成绩中删除了 {removed} 条作答记录。",
+            ),
+            view=None,
+        )
+
+    async def on_reset_cancelled(self, interaction: discord.Interaction, args: list[str]) -> None:
+        ctx = await context_of(self.bot, interaction)
+        await interaction.response.edit_message(
+            content=t(ctx.lang, "Cancelled; nothing changed.", "已取消,没有任何改动。"), view=None
+        )
+
+    @app_commands.command(name="import", description="Add a question pack (YAML) for this server")
+    @app_commands.describe(file="A YAML file in the question-bank format")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def import_pack(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            if not can_manage_server(interaction) or ctx.server is None:
+                await self._refuse(interaction, ctx)
+                return
+            if file.size > PACK_LIMIT_BYTES:
+                await interaction.response.send_message(
+                    t(
+                        ctx.lang,
+                        f"⚠️ {file.filename} is too large (limit {PACK_LIMIT_BYTES // 1024} KiB).",
+                        f"⚠️ {file.filename} 太大(上限 {PACK_LIMIT_BYTES // 1024} KiB)。",
+                    ),
+                    ephemeral=True,
+                )
+                return
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                text = (await file.read()).decode("utf-8")
+            except UnicodeDecodeError:
+                await interaction.followup.send(
+                    t(ctx.lang, "⚠️ The file is not UTF-8 text.", "⚠️ 文件不是 UTF-8 文本。"),
+                    ephemeral=True,
+                )
+                return
+            try:
+                pack = await self.engine.import_pack(ctx.server.id, file.filename, text, ctx.user)
+            except PackInvalid as exc:
+                lines = [str(problem) for problem in exc.problems]
+                header = t(
+                    ctx.lang,
+                    f"⚠️ {file.filename} was not imported: {len(lines)} problem(s). Nothing "
+                    "was added.",
+                    f"⚠️ {file.filename} 未导入:发现 {len(lines)} 个问题,未添加任何题目。",
+                )
+                body = clip("\n".join(lines), 1800 - len(header))
+                await interaction.followup.send(f"{header}\n```\n{body}\n```", ephemeral=True)
+                return
+            await interaction.followup.send(
+                t(
+                    ctx.lang,
+                    f"✅ Imported {pack.questions} question(s) from {file.filename} "
+                    "for this server.",
+                    f"✅ 已从 {file.filename} 为本服务器导入 {pack.questions} 道题。",
+                ),
+                ephemeral=True,
+            )
+
+
+async def setup(bot: InterviewBot) -> None:
+    cog = Admin(bot)
+    await bot.add_cog(cog)
+    bot.router.add("reset", 2, cog.on_reset_confirmed)
+    bot.router.add("cancel", 1, cog.on_reset_cancelled)

@@ -1,0 +1,225 @@
+"""`/question` and `/topics`, and the buttons and modal of posted questions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.engine import KindFilter, SelfRating
+from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, QuestionInstance, Verdict
+from bot.core.topics import AREAS, TOPICS
+from bot.discord._bot import InterviewBot
+from bot.discord._context import context_of
+from bot.discord._render import (
+    answer_modal,
+    clip,
+    counts_line,
+    model_answer_text,
+    outcome_text,
+    question_embed,
+    question_view,
+    rating_view,
+    t,
+)
+from bot.discord._router import modal_values
+from bot.texts import percent, topic_name
+
+log = logging.getLogger(__name__)
+
+
+def topic_choices(current: str, lang: Lang) -> list[app_commands.Choice[str]]:
+    """Areas and topics whose id or name (either language) contains what was typed."""
+    needle = current.strip().casefold()
+    options: list[app_commands.Choice[str]] = []
+    for area in AREAS:
+        label = f"{area.name.get(lang)} ({area.id})"
+        if needle in area.id or needle in area.name.en.casefold() or needle in area.name.zh:
+            options.append(app_commands.Choice(name=label, value=area.id))
+    for topic in TOPICS:
+        names = (topic.id, topic.name.en.casefold(), topic.name.zh)
+        if any(needle in name for name in names):
+            options.append(
+                app_commands.Choice(name=f"{topic.name.get(lang)} ({topic.id})", value=topic.id)
+            )
+    return options[:25]
+
+
+class Questions(commands.Cog):
+    def __init__(self, bot: InterviewBot) -> None:
+        self.bot = bot
+        self.engine = bot.engine
+
+    @app_commands.command(name="question", description="Get a deep-learning interview question")
+    @app_commands.describe(
+        topic="Topic or area (autocomplete)",
+        kind="concept (multiple choice or open), numeric, or any",
+        difficulty="easy, medium or hard",
+        private="Only you see the question",
+    )
+    async def question(
+        self,
+        interaction: discord.Interaction,
+        topic: str | None = None,
+        kind: Literal["concept", "numeric", "any"] = "any",
+        difficulty: Literal["easy", "medium", "hard"] | None = None,
+        private: bool = False,
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            served = await self.engine.serve(
+                ctx.user,
+                topic,
+                KindFilter(kind),
+                Difficulty(difficulty) if difficulty else None,
+                server_id=ctx.server_id,
+            )
+            channel = None if private else str(interaction.channel_id)
+            instance = await self.engine.post(served, ctx.server_id, channel, ctx.lang)
+            callback = await interaction.response.send_message(
+                embed=question_embed(served, ctx.lang),
+                view=question_view(served, instance.id, ctx.lang),
+                ephemeral=private,
+            )
+            message_id = getattr(callback, "message_id", None)
+            if message_id is not None and not private:
+                await self.engine.attach_message(instance.id, str(message_id))
+
+    @question.autocomplete("topic")
+    async def _topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        lang: Lang = "zh" if str(interaction.locale).startswith("zh") else "en"
+        return topic_choices(current, lang)
+
+    @app_commands.command(name="topics", description="Topics, question counts and your accuracy")
+    async def topics(self, interaction: discord.Interaction) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            rows = await self.engine.topics(ctx.user)
+            lines = []
+            for area in AREAS:
+                lines.append(f"**{area.name.get(ctx.lang)}**")
+                for row in rows:
+                    if row.topic in {tp.id for tp in TOPICS if tp.area == area.id}:
+                        lines.append(
+                            f"`{row.topic}` {topic_name(row.topic, ctx.lang)} — "
+                            + t(
+                                ctx.lang,
+                                f"{row.questions} questions · you: {percent(row.accuracy)}"
+                                f" ({row.correct}/{row.answered})",
+                                f"{row.questions} 题 · 你的正确率:{percent(row.accuracy)}"
+                                f"({row.correct}/{row.answered})",
+                            )
+                        )
+            embed = discord.Embed(
+                title=t(ctx.lang, "Topics", "主题"),
+                description=clip("\n".join(lines), 4096),
+                colour=discord.Colour.blurple(),
+            )
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # buttons and the modal (routed by custom_id; see _router.py)
+
+    async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
+        instance_id, letter = int(args[0]), args[1]
+        ctx = await context_of(self.bot, interaction)
+        outcome = await self.engine.answer(instance_id, ctx.user, letter)
+        await self._after_answer(interaction, instance_id, outcome, ctx.lang)
+
+    async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
+        instance_id = int(args[0])
+        ctx = await context_of(self.bot, interaction)
+        instance = await self.engine.instance(instance_id)
+        previous = await self.engine.answered(instance_id, ctx.user)
+        if previous is not None:
+            marker = (Verdict.CORRECT if previous else Verdict.INCORRECT).marker
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    f"You have already answered this question ({marker}); only your first "
+                    "answer counts.",
+                    f"你已经答过这道题({marker}),只有第一次作答计分。",
+                ),
+                ephemeral=True,
+            )
+            return
+        await interaction.response.send_modal(answer_modal(instance_id, ctx.lang, instance.ref))
+
+    async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
+        instance_id = int(args[0])
+        ctx = await context_of(self.bot, interaction)
+        text = modal_values(interaction).get("answer", "")
+        outcome = await self.engine.answer(instance_id, ctx.user, text)
+        await self._after_answer(interaction, instance_id, outcome, ctx.lang)
+
+    async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
+        instance_id = int(args[0])
+        ctx = await context_of(self.bot, interaction)
+        instance = await self.engine.instance(instance_id)
+        question = self.engine.question(instance.ref, instance.server_id)
+        if question is None or question.kind is not Kind.OPEN:
+            from bot.core.errors import UnknownQuestion
+
+            raise UnknownQuestion(instance.ref)
+        await interaction.response.send_message(
+            model_answer_text(question, ctx.lang),
+            view=rating_view(instance_id, ctx.lang),
+            ephemeral=True,
+        )
+
+    async def on_rate(self, interaction: discord.Interaction, args: list[str]) -> None:
+        instance_id, rating = int(args[0]), SelfRating(args[1])
+        ctx = await context_of(self.bot, interaction)
+        outcome = await self.engine.self_rate(instance_id, ctx.user, rating)
+        # Replace the rating buttons with the verdict (in the ephemeral message).
+        await interaction.response.edit_message(content=outcome_text(outcome, ctx.lang), view=None)
+        if outcome.counted:
+            await self._refresh_posted(await self.engine.instance(instance_id), outcome)
+
+    async def _after_answer(
+        self,
+        interaction: discord.Interaction,
+        instance_id: int,
+        outcome: AnswerOutcome,
+        lang: Lang,
+    ) -> None:
+        """Update the live count on the question (if this answer counted), then tell the user."""
+        feedback = outcome_text(outcome, lang)
+        message = interaction.message
+        if outcome.counted and message is not None and message.embeds:
+            instance = await self.engine.instance(instance_id)
+            embed = message.embeds[0]
+            embed.set_footer(text=f"{instance.ref} · {counts_line(outcome.counts, instance.lang)}")
+            await interaction.response.edit_message(embed=embed)
+            await interaction.followup.send(feedback, ephemeral=True)
+        else:
+            await interaction.response.send_message(feedback, ephemeral=True)
+
+    async def _refresh_posted(self, instance: QuestionInstance, outcome: AnswerOutcome) -> None:
+        """Edit the live count of a question posted in a channel (not for private ones)."""
+        if instance.channel_id is None or instance.message_id is None:
+            return
+        channel = self.bot.get_partial_messageable(int(instance.channel_id))
+        try:
+            message = await channel.fetch_message(int(instance.message_id))
+            if not message.embeds:
+                return
+            embed = message.embeds[0]
+            embed.set_footer(text=f"{instance.ref} · {counts_line(outcome.counts, instance.lang)}")
+            await message.edit(embed=embed)
+        except discord.HTTPException as exc:
+            log.info("could not refresh the count of %s: %s", instance.ref, exc)
+
+
+async def setup(bot: InterviewBot) -> None:
+    cog = Questions(bot)
+    await bot.add_cog(cog)
+    bot.router.add("pick", 2, cog.on_pick)
+    bot.router.add("answer", 1, cog.on_answer_button)
+    bot.router.add("submit", 1, cog.on_submit)
+    bot.router.add("reveal", 1, cog.on_reveal)
+    bot.router.add("rate", 2, cog.on_rate)

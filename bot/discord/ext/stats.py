@@ -1,0 +1,78 @@
+"""`/stats` and `/leaderboard`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.models import Period, Scope
+from bot.discord._bot import InterviewBot
+from bot.discord._context import PLATFORM, context_of
+from bot.discord._render import leaderboard_embed, stats_embed, t
+from bot.discord.ext.questions import topic_choices
+
+
+class Stats(commands.Cog):
+    def __init__(self, bot: InterviewBot) -> None:
+        self.bot = bot
+        self.engine = bot.engine
+
+    @app_commands.command(name="stats", description="Accuracy and points by topic, streak")
+    @app_commands.describe(member="Whose stats (default: yours)")
+    async def stats(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            user = ctx.user
+            if member is not None and member.id != interaction.user.id:
+                found = await self.engine.store.find_user(PLATFORM, str(member.id))
+                if found is None:
+                    await interaction.response.send_message(
+                        t(
+                            ctx.lang,
+                            f"{member.name} has not answered any question yet.",
+                            f"{member.name} 还没有答过题。",
+                        ),
+                        ephemeral=True,
+                    )
+                    return
+                user = found
+            stats = await self.engine.stats(user, ctx.server_id)
+            await interaction.response.send_message(
+                embed=stats_embed(stats, ctx.lang), ephemeral=True
+            )
+
+    @app_commands.command(name="leaderboard", description="Top 10 with points, accuracy and streak")
+    @app_commands.describe(
+        scope="This server or everyone",
+        period="This week, this month or all time",
+        topic="Only this topic or area",
+    )
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction,
+        scope: Literal["server", "global"] = "server",
+        period: Literal["week", "month", "all"] = "all",
+        topic: str | None = None,
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            board_scope = Scope(scope) if ctx.server is not None else Scope.GLOBAL
+            board = await self.engine.leaderboard(
+                board_scope, Period(period), topic, ctx.server_id, ctx.user
+            )
+            await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
+
+    @leaderboard.autocomplete("topic")
+    async def _topic_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return topic_choices(current, "zh" if str(interaction.locale).startswith("zh") else "en")
+
+
+async def setup(bot: InterviewBot) -> None:
+    await bot.add_cog(Stats(bot))

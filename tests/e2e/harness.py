@@ -1,0 +1,70 @@
+"""Run the production bot (settings -> engine -> InterviewBot) against the fake Discord."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.app import open_engine
+from bot.discord import InterviewBot
+from bot.settings import Settings
+
+from .fakediscord import FakeDiscord, SentInteraction, running_client
+
+FIXTURE_BANK = Path(__file__).parent.parent / "fixtures" / "bank"
+
+
+class E2EBot(InterviewBot):
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before every re-IDENTIFY (a real rate limit); not here."""
+
+
+def settings_for(
+    fake: FakeDiscord, db: Path, content: Path = FIXTURE_BANK, **extra: Any
+) -> Settings:
+    return Settings(
+        DISCORD_TOKEN=fake.token,
+        DISCORD_API_BASE=fake.api_base,
+        DISCORD_GATEWAY_URL=fake.gateway_url,
+        BOT_DB=db,
+        BOT_CONTENT=content,
+        **extra,
+    )
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord, db: Path, content: Path = FIXTURE_BANK, **extra: Any
+) -> AsyncIterator[InterviewBot]:
+    settings = settings_for(fake, db, content, **extra)
+    async with open_engine(settings) as engine:
+        bot = E2EBot(settings, engine, guild_ready_timeout=0.05)
+        async with running_client(bot, fake):
+            yield bot
+
+
+def footer(message: Any) -> str:
+    """The footer text of a question message: `REF · N answered, M correct`."""
+    return str(message.embeds[0]["footer"]["text"])
+
+
+def button_ids(message: Any) -> list[str]:
+    return [
+        component["custom_id"]
+        for row in message.components
+        for component in row.get("components", [])
+        if "custom_id" in component
+    ]
+
+
+async def told(sent: SentInteraction) -> str:
+    """What the user was told: the reply, or the follow-up that comes after a deferred
+    response or after an update of the question message (type 7 without text)."""
+    if sent.response_type == 5:
+        return (await sent.wait_original()).content
+    if sent.response_type == 7 and (sent.message is None or not sent.message.content):
+        return (await sent.wait_followup()).content
+    assert sent.message is not None, f"{sent.label} has no message"
+    return sent.message.content

@@ -1,0 +1,201 @@
+"""The production bot through the fake Discord: questions, answers, scores, languages."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.checkers import TorchCheckers
+
+from .fakediscord import FakeDiscord
+from .harness import button_ids, footer, running_bot, told
+
+pytestmark = pytest.mark.timeout(60)
+
+SPEC_COMMANDS = {
+    "question": {"topic", "kind", "difficulty", "private"},
+    "topics": set(),
+    "stats": {"member"},
+    "leaderboard": {"scope", "period", "topic"},
+    "check": {"family", "params", "answer"},
+    "language": {"language"},
+    "help": set(),
+    "admin": {"reset", "import"},
+}
+
+
+def option_names(command: dict[str, object]) -> set[str]:
+    options = command.get("options") or []
+    assert isinstance(options, list)
+    return {str(option["name"]) for option in options}
+
+
+async def test_synced_tree_matches_the_spec(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        commands = {c["name"]: c for c in fake_discord.global_commands}
+        assert set(commands) == set(SPEC_COMMANDS)
+        for name, options in SPEC_COMMANDS.items():
+            assert option_names(commands[name]) == options, name
+        admin = {o["name"]: o for o in commands["admin"]["options"]}
+        assert option_names(admin["reset"]) == {"member"}
+        assert option_names(admin["import"]) == {"file"}
+        kinds = {c["value"] for c in commands["question"]["options"][1]["choices"]}
+        assert kinds == {"concept", "numeric", "any"}
+        # Chinese descriptions through the Translator; names stay as the contract spells them.
+        assert commands["question"]["description_localizations"]["zh-CN"] == "来一道深度学习面试题"
+        assert (
+            "name_localizations" not in commands["question"]
+            or not commands["question"]["name_localizations"]
+        )
+        fake_discord.assert_clean()
+
+
+async def test_multiple_choice_answered_by_two_users_each_once(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        posted = await alice.slash("question", topic="vanishing_gradients", kind="concept")
+        question = posted.message
+        assert question is not None and not question.ephemeral
+        assert "sigmoid" in question.embeds[0]["description"]
+        ids = button_ids(question)
+        assert [i.rsplit(":", 1)[1] for i in ids] == ["A", "B", "C", "D"]
+        assert footer(question).startswith("fx-sigmoid-max · 0 answered, 0 correct")
+
+        right = await alice.click(question, ids[1])
+        assert right.response_type == 7  # the question message itself is updated
+        assert (await told(right)).startswith("✅")
+        assert right.followups[-1].ephemeral
+        assert "0.25" in (await told(right))
+        assert footer(question).endswith("1 answered, 1 correct")
+
+        # A second click (another option), and the same click delivered twice: no new score.
+        again = await alice.click(question, ids[0])
+        assert (await told(again)).startswith("❌") and "already answered" in (await told(again))
+        wrong = await bob.click(question, ids[0])
+        assert (await told(wrong)).startswith("❌") and "the answer is B" in (await told(wrong))
+        wrong.redeliver()
+        # Nothing observable should happen; give a second handling time to show itself.
+        await asyncio.sleep(0.3)
+        assert footer(question).endswith("2 answered, 1 correct")
+
+        stats = await alice.slash("stats")
+        assert stats.message is not None and stats.message.ephemeral
+        assert "**1** points · 1/1 correct" in stats.message.embeds[0]["description"]
+        board = await bob.slash("leaderboard", scope="server", period="all")
+        text = board.message.embeds[0]["description"] if board.message else ""
+        assert re.search(r"1\.` \*\*alice\*\* — 1 pts · 100%", text), text
+        assert re.search(r"2\.` \*\*bob\*\* — 0 pts · 0%", text), text
+        assert "You: #2 with 0 pts" in text
+        fake_discord.assert_clean()
+
+
+async def test_numeric_question_through_the_modal(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        posted = await alice.slash("question", topic="conv_output", kind="numeric")
+        question = posted.message
+        assert question is not None
+        ref = footer(question).split(" · ")[0]
+        family, seed = ref.split(":")
+        expected = TorchCheckers().generate(family, int(seed)).expected
+        (answer_button,) = button_ids(question)
+
+        opened = await alice.click(question, answer_button)
+        assert opened.response_type == 9 and opened.modal is not None
+        unreadable = await alice.submit_modal(opened, {"answer": "about twelve"})
+        assert (await told(unreadable)).startswith("⚠️")
+        assert footer(question).endswith("0 answered, 0 correct")  # it cost nothing
+
+        retry = await alice.click(question, answer_button)
+        correct = await alice.submit_modal(retry, {"answer": str(expected)})
+        assert (await told(correct)).startswith("✅")
+        assert footer(question).endswith("1 answered, 1 correct")
+
+        bob_opened = await bob.click(question, answer_button)
+        bob_wrong = await bob.submit_modal(bob_opened, {"answer": str(int(expected) + 1)})
+        assert (await told(bob_wrong)).startswith("❌")
+        bob_wrong.redeliver()
+        await asyncio.sleep(0.3)  # as above: a second handling would answer again
+        assert footer(question).endswith("2 answered, 1 correct")
+
+        # Pressing Answer again after answering: told so, no modal.
+        late = await alice.click(question, answer_button)
+        assert late.response_type == 4 and "already answered" in (await told(late))
+        fake_discord.assert_clean()
+
+
+async def test_open_question_model_answer_and_self_rating(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        posted = await alice.slash("question", topic="initialization")
+        question = posted.message
+        assert question is not None
+        (reveal,) = button_ids(question)
+        shown = await alice.click(question, reveal)
+        assert shown.message is not None and shown.message.ephemeral
+        assert "symmetry" in shown.message.content
+        ratings = button_ids(shown.message)
+        assert [r.rsplit(":", 1)[1] for r in ratings] == ["again", "hard", "good", "easy"]
+        rated = await alice.click(shown.message, ratings[2])
+        assert rated.response_type == 7
+        await fake_discord.wait_until(lambda: footer(question).endswith("1 answered, 1 correct"))
+        fake_discord.assert_clean()
+
+
+async def test_language_switches_replies(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        english = await alice.slash("help")
+        assert english.message is not None
+        assert english.message.embeds[0]["title"] == "Deep-learning interview practice"
+        switched = await alice.slash("language", language="zh")
+        assert await told(switched) == "语言已设为 zh。"
+        chinese = await alice.slash("help")
+        assert (
+            chinese.message is not None and chinese.message.embeds[0]["title"] == "深度学习面试练习"
+        )
+        posted = await alice.slash("question", topic="vanishing_gradients", kind="concept")
+        assert posted.message is not None
+        assert "sigmoid 函数导数的最大值" in posted.message.embeds[0]["description"]
+        # auto follows the Discord client's locale
+        await alice.slash("language", language="auto")
+        by_locale = await alice.slash("help", locale="zh-CN")
+        assert (
+            by_locale.message is not None
+            and by_locale.message.embeds[0]["title"] == "深度学习面试练习"
+        )
+        fake_discord.assert_clean()
+
+
+async def test_topic_autocomplete(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        choices = await alice.autocomplete("question", "topic", "grad")
+        values = [c["value"] for c in choices]
+        assert "vanishing_gradients" in values and "gradient_clipping" in values
+        assert all(len(c["name"]) <= 100 for c in choices)
+
+
+async def test_restart_between_posting_and_answering(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    db = tmp_path / "bot.sqlite3"
+    async with running_bot(fake_discord, db):
+        posted = await alice.slash("question", topic="vanishing_gradients", kind="concept")
+    question = posted.message
+    assert question is not None
+    async with running_bot(fake_discord, db):  # a new process would see the same
+        answered = await alice.click(question, button_ids(question)[1])
+        assert (await told(answered)).startswith("✅")
+        assert footer(question).endswith("1 answered, 1 correct")
+        fake_discord.assert_clean()
