@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -80,19 +81,18 @@ def _console_user(name: str | None) -> str:
 
 
 async def run_console(settings: Settings, user: str | None) -> None:
-    from bot.checkers.cli import main as check_main
+    from bot.calculator import CheckRequest
     from bot.console import Console, StdTerminal
 
-    def check(argv: list[str]) -> str:
-        import contextlib
-        import io
-
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            check_main(argv)
-        return out.getvalue() or err.getvalue()
-
     async with open_engine(settings) as engine:
+        checkers = engine.checkers
+
+        def check(request: CheckRequest) -> dict[str, Any]:
+            from bot.checkers import TorchCheckers
+
+            assert isinstance(checkers, TorchCheckers)
+            return checkers.check(request.family, request.params, request.answer, seed=request.seed)
+
         console = Console(
             engine,
             StdTerminal(),

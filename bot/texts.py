@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.answers import AnswerFormatError
 from bot.core.errors import DomainError, NoQuestionFound, UnknownQuestion, UnknownTopic, WrongKind
-from bot.core.models import Difficulty, Kind, Lang, Localized
+from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, Localized
 from bot.core.topics import AREA_IDS, TOPIC_IDS, topic
 
 KIND_NAMES: dict[Kind, Localized] = {
@@ -25,6 +25,16 @@ def topic_name(topic_id: str, lang: Lang) -> str:
 
 def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def points_note(outcome: AnswerOutcome) -> Localized:
+    """What a counted answer earned, or why a right one earned nothing."""
+    if outcome.points:
+        return Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分")
+    return Localized(
+        en="No points: this question already earned you points recently, or it is self-rated.",
+        zh="不加分:这道题最近已经给你加过分,或是自评题。",
+    )
 
 
 def error_text(error: BaseException, lang: Lang) -> str:

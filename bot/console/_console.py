@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from bot.calculator import CheckRequest, format_result, parse_words
 from bot.core.engine import Engine, KindFilter, SelfRating, language_for
 from bot.core.errors import DomainError
 from bot.core.models import (
@@ -27,7 +27,7 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.topics import AREA_IDS, TOPIC_IDS
-from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, error_text, percent, topic_name
+from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, error_text, percent, points_note, topic_name
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,8 @@ class Terminal(Protocol):
 
 
 class CheckRunner(Protocol):
-    def __call__(self, argv: list[str]) -> str:
-        """Run `check` with these arguments; return what it prints (JSON or an error line)."""
+    def __call__(self, request: CheckRequest) -> dict[str, Any]:
+        """The result of a check (see numeric-families.md); ValueError for a bad request."""
         ...
 
 
@@ -309,9 +309,8 @@ class Console:
         if outcome.explanation is not None:
             lines.append(outcome.explanation.get(lang))
         if outcome.counted:
-            lines.append(
-                Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分").get(lang)
-            )
+            if outcome.points or outcome.grade.correct:
+                lines.append(points_note(outcome).get(lang))
         else:
             lines.append(
                 Localized(
@@ -387,10 +386,21 @@ class Console:
         if self.check_runner is None:
             self.say(Localized(en="⚠️ The checker is not available.", zh="⚠️ 计算器不可用。"))
             return
-        output = await asyncio.to_thread(self.check_runner, args)
-        try:
-            result = json.loads(output)
-        except json.JSONDecodeError:
-            self.say(output.strip())
+        if not args or args[0] in ("--list", "list"):
+            names = ", ".join(self.engine.checkers.family_names())
+            self.say(
+                Localized(
+                    en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
+                    "check FAMILY --seed N",
+                    zh=f"题型族:{names}\n用法:check FAMILY k=v ... [--answer A] | "
+                    "check FAMILY --seed N",
+                )
+            )
             return
-        self.say(json.dumps(result, ensure_ascii=False, indent=2))
+        try:
+            request = parse_words(args)
+            result = await asyncio.to_thread(self.check_runner, request)
+        except ValueError as exc:
+            self.say(Localized(en=f"⚠️ {exc}", zh=f"⚠️ 请求有误:{exc}"))
+            return
+        self.say(format_result(result, self.lang, limit=20_000).replace("**", "").replace("`", ""))

@@ -20,7 +20,7 @@ from bot.core.models import (
     Verdict,
 )
 from bot.discord._router import custom_id, stopped
-from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, topic_name
+from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_note, topic_name
 
 MESSAGE_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -146,8 +146,8 @@ def outcome_text(outcome: AnswerOutcome, lang: Lang) -> str:
                 f"你已经答过这道题({first.marker}),只有第一次作答计分。",
             )
         )
-    elif outcome.counted:
-        parts.append(t(lang, f"**+{outcome.points}** point(s)", f"**+{outcome.points}** 分"))
+    elif outcome.counted and (outcome.points or outcome.grade.correct):
+        parts.append(f"**{points_note(outcome).get(lang)}**")
     if outcome.explanation is not None:
         parts.append(outcome.explanation.get(lang))
     return clip("\n\n".join(parts))

@@ -1,0 +1,86 @@
+"""The local console, as a person would use it through a pipe: real process, real SQLite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def console(db: Path, script: str, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_", "LC_"))}
+    env.update(BOT_DB=str(db), BOT_CONTENT=str(FIXTURE_BANK), LANG=lang)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=150,
+    )
+
+
+def test_answer_then_find_the_point_after_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "bot.sqlite3"
+    first = console(db, "help\nquestion vanishing_gradients mcq\nB\nquit\n", "--user", "ann")
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "Hello ann!" in out
+    assert "question [TOPIC]" in out  # help lists the commands
+    assert "fx-sigmoid-max" in out and "  B. 0.25" in out
+    assert "✅ Correct: B." in out
+    assert "peaks at x = 0" in out  # the explanation follows the verdict
+    assert "+1 point(s)" in out
+    assert "Traceback" not in out + first.stderr
+
+    second = console(db, "stats\n", "--user", "ann")  # ends with end of input, not quit
+    assert second.returncode == 0, second.stderr
+    assert "ann: 1 points, 1/1 correct (100%)" in second.stdout
+    assert "Bye." in second.stdout
+
+
+def test_bad_input_gets_a_message_and_costs_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    script = (
+        "frobnicate\n"
+        "question nosuchtopic\n"
+        "question vanishing_gradients mcq\nZ\nC\n"
+        "stats\n"
+    )
+    run = console(db, script, "--user", "bob")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "⚠️ Unknown command `frobnicate`" in out
+    assert "⚠️ `nosuchtopic` is not a topic, kind or difficulty" in out
+    assert "⚠️ Could not read that answer: expected one option letter, A to D." in out
+    assert "❌ C is not right; the answer is B." in out
+    assert "bob: 0 points, 0/1 correct (0%)" in out
+    assert "Traceback" not in out + run.stderr
+
+
+def test_numeric_and_open_questions_and_chinese(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    script = (
+        "language zh\n"
+        "question conv_output\nskip\n"
+        "question initialization\n\ngood\n"
+        "stats\n"
+    )
+    run = console(db, script, "--user", "cai")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "语言已设为:zh。" in out
+    assert "conv_output:" in out  # the FAMILY:SEED reference of a generated question
+    assert "已跳过。" in out
+    assert "参考答案:" in out and "单元之间的对称性" in out
+    assert "✅ 自评:答上了。" in out
+    assert "cai:0 分,答对 1/1" in out
