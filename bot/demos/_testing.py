@@ -1,0 +1,39 @@
+"""Test-only demos used to exercise the runner (timeouts, crashes, queueing).
+
+They are registered under the names "sleep" and "crash", which the runner
+accepts only when constructed with ``allow_test_demos=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from bot.demos._util import new_figure, progress_or_noop, render_png
+from bot.demos.base import DemoResult, ProgressFn
+from bot.demos.params import CrashParams, SleepParams
+
+__all__ = ["run_crash", "run_sleep"]
+
+
+def run_sleep(params: SleepParams, progress: ProgressFn | None = None) -> DemoResult:
+    """Sleep ``params.seconds`` in ten slices, reporting progress; return a tiny PNG."""
+    report = progress_or_noop(progress)
+    t0 = time.perf_counter()
+    for i in range(10):
+        time.sleep(params.seconds / 10)
+        report((i + 1) / 10)
+    fig = new_figure(1.0, 1.0)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    wall = time.perf_counter() - t0
+    return DemoResult(
+        png=render_png(fig, dpi=32),
+        figures={"seconds": params.seconds},
+        caption={"en": f"slept {params.seconds:g} s", "zh": f"睡了 {params.seconds:g} 秒"},
+        wall_s=wall,
+    )
+
+
+def run_crash(params: CrashParams, progress: ProgressFn | None = None) -> DemoResult:
+    """Kill the current process at once, as a segfault or the OOM killer would."""
+    os._exit(params.exit_code)

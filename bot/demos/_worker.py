@@ -1,0 +1,84 @@
+"""Code that runs inside the runner's worker processes (never on the event loop).
+
+The progress queue is handed to each worker once, through the pool's
+initializer (multiprocessing queues can only be shared by inheritance), and kept
+in ``_state`` for the life of that worker process. Messages are tuples
+``(job_id, kind, value)`` with kind "progress" (value 0.25, 0.5 or 0.75) or
+"done" (value 1.0, sent just before the result is returned).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from multiprocessing.queues import Queue
+from typing import Any, Final
+
+from bot.demos.base import DemoResult
+from bot.demos.registry import get_spec, load_demo
+
+__all__ = ["Message", "init_worker", "ping", "run_job"]
+
+Message = tuple[int, str, float]
+QUARTERS: Final = 4
+
+# Per-process state of a worker, filled in by init_worker (empty in the bot process).
+_state: dict[str, Any] = {}
+
+
+def init_worker(queue: Queue[Message], threads: int, warmup: bool) -> None:
+    """Pool initializer: import torch, matplotlib and the demos once; set threads.
+
+    With ``warmup``, also run a tiny version of every demo, so that first-call
+    costs (kernel selection, font and mathtext caches, ...) are paid here rather
+    than by the first user (about 1.5 s per worker start).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    _state["queue"] = queue
+
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set (e.g. forkserver preloaded torch and used it)
+        pass
+
+    from bot.demos import gan, rnn, vanishing  # import once, here
+
+    if warmup:
+        gan.run_gan(gan.GanParams(steps=100, batch=32))
+        rnn.run_rnn(rnn.RnnParams(T=2, hidden=4))
+        vanishing.run_vanishing(vanishing.VanishingParams(layers=2, width=8))
+
+
+def ping() -> int:
+    """A no-op task used to start (and so initialise) the pool's workers."""
+    return os.getpid()
+
+
+class _QuarterReporter:
+    """Forwards progress to the parent at most once per quarter (0.25, 0.5, 0.75)."""
+
+    def __init__(self, queue: Queue[Message] | None, job_id: int) -> None:
+        self._queue = queue
+        self._job_id = job_id
+        self._sent = 0
+
+    def __call__(self, fraction: float) -> None:
+        quarter = min(int(fraction * QUARTERS), QUARTERS - 1)  # 1.0 is sent as "done"
+        if self._queue is None or quarter <= self._sent:
+            return
+        self._sent = quarter
+        self._queue.put((self._job_id, "progress", quarter / QUARTERS))
+
+
+def run_job(job_id: int, demo: str, params: dict[str, Any]) -> DemoResult:
+    """Run demo ``demo`` in this worker process and return its result."""
+    spec = get_spec(demo, include_test=True)  # the parent has already checked the name
+    fn = load_demo(spec)
+    queue: Queue[Message] | None = _state.get("queue")
+    result = fn(spec.params.model_validate(params), _QuarterReporter(queue, job_id))
+    if queue is not None:
+        queue.put((job_id, "done", 1.0))
+    return result

@@ -1,0 +1,87 @@
+"""Parameter models of the demos (pydantic), importable without torch.
+
+The runner validates a request's parameters in the bot process with these
+models before anything is queued, so a bad request fails at once with a clear
+:class:`~bot.demos.base.DemoParamsError`.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, Self
+
+from pydantic import Field, model_validator
+
+from bot.demos.base import DemoParams
+
+__all__ = [
+    "CrashParams",
+    "GanParams",
+    "RnnParams",
+    "SleepParams",
+    "VanishingParams",
+]
+
+_SEED_MAX = 2**31 - 1
+#: Cap on a GAN run's work, steps x batch x (6 for wgan: 5 critic steps + 1), so that
+#: a request cannot ask for minutes of CPU. The default run is 1200 x 256 = 307,200
+#: (about 2 s on a 2-core machine); the cap is about 10x that.
+GAN_MAX_WORK: Final = 3_000_000
+
+
+class GanParams(DemoParams):
+    """Tiny GAN on 2-D toy data.
+
+    ``loss="wgan"`` means WGAN-GP: a Wasserstein critic trained with a gradient
+    penalty (lambda = 10) and several critic steps per generator step.
+    """
+
+    dist: Literal["ring", "grid", "spiral"] = Field(
+        default="ring", description="ring: 8 Gaussians on a circle; grid: 5x5 Gaussians; spiral"
+    )
+    loss: Literal["minimax", "nonsaturating", "wgan"] = Field(
+        default="nonsaturating", description="generator loss; wgan = WGAN-GP (lambda 10)"
+    )
+    steps: int = Field(default=1200, ge=100, le=5000, description="generator steps")
+    batch: int = Field(default=256, ge=32, le=1024, description="samples per batch")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX)
+
+    @model_validator(mode="after")
+    def _limit_work(self) -> Self:
+        work = self.steps * self.batch * (6 if self.loss == "wgan" else 1)
+        if work > GAN_MAX_WORK:
+            what = "steps x batch x 6 (wgan)" if self.loss == "wgan" else "steps x batch"
+            raise ValueError(
+                f"too much work: {what} = {work:,} is over {GAN_MAX_WORK:,}; "
+                "use fewer steps or a smaller batch"
+            )
+        return self
+
+
+class RnnParams(DemoParams):
+    """Gradient norm ||dL/dh_t|| over time for a vanilla RNN, an LSTM and a GRU."""
+
+    cell: Literal["rnn", "lstm", "gru", "all"] = "all"
+    T: int = Field(default=100, ge=2, le=200, description="sequence length")
+    hidden: int = Field(default=64, ge=4, le=256, description="hidden size")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX)
+
+
+class VanishingParams(DemoParams):
+    """Per-layer weight-gradient norm of a deep MLP (sigmoid, tanh, ReLU)."""
+
+    activation: Literal["sigmoid", "tanh", "relu", "all"] = "all"
+    layers: int = Field(default=20, ge=2, le=60, description="number of linear layers")
+    width: int = Field(default=128, ge=8, le=256, description="units per layer")
+    seed: int = Field(default=0, ge=0, le=_SEED_MAX)
+
+
+class SleepParams(DemoParams):
+    """Test-only demo: sleeps, reporting progress. Registered only on request."""
+
+    seconds: float = Field(default=0.0, ge=0.0, le=60.0)
+
+
+class CrashParams(DemoParams):
+    """Test-only demo: kills its worker process with ``os._exit``."""
+
+    exit_code: int = Field(default=3, ge=1, le=255)
