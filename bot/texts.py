@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.core.answers import AnswerFormatError
-from bot.core.errors import DomainError, NoQuestionFound, UnknownQuestion, UnknownTopic, WrongKind
+from bot.core.errors import (
+    BadTime,
+    DomainError,
+    NoQuestionFound,
+    UnknownQuestion,
+    UnknownTopic,
+    WrongKind,
+)
+from bot.core.interview import InterviewError
 from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, Localized
 from bot.core.topics import AREA_IDS, TOPIC_IDS, topic
 
@@ -65,6 +73,13 @@ def error_text(error: BaseException, lang: Lang) -> str:
             en=f"⚠️ Could not read that answer: expected {error.expected_form.en}.",
             zh=f"⚠️ 无法识别这个答案:请给出{error.expected_form.zh}。",
         ).get(lang)
+    if isinstance(error, BadTime):
+        return Localized(
+            en=f"⚠️ `{error.text}` is not a time: use HH:MM in UTC, e.g. 09:30.",
+            zh=f"⚠️ `{error.text}` 不是有效时间:请用 HH:MM(UTC),例如 09:30。",
+        ).get(lang)
+    if isinstance(error, InterviewError):
+        return f"⚠️ {error.message.get(lang)}"
     if isinstance(error, DomainError):
         return f"⚠️ {error}"
     return SOMETHING_WRONG.get(lang)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.checkers import TorchCheckers
+from bot.core.bank import load_bank
+from bot.core.engine import Engine
 from bot.storage.db import Database
 from bot.storage.repo import SqliteStore
 
@@ -47,3 +51,19 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def store(db: Database) -> SqliteStore:
     return SqliteStore(db)
+
+
+FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
+
+
+@pytest.fixture(scope="session")
+def checkers() -> TorchCheckers:
+    return TorchCheckers()
+
+
+@pytest.fixture
+def engine(store: SqliteStore, clock: FakeClock, checkers: TorchCheckers) -> Engine:
+    """The real engine over the fixture bank, a real SQLite file and a fake clock."""
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    assert bank.ok, bank.problems
+    return Engine(store, bank, checkers, clock, random.Random(7))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date
 from enum import StrEnum
+
+from fsrs import Rating
 
 from bot.core.answers import AnswerFormatError, read_choice
 from bot.core.bank import Bank, BankProblem, merge_document
 from bot.core.errors import (
+    BadTime,
     NoQuestionFound,
     PackInvalid,
     UnknownQuestion,
@@ -26,6 +28,7 @@ from bot.core.models import (
     LETTERS,
     AnswerOutcome,
     AttemptRecord,
+    DailySetting,
     Difficulty,
     Grade,
     Kind,
@@ -44,7 +47,8 @@ from bot.core.models import (
     UserStats,
     Verdict,
 )
-from bot.core.ports import Checkers, Clock, Store, difficulty_of_seed, seed_for
+from bot.core.ports import Checkers, Clock, Store, seed_for
+from bot.core.review import Reviewer, rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.topics import TOPICS, topics_in
 
@@ -106,12 +110,14 @@ class Engine:
         checkers: Checkers,
         clock: Clock,
         rng: random.Random | None = None,
+        reviewer: Reviewer | None = None,
     ) -> None:
         self.store = store
         self.bank = bank
         self.checkers = checkers
         self.clock = clock
         self.rng = rng or random.Random()
+        self.reviewer = reviewer or Reviewer()
         self.server_banks: dict[int, Bank] = {}  # questions imported by one server only
 
     async def warm_up(self) -> None:
@@ -268,10 +274,11 @@ class Engine:
         server_id: int | None = None,
         channel_id: str | None = None,
         lang: Lang = "en",
+        daily_day: date | None = None,
     ) -> QuestionInstance:
         """Remember a question as posted; answers are recorded against the instance."""
         return await self.store.create_instance(
-            served, server_id, channel_id, lang, self.clock.now()
+            served, server_id, channel_id, lang, self.clock.now(), daily_day
         )
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
@@ -293,13 +300,85 @@ class Engine:
             raise UnknownQuestion(instance.ref)
         return await self.present(question)
 
+    # daily questions
+
+    async def set_daily(
+        self, server_id: int, channel_id: str, time_utc: str, user: User | None
+    ) -> str:
+        """Post a daily question in that channel at HH:MM UTC; returns the normalised time."""
+        normalised = parse_hhmm(time_utc)
+        await self.store.set_daily(server_id, channel_id, normalised, user.id if user else None)
+        return normalised
+
+    async def disable_daily(self, server_id: int) -> bool:
+        return await self.store.disable_daily(server_id)
+
+    async def due_dailies(self) -> list[DailySetting]:
+        """Servers whose daily question time has come today and that have not had it yet."""
+        now = self.clock.now()
+        today, clock_time = now.date(), now.strftime("%H:%M")
+        return [
+            d
+            for d in await self.store.daily_settings()
+            if d.time_utc <= clock_time and (d.last_day is None or d.last_day < today)
+        ]
+
+    async def post_daily(
+        self, server_id: int | None, channel_id: str | None, lang: Lang = "en"
+    ) -> tuple[ServedQuestion, QuestionInstance] | None:
+        """Today's daily question for a server (None: the console); None if a server's was
+        already posted today (two pollers never post twice)."""
+        today = self.clock.now().date()
+        if server_id is not None and not await self.store.claim_daily(server_id, today):
+            return None
+        candidates = self.bank.select(None, KindFilter.ANY.kinds, None)
+        if server_id is not None and server_id in self.server_banks:
+            candidates += self.server_banks[server_id].select(None, KindFilter.ANY.kinds, None)
+        candidates = [q for q in candidates if q.kind is not Kind.OPEN]  # graded ones only
+        if not candidates:
+            raise NoQuestionFound(None, "daily", None)
+        served = await self.present(self.rng.choice(candidates))
+        instance = await self.store.create_instance(
+            served, server_id, channel_id, lang, self.clock.now(), today
+        )
+        return served, instance
+
+    # spaced repetition
+
+    async def reviews_due(self, user: User) -> int:
+        return await self.store.count_due(user.id, self.clock.now())
+
+    async def due_reviews(
+        self, user: User, count: int, server_id: int | None = None
+    ) -> list[ServedQuestion]:
+        """Questions for the user's due cards, most overdue first; a family card serves a
+        fresh variant. Items no longer in the bank are skipped."""
+        served: list[ServedQuestion] = []
+        for card in await self.store.due_cards(user.id, self.clock.now(), count * 2):
+            family = card.item.removeprefix("family:") if card.item.startswith("family:") else None
+            if family is not None:
+                if family not in self.checkers.family_names():
+                    continue
+                template = self._template_for(family)
+                served.append(await self.present(template))
+            else:
+                question = self.question(card.item, server_id)
+                if question is None:
+                    continue
+                served.append(await self.present(question))
+            if len(served) == count:
+                break
+        return served
+
     # answering
 
     async def answered(self, instance_id: int, user: User) -> bool | None:
         """Whether this user's counted answer was correct; None if they have not answered."""
         return await self.store.get_attempt_correct(instance_id, user.id)
 
-    async def answer(self, instance_id: int, user: User, text: str) -> AnswerOutcome:
+    async def answer(
+        self, instance_id: int, user: User, text: str, hints: int = 0
+    ) -> AnswerOutcome:
         """Grade an answer; the user's first readable answer to the instance is recorded."""
         instance = await self.instance(instance_id)
         if instance.kind is Kind.OPEN:
@@ -307,9 +386,14 @@ class Engine:
         grade, explanation = await self._grade(instance, text)
         if grade.verdict is Verdict.UNREADABLE:
             return AnswerOutcome(grade=grade, counted=False, points=0)
-        return await self._record(instance, user, text, grade, explanation, grade.correct)
+        rating = rating_for(instance.kind, grade.correct, hints, self._seconds_since(instance))
+        return await self._record(
+            instance, user, text, grade, explanation, grade.correct, rating, hints
+        )
 
-    async def self_rate(self, instance_id: int, user: User, rating: SelfRating) -> AnswerOutcome:
+    async def self_rate(
+        self, instance_id: int, user: User, rating: SelfRating, hints: int = 0
+    ) -> AnswerOutcome:
         """Record how an open question went, as the user rates it; it earns no points."""
         instance = await self.instance(instance_id)
         if instance.kind is not Kind.OPEN:
@@ -325,7 +409,12 @@ class Engine:
             ),
         )
         explanation = question.explanation if question else None
-        return await self._record(instance, user, rating.value, grade, explanation, correct)
+        return await self._record(
+            instance, user, rating.value, grade, explanation, correct, _FSRS[rating], hints
+        )
+
+    def _seconds_since(self, instance: QuestionInstance) -> float:
+        return max(0.0, (self.clock.now() - instance.created_at).total_seconds())
 
     async def _record(
         self,
@@ -335,7 +424,10 @@ class Engine:
         grade: Grade,
         explanation: Localized | None,
         correct: bool,
+        rating: Rating,
+        hints: int,
     ) -> AnswerOutcome:
+        """Record the first answer with its points, review card and streak, atomically."""
         previous = await self.store.get_attempt_correct(instance.id, user.id)
         counted = False
         points = 0
@@ -344,7 +436,12 @@ class Engine:
             rewarded = await self.store.refs_rewarded_since(
                 user.id, [instance.ref], now - REWARD_WINDOW
             )
-            points = points_for(instance.kind, instance.difficulty, correct, bool(rewarded))
+            points = points_for(instance.kind, instance.difficulty, correct, bool(rewarded), hints)
+            item = review_item(instance.ref)
+            card = self.reviewer.review(
+                await self.store.get_card(user.id, item), item, instance.topic, rating, now
+            )
+            daily = instance.daily_day is not None and instance.daily_day == now.date()
             counted = await self.store.record_attempt(
                 AttemptRecord(
                     instance_id=instance.id,
@@ -356,6 +453,8 @@ class Engine:
                     correct=correct,
                     points=points,
                     at=now,
+                    review=card,
+                    streak_day=now.date() if daily and correct else None,
                 )
             )
             if not counted:  # another delivery of the same answer won the race
@@ -417,23 +516,19 @@ class Engine:
         user: User | None = None,
         limit: int = 10,
     ) -> Leaderboard:
-        topics: Sequence[str] | None = None
-        if topic is not None:
-            topics = topics_in(topic)
-            if not topics:
-                raise UnknownTopic(topic)
-        board = await self.store.leaderboard(
-            scope,
-            period,
-            period_start(period, self.clock.now()),
-            server_id,
-            topics,
-            user.id if user else None,
-            limit,
+        if topic is not None and not topics_in(topic):
+            raise UnknownTopic(topic)
+        return await self.store.leaderboard(
+            scope, period, server_id, topic, user.id if user else None, limit, self.clock.now()
         )
-        return board.model_copy(update={"topic": topic})
 
 
+_FSRS = {
+    SelfRating.AGAIN: Rating.Again,
+    SelfRating.HARD: Rating.Hard,
+    SelfRating.GOOD: Rating.Good,
+    SelfRating.EASY: Rating.Easy,
+}
 _RATING_ZH = {
     SelfRating.AGAIN: "没答上",
     SelfRating.HARD: "勉强答上",
@@ -470,6 +565,19 @@ def grade_choice(question: Question, text: str) -> Grade:
     return Grade(verdict=verdict, feedback=Localized(en=en, zh=zh), expected=expected)
 
 
+def parse_hhmm(text: str) -> str:
+    """`7:30`, `07:30`, `0730` -> `07:30`; BadTime for anything else."""
+    cleaned = text.strip().replace("：", ":")
+    if ":" not in cleaned and len(cleaned) == 4 and cleaned.isdigit():
+        cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
+    hours, sep, minutes = cleaned.partition(":")
+    if sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2:
+        h, m = int(hours), int(minutes)
+        if 0 <= h < 24 and 0 <= m < 60:
+            return f"{h:02d}:{m:02d}"
+    raise BadTime(text)
+
+
 def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
     """(family, seed) for a `FAMILY:SEED` reference; (None, None) for a bank id."""
     family, sep, seed = ref.partition(":")
@@ -478,24 +586,12 @@ def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
     return None, None
 
 
-def period_start(period: Period, now: datetime) -> datetime | None:
-    """The start of the current calendar week (Monday) or month, in UTC; None for all time."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period is Period.WEEK:
-        return day - timedelta(days=day.weekday())
-    if period is Period.MONTH:
-        return day.replace(day=1)
-    return None
-
-
 __all__ = [
     "Engine",
     "KindFilter",
     "SelfRating",
     "TopicSummary",
-    "difficulty_of_seed",
     "grade_choice",
     "language_for",
     "parse_generated_ref",
-    "period_start",
 ]

@@ -50,3 +50,11 @@ class PackInvalid(DomainError):
         super().__init__(f"{len(problems)} problem(s) in {name}")
         self.name = name
         self.problems = problems
+
+
+class BadTime(DomainError):
+    """A time of day that is not HH:MM (24-hour, UTC)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"not a time of day (HH:MM, UTC): {text!r}")
+        self.text = text

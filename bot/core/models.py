@@ -6,7 +6,7 @@ Pure data (pydantic); nothing here knows about Discord, SQLite or torch.
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -271,6 +271,7 @@ class QuestionInstance(_Frozen):
     message_id: str | None
     lang: Lang = "en"  # the language the question was posted in
     created_at: datetime
+    daily_day: date | None = None  # set for a server's daily question
 
 
 class QuestionPack(_Frozen):
@@ -284,8 +285,27 @@ class QuestionPack(_Frozen):
     created_at: datetime
 
 
+class DailySetting(_Frozen):
+    server_id: int
+    server_external_id: str
+    channel_id: str
+    time_utc: str  # HH:MM
+    last_day: date | None = None
+
+
+class ReviewCard(_Frozen):
+    """A user's spaced-repetition card for one item (`question-id` or `family:NAME`)."""
+
+    item: str
+    topic: str
+    card: dict[str, Any]  # fsrs Card.to_dict()
+    due: datetime
+    reviews: int = 0
+
+
 class AttemptRecord(_Frozen):
-    """An attempt to write: one per user per question instance."""
+    """An attempt to write: one per user per question instance. The review card and the
+    streak day, when given, are written in the same transaction, or not at all."""
 
     instance_id: int
     user_id: int
@@ -296,6 +316,8 @@ class AttemptRecord(_Frozen):
     correct: bool
     points: int
     at: datetime
+    review: ReviewCard | None = None
+    streak_day: date | None = None  # a correct daily answer on that UTC day
 
 
 class InstanceCounts(_Frozen):

@@ -7,11 +7,12 @@ composition root (`bot/app.py`) plugs them in. The core never imports those pack
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from bot.core.models import (
     AttemptRecord,
+    DailySetting,
     Difficulty,
     Grade,
     InstanceCounts,
@@ -22,6 +23,7 @@ from bot.core.models import (
     Period,
     QuestionInstance,
     QuestionPack,
+    ReviewCard,
     Scope,
     ServedQuestion,
     Server,
@@ -89,6 +91,7 @@ class Store(Protocol):
         channel_id: str | None,
         lang: Lang,
         at: datetime,
+        daily_day: date | None = None,
     ) -> QuestionInstance: ...
 
     async def set_instance_message(self, instance_id: int, message_id: str) -> None: ...
@@ -123,6 +126,44 @@ class Store(Protocol):
         """(current, best) daily streak."""
         ...
 
+    async def get_card(self, user_id: int, item: str) -> ReviewCard | None: ...
+
+    async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
+        """Cards due by `now`, most overdue first."""
+        ...
+
+    async def count_due(self, user_id: int, now: datetime) -> int: ...
+
+    async def create_interview(
+        self, user_id: int, server_id: int | None, state: str, at: datetime
+    ) -> int: ...
+
+    async def save_interview(
+        self, interview_id: int, status: str, state: str, version: int, at: datetime
+    ) -> bool:
+        """Save unless someone saved since `version`; False (nothing written) then."""
+        ...
+
+    async def get_interview(self, interview_id: int) -> tuple[str, int] | None:
+        """(state JSON, version)."""
+        ...
+
+    async def active_interview_id(self, user_id: int) -> int | None: ...
+
+    async def active_interview_ids(self) -> list[int]: ...
+
+    async def set_daily(
+        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+    ) -> None: ...
+
+    async def disable_daily(self, server_id: int) -> bool: ...
+
+    async def daily_settings(self) -> list[DailySetting]: ...
+
+    async def claim_daily(self, server_id: int, day: date) -> bool:
+        """Mark the day's daily question as posted; False if it already was."""
+        ...
+
     async def reset_scores(self, server_id: int, user_id: int | None) -> int:
         """Delete this server's attempts (of one user, or everyone's); returns how many."""
         ...
@@ -145,9 +186,12 @@ class Store(Protocol):
         self,
         scope: Scope,
         period: Period,
-        since: datetime | None,
         server_id: int | None,
-        topics: Sequence[str] | None,
+        topic: str | None,
         user_id: int | None,
         limit: int,
-    ) -> Leaderboard: ...
+        now: datetime,
+    ) -> Leaderboard:
+        """Top `limit` of a board (topic: a topic id, an area id or None for all) and the
+        caller's own row; the period (week, month) is the one that contains `now`."""
+        ...

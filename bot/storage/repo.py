@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import aiosqlite
 
 from bot.core.models import (
     AttemptRecord,
+    DailySetting,
     Difficulty,
     InstanceCounts,
     Kind,
@@ -19,15 +21,19 @@ from bot.core.models import (
     Period,
     QuestionInstance,
     QuestionPack,
+    ReviewCard,
     Scope,
     ServedQuestion,
     Server,
     TopicStats,
     User,
 )
+from bot.core.topics import AREA_IDS, TOPICS
 from bot.storage.db import Database
 
 LOCAL_SERVER = 0  # streak key for activity outside any server (the console)
+GLOBAL_BOARD = 0  # score_totals.server_id of the global leaderboard
+TOPIC_AREA = {t.id: t.area for t in TOPICS}
 
 
 def iso(at: datetime) -> str:
@@ -63,6 +69,184 @@ def _instance(row: aiosqlite.Row) -> QuestionInstance:
         message_id=row["message_id"],
         lang=row["lang"],
         created_at=parse_iso(row["created_at"]),
+        daily_day=date.fromisoformat(row["daily_day"]) if row["daily_day"] else None,
+    )
+
+
+def total_keys(server_id: int | None, topic: str, at: datetime) -> list[tuple[int, str, str]]:
+    """The leaderboard totals one attempt adds to: (server or 0 for global) x (all topics,
+    the topic, its area) x (all time, its ISO week, its month)."""
+    servers = [GLOBAL_BOARD] if server_id is None else [GLOBAL_BOARD, server_id]
+    area = f"area:{TOPIC_AREA.get(topic, 'other')}"
+    day = at.astimezone(UTC).date()
+    monday = day - timedelta(days=day.weekday())
+    periods = ["all", f"w{monday.isoformat()}", f"m{day.strftime('%Y-%m')}"]
+    return [(s, t, p) for s in servers for t in ("*", topic, area) for p in periods]
+
+
+def period_key(period: Period, now: datetime) -> str:
+    day = now.astimezone(UTC).date()
+    if period is Period.WEEK:
+        return f"w{(day - timedelta(days=day.weekday())).isoformat()}"
+    if period is Period.MONTH:
+        return f"m{day.strftime('%Y-%m')}"
+    return "all"
+
+
+def topic_key(topic: str | None) -> str:
+    if topic is None:
+        return "*"
+    return f"area:{topic}" if topic in AREA_IDS else topic
+
+
+async def _add_to_totals(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    server_id: int | None,
+    topic: str,
+    at: datetime,
+    points: int,
+    correct: int,
+    answered: int = 1,
+) -> None:
+    await conn.executemany(
+        "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered, correct)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, topic, period, user_id) DO UPDATE"
+        " SET points = points + excluded.points, answered = answered + excluded.answered,"
+        " correct = correct + excluded.correct",
+        [
+            (s, t, p, user_id, points, answered, correct)
+            for s, t, p in total_keys(server_id, topic, at)
+        ],
+    )
+
+
+async def _rebuild_totals(conn: aiosqlite.Connection, user_ids: list[int]) -> None:
+    """Recompute these users' totals from their attempts (after attempts were deleted)."""
+    for user_id in user_ids:
+        await conn.execute("DELETE FROM score_totals WHERE user_id = ?", (user_id,))
+        async with conn.execute(
+            "SELECT server_id, topic, created_at, points, correct FROM attempts WHERE user_id = ?",
+            (user_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        sums: dict[tuple[int, str, str], list[int]] = {}
+        for row in rows:
+            for key in total_keys(row[0], row[1], parse_iso(row[2])):
+                total = sums.setdefault(key, [0, 0, 0])
+                total[0] += row[3]
+                total[1] += 1
+                total[2] += row[4]
+        await conn.executemany(
+            "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered,"
+            " correct) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(s, t, p, user_id, *v) for (s, t, p), v in sums.items()],
+        )
+
+
+async def _save_card(
+    conn: aiosqlite.Connection, user_id: int, card: ReviewCard, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO review_cards (user_id, item, topic, card, due, reviews, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, item) DO UPDATE SET"
+        " topic = excluded.topic, card = excluded.card, due = excluded.due,"
+        " reviews = excluded.reviews, updated_at = excluded.updated_at",
+        (
+            user_id,
+            card.item,
+            card.topic,
+            json.dumps(card.card),
+            iso(card.due),
+            card.reviews,
+            iso(at),
+        ),
+    )
+
+
+async def _extend_streak(
+    conn: aiosqlite.Connection, user_id: int, server_id: int | None, day: date
+) -> None:
+    """A correct daily answer on `day`: the streak goes on (from the day before), stays (same
+    day) or starts again at 1."""
+    key = server_id if server_id is not None else LOCAL_SERVER
+    async with conn.execute(
+        "SELECT current, best, last_day FROM streaks WHERE user_id = ? AND server_id = ?",
+        (user_id, key),
+    ) as cursor:
+        row = await cursor.fetchone()
+    current, best, last = (row[0], row[1], row[2]) if row else (0, 0, None)
+    if last == day.isoformat():
+        return
+    current = current + 1 if last == (day - timedelta(days=1)).isoformat() else 1
+    await conn.execute(
+        "INSERT INTO streaks (user_id, server_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id, server_id) DO UPDATE SET current = excluded.current,"
+        " best = excluded.best, last_day = excluded.last_day",
+        (user_id, key, current, max(best, current), day.isoformat()),
+    )
+
+
+_BOARD_SQL = """
+    SELECT t.user_id, u.name, t.points, t.answered, t.correct,
+           COALESCE((SELECT MAX(s.current) FROM streaks s WHERE s.user_id = t.user_id
+                     AND (? IS NULL OR s.server_id = ?)), 0) AS streak
+    FROM score_totals t JOIN users u ON u.id = t.user_id
+    WHERE t.server_id = ? AND t.topic = ? AND t.period = ?
+"""
+
+
+def _entry(rank: int, row: aiosqlite.Row) -> LeaderboardEntry:
+    return LeaderboardEntry(
+        rank=rank,
+        user_id=row["user_id"],
+        name=row["name"],
+        points=row["points"],
+        answered=row["answered"],
+        correct=row["correct"],
+        streak=row["streak"],
+    )
+
+
+async def _own_row(
+    conn: aiosqlite.Connection,
+    key: tuple[int, str, str],
+    user_id: int,
+    streak_server: int | None,
+) -> LeaderboardEntry | None:
+    """The caller's row, ranked by counting the rows ahead of it in the board's order."""
+    async with conn.execute(
+        _BOARD_SQL + " AND t.user_id = ?", (streak_server, streak_server, *key, user_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with conn.execute(
+        "SELECT COUNT(*) FROM score_totals WHERE server_id = ? AND topic = ? AND period = ?"
+        " AND (points > ? OR (points = ? AND (correct > ? OR (correct = ? AND (answered < ?"
+        " OR (answered = ? AND user_id < ?))))))",
+        (
+            *key,
+            row["points"],
+            row["points"],
+            row["correct"],
+            row["correct"],
+            row["answered"],
+            row["answered"],
+            user_id,
+        ),
+    ) as cursor:
+        ahead = await cursor.fetchone()
+    return _entry((ahead[0] if ahead else 0) + 1, row)
+
+
+def _card(row: aiosqlite.Row) -> ReviewCard:
+    return ReviewCard(
+        item=row["item"],
+        topic=row["topic"],
+        card=json.loads(row["card"]),
+        due=parse_iso(row["due"]),
+        reviews=row["reviews"],
     )
 
 
@@ -164,12 +348,13 @@ class SqliteStore:
         channel_id: str | None,
         lang: Lang,
         at: datetime,
+        daily_day: date | None = None,
     ) -> QuestionInstance:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO question_instances"
-                " (ref, kind, topic, difficulty, server_id, channel_id, lang, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                "INSERT INTO question_instances (ref, kind, topic, difficulty, server_id,"
+                " channel_id, lang, created_at, daily_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING *",
                 (
                     served.ref,
                     served.kind.value,
@@ -179,6 +364,7 @@ class SqliteStore:
                     channel_id,
                     lang,
                     iso(at),
+                    daily_day.isoformat() if daily_day else None,
                 ),
             )
             row = await cursor.fetchone()
@@ -221,6 +407,22 @@ class SqliteStore:
             )
             inserted = cursor.rowcount == 1
             await cursor.close()
+            if inserted:
+                await _add_to_totals(
+                    conn,
+                    attempt.user_id,
+                    attempt.server_id,
+                    attempt.topic,
+                    attempt.at,
+                    attempt.points,
+                    int(attempt.correct),
+                )
+                if attempt.review is not None:
+                    await _save_card(conn, attempt.user_id, attempt.review, attempt.at)
+                if attempt.streak_day is not None and attempt.correct:
+                    await _extend_streak(
+                        conn, attempt.user_id, attempt.server_id, attempt.streak_day
+                    )
         return inserted
 
     async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
@@ -284,20 +486,18 @@ class SqliteStore:
 
     async def reset_scores(self, server_id: int, user_id: int | None) -> int:
         async with self.db.transaction() as conn:
-            if user_id is None:
-                cursor = await conn.execute(
-                    "DELETE FROM attempts WHERE server_id = ?", (server_id,)
-                )
-                await conn.execute("DELETE FROM streaks WHERE server_id = ?", (server_id,))
-            else:
-                cursor = await conn.execute(
-                    "DELETE FROM attempts WHERE server_id = ? AND user_id = ?", (server_id, user_id)
-                )
-                await conn.execute(
-                    "DELETE FROM streaks WHERE server_id = ? AND user_id = ?", (server_id, user_id)
-                )
+            where, args = "server_id = ?", [server_id]
+            if user_id is not None:
+                where, args = where + " AND user_id = ?", [server_id, user_id]
+            async with conn.execute(
+                f"SELECT DISTINCT user_id FROM attempts WHERE {where}", args
+            ) as cursor:
+                users = [row[0] for row in await cursor.fetchall()]
+            cursor = await conn.execute(f"DELETE FROM attempts WHERE {where}", args)
             deleted = cursor.rowcount
             await cursor.close()
+            await conn.execute(f"DELETE FROM streaks WHERE {where}", args)
+            await _rebuild_totals(conn, users)
         return deleted
 
     async def add_pack(
@@ -330,6 +530,158 @@ class SqliteStore:
             rows = await cursor.fetchall()
         return [_pack(row) for row in rows]
 
+    # spaced repetition
+
+    async def get_card(self, user_id: int, item: str) -> ReviewCard | None:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT * FROM review_cards WHERE user_id = ? AND item = ?", (user_id, item)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return _card(row) if row else None
+
+    async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
+        """Cards due by `now`, most overdue first."""
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT * FROM review_cards WHERE user_id = ? AND due <= ? ORDER BY due, item"
+                " LIMIT ?",
+                (user_id, iso(now), limit),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [_card(row) for row in rows]
+
+    async def count_due(self, user_id: int, now: datetime) -> int:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT COUNT(*) FROM review_cards WHERE user_id = ? AND due <= ?",
+                (user_id, iso(now)),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # mock interviews
+
+    async def create_interview(
+        self, user_id: int, server_id: int | None, state: str, at: datetime
+    ) -> int:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO interviews (user_id, server_id, status, state, created_at,"
+                " updated_at) VALUES (?, ?, 'active', ?, ?, ?)",
+                (user_id, server_id, state, iso(at), iso(at)),
+            )
+            interview_id = cursor.lastrowid
+            await cursor.close()
+        assert interview_id is not None
+        return interview_id
+
+    async def save_interview(
+        self, interview_id: int, status: str, state: str, version: int, at: datetime
+    ) -> bool:
+        """Save if nobody saved since `version` was read; False (nothing written) otherwise."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE interviews SET status = ?, state = ?, version = version + 1,"
+                " updated_at = ? WHERE id = ? AND version = ?",
+                (status, state, iso(at), interview_id, version),
+            )
+            saved = cursor.rowcount == 1
+            await cursor.close()
+        return saved
+
+    async def get_interview(self, interview_id: int) -> tuple[str, int] | None:
+        """(state JSON, version) of an interview."""
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT state, version FROM interviews WHERE id = ?", (interview_id,)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def active_interview_id(self, user_id: int) -> int | None:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT id FROM interviews WHERE user_id = ? AND status = 'active'"
+                " ORDER BY id DESC LIMIT 1",
+                (user_id,),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def active_interview_ids(self) -> list[int]:
+        async with (
+            self.db.read() as conn,
+            conn.execute("SELECT id FROM interviews WHERE status = 'active' ORDER BY id") as cur,
+        ):
+            rows = await cur.fetchall()
+        return [int(row[0]) for row in rows]
+
+    # daily questions
+
+    async def set_daily(
+        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO daily_settings (server_id, channel_id, time_utc, created_by)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (server_id) DO UPDATE SET"
+                " channel_id = excluded.channel_id, time_utc = excluded.time_utc,"
+                " created_by = excluded.created_by",
+                (server_id, channel_id, time_utc, user_id),
+            )
+
+    async def disable_daily(self, server_id: int) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM daily_settings WHERE server_id = ?", (server_id,)
+            )
+            removed = cursor.rowcount == 1
+            await cursor.close()
+        return removed
+
+    async def daily_settings(self) -> list[DailySetting]:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT d.*, s.external_id FROM daily_settings d"
+                " JOIN servers s ON s.id = d.server_id ORDER BY d.server_id"
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [
+            DailySetting(
+                server_id=row["server_id"],
+                server_external_id=row["external_id"],
+                channel_id=row["channel_id"],
+                time_utc=row["time_utc"],
+                last_day=date.fromisoformat(row["last_day"]) if row["last_day"] else None,
+            )
+            for row in rows
+        ]
+
+    async def claim_daily(self, server_id: int, day: date) -> bool:
+        """Mark today's daily question as posted; False if it already was (no double post)."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE daily_settings SET last_day = ? WHERE server_id = ?"
+                " AND (last_day IS NULL OR last_day < ?)",
+                (day.isoformat(), server_id, day.isoformat()),
+            )
+            claimed = cursor.rowcount == 1
+            await cursor.close()
+        return claimed
+
     # stats and leaderboards
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
@@ -361,63 +713,25 @@ class SqliteStore:
         self,
         scope: Scope,
         period: Period,
-        since: datetime | None,
         server_id: int | None,
-        topics: Sequence[str] | None,
+        topic: str | None,
         user_id: int | None,
         limit: int,
+        now: datetime,
     ) -> Leaderboard:
-        conditions: list[str] = []
-        args: list[object] = []
-        if scope is Scope.SERVER:
-            conditions.append("a.server_id IS ?")
-            args.append(server_id)
-        if since is not None:
-            conditions.append("a.created_at >= ?")
-            args.append(iso(since))
-        if topics:
-            conditions.append(f"a.topic IN ({','.join('?' * len(topics))})")
-            args.extend(topics)
-        where = " AND ".join(conditions) or "1 = 1"
-        streak_server = server_id if scope is Scope.SERVER and server_id is not None else None
-        # Ties: more points, then more correct answers, then fewer attempts, then the older
-        # account (lower id): the same order every time.
-        sql = f"""
-            WITH totals AS (
-                SELECT a.user_id, SUM(a.points) AS points, COUNT(*) AS answered,
-                       SUM(a.correct) AS correct
-                FROM attempts a WHERE {where} GROUP BY a.user_id
-            ), ranked AS (
-                SELECT t.*, ROW_NUMBER() OVER (
-                    ORDER BY t.points DESC, t.correct DESC, t.answered ASC, t.user_id ASC
-                ) AS rank
-                FROM totals t
-            )
-            SELECT r.rank, r.user_id, u.name, r.points, r.answered, r.correct,
-                   COALESCE((SELECT s.current FROM streaks s WHERE s.user_id = r.user_id
-                             AND (? IS NULL OR s.server_id = ?)
-                             ORDER BY s.current DESC LIMIT 1), 0) AS streak
-            FROM ranked r JOIN users u ON u.id = r.user_id
-            WHERE r.rank <= ? OR r.user_id = ?
-            ORDER BY r.rank
-        """
-        async with (
-            self.db.read() as conn,
-            conn.execute(sql, (*args, streak_server, streak_server, limit, user_id)) as cursor,
-        ):
-            rows = await cursor.fetchall()
-        entries = [
-            LeaderboardEntry(
-                rank=r["rank"],
-                user_id=r["user_id"],
-                name=r["name"],
-                points=r["points"],
-                answered=r["answered"],
-                correct=r["correct"],
-                streak=r["streak"],
-            )
-            for r in rows
-        ]
-        top = [e for e in entries if e.rank <= limit]
-        me = next((e for e in entries if e.user_id == user_id), None)
-        return Leaderboard(scope=scope, period=period, topic=None, top=top, me=me)
+        """Top `limit` and the caller's row, from the totals kept with each attempt."""
+        board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
+        key = (board, topic_key(topic), period_key(period, now))
+        streak_server = board if board != GLOBAL_BOARD else None
+        async with self.db.read() as conn:
+            async with conn.execute(
+                _BOARD_SQL + " ORDER BY t.points DESC, t.correct DESC, t.answered, t.user_id"
+                " LIMIT ?",
+                (streak_server, streak_server, *key, limit),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            top = [_entry(rank, row) for rank, row in enumerate(rows, start=1)]
+            me = next((e for e in top if e.user_id == user_id), None)
+            if me is None and user_id is not None:
+                me = await _own_row(conn, key, user_id, streak_server)
+        return Leaderboard(scope=scope, period=period, topic=topic, top=top, me=me)

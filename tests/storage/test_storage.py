@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.models import AttemptRecord, Difficulty, Kind, Period, Scope, ServedQuestion
 from bot.storage.db import Database, StorageError, migrations
-from bot.storage.repo import SqliteStore
+from bot.storage.repo import SqliteStore, _rebuild_totals
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -158,7 +158,60 @@ async def test_users_keep_their_language_and_leaderboard_orders_ties(store: Sqli
     for user, correct in [(ann, True), (bob, True), (cat, False)]:
         instance = await store.create_instance(served(), None, "c1", "en", AT)
         await store.record_attempt(attempt(instance.id, user.id, correct, 2 if correct else 0))
-    board = await store.leaderboard(Scope.GLOBAL, Period.ALL, None, None, None, cat.id, 2)
+    board = await store.leaderboard(Scope.GLOBAL, Period.ALL, None, None, cat.id, 2, AT)
     # ann and bob tie on everything: the older account (lower id) ranks first, every time.
     assert [(e.rank, e.name, e.points) for e in board.top] == [(1, "ann", 2), (2, "bob", 2)]
     assert board.me is not None and (board.me.rank, board.me.name) == (3, "cat")
+
+
+async def test_upgrading_from_version_1_backfills_the_leaderboard_totals(db_path: Path) -> None:
+    """Migration 0002 computes the totals in SQL; they must equal what the code computes."""
+    first = migrations()[0][2]
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.executescript(f"BEGIN;\n{first}\nPRAGMA user_version = 1;\nCOMMIT;")
+        conn.execute(
+            "INSERT INTO users (platform, external_id, name, created_at) VALUES"
+            " ('discord', '1', 'ann', 'x'), ('discord', '2', 'bob', 'x')"
+        )
+        conn.execute(
+            "INSERT INTO servers (platform, external_id, name, created_at)"
+            " VALUES ('discord', '9', 's', 'x')"
+        )
+        rows = [
+            (1, 1, 1, "backprop", 1, 2, "2026-11-01T10:00:00.000000+00:00"),  # a Sunday
+            (2, 1, None, "cnn_models", 0, 0, "2026-11-02T10:00:00.000000+00:00"),  # Monday
+            (3, 2, 1, "wgan", 1, 3, "2026-10-31T23:59:59.000000+00:00"),
+        ]
+        for instance, user, server, topic, correct, points, at in rows:
+            conn.execute(
+                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
+                " created_at) VALUES (?, 'r', 'mcq', ?, 'easy', ?, ?)",
+                (instance, topic, server, at),
+            )
+            conn.execute(
+                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer,"
+                " correct, points, created_at) VALUES (?, ?, ?, ?, 'r', 'A', ?, ?, ?)",
+                (instance, user, server, topic, correct, points, at),
+            )
+    db = await Database.open(db_path)  # migrates to the latest version
+    try:
+        async with db.read() as conn, conn.execute(
+            "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
+        ) as cursor:
+            migrated = [tuple(r) for r in await cursor.fetchall()]
+        async with db.transaction() as conn:
+            await _rebuild_totals(conn, [1, 2])
+        async with db.read() as conn, conn.execute(
+            "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
+        ) as cursor:
+            rebuilt = [tuple(r) for r in await cursor.fetchall()]
+    finally:
+        await db.close()
+    assert migrated == rebuilt
+    assert (0, "*", "w2026-10-26", 1, 2, 1, 1) in migrated  # Sunday belongs to Monday's week
+    assert (0, "area:gan", "m2026-10", 2, 3, 1, 1) in migrated
+    assert (1, "*", "all", 1, 2, 1, 1) in migrated  # the server board has ann's server answer
+    # ann: 18 keys (2 boards x 3 topic keys x 3 periods) + 9 (global only) - 2 shared
+    # (global, all topics, all time / November); bob: 18.
+    assert len(migrated) == 18 + 9 - 2 + 18

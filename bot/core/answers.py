@@ -1,0 +1,444 @@
+"""Reading and grading answers typed by users.
+
+Nothing here evaluates user text as code; every reader either returns a value or raises
+`AnswerFormatError` carrying the form it expected, which front ends localise.
+
+Numeric answers are read by a small hand-written tokenizer into exact `Fraction`s, so an integer
+answer can be compared exactly and nothing a user types can make the reader slow: the input
+length, the number of digits, the exponent and the number of list items are all capped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from bot.core.models import LETTERS, Grade, Localized, Verdict
+
+
+class AnswerFormatError(ValueError):
+    """The answer could not be read; `expected_form` says, in both languages, what would be."""
+
+    def __init__(self, expected_form: Localized) -> None:
+        super().__init__(expected_form.en)
+        self.expected_form = expected_form
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and punctuation become ASCII), trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+_CHOICE_DECORATION = "()[]{}.:：)） "  # characters stripped around an option letter
+
+
+def read_choice(text: str, n_choices: int) -> int:
+    """The index of the option a user picked: `B`, `b`, `(b)`, `B.`, `2`..."""
+    letters = LETTERS[:n_choices]
+    cleaned = normalize(text).strip(_CHOICE_DECORATION).upper()
+    if len(cleaned) == 1 and cleaned in letters:
+        return letters.index(cleaned)
+    if cleaned.isdigit() and 1 <= int(cleaned) <= n_choices and len(cleaned) <= 2:
+        return int(cleaned) - 1
+    raise AnswerFormatError(
+        Localized(
+            en=f"one option letter, {letters[0]} to {letters[-1]}",
+            zh=f"一个选项字母({letters[0]} 到 {letters[-1]})",
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+
+Number = int | float
+Expected = int | float | list[int] | list[float]
+"""What a numeric question expects: an int (graded exactly), a float, or a list of either."""
+
+MAX_ANSWER_CHARS = 2000  # a list of 64 numbers at full precision fits easily
+MAX_DIGITS = 60  # significant digits of one number
+MAX_EXPONENT = 400  # |e| in 1.5e-320; 10**400 is still cheap to build exactly
+MAX_ITEMS = 64  # numbers in one list answer
+_MAX_BITS = 1000  # |value| below ~1e301, so that it converts to a float (tiny values are fine)
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How close a real answer must be: |answer - expected| <= max(rel * |expected|, abs).
+
+    Integers are always graded exactly; this only applies to real-valued expectations.
+    """
+
+    rel: float = 1e-3
+    abs: float = 1e-6
+
+    def describe(self) -> Localized:
+        """The tolerance in words, for question texts that use a non-default one."""
+        rel = f"{self.rel:.0e}".replace("e-0", "e-")
+        if self.abs:
+            absolute = f"{self.abs:.0e}".replace("e-0", "e-")
+            return Localized(
+                en=f"relative tolerance {rel} (absolute {absolute} near zero)",
+                zh=f"相对误差 {rel} 以内（接近 0 时绝对误差 {absolute}）",
+            )
+        return Localized(
+            en=f"relative tolerance {rel}, no absolute tolerance",
+            zh=f"相对误差 {rel} 以内，不设绝对误差",
+        )
+
+
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownMistake:
+    """A classic wrong answer: the value it leads to and feedback that names the mistake."""
+
+    id: str
+    value: Expected
+    feedback: Localized
+
+
+class _Unreadable(Exception):
+    """Internal: the text is not a number; the caller raises the public error with its form."""
+
+
+# Unicode minus signs and dashes people paste instead of ASCII '-'; NFKC keeps most of them.
+_MINUSES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"})
+_PREFIXES = ("=", "≈", "~", "约")
+_MULTIPLIERS = {
+    "k": Fraction(10**3),
+    "K": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "B": Fraction(10**9),
+    "万": Fraction(10**4),
+    "亿": Fraction(10**8),
+}
+_TIMES_TEN = re.compile(r"(.+?)\s*[x×*]\s*10\s*(?:\^|\*\*)\s*([+-]?\d+)", re.ASCII)
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_ANY_BRACKET = re.compile(r"[()\[\]{}]")
+
+# re.ASCII: \d must not accept other scripts' digits, which int() would happily convert.
+_PLAIN = re.compile(r"([+-]?)(?:(\d+)(?:\.(\d*))?|\.(\d+))(?:[eE]([+-]?\d+))?", re.ASCII)
+_GROUPED = re.compile(
+    r"([+-]?)([1-9]\d{0,2}(?:(?P<sep>[ ,_'])\d{3})(?:(?P=sep)\d{3})*)"  # 34,944 or 1 234 567
+    r"(?:\.(\d+))?(?:[eE]([+-]?\d+))?",
+    re.ASCII,
+)
+
+
+def _clean(text: str) -> str:
+    if len(text) > MAX_ANSWER_CHARS:
+        raise _Unreadable
+    cleaned = normalize(text).translate(_MINUSES)
+    # NFKC can expand a character into many; check again after it.
+    if len(cleaned) > MAX_ANSWER_CHARS:
+        raise _Unreadable
+    cleaned = cleaned.rstrip("。").strip()  # a sentence-final ideographic full stop
+    for prefix in _PREFIXES:
+        if cleaned.startswith(prefix):
+            cleaned = cleaned[len(prefix) :].strip()
+            break
+    return cleaned
+
+
+def _decimal(sign: str, whole: str, frac: str, exp: str | None) -> Fraction:
+    digits = (whole + frac).lstrip("0")
+    if len(digits) > MAX_DIGITS or (exp is not None and len(exp.lstrip("+-0")) > 4):
+        raise _Unreadable
+    exponent = int(exp) if exp else 0
+    if abs(exponent) > MAX_EXPONENT:
+        raise _Unreadable
+    value = Fraction(int(whole + frac or "0")) * Fraction(10) ** (exponent - len(frac))
+    return -value if sign == "-" else value
+
+
+def _plain_number(text: str, grouping: bool) -> Fraction:
+    """One decimal number; with `grouping`, thousands separators (, space _ ') are allowed."""
+    text = re.sub(r"^([+-])\s+", r"\1", text)  # "- 5"
+    match = _PLAIN.fullmatch(text)
+    if match:
+        sign, whole, frac, frac_only, exp = match.groups()
+        if frac_only is not None:
+            return _decimal(sign, "0", frac_only, exp)
+        return _decimal(sign, whole, frac or "", exp)
+    if grouping:
+        grouped = _GROUPED.fullmatch(text)
+        if grouped:
+            sign, whole, sep, frac, exp = grouped.groups()
+            return _decimal(sign, whole.replace(sep, ""), frac or "", exp)
+    raise _Unreadable
+
+
+def _term(text: str, grouping: bool) -> Fraction:
+    """A number with an optional multiplier: 61.1M, 3.5万, 12k, 3.4944×10^4."""
+    text = text.strip()
+    if not text:
+        raise _Unreadable
+    power = _TIMES_TEN.fullmatch(text)
+    if power:
+        exponent = power.group(2)
+        if len(exponent.lstrip("+-0")) > 4 or abs(int(exponent)) > MAX_EXPONENT:
+            raise _Unreadable
+        return _plain_number(power.group(1).strip(), grouping) * Fraction(10) ** int(exponent)
+    multiplier = _MULTIPLIERS.get(text[-1])
+    if multiplier is not None:
+        return _plain_number(text[:-1].strip(), grouping) * multiplier
+    return _plain_number(text, grouping)
+
+
+def _check_range(value: Fraction) -> Fraction:
+    if value and value.numerator.bit_length() - value.denominator.bit_length() > _MAX_BITS:
+        raise _Unreadable  # too large for a float; a tiny value simply rounds towards 0
+    return value
+
+
+def _scalar(text: str, *, percent_ok: bool, grouping: bool) -> Fraction:
+    text = text.strip()
+    scale = Fraction(1)
+    if text.endswith("%"):
+        if not percent_ok:
+            raise _Unreadable
+        text = text[:-1].strip()
+        scale = Fraction(1, 100)
+    if text.count("/") > 1:
+        raise _Unreadable
+    if "/" in text:
+        top, bottom = text.split("/")
+        numerator = _term(top, grouping)
+        denominator = _term(bottom, grouping)
+        if denominator == 0:
+            raise _Unreadable
+        return _check_range(numerator / denominator * scale)
+    return _check_range(_term(text, grouping) * scale)
+
+
+def _strip_brackets(text: str) -> str:
+    """Remove one pair of enclosing brackets; any other bracket makes the text unreadable.
+
+    Only one level is accepted, so deeply nested input costs nothing and needs no recursion.
+    """
+    if text and text[0] in _BRACKETS:
+        if text[-1] != _BRACKETS[text[0]]:
+            raise _Unreadable
+        text = text[1:-1].strip()
+    if _ANY_BRACKET.search(text):
+        raise _Unreadable
+    return text
+
+
+def _split_items(text: str) -> list[str]:
+    if re.search(r"[x×*]", text):
+        parts = re.split(r"[x×*]", text)
+    elif re.search(r"[,;]", text):
+        parts = re.split(r"[,;]", text)
+        if parts and not parts[-1].strip():  # a trailing comma: [0.1, 0.9,]
+            parts.pop()
+    else:
+        parts = text.split()
+    if len(parts) > MAX_ITEMS:
+        raise _Unreadable
+    return [part.strip() for part in parts]
+
+
+def expected_form(expected: Expected, *, percent_ok: bool = False) -> Localized:
+    """What an answer to this expectation should look like, in both languages."""
+    if isinstance(expected, list):
+        n = len(expected)
+        if all(isinstance(v, int) for v in expected):
+            sample = ", ".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
+            cross = "x".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
+            return Localized(
+                en=f"{n} whole numbers, e.g. ({sample}) or {cross}",
+                zh=f"{n} 个整数，例如 ({sample}) 或 {cross}",
+            )
+        sample = ", ".join(("0.1", "0.2", "0.7", "0.4", "0.5", "0.6")[:n]) if n <= 6 else "..."
+        return Localized(
+            en=f"a list of {n} numbers, e.g. [{sample}]",
+            zh=f"由 {n} 个数组成的列表，例如 [{sample}]",
+        )
+    if isinstance(expected, int):
+        return Localized(
+            en="a whole number, e.g. 34944 or 34,944",
+            zh="一个整数，例如 34944 或 34,944",
+        )
+    if percent_ok:
+        return Localized(
+            en="a number, e.g. 0.25, 1/4, 25% or 2.5e-3",
+            zh="一个数，例如 0.25、1/4、25% 或 2.5e-3",
+        )
+    return Localized(
+        en="a number, e.g. 0.25, 1/4 or 2.5e-3",
+        zh="一个数，例如 0.25、1/4 或 2.5e-3",
+    )
+
+
+def read_number(text: str, *, percent_ok: bool = False) -> Fraction:
+    """One number: `34944`, `34,944`, `34 944`, `3.4944e4`, `1/4`, `0.25`, `25%` (if allowed).
+
+    Raises `AnswerFormatError` for anything else.
+    """
+    try:
+        return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
+    except _Unreadable:
+        raise AnswerFormatError(expected_form(0.0, percent_ok=percent_ok)) from None
+
+
+def read_numbers(text: str, count: int, *, percent_ok: bool = False) -> list[Fraction]:
+    """Exactly `count` numbers: `[0.9, 0.71]`, `(64, 55, 55)`, `64x55x55`, `64×55×55`, `1 2 3`.
+
+    Thousands separators are not accepted inside lists: `[1,234]` is two numbers.
+    """
+    try:
+        return _numbers(text, count, percent_ok=percent_ok)
+    except _Unreadable:
+        raise AnswerFormatError(expected_form([0.0] * count, percent_ok=percent_ok)) from None
+
+
+def _numbers(text: str, count: int, *, percent_ok: bool) -> list[Fraction]:
+    body = _strip_brackets(_clean(text))
+    if count == 1:
+        return [_scalar(body, percent_ok=percent_ok, grouping=True)]
+    items = _split_items(body)
+    if len(items) != count:
+        raise _Unreadable
+    return [_scalar(item, percent_ok=percent_ok, grouping=False) for item in items]
+
+
+def read_answer(
+    text: str, expected: Expected, *, percent_ok: bool = False
+) -> Fraction | list[Fraction]:
+    """Read `text` in the shape `expected` has (one number, or a list of the same length)."""
+    try:
+        if isinstance(expected, list):
+            return _numbers(text, len(expected), percent_ok=percent_ok)
+        return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
+    except _Unreadable:
+        raise AnswerFormatError(expected_form(expected, percent_ok=percent_ok)) from None
+
+
+def _close(value: Fraction, expected: Number, tolerance: Tolerance) -> bool:
+    if isinstance(expected, int):
+        return value == expected
+    if not math.isfinite(expected):
+        return False
+    return abs(float(value) - expected) <= max(tolerance.rel * abs(expected), tolerance.abs)
+
+
+def matches(value: Fraction | Sequence[Fraction], expected: Expected, tolerance: Tolerance) -> bool:
+    """Whether a value read by `read_answer` equals `expected` (ints exactly, reals within
+    `tolerance`, lists element by element with the same length)."""
+    if isinstance(expected, list):
+        if not isinstance(value, Sequence) or len(value) != len(expected):
+            return False
+        return all(_close(v, e, tolerance) for v, e in zip(value, expected, strict=True))
+    if isinstance(value, Sequence):
+        return False
+    return _close(value, expected, tolerance)
+
+
+def format_number(value: Number) -> str:
+    """A number for display: integers with thousands separators, reals to 6 significant
+    figures."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = f"{value:.6g}"
+    return "0" if text == "-0" else text
+
+
+def format_expected(expected: Expected) -> str:
+    """The display form of an expected answer: `34,944`, `0.298371`, `(64, 55, 55)`, `[...]`."""
+    if isinstance(expected, list):
+        if all(isinstance(v, int) for v in expected):
+            return "(" + ", ".join(str(v) for v in expected) + ")"
+        return "[" + ", ".join(format_number(v) for v in expected) + "]"
+    return format_number(expected)
+
+
+def unreadable_grade(form: Localized) -> Grade:
+    """The grade of an answer that could not be read: ⚠️, what form is expected, no attempt."""
+    marker = Verdict.UNREADABLE.marker
+    return Grade(
+        verdict=Verdict.UNREADABLE,
+        feedback=Localized(
+            en=f"{marker} I could not read that answer. Expected {form.en}. "
+            "It did not count as an attempt.",
+            zh=f"{marker} 无法识别这个答案。应为{form.zh}。本次不计入作答次数。",
+        ),
+    )
+
+
+def _near_miss(value: Fraction | list[Fraction], expected: Expected) -> KnownMistake | None:
+    """A generic hint when no known mistake matched but the answer is close."""
+    if isinstance(expected, list) or isinstance(value, list):
+        return None
+    if isinstance(expected, int):
+        if expected and abs(float(value) - expected) <= 0.01 * abs(expected):
+            return KnownMistake(
+                "rounded",
+                float(value),
+                Localized(
+                    en="Close, but counts are exact: give every digit, not a rounded figure.",
+                    zh="很接近，但个数要精确：请给出完整的数字，而不是约数。",
+                ),
+            )
+        return None
+    if math.isfinite(expected) and abs(float(value) - expected) <= 0.01 * abs(expected):
+        return KnownMistake(
+            "imprecise",
+            float(value),
+            Localized(
+                en="Close, but not precise enough: give at least four significant figures.",
+                zh="很接近，但精度不够：请至少给出四位有效数字。",
+            ),
+        )
+    return None
+
+
+def grade_numeric(
+    text: str,
+    expected: Expected,
+    *,
+    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    percent_ok: bool = False,
+    mistakes: Sequence[KnownMistake] = (),
+    display: str | None = None,
+) -> Grade:
+    """Grade a typed answer against `expected`; never raises on any text.
+
+    ✅ if it matches; ❌ with the named mistake if it equals a known wrong value (or a generic
+    hint when it is merely close); ⚠️ with the expected form if it cannot be read (the expected
+    value is not revealed then, since an unreadable answer costs no attempt).
+    """
+    try:
+        value = read_answer(text, expected, percent_ok=percent_ok)
+    except AnswerFormatError as error:
+        return unreadable_grade(error.expected_form)
+    shown = display if display is not None else format_expected(expected)
+    if matches(value, expected, tolerance):
+        marker = Verdict.CORRECT.marker
+        return Grade(
+            verdict=Verdict.CORRECT,
+            feedback=Localized(en=f"{marker} Correct: {shown}.", zh=f"{marker} 正确：{shown}。"),
+            expected=shown,
+        )
+    mistake = next((m for m in mistakes if matches(value, m.value, tolerance)), None)
+    if mistake is None:
+        mistake = _near_miss(value, expected)
+    marker = Verdict.INCORRECT.marker
+    en = f"{marker} Incorrect: the answer is {shown}."
+    zh = f"{marker} 不正确：正确答案是 {shown}。"
+    if mistake is not None:
+        en = f"{en} {mistake.feedback.en}"
+        zh = f"{zh}{mistake.feedback.zh}"
+    return Grade(
+        verdict=Verdict.INCORRECT,
+        feedback=Localized(en=en, zh=zh),
+        expected=shown,
+        mistake=mistake.id if mistake is not None else None,
+    )

@@ -1,0 +1,578 @@
+"""Mock interviews: a timed sequence of questions with hints, follow-ups and a report.
+
+`Interview` is the state (pydantic, saved as JSON after every event) and its pure transitions;
+`Interviews` runs them against the engine and the store with an injected clock. A restart
+loses nothing: every event is saved before its result is shown, and a new `Interviews` over
+the same database carries on from the saved state.
+
+Rules: each question has a deadline (`minutes` after it is shown); an answer after the deadline
+counts as a timeout. A hint costs a point of that question (see scoring.py). After a miss, one
+follow-up question on the same topic is added (at most `planned // 2` in a whole interview).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.core.engine import Engine, KindFilter, SelfRating
+from bot.core.errors import DomainError, NoQuestionFound
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    Difficulty,
+    Kind,
+    Lang,
+    Localized,
+    ReviewCard,
+    ServedQuestion,
+    User,
+    Verdict,
+)
+from bot.core.review import review_item
+from bot.core.topics import TOPIC_IDS, topics_in
+
+MIN_QUESTIONS, MAX_QUESTIONS = 3, 20
+MIN_MINUTES, MAX_MINUTES = 1, 10
+Status = Literal["active", "finished", "stopped"]
+
+
+class Outcome(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    TIMEOUT = "timeout"
+    UNANSWERED = "unanswered"  # the interview was stopped while it was open
+
+
+class Item(BaseModel):
+    """One question of the interview."""
+
+    index: int
+    instance_id: int
+    ref: str
+    topic: str
+    kind: Kind
+    difficulty: Difficulty
+    follow_up: bool = False
+    shown_at: datetime
+    deadline: datetime
+    answered_at: datetime | None = None
+    outcome: Outcome | None = None
+    hints: int = 0
+    points: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.outcome is None
+
+    def seconds(self) -> float | None:
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.shown_at).total_seconds()
+
+
+class Interview(BaseModel):
+    """The whole state of one mock interview."""
+
+    id: int = 0
+    user_id: int
+    server_id: int | None = None
+    lang: Lang = "en"
+    topics: list[str] = Field(default_factory=list)  # topic or area ids; empty: everything
+    planned: int
+    minutes: int
+    status: Status = "active"
+    started_at: datetime
+    finished_at: datetime | None = None
+    items: list[Item] = Field(default_factory=list)
+    plan: list[tuple[Kind, Difficulty]] = Field(default_factory=list)  # main questions to come
+    follow_ups: int = 0
+    pending_follow_up: str | None = None  # the topic of a follow-up owed after a miss
+
+    @property
+    def current(self) -> Item | None:
+        if self.status != "active" or not self.items or not self.items[-1].open:
+            return None
+        return self.items[-1]
+
+    @property
+    def asked(self) -> int:
+        return sum(1 for item in self.items if not item.follow_up)
+
+    @property
+    def follow_up_cap(self) -> int:
+        return self.planned // 2
+
+    def expire(self, now: datetime) -> Item | None:
+        """Time out the open question if its deadline has passed; returns it if so."""
+        item = self.current
+        if item is None or now < item.deadline:
+            return None
+        item.outcome = Outcome.TIMEOUT
+        item.answered_at = item.deadline
+        self._after_miss(item)
+        return item
+
+    def settle(self, item: Item, correct: bool, points: int, now: datetime) -> None:
+        item.outcome = Outcome.CORRECT if correct else Outcome.INCORRECT
+        item.answered_at = now
+        item.points = points
+        if not correct:
+            self._after_miss(item)
+
+    def _after_miss(self, item: Item) -> None:
+        if not item.follow_up and self.follow_ups < self.follow_up_cap:
+            self.pending_follow_up = item.topic
+
+    def wants_next(self) -> bool:
+        return (
+            self.status == "active"
+            and self.current is None
+            and (self.pending_follow_up is not None or self.asked < self.planned)
+        )
+
+    def finish(self, now: datetime, stopped: bool) -> None:
+        for item in self.items:
+            if item.open:
+                item.outcome = Outcome.UNANSWERED
+        self.status = "stopped" if stopped else "finished"
+        self.finished_at = now
+        self.pending_follow_up = None
+
+
+def make_plan(count: int, rng: random.Random) -> list[tuple[Kind, Difficulty]]:
+    """A mix of kinds (roughly a third each) with difficulty rising through the interview."""
+    kinds = [(Kind.MCQ, Kind.NUMERIC, Kind.OPEN)[i % 3] for i in range(count)]
+    rng.shuffle(kinds)
+    levels = list(Difficulty)
+    return [(kind, levels[min(2, i * 3 // count)]) for i, kind in enumerate(kinds)]
+
+
+class TopicScore(BaseModel):
+    topic: str
+    asked: int
+    correct: int
+    points: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.asked if self.asked else 0.0
+
+
+class Report(BaseModel):
+    interview_id: int
+    status: Status
+    asked: int
+    correct: int
+    points: int
+    hints: int
+    by_topic: list[TopicScore]
+    times: list[tuple[int, str, float | None, Outcome]]  # (index, ref, seconds, outcome)
+    weakest: list[str]  # topics, weakest first (only those with a miss)
+    review: list[ReviewCard]  # what is now scheduled for review, soonest first
+
+
+class Step(BaseModel):
+    """What an interview event produced, for the front end to show."""
+
+    interview: Interview
+    outcome: AnswerOutcome | None = None  # the grade of the answer just given
+    timed_out: list[int] = Field(default_factory=list)  # indices that ran out of time
+    question: ServedQuestion | None = None  # the next question, if one was served
+    item: Item | None = None  # its item (deadline, index)
+    report: Report | None = None  # when the interview ended
+
+
+class InterviewError(DomainError):
+    """Something about the interview the user should be told (and nothing changed)."""
+
+    def __init__(self, code: str, message: Localized) -> None:
+        super().__init__(message.en)
+        self.code = code
+        self.message = message
+
+
+class StaleSave(DomainError):
+    """The interview was changed by another event at the same time; retry on fresh state."""
+
+
+def _error(code: str, en: str, zh: str) -> InterviewError:
+    return InterviewError(code, Localized(en=en, zh=zh))
+
+
+class Interviews:
+    """Starts and drives mock interviews; every event is saved before it is answered."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.clock = engine.clock
+        self.rng = engine.rng
+
+    # loading and saving
+
+    async def load(self, interview_id: int) -> tuple[Interview, int]:
+        found = await self.store.get_interview(interview_id)
+        if found is None:
+            raise _error("unknown", "No such interview.", "没有这场面试。")
+        state, version = found
+        return Interview.model_validate_json(state), version
+
+    async def _save(self, interview: Interview, version: int) -> int:
+        """Save the state read at `version`; returns the new version."""
+        saved = await self.store.save_interview(
+            interview.id, interview.status, interview.model_dump_json(), version, self.clock.now()
+        )
+        if not saved:
+            raise StaleSave(f"interview {interview.id} changed meanwhile")
+        return version + 1
+
+    async def active(self, user: User) -> Interview | None:
+        interview_id = await self.store.active_interview_id(user.id)
+        if interview_id is None:
+            return None
+        interview, _ = await self.load(interview_id)
+        return interview
+
+    async def _owned(self, interview_id: int, user: User) -> tuple[Interview, int]:
+        interview, version = await self.load(interview_id)
+        if interview.user_id != user.id:
+            raise _error("not_yours", "This is someone else's interview.", "这是别人的面试。")
+        return interview, version
+
+    # events
+
+    async def start(
+        self,
+        user: User,
+        topics: list[str],
+        questions: int = 8,
+        minutes: int = 3,
+        server_id: int | None = None,
+        lang: Lang = "en",
+    ) -> Step:
+        if not MIN_QUESTIONS <= questions <= MAX_QUESTIONS:
+            raise _error(
+                "questions",
+                f"An interview has {MIN_QUESTIONS} to {MAX_QUESTIONS} questions.",
+                f"一场面试有 {MIN_QUESTIONS} 到 {MAX_QUESTIONS} 道题。",
+            )
+        if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+            raise _error(
+                "minutes",
+                f"Allow {MIN_MINUTES} to {MAX_MINUTES} minutes per question.",
+                f"每道题的时间为 {MIN_MINUTES} 到 {MAX_MINUTES} 分钟。",
+            )
+        unknown = [t for t in topics if not topics_in(t)]
+        if unknown:
+            raise _error(
+                "topic",
+                f"Unknown topic: {', '.join(unknown)}.",
+                f"未知主题:{', '.join(unknown)}。",
+            )
+        if await self.store.active_interview_id(user.id) is not None:
+            raise _error(
+                "active",
+                "You already have an interview running: answer it, or `/interview stop`.",
+                "你已有一场进行中的面试:请继续作答,或使用 `/interview stop` 结束。",
+            )
+        now = self.clock.now()
+        interview = Interview(
+            user_id=user.id,
+            server_id=server_id,
+            lang=lang,
+            topics=topics,
+            planned=questions,
+            minutes=minutes,
+            started_at=now,
+            plan=make_plan(questions, self.rng),
+        )
+        interview.id = await self.store.create_interview(
+            user.id, server_id, interview.model_dump_json(), now
+        )
+        step = Step(interview=interview)
+        await self._advance(interview, step, user)
+        await self._save(interview, 0)
+        return step
+
+    async def status(self, interview_id: int, user: User) -> Step:
+        """Where the interview is; a question whose time ran out is settled first."""
+        interview, version = await self._owned(interview_id, user)
+        step = Step(interview=interview)
+        if interview.status == "active" and await self._catch_up(interview, step, user):
+            await self._save(interview, version)
+        if interview.status != "active":
+            step.report = await self.report(interview)
+        elif interview.current is not None:
+            step.item = interview.current
+            step.question = await self._reshow(interview.current)
+        return step
+
+    async def answer(self, interview_id: int, index: int, user: User, text: str) -> Step:
+        interview, version, item, step = await self._open_item(interview_id, index, user)
+        if item is None:
+            return step
+        outcome = await self.engine.answer(item.instance_id, user, text, hints=item.hints)
+        return await self._settle(interview, version, item, step, outcome, user)
+
+    async def self_rate(
+        self, interview_id: int, index: int, user: User, rating: SelfRating
+    ) -> Step:
+        interview, version, item, step = await self._open_item(interview_id, index, user)
+        if item is None:
+            return step
+        outcome = await self.engine.self_rate(item.instance_id, user, rating, hints=item.hints)
+        return await self._settle(interview, version, item, step, outcome, user)
+
+    async def hint(self, interview_id: int, index: int, user: User) -> tuple[Localized, Step]:
+        """A hint for the open question (it costs a point of it)."""
+        interview, version, item, step = await self._open_item(interview_id, index, user)
+        if item is None:
+            raise _error("over", "That question is over.", "这道题已经结束了。")
+        text = await self._hint_text(item)
+        item.hints += 1
+        await self._save(interview, version)
+        step.item = item
+        return text, step
+
+    async def stop(self, interview_id: int, user: User) -> Step:
+        interview, version = await self._owned(interview_id, user)
+        step = Step(interview=interview)
+        if interview.status == "active":
+            interview.finish(self.clock.now(), stopped=True)
+            await self._save(interview, version)
+        step.report = await self.report(interview)
+        return step
+
+    async def tick(self, interview_id: int) -> Step | None:
+        """Settle an interview whose open question ran out of time (a sweeper calls this);
+        None if nothing changed."""
+        interview, version = await self.load(interview_id)
+        if interview.status != "active":
+            return None
+        user = await self.store.get_user(interview.user_id)
+        if user is None:
+            return None
+        step = Step(interview=interview)
+        if not await self._catch_up(interview, step, user):
+            return None
+        await self._save(interview, version)
+        return step
+
+    # internals
+
+    async def _open_item(
+        self, interview_id: int, index: int, user: User
+    ) -> tuple[Interview, int, Item | None, Step]:
+        """The open question `index`, after settling timeouts; None (with the step to show
+        instead) if that question is no longer the open one."""
+        interview, version = await self._owned(interview_id, user)
+        step = Step(interview=interview)
+        if interview.status != "active":
+            raise _error("ended", "This interview has ended.", "这场面试已经结束。")
+        if await self._catch_up(interview, step, user):
+            version = await self._save(interview, version)
+        current = interview.current
+        if current is None or current.index != index:
+            if interview.status != "active":
+                step.report = step.report or await self.report(interview)
+            elif current is not None and step.question is None:
+                step.item, step.question = current, await self._reshow(current)
+            return interview, version, None, step
+        return interview, version, current, step
+
+    async def _settle(
+        self,
+        interview: Interview,
+        version: int,
+        item: Item,
+        step: Step,
+        outcome: AnswerOutcome,
+        user: User,
+    ) -> Step:
+        step.outcome = outcome
+        if outcome.grade.verdict is Verdict.UNREADABLE:
+            step.item = item
+            return step  # nothing changes: try again
+        correct = outcome.grade.correct if outcome.counted else bool(outcome.previous_correct)
+        interview.settle(item, correct, outcome.points, self.clock.now())
+        await self._advance(interview, step, user)
+        await self._save(interview, version)
+        if step.report is None and interview.status != "active":
+            step.report = await self.report(interview)
+        return step
+
+    async def _catch_up(self, interview: Interview, step: Step, user: User) -> bool:
+        """Apply every timeout due by now (serving the next question each time)."""
+        changed = False
+        while interview.status == "active":
+            expired = interview.expire(self.clock.now())
+            if expired is None:
+                break
+            step.timed_out.append(expired.index)
+            changed = True
+            await self._advance(interview, step, user)
+        return changed
+
+    async def _advance(self, interview: Interview, step: Step, user: User) -> None:
+        """Serve the next question (a follow-up first), or finish the interview."""
+        if not interview.wants_next():
+            if interview.status == "active" and interview.current is None:
+                interview.finish(self.clock.now(), stopped=False)
+                step.report = await self.report(interview)
+            return
+        follow_up = interview.pending_follow_up
+        interview.pending_follow_up = None
+        if follow_up is not None:
+            interview.follow_ups += 1
+            kind, level = self.rng.choice(list(Kind)), None
+            topic: str | None = follow_up
+        else:
+            kind, level = interview.plan.pop(0) if interview.plan else (Kind.MCQ, None)
+            topic = self.rng.choice(interview.topics) if interview.topics else None
+        served = await self._serve(user, topic, kind, level, interview.server_id)
+        now = self.clock.now()
+        instance = await self.engine.post(served, interview.server_id, None, interview.lang)
+        item = Item(
+            index=len(interview.items),
+            instance_id=instance.id,
+            ref=served.ref,
+            topic=served.topic,
+            kind=served.kind,
+            difficulty=served.difficulty,
+            follow_up=follow_up is not None,
+            shown_at=now,
+            deadline=now + timedelta(minutes=interview.minutes),
+        )
+        interview.items.append(item)
+        step.question, step.item = served, item
+
+    async def _serve(
+        self,
+        user: User,
+        topic: str | None,
+        kind: Kind,
+        level: Difficulty | None,
+        server_id: int | None,
+    ) -> ServedQuestion:
+        """The planned kind and level if the bank has one, relaxing level, then kind."""
+        wanted = {Kind.MCQ: KindFilter.MCQ, Kind.OPEN: KindFilter.OPEN}.get(
+            kind, KindFilter.NUMERIC
+        )
+        for kinds, difficulty in ((wanted, level), (wanted, None), (KindFilter.ANY, None)):
+            try:
+                return await self.engine.serve(user, topic, kinds, difficulty, server_id)
+            except NoQuestionFound:
+                continue
+        raise NoQuestionFound(topic, kind.value, level.value if level else None)
+
+    async def _reshow(self, item: Item) -> ServedQuestion:
+        return await self.engine.reshow(await self.engine.instance(item.instance_id))
+
+    async def _hint_text(self, item: Item) -> Localized:
+        """Open: the first key point. Numeric: the first step of the worked solution.
+        Multiple choice: one wrong option ruled out, with why."""
+        instance = await self.engine.instance(item.instance_id)
+        if item.kind is Kind.NUMERIC:
+            served = await self.engine.reshow(instance)
+            assert served.family is not None and served.seed is not None
+            numeric = await asyncio.to_thread(
+                self.engine.checkers.generate, served.family, served.seed
+            )
+            return Localized(
+                en=f"💡 Start from: {_first_step(numeric.solution.en)}",
+                zh=f"💡 提示:{_first_step(numeric.solution.zh)}",
+            )
+        question = self.engine.question(instance.ref, instance.server_id)
+        if question is None:
+            raise _error("gone", "No hint for this question.", "这道题没有提示。")
+        if item.kind is Kind.OPEN and question.key_points:
+            point = question.key_points[0]
+            return Localized(en=f"💡 Think about: {point.en}", zh=f"💡 可以从这里想:{point.zh}")
+        wrong = [i for i in range(len(question.choices)) if i != question.answer_index]
+        index = wrong[(item.hints + item.index) % len(wrong)] if wrong else 0
+        choice = question.choices[index]
+        why_en = f" {choice.why.en}" if choice.why else ""
+        why_zh = f"{choice.why.zh}" if choice.why else ""
+        return Localized(
+            en=f"💡 It is not {LETTERS[index]}.{why_en}",
+            zh=f"💡 不是 {LETTERS[index]}。{why_zh}",
+        )
+
+    async def report(self, interview: Interview) -> Report:
+        scores: dict[str, TopicScore] = {}
+        for item in interview.items:
+            if item.outcome is Outcome.UNANSWERED:
+                continue
+            score = scores.setdefault(
+                item.topic, TopicScore(topic=item.topic, asked=0, correct=0, points=0)
+            )
+            score.asked += 1
+            score.correct += item.outcome is Outcome.CORRECT
+            score.points += item.points
+        weakest = [
+            s.topic
+            for s in sorted(scores.values(), key=lambda s: (s.accuracy, -s.asked, s.topic))
+            if s.correct < s.asked
+        ]
+        cards: list[ReviewCard] = []
+        seen: set[str] = set()
+        for item in interview.items:
+            key = review_item(item.ref)
+            if key in seen:
+                continue
+            seen.add(key)
+            card = await self.store.get_card(interview.user_id, key)
+            if card is not None:
+                cards.append(card)
+        cards.sort(key=lambda c: c.due)
+        answered = [i for i in interview.items if i.outcome is not Outcome.UNANSWERED]
+        return Report(
+            interview_id=interview.id,
+            status=interview.status,
+            asked=len(answered),
+            correct=sum(1 for i in answered if i.outcome is Outcome.CORRECT),
+            points=sum(i.points for i in interview.items),
+            hints=sum(i.hints for i in interview.items),
+            by_topic=sorted(scores.values(), key=lambda s: s.topic),
+            times=[
+                (i.index, i.ref, i.seconds(), i.outcome or Outcome.UNANSWERED)
+                for i in interview.items
+            ],
+            weakest=weakest,
+            review=cards,
+        )
+
+
+def _first_step(solution: str) -> str:
+    """The formula a worked solution starts from, without the numbers that follow it:
+    its first sentence, cut before the second `=` (`out = formula = numbers = answer`)."""
+    sentence = solution
+    for stop in (". ", "。", "; ", ";", "\n"):
+        sentence = sentence.partition(stop)[0]
+    parts = sentence.split("=")
+    return "=".join(parts[:2]).strip() if len(parts) > 2 else sentence.strip()
+
+
+__all__ = [
+    "MAX_MINUTES",
+    "MAX_QUESTIONS",
+    "MIN_MINUTES",
+    "MIN_QUESTIONS",
+    "TOPIC_IDS",
+    "Interview",
+    "InterviewError",
+    "Interviews",
+    "Item",
+    "Outcome",
+    "Report",
+    "StaleSave",
+    "Step",
+    "TopicScore",
+    "make_plan",
+]

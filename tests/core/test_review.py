@@ -1,0 +1,71 @@
+"""Spaced repetition: grades become FSRS ratings; due cards come back when FSRS says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fsrs import Card, Rating, Scheduler
+
+from bot.core.engine import Engine
+from bot.core.models import Kind
+from bot.core.review import LEARNING_STEPS, RELEARNING_STEPS, rating_for, review_item
+
+from ..conftest import FakeClock
+
+
+def test_grades_map_to_ratings() -> None:
+    assert rating_for(Kind.MCQ, False, 0, 5) is Rating.Again
+    assert rating_for(Kind.MCQ, True, 1, 5) is Rating.Hard  # after a hint
+    assert rating_for(Kind.MCQ, True, 0, 600) is Rating.Hard  # slow
+    assert rating_for(Kind.MCQ, True, 0, 60) is Rating.Good
+    assert rating_for(Kind.MCQ, True, 0, 5) is Rating.Easy  # fast
+    assert rating_for(Kind.NUMERIC, True, 0, 30) is Rating.Easy
+    assert review_item("conv_output:1234") == "family:conv_output"
+    assert review_item("fx-sigmoid-max") == "fx-sigmoid-max"
+
+
+async def test_a_miss_comes_due_as_fsrs_says_and_a_correct_review_pushes_it_out(
+    engine: Engine, clock: FakeClock
+) -> None:
+    ann = await engine.user("local", "ann", "ann")
+    reference = Scheduler(
+        learning_steps=LEARNING_STEPS, relearning_steps=RELEARNING_STEPS, enable_fuzzing=False
+    )
+    start = clock.now()
+    served = await engine.serve(ann, "vanishing_gradients")
+    posted = await engine.post(served)
+    clock.advance(seconds=40)  # neither fast nor slow: a plain Good/Again
+    missed = await engine.answer(posted.id, ann, "A")
+    assert missed.counted and not missed.grade.correct
+
+    expected, _ = reference.review_card(Card(due=start), Rating.Again, clock.now())
+    card = await engine.store.get_card(ann.id, "fx-sigmoid-max")
+    assert card is not None and card.due == expected.due
+    assert card.due - clock.now() == LEARNING_STEPS[0]  # hours, not FSRS's minutes
+
+    assert await engine.due_reviews(ann, 5) == []  # not yet
+    clock.current = card.due
+    due = await engine.due_reviews(ann, 5)
+    assert [q.ref for q in due] == ["fx-sigmoid-max"]
+    assert await engine.reviews_due(ann) == 1
+
+    again = await engine.post(due[0])
+    clock.advance(seconds=40)
+    right = await engine.answer(again.id, ann, "B")
+    assert right.counted and right.grade.correct
+    expected, _ = reference.review_card(expected, Rating.Good, clock.now())
+    pushed = await engine.store.get_card(ann.id, "fx-sigmoid-max")
+    assert pushed is not None and pushed.due == expected.due
+    assert pushed.due - clock.now() >= timedelta(days=1)
+    assert pushed.reviews == 2
+    assert await engine.due_reviews(ann, 5) == []
+
+
+async def test_generated_questions_review_their_family(engine: Engine, clock: FakeClock) -> None:
+    ann = await engine.user("local", "ann", "ann")
+    served = await engine.serve(ann, "conv_output")
+    posted = await engine.post(served)
+    await engine.answer(posted.id, ann, "-5")  # wrong
+    clock.advance(days=2)
+    (review,) = await engine.due_reviews(ann, 3)
+    assert review.family == "conv_output" and review.ref != served.ref  # a fresh variant
