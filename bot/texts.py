@@ -39,9 +39,18 @@ def points_note(outcome: AnswerOutcome) -> Localized:
     """What a counted answer earned, or why a right one earned nothing."""
     if outcome.points:
         return Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分")
-    return Localized(
-        en="No points: this question already earned you points recently, or it is self-rated.",
-        zh="不加分:这道题最近已经给你加过分,或是自评题。",
+    return {
+        "hint": Localized(en="No points: the hint cost them.", zh="不加分:提示扣掉了本题的分。"),
+        "self_rated": Localized(
+            en="Self-rated questions count for accuracy and review, not points.",
+            zh="自评题计入正确率和复习,不计分。",
+        ),
+    }.get(
+        outcome.unpaid or "repeat",
+        Localized(
+            en="No points: this question already earned you points in the last 30 days.",
+            zh="不加分:这道题在过去 30 天内已经给你加过分。",
+        ),
     )
 
 

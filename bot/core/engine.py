@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from fsrs import Rating
 
@@ -461,6 +462,9 @@ class Engine:
                 points = 0
                 previous = await self.store.get_attempt_correct(instance.id, user.id)
         counts = await self.store.instance_counts(instance.id)
+        unpaid: Literal["hint", "repeat", "self_rated"] | None = None
+        if counted and correct and not points:
+            unpaid = "self_rated" if instance.kind is Kind.OPEN else "hint" if hints else "repeat"
         return AnswerOutcome(
             grade=grade,
             counted=counted,
@@ -468,6 +472,7 @@ class Engine:
             previous_correct=previous,
             explanation=explanation,
             counts=counts,
+            unpaid=unpaid,
         )
 
     async def _grade(self, instance: QuestionInstance, text: str) -> tuple[Grade, Localized | None]:

@@ -397,7 +397,7 @@ class Interviews:
     ) -> Step:
         step.outcome = outcome
         if outcome.grade.verdict is Verdict.UNREADABLE:
-            step.item = item
+            step.item, step.question = item, await self._reshow(item)
             return step  # nothing changes: try again
         correct = outcome.grade.correct if outcome.counted else bool(outcome.previous_correct)
         interview.settle(item, correct, outcome.points, self.clock.now())

@@ -334,6 +334,7 @@ class AnswerOutcome(_Frozen):
     previous_correct: bool | None = None  # the verdict that counted, when this one did not
     explanation: Localized | None = None  # the bank's explanation or the worked solution
     counts: InstanceCounts | None = None
+    unpaid: Literal["hint", "repeat", "self_rated"] | None = None  # why a right answer got 0
 
 
 class TopicStats(_Frozen):

@@ -108,9 +108,15 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
 
 
 def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
+    return answer_modal_for(custom_id("submit", instance_id), lang, ref)
+
+
+def answer_modal_for(modal_id: str, lang: Lang, ref: str) -> discord.ui.Modal:
+    """The one-text-input modal of a numeric answer; the router handles its submission (so
+    it survives a restart), hence a stopped modal discord.py does not keep."""
     modal = discord.ui.Modal(
         title=clip(t(lang, f"Your answer · {ref}", f"你的答案 · {ref}"), 45),
-        custom_id=custom_id("submit", instance_id),
+        custom_id=modal_id,
         timeout=None,
     )
     modal.add_item(
@@ -126,7 +132,7 @@ def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
             required=True,
         )
     )
-    modal.stop()  # the router handles the submission (it survives a restart)
+    modal.stop()
     return modal
 
 

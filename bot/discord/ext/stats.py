@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import stats_chart
 from bot.core.models import Period, Scope
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of
@@ -42,8 +45,12 @@ class Stats(commands.Cog):
                     return
                 user = found
             stats = await self.engine.stats(user, ctx.server_id)
+            due = await self.engine.reviews_due(user)
+            png = await asyncio.to_thread(stats_chart, stats, ctx.lang)
+            embed = stats_embed(stats, ctx.lang, due)
+            embed.set_image(url="attachment://stats.png")
             await interaction.response.send_message(
-                embed=stats_embed(stats, ctx.lang), ephemeral=True
+                embed=embed, file=discord.File(io.BytesIO(png), "stats.png"), ephemeral=True
             )
 
     @app_commands.command(name="leaderboard", description="Top 10 with points, accuracy and streak")

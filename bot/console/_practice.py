@@ -1,0 +1,246 @@
+"""Console commands for mock interviews, reviews and the daily question."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.charts import report_chart
+from bot.core.engine import SelfRating
+from bot.core.interview import Interviews, Report, Step
+from bot.core.models import Kind, Localized
+from bot.texts import percent, topic_name
+
+if TYPE_CHECKING:
+    from bot.console._console import Console
+
+L = Localized
+
+
+def _left(deadline: datetime, now: datetime) -> str:
+    seconds = max(0, int((deadline - now).total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Practice:
+    """`interview`, `review` and `daily`, on top of the console's reading and writing."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.engine = console.engine
+        self.interviews = Interviews(console.engine)
+
+    # interviews
+
+    async def cmd_interview(self, args: list[str]) -> None:
+        action = args[0].lower() if args else "status"
+        if action == "start":
+            await self._start(args[1:])
+        elif action in ("status", "resume"):
+            active = await self.interviews.active(self.console.user)
+            if active is None:
+                self.console.say(
+                    L(
+                        en="No interview running: `interview start [TOPIC...] [questions=8] "
+                        "[minutes=3]`.",
+                        zh="没有进行中的面试:"
+                        "`interview start [主题...] [questions=8] [minutes=3]`。",
+                    )
+                )
+                return
+            await self._drive(await self.interviews.status(active.id, self.console.user))
+        elif action == "stop":
+            active = await self.interviews.active(self.console.user)
+            if active is None:
+                self.console.say(L(en="No interview running.", zh="没有进行中的面试。"))
+                return
+            step = await self.interviews.stop(active.id, self.console.user)
+            assert step.report is not None
+            await self._report(step.report)
+        else:
+            self.console.say(
+                L(
+                    en="⚠️ Usage: interview start|status|stop",
+                    zh="⚠️ 用法:interview start|status|stop",
+                )
+            )
+
+    async def _start(self, words: list[str]) -> None:
+        topics: list[str] = []
+        options = {"questions": 8, "minutes": 3}
+        for word in words:
+            key, sep, value = word.partition("=")
+            if sep and key in options:
+                if not value.isdigit():
+                    self.console.say(L(en=f"⚠️ {key} must be a number.", zh=f"⚠️ {key} 必须是数字。"))
+                    return
+                options[key] = int(value)
+            else:
+                topics.extend(t for t in word.split(",") if t)
+        step = await self.interviews.start(
+            self.console.user,
+            topics,
+            options["questions"],
+            options["minutes"],
+            lang=self.console.lang,
+        )
+        self.console.say(
+            L(
+                en=f"Mock interview #{step.interview.id}: {step.interview.planned} questions, "
+                f"{step.interview.minutes} min each. At the answer prompt: `hint` (costs a "
+                "point), `stop`, or Ctrl-D to pause (`interview status` resumes).",
+                zh=f"模拟面试 #{step.interview.id}:共 {step.interview.planned} 题,每题 "
+                f"{step.interview.minutes} 分钟。作答时可输入 `hint`(扣 1 分)、`stop`,"
+                "或按 Ctrl-D 暂停(`interview status` 继续)。",
+            )
+        )
+        await self._drive(step)
+
+    async def _drive(self, step: Step) -> None:
+        """Show each question and read answers until the interview ends or input does."""
+        console = self.console
+        shown = -1
+        while True:
+            for index in step.timed_out:
+                console.say(
+                    L(en=f"⏰ Time ran out on Q{index + 1}.", zh=f"⏰ 第 {index + 1} 题超时。")
+                )
+            if step.report is not None:
+                await self._report(step.report)
+                return
+            item, question = step.item, step.question
+            if item is None or question is None:
+                return
+            if item.index != shown:
+                shown = item.index
+                self._header(step)
+                console.show(question)
+            iid, index = step.interview.id, item.index
+            line = await console.terminal.read("answer> ")
+            if line is None:
+                return  # paused: `interview status` resumes
+            word = line.strip().lower()
+            if word in ("stop", "hint"):
+                step = await self._command(word, iid, index, step)
+                continue
+            if question.kind is Kind.OPEN:
+                instance = await self.engine.instance(item.instance_id)
+                found = self.engine.question(instance.ref, instance.server_id)
+                if found is not None and found.model_answer is not None:
+                    console.say(found.model_answer.get(console.lang))
+                rating = await self._rating()
+                if rating is None:
+                    return
+                step = await self.interviews.self_rate(iid, index, console.user, rating)
+            elif not word:
+                continue
+            else:
+                step = await self.interviews.answer(iid, index, console.user, line)
+            if step.outcome is not None:
+                console.show_outcome(step.outcome)
+
+    def _header(self, step: Step) -> None:
+        item = step.item
+        assert item is not None
+        left = _left(item.deadline, self.engine.clock.now())
+        position = f"({step.interview.asked}/{step.interview.planned})"
+        self.console.say(
+            L(
+                en=f"\nQ{item.index + 1} {position}{' follow-up' if item.follow_up else ''}"
+                f" · {left} left · `hint`, `stop`",
+                zh=f"\n第 {item.index + 1} 题 {position}{' 追问' if item.follow_up else ''}"
+                f" · 剩余 {left} · `hint` 提示,`stop` 结束",
+            )
+        )
+
+    async def _command(self, word: str, iid: int, index: int, step: Step) -> Step:
+        if word == "stop":
+            return await self.interviews.stop(iid, self.console.user)
+        hint, after = await self.interviews.hint(iid, index, self.console.user)
+        self.console.say(hint)
+        if after.question is None and after.item is not None:
+            after.question = await self.engine.reshow(
+                await self.engine.instance(after.item.instance_id)
+            )
+        return after
+
+    async def _rating(self) -> SelfRating | None:
+        ratings = "/".join(r.value for r in SelfRating)
+        self.console.say(L(en=f"How did it go? {ratings}", zh=f"答得怎么样?{ratings}"))
+        while True:
+            line = await self.console.terminal.read("rating> ")
+            if line is None:
+                return None
+            if line.strip().lower() in SelfRating.__members__.values():
+                return SelfRating(line.strip().lower())
+            self.console.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
+
+    async def _report(self, report: Report) -> None:
+        lang = self.console.lang
+        lines = [
+            L(
+                en=f"Report: {report.correct}/{report.asked} correct, {report.points} points, "
+                f"{report.hints} hint(s){' (stopped early)' if report.status == 'stopped' else ''}",
+                zh=f"面试报告:答对 {report.correct}/{report.asked},{report.points} 分,提示 "
+                f"{report.hints} 次{'(提前结束)' if report.status == 'stopped' else ''}",
+            ).get(lang)
+        ]
+        for score in report.by_topic:
+            lines.append(
+                f"  {topic_name(score.topic, lang)}: {score.correct}/{score.asked} "
+                f"({percent(score.accuracy)})"
+            )
+        for index, ref, seconds, outcome in report.times:
+            taken = "-" if seconds is None else f"{seconds:.0f}s"
+            lines.append(f"  Q{index + 1} {ref}: {outcome.value}, {taken}")
+        if report.weakest:
+            weakest = ", ".join(topic_name(t, lang) for t in report.weakest[:3])
+            lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱:{weakest}").get(lang))
+        for card in report.review[:8]:
+            due = card.due.strftime("%Y-%m-%d %H:%M UTC")
+            lines.append(
+                L(en=f"  review {card.item}: {due}", zh=f"  复习 {card.item}:{due}").get(lang)
+            )
+        path = Path(f"interview-{report.interview_id}.png")
+        png = await asyncio.to_thread(report_chart, report, lang)
+        await asyncio.to_thread(path.write_bytes, png)
+        lines.append(L(en=f"Chart: {path}", zh=f"图表:{path}").get(lang))
+        self.console.say("\n".join(lines))
+
+    # review and daily
+
+    async def cmd_review(self, args: list[str]) -> None:
+        count = int(args[0]) if args and args[0].isdigit() else 3
+        count = max(1, min(10, count))
+        due = await self.engine.due_reviews(self.console.user, count)
+        if not due:
+            self.console.say(
+                L(
+                    en="Nothing is due for review. Missed questions come back when it is time.",
+                    zh="目前没有需要复习的题目。答错的题会在合适的时候回来。",
+                )
+            )
+            return
+        for number, served in enumerate(due, start=1):
+            self.console.say(
+                L(en=f"\n🔁 Review {number}/{len(due)}", zh=f"\n🔁 复习 {number}/{len(due)}")
+            )
+            if not await self.console.ask(served):
+                return
+
+    async def cmd_daily(self, args: list[str]) -> None:
+        posted = await self.engine.post_daily(None, None, self.console.lang)
+        assert posted is not None  # the console has no server: nothing to claim
+        served, instance = posted
+        self.console.say(L(en="📅 Today's question", zh="📅 今日一题"))
+        self.console.show(served)
+        await self.console.answer_instance(instance.id, served)
+        stats = await self.engine.stats(self.console.user)
+        self.console.say(
+            L(
+                en=f"Daily streak: {stats.streak} (best {stats.best_streak})",
+                zh=f"每日一题连胜:{stats.streak} 天(最长 {stats.best_streak} 天)",
+            )
+        )

@@ -1,0 +1,118 @@
+"""`/daily set|off` and the poster that puts each server's daily question in its channel."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.core.models import Lang
+from bot.discord._bot import InterviewBot
+from bot.discord._context import Context, can_manage_server, context_of
+from bot.discord._render import question_embed, question_view, t
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 30.0
+
+
+class Daily(commands.GroupCog, group_name="daily", group_description="The daily question"):
+    def __init__(self, bot: InterviewBot) -> None:
+        self.bot = bot
+        self.engine = bot.engine
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.poster.start()
+
+    async def cog_unload(self) -> None:
+        self.poster.cancel()
+
+    async def _refuse(self, interaction: discord.Interaction, ctx: Context) -> None:
+        await interaction.response.send_message(
+            t(
+                ctx.lang,
+                "⚠️ You need the Manage Server permission for this.",
+                "⚠️ 需要“管理服务器”权限才能执行此操作。",
+            ),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="set", description="Post a daily question in a channel")
+    @app_commands.describe(channel="Where to post it", time="HH:MM in UTC, e.g. 09:30")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def set_daily(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, time: str
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            if not can_manage_server(interaction) or ctx.server is None:
+                await self._refuse(interaction, ctx)
+                return
+            at = await self.engine.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    f"✅ A daily question will be posted in {channel.mention} at {at} UTC. "
+                    "Answering it right on consecutive days builds a streak.",
+                    f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题,"
+                    "连续多天答对可累积连胜。",
+                ),
+                ephemeral=True,
+            )
+
+    @app_commands.command(name="off", description="Stop the daily question")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def off(self, interaction: discord.Interaction) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            if not can_manage_server(interaction) or ctx.server is None:
+                await self._refuse(interaction, ctx)
+                return
+            removed = await self.engine.disable_daily(ctx.server.id)
+            await interaction.response.send_message(
+                t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
+                if removed
+                else t(ctx.lang, "There was no daily question.", "本来就没有设置每日一题。"),
+                ephemeral=True,
+            )
+
+    @tasks.loop(seconds=POLL_SECONDS)
+    async def poster(self) -> None:
+        await self.post_due()
+
+    async def post_due(self) -> int:
+        """Post every daily question whose time has come; returns how many were posted."""
+        posted = 0
+        for setting in await self.engine.due_dailies():
+            try:
+                guild = self.bot.get_guild(int(setting.server_external_id))
+                lang: Lang = "en"
+                if guild is not None and str(guild.preferred_locale).startswith("zh"):
+                    lang = "zh"
+                result = await self.engine.post_daily(setting.server_id, setting.channel_id, lang)
+                if result is None:
+                    continue
+                served, instance = result
+                embed = question_embed(served, lang)
+                embed.title = f"📅 {t(lang, 'Daily question', '每日一题')} · {embed.title}"
+                channel = self.bot.get_partial_messageable(int(setting.channel_id))
+                message = await channel.send(
+                    embed=embed, view=question_view(served, instance.id, lang)
+                )
+                await self.engine.attach_message(instance.id, str(message.id))
+                posted += 1
+            except Exception:
+                log.exception("daily question for server %s failed", setting.server_id)
+        return posted
+
+    @poster.before_loop
+    async def _before_poster(self) -> None:
+        await self.bot.wait_until_ready()
+
+
+async def setup(bot: InterviewBot) -> None:
+    await bot.add_cog(Daily(bot))

@@ -1,0 +1,398 @@
+"""`/interview start|stop|status`: a mock interview in one ephemeral message that evolves.
+
+Every button carries the interview id and the question index, so a click works after a
+restart; a click on a question that is over shows where the interview is now. A sweeper settles
+questions whose time ran out and, while the user's last interaction is still usable (15 min),
+shows the next question without waiting for a click.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.charts import report_chart
+from bot.core.engine import SelfRating
+from bot.core.interview import Interviews, Report, StaleSave, Step
+from bot.core.models import LETTERS, Kind, Lang
+from bot.discord._bot import InterviewBot
+from bot.discord._context import context_of
+from bot.discord._render import (
+    RATING_LABELS,
+    answer_modal_for,
+    clip,
+    model_answer_text,
+    outcome_text,
+    question_embed,
+    t,
+)
+from bot.discord._router import custom_id, modal_values, stopped
+from bot.texts import percent, topic_name
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TOKEN_LIFETIME_S = 14 * 60  # an interaction token works for 15 minutes
+SWEEP_SECONDS = 5.0
+
+
+def _stamp(moment: datetime) -> str:
+    return f"<t:{int(moment.timestamp())}:R>"
+
+
+def report_embed(report: Report, lang: Lang) -> discord.Embed:
+    title = t(lang, "Interview report", "面试报告")
+    if report.status == "stopped":
+        title += t(lang, " (stopped early)", "(提前结束)")
+    lines = [
+        t(
+            lang,
+            f"**{report.correct}/{report.asked}** correct · **{report.points}** points · "
+            f"{report.hints} hint(s)",
+            f"答对 **{report.correct}/{report.asked}** · **{report.points}** 分 · "
+            f"提示 {report.hints} 次",
+        )
+    ]
+    for score in report.by_topic:
+        lines.append(
+            f"• {topic_name(score.topic, lang)}: {score.correct}/{score.asked} "
+            f"({percent(score.accuracy)})"
+        )
+    times = ", ".join(
+        f"Q{i + 1} {'—' if s is None else f'{s:.0f}s'} {o.value}" for i, _, s, o in report.times
+    )
+    lines.append(t(lang, f"Time per question: {times}", f"每题用时:{times}"))
+    if report.weakest:
+        weakest = ", ".join(topic_name(x, lang) for x in report.weakest[:3])
+        lines.append(t(lang, f"Weakest: {weakest}", f"最薄弱:{weakest}"))
+    if report.review:
+        due = ", ".join(f"`{c.item}` {_stamp(c.due)}" for c in report.review[:6])
+        lines.append(t(lang, f"Scheduled for review: {due}", f"已安排复习:{due}"))
+    embed = discord.Embed(
+        title=title, description=clip("\n".join(lines), 4000), colour=discord.Colour.purple()
+    )
+    embed.set_image(url="attachment://report.png")
+    return embed
+
+
+def step_view(step: Step, lang: Lang) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    item, question = step.item, step.question
+    iid = step.interview.id
+    if item is None or question is None or step.interview.status != "active":
+        return stopped(view)
+    if question.kind is Kind.MCQ:
+        for index in range(len(question.choices)):
+            view.add_item(
+                discord.ui.Button(
+                    label=LETTERS[index],
+                    custom_id=custom_id("ivpick", iid, item.index, LETTERS[index]),
+                )
+            )
+    elif question.kind is Kind.NUMERIC:
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Answer", "作答"),
+                style=discord.ButtonStyle.primary,
+                custom_id=custom_id("ivans", iid, item.index),
+            )
+        )
+    else:
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Show model answer", "查看参考答案"),
+                style=discord.ButtonStyle.primary,
+                custom_id=custom_id("ivshow", iid, item.index),
+            )
+        )
+    view.add_item(
+        discord.ui.Button(
+            label=t(lang, "Hint (−1 pt)", "提示(−1 分)"),
+            emoji="💡",
+            row=1,
+            custom_id=custom_id("ivhint", iid, item.index),
+        )
+    )
+    view.add_item(
+        discord.ui.Button(
+            label=t(lang, "Stop", "结束"),
+            style=discord.ButtonStyle.danger,
+            row=1,
+            custom_id=custom_id("ivstop", iid),
+        )
+    )
+    return stopped(view)
+
+
+def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    assert step.item is not None
+    for rating, label in RATING_LABELS.items():
+        view.add_item(
+            discord.ui.Button(
+                label=label.get(lang),
+                custom_id=custom_id("ivrate", step.interview.id, step.item.index, rating.value),
+            )
+        )
+    return stopped(view)
+
+
+class Interview(commands.GroupCog, group_name="interview", group_description="A mock interview"):
+    def __init__(self, bot: InterviewBot) -> None:
+        self.bot = bot
+        self.interviews = Interviews(bot.engine)
+        self.live: dict[int, tuple[discord.Interaction, float]] = {}  # id -> last interaction
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        self.sweeper.start()
+
+    async def cog_unload(self) -> None:
+        self.sweeper.cancel()
+
+    # rendering
+
+    async def render(
+        self, step: Step, lang: Lang, note: str | None = None
+    ) -> tuple[list[discord.Embed], discord.ui.View, list[discord.File]]:
+        embeds: list[discord.Embed] = []
+        header: list[str] = []
+        if note:
+            header.append(note)
+        if step.outcome is not None:
+            header.append(outcome_text(step.outcome, lang))
+        for index in step.timed_out:
+            header.append(
+                t(lang, f"⏰ Time ran out on Q{index + 1}.", f"⏰ 第 {index + 1} 题超时。")
+            )
+        if header:
+            embeds.append(discord.Embed(description=clip("\n\n".join(header), 4000)))
+        files: list[discord.File] = []
+        if step.report is not None:
+            embeds.append(report_embed(step.report, lang))
+            png = await asyncio.to_thread(report_chart, step.report, lang)
+            files.append(discord.File(io.BytesIO(png), "report.png"))
+        elif step.item is not None and step.question is not None:
+            embed = question_embed(step.question, lang)
+            total = step.interview.planned
+            label = t(lang, "follow-up", "追问") if step.item.follow_up else ""
+            embed.title = clip(
+                f"Q{step.item.index + 1} ({step.interview.asked}/{total}) {label} · "
+                + (embed.title or ""),
+                256,
+            )
+            embed.add_field(
+                name=t(lang, "Time", "时间"),
+                value=t(
+                    lang,
+                    f"ends {_stamp(step.item.deadline)}",
+                    f"{_stamp(step.item.deadline)}截止",
+                ),
+            )
+            embed.set_footer(text=f"{step.question.ref} · interview #{step.interview.id}")
+            embeds.append(embed)
+        return embeds[-10:], step_view(step, lang), files
+
+    async def show(
+        self,
+        interaction: discord.Interaction,
+        step: Step,
+        lang: Lang,
+        note: str | None = None,
+        update: bool = True,
+    ) -> None:
+        embeds, view, files = await self.render(step, lang, note)
+        if update and interaction.message is not None:
+            await interaction.response.edit_message(
+                content=None, embeds=embeds, view=view, attachments=files
+            )
+        else:
+            await interaction.response.send_message(
+                embeds=embeds, view=view, files=files, ephemeral=True
+            )
+        if step.interview.status == "active":
+            self.live[step.interview.id] = (interaction, time.monotonic() + TOKEN_LIFETIME_S)
+        else:
+            self.live.pop(step.interview.id, None)
+
+    # commands
+
+    @app_commands.command(name="start", description="Start a mock interview")
+    @app_commands.describe(
+        topics="Topics or areas, comma-separated (default: all)",
+        questions="How many questions (3-20)",
+        minutes="Minutes per question (1-10)",
+    )
+    async def start(
+        self,
+        interaction: discord.Interaction,
+        topics: str = "",
+        questions: app_commands.Range[int, 3, 20] = 8,
+        minutes: app_commands.Range[int, 1, 10] = 3,
+    ) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            wanted = [w for w in topics.replace(",", " ").split() if w]
+            step = await self.interviews.start(
+                ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
+            )
+            await self.show(interaction, step, ctx.lang, update=False)
+
+    @app_commands.command(name="stop", description="End your interview now, with a report")
+    async def stop(self, interaction: discord.Interaction) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            active = await self.interviews.active(ctx.user)
+            if active is None:
+                await interaction.response.send_message(
+                    t(ctx.lang, "You have no interview running.", "你没有进行中的面试。"),
+                    ephemeral=True,
+                )
+                return
+            step = await self.interviews.stop(active.id, ctx.user)
+            await self.show(interaction, step, ctx.lang, update=False)
+
+    @app_commands.command(name="status", description="Where you are in your interview")
+    async def status(self, interaction: discord.Interaction) -> None:
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            active = await self.interviews.active(ctx.user)
+            if active is None:
+                await interaction.response.send_message(
+                    t(
+                        ctx.lang,
+                        "You have no interview running: `/interview start`.",
+                        "你没有进行中的面试:使用 `/interview start` 开始。",
+                    ),
+                    ephemeral=True,
+                )
+                return
+            step = await self.interviews.status(active.id, ctx.user)
+            await self.show(interaction, step, ctx.lang, update=False)
+
+    # buttons and the modal
+
+    async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index, letter = int(args[0]), int(args[1]), args[2]
+        ctx = await context_of(self.bot, interaction)
+        step = await self._retrying(lambda: self.interviews.answer(iid, index, ctx.user, letter))
+        await self.show(interaction, step, ctx.lang)
+
+    async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index = int(args[0]), int(args[1])
+        ctx = await context_of(self.bot, interaction)
+        step = await self.interviews.status(iid, ctx.user)
+        if step.item is None or step.item.index != index:
+            await self.show(interaction, step, ctx.lang)
+            return
+        await interaction.response.send_modal(
+            answer_modal_for(custom_id("ivsub", iid, index), ctx.lang, f"Q{index + 1}")
+        )
+
+    async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index = int(args[0]), int(args[1])
+        ctx = await context_of(self.bot, interaction)
+        text = modal_values(interaction).get("answer", "")
+        step = await self._retrying(lambda: self.interviews.answer(iid, index, ctx.user, text))
+        await self.show(interaction, step, ctx.lang)
+
+    async def on_show(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index = int(args[0]), int(args[1])
+        ctx = await context_of(self.bot, interaction)
+        step = await self.interviews.status(iid, ctx.user)
+        if step.item is None or step.item.index != index or step.question is None:
+            await self.show(interaction, step, ctx.lang)
+            return
+        instance = await self.bot.engine.instance(step.item.instance_id)
+        question = self.bot.engine.question(instance.ref, instance.server_id)
+        if question is None:
+            await self.show(interaction, step, ctx.lang)
+            return
+        embed = question_embed(step.question, ctx.lang)
+        answer = discord.Embed(description=model_answer_text(question, ctx.lang))
+        await interaction.response.edit_message(
+            embeds=[embed, answer], view=rating_view_for(step, ctx.lang)
+        )
+
+    async def on_rate(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index, rating = int(args[0]), int(args[1]), SelfRating(args[2])
+        ctx = await context_of(self.bot, interaction)
+        step = await self._retrying(lambda: self.interviews.self_rate(iid, index, ctx.user, rating))
+        await self.show(interaction, step, ctx.lang)
+
+    async def on_hint(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid, index = int(args[0]), int(args[1])
+        ctx = await context_of(self.bot, interaction)
+        hint, step = await self._retrying(lambda: self.interviews.hint(iid, index, ctx.user))
+        if step.question is None and step.item is not None:
+            step.question = await self.bot.engine.reshow(
+                await self.bot.engine.instance(step.item.instance_id)
+            )
+        await self.show(interaction, step, ctx.lang, note=hint.get(ctx.lang))
+
+    async def on_stop(self, interaction: discord.Interaction, args: list[str]) -> None:
+        iid = int(args[0])
+        ctx = await context_of(self.bot, interaction)
+        step = await self._retrying(lambda: self.interviews.stop(iid, ctx.user))
+        await self.show(interaction, step, ctx.lang)
+
+    async def _retrying(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Run an event; if another event saved the interview at the same time, rerun it on
+        the fresh state once (e.g. the sweeper settled a timeout during a click)."""
+        try:
+            return await action()
+        except StaleSave:
+            return await action()
+
+    # timeouts
+
+    @tasks.loop(seconds=SWEEP_SECONDS)
+    async def sweeper(self) -> None:
+        for iid in await self.bot.engine.store.active_interview_ids():
+            try:
+                step = await self.interviews.tick(iid)
+            except StaleSave:
+                continue
+            except Exception:
+                log.exception("interview %s: sweep failed", iid)
+                continue
+            if step is None:
+                continue
+            live = self.live.get(iid)
+            if live is None or live[1] < time.monotonic():
+                continue
+            interaction, _ = live
+            try:
+                embeds, view, files = await self.render(step, step.interview.lang)
+                await interaction.edit_original_response(
+                    embeds=embeds, view=view, attachments=files
+                )
+            except discord.HTTPException as exc:
+                log.info("interview %s: could not show the timeout: %s", iid, exc)
+            if step.interview.status != "active":
+                self.live.pop(iid, None)
+
+    @sweeper.before_loop
+    async def _before_sweep(self) -> None:
+        await self.bot.wait_until_ready()
+
+
+async def setup(bot: InterviewBot) -> None:
+    cog = Interview(bot)
+    await bot.add_cog(cog)
+    bot.router.add("ivpick", 3, cog.on_pick)
+    bot.router.add("ivans", 2, cog.on_answer_button)
+    bot.router.add("ivsub", 2, cog.on_submit)
+    bot.router.add("ivshow", 2, cog.on_show)
+    bot.router.add("ivrate", 3, cog.on_rate)
+    bot.router.add("ivhint", 2, cog.on_hint)
+    bot.router.add("ivstop", 1, cog.on_stop)

@@ -1,0 +1,150 @@
+"""Mock interviews through the fake Discord: buttons, the modal, the report, a SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.checkers import TorchCheckers
+
+from .fakediscord import FakeDiscord, FakeUser, SentInteraction
+from .harness import button_ids, running_bot
+from .test_process import start_bot
+
+pytestmark = pytest.mark.timeout(120)
+
+CHECKERS = TorchCheckers()
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def current_ref(message: Any) -> str:
+    """The reference in the footer of the question an interview message shows."""
+    for embed in message.embeds:
+        footer = (embed.get("footer") or {}).get("text", "")
+        if "interview #" in footer:
+            return str(footer.split(" · ")[0])
+    raise AssertionError(f"no question in {message.embeds}")
+
+
+def finished(message: Any) -> bool:
+    return any("report" in (e.get("title") or "").lower() for e in message.embeds)
+
+
+async def answer_current(user: FakeUser, message: Any) -> SentInteraction:
+    """Answer the question the interview message shows, correctly, with its own controls."""
+    ids = button_ids(message)
+    ref = current_ref(message)
+    picks = [i for i in ids if i.startswith("dlq:ivpick:")]
+    if picks:
+        assert ref == "fx-sigmoid-max"
+        return await user.click(message, next(i for i in picks if i.endswith(":B")))
+    answer = next((i for i in ids if i.startswith("dlq:ivans:")), None)
+    if answer is not None:
+        family, seed = ref.split(":")
+        expected = CHECKERS.generate(family, int(seed)).expected
+        opened = await user.click(message, answer)
+        assert opened.response_type == 9
+        return await user.submit_modal(opened, {"answer": str(expected)})
+    show = next(i for i in ids if i.startswith("dlq:ivshow:"))
+    shown = await user.click(message, show)
+    assert shown.response_type == 7
+    good = next(i for i in button_ids(message) if i.endswith(":good"))
+    return await user.click(message, good)
+
+
+async def test_three_question_interview_ends_with_a_report_and_png(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        started = await alice.slash("interview start", questions=3, minutes=5)
+        message = started.message
+        assert message is not None and message.ephemeral
+        assert any(i.startswith("dlq:ivhint:") for i in button_ids(message))
+        # A hint first: it is shown and costs nothing until the answer.
+        hint = await alice.click(message, next(i for i in button_ids(message) if "ivhint" in i))
+        assert hint.response_type == 7 and "💡" in message.embeds[0]["description"]
+
+        status = await alice.slash("interview status")
+        assert status.message is not None
+        assert current_ref(status.message) == current_ref(message)
+
+        for _ in range(3):
+            step = await answer_current(alice, message)
+            assert step.response_type == 7
+            assert "✅" in message.embeds[0]["description"]
+        assert finished(message)
+        report = next(e for e in message.embeds if "report" in (e.get("title") or "").lower())
+        assert "**3/3** correct" in report["description"]
+        assert "Scheduled for review" in report["description"]
+        assert report["image"]["url"] == "attachment://report.png"
+        (attachment,) = message.attachments
+        assert attachment.filename == "report.png" and attachment.data.startswith(PNG)
+        over = await alice.slash("interview status")
+        assert over.message is not None and "no interview running" in over.message.content
+        fake_discord.assert_clean()
+
+
+async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        started = await alice.slash("interview start", topics="vanishing_gradients", questions=3)
+        message = started.message
+        assert message is not None
+        twice = await alice.slash("interview start")
+        assert twice.message is not None and "already have an interview" in twice.message.content
+        bad = await bob.slash("interview start", topics="transformers")
+        assert bad.message is not None and "Unknown topic: transformers" in bad.message.content
+        # bob presses alice's button (a forwarded message): refused, her interview unchanged.
+        stolen = await bob.click(message, button_ids(message)[0])
+        assert stolen.message is not None and "someone else's interview" in stolen.message.content
+        await answer_current(alice, message)
+        stopped = await alice.slash("interview stop")
+        assert stopped.message is not None and finished(stopped.message)
+        report = stopped.message.embeds[-1]["description"]
+        assert "**1/1** correct" in report
+        fake_discord.assert_clean()
+
+
+async def test_sigkill_mid_interview_loses_nothing(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    log = tmp_path / "bot.log"
+    alice = fake_discord.user("alice")
+    process = await start_bot(fake_discord, db, log)
+    try:
+        await fake_discord.wait_ready(within=60)
+        await fake_discord.wait_for_commands("interview", within=30)
+        started = await alice.slash("interview start", questions=3, minutes=5, within=10)
+        message = started.message
+        assert message is not None
+        await answer_current(alice, message)
+        before = current_ref(message)
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), 10)
+
+        identified = fake_discord.gateway.identify_count
+        process = await start_bot(fake_discord, db, log)
+        await fake_discord.wait_identified(identified + 1, within=60)
+        await fake_discord.wait_for_commands("interview", within=30)
+        status = await alice.slash("interview status", within=10)
+        assert status.message is not None and current_ref(status.message) == before
+        # The old message's buttons still work after the restart.
+        while not finished(message):
+            await answer_current(alice, message)
+        report = next(e for e in message.embeds if "report" in (e.get("title") or "").lower())
+        assert "**3/3** correct" in report["description"]
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    with sqlite3.connect(db) as conn:
+        attempts = conn.execute("SELECT COUNT(*), SUM(correct) FROM attempts").fetchone()
+    assert attempts == (3, 3)
+    fake_discord.assert_clean()
