@@ -38,9 +38,7 @@ def print_topics() -> int:
     return 0
 
 
-def _known_families() -> frozenset[str] | None:
-    try:
-        from bot.checkers import TorchCheckers  # type: ignore[attr-defined]
-    except ImportError:  # TODO: remove once the checkers land
-        return None
+def _known_families() -> frozenset[str]:
+    from bot.checkers import TorchCheckers
+
     return frozenset(TorchCheckers().family_names())

@@ -33,7 +33,7 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-_CHOICE_DECORATION = "()[]{}.:：)） "  # characters stripped around an option letter
+_CHOICE_DECORATION = "()[]{}.:：)）。 "  # characters stripped around an option letter
 
 
 def read_choice(text: str, n_choices: int) -> int:

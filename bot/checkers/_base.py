@@ -1,0 +1,208 @@
+"""What every numeric family shares: parameter types, the `Family` base class and errors.
+
+A family turns validated parameters into a question text, an answer key (computed with torch or
+NumPy), a worked solution and the classic wrong answers; the registry adds seeds, grading and the
+JSON of the `check` command on top.
+"""
+
+from __future__ import annotations
+
+import types
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from random import Random
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from bot.core.answers import DEFAULT_TOLERANCE, Expected, KnownMistake, Tolerance
+from bot.core.models import Difficulty, Localized
+
+
+class CheckRequestError(ValueError):
+    """A request the checkers cannot answer: unknown family or parameter, a value of the wrong
+    type, an impossible configuration. `message` is one line that names the problem."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownFamilyError(CheckRequestError, KeyError):
+    """No family has that name. Also a KeyError, as the core `Checkers` protocol promises."""
+
+    def __init__(self, family: str, known: list[str]) -> None:
+        super().__init__(f"unknown family {family!r}; known families: {', '.join(known)}")
+        self.family = family
+
+
+def _not_bool(value: object) -> object:
+    # pydantic's lax mode reads true as 1; a boolean where a number belongs is a typo.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Real = Annotated[float, BeforeValidator(_not_bool), AllowInfNan(False), Field(ge=-1e6, le=1e6)]
+"""A data value (an input, weight, gradient, logit): interview numbers, far from overflow."""
+Size = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1_000_000)]
+"""A spatial size, channel count or layer width: large limits, but not absurd ones."""
+NonNegative = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=1_000_000)]
+
+
+class Params(BaseModel):
+    """Base of every family's parameters: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+P = TypeVar("P", bound=Params)
+
+
+@dataclass(frozen=True, slots=True)
+class Solved:
+    """The answer key of one parameter set."""
+
+    expected: Expected
+    solution: Localized
+    mistakes: tuple[KnownMistake, ...] = ()
+
+
+def mistake(id_: str, value: Expected, en: str, zh: str) -> KnownMistake:
+    return KnownMistake(id=id_, value=value, feedback=Localized(en=en, zh=zh))
+
+
+class Family(ABC, Generic[P]):
+    """One question family. Subclasses set the class attributes and implement `draw`, `ask`
+    and `solve`; instances may keep caches (the registry owns the instances)."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    """What the answer is, in one line (shown by `--list`)."""
+    params_model: type[P]
+    tolerance: ClassVar[Tolerance] = DEFAULT_TOLERANCE
+    percent_ok: ClassVar[bool] = False
+    """Whether `25%` is accepted: the answer is a fraction or probability."""
+    derived_defaults: ClassVar[Mapping[str, str]] = {}
+    """Parameters whose default depends on others, e.g. {"s": "k"} (shown by `--list`)."""
+
+    def parse(self, raw: Mapping[str, Any]) -> P:
+        """Validated parameters; `CheckRequestError` with a one-line message otherwise."""
+        fields = self.params_model.model_fields
+        for key in raw:
+            if key not in fields:
+                raise CheckRequestError(
+                    f"{self.name}: unknown parameter {key!r}; parameters: {self.signature()}"
+                )
+        try:
+            return self.params_model.model_validate(dict(raw))
+        except ValidationError as error:
+            raise CheckRequestError(self._explain(error)) from None
+
+    def _explain(self, error: ValidationError) -> str:
+        first = error.errors(include_url=False)[0]
+        loc = first["loc"]
+        if not loc:  # a model-level check: an impossible combination of parameters
+            message = str(first["msg"]).removeprefix("Value error, ")
+            return f"{self.name}: impossible configuration: {message}"
+        name = str(loc[0])
+        if first["type"] == "missing":
+            return f"{self.name}: missing parameter {name!r}; parameters: {self.signature()}"
+        field = self.params_model.model_fields[name]
+        if len(loc) > 1 and get_origin(_unwrap(field.annotation)) in (Union, types.UnionType):
+            # pydantic reports one error per branch of a union; say what any branch accepts.
+            message = f"expected {describe_type(field.annotation)}"
+        else:
+            message = str(first["msg"]).removeprefix("Value error, ")
+            if len(loc) > 1:
+                message = f"item {'/'.join(str(part) for part in loc[1:])}: {message}"
+        got = first.get("input")
+        shown = repr(got) if not isinstance(got, dict) else "..."
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"{self.name}: parameter {name!r}: {message} (got {shown})"
+
+    def signature(self) -> str:
+        """`n, k, s=1, p=0, d=1`: the parameters as the spec writes them."""
+        parts = []
+        for name, field in self.params_model.model_fields.items():
+            if field.is_required():
+                parts.append(name)
+            elif name in self.derived_defaults:
+                parts.append(f"{name}={self.derived_defaults[name]}")
+            else:
+                parts.append(f"{name}={_json_default(field.default)}")
+        return ", ".join(parts)
+
+    def parameters(self) -> list[dict[str, Any]]:
+        """Each parameter as `--list` shows it: name, type, required, default (and choices)."""
+        described = []
+        for name, field in self.params_model.model_fields.items():
+            info: dict[str, Any] = {"name": name, "type": describe_type(field.annotation)}
+            info["required"] = field.is_required()
+            if not field.is_required():
+                info["default"] = (
+                    self.derived_defaults[name]
+                    if name in self.derived_defaults
+                    else _json_default(field.default)
+                )
+            choices = _choices(field.annotation)
+            if choices:
+                info["choices"] = choices
+            if field.description:
+                info["description"] = field.description
+            described.append(info)
+        return described
+
+    @abstractmethod
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        """Realistic interview parameters of that difficulty (validated by the caller)."""
+
+    @abstractmethod
+    def ask(self, p: P) -> Localized:
+        """The question, stating every convention the answer depends on."""
+
+    @abstractmethod
+    def solve(self, p: P) -> Solved:
+        """The answer key (computed with torch/NumPy), worked solution and known mistakes."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _choices(annotation: Any) -> list[Any]:
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return []
+
+
+def describe_type(annotation: Any) -> str:
+    """A short human name of a parameter type: `int`, `number`, `list of numbers`, `'a' | 'b'`."""
+    annotation = _unwrap(annotation)
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return " | ".join(repr(choice) for choice in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        names = [describe_type(arg) for arg in get_args(annotation) if arg is not type(None)]
+        text = " or ".join(names)
+        return f"{text} or null" if type(None) in get_args(annotation) else text
+    if origin in (list, tuple):
+        inner = describe_type(get_args(annotation)[0])
+        plural = {"int": "ints", "number": "numbers", "list of numbers": "lists of numbers"}
+        return f"list of {plural.get(inner, inner)}"
+    return {int: "int", float: "number", bool: "bool", str: "string"}.get(annotation, "value")

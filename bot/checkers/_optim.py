@@ -1,0 +1,561 @@
+"""optimizer_step (torch.optim on one scalar weight) and clip_grad_norm."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from random import Random
+from typing import Annotated, Any, Literal, Self
+
+import torch
+from pydantic import BeforeValidator, Field, model_validator
+
+from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
+from bot.checkers._torch import F64
+from bot.checkers._values import f, fl
+from bot.core.answers import KnownMistake
+from bot.core.models import Difficulty, Localized
+
+Unit = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, lt=1, allow_inf_nan=False)]
+NonNegativeReal = Annotated[
+    float, BeforeValidator(_not_bool), Field(ge=0, le=1e6, allow_inf_nan=False)
+]
+Grads = Annotated[list[Real], Field(min_length=1, max_length=50)]
+OptimizerName = Literal["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+
+
+class OptimizerStepParams(Params):
+    optimizer: OptimizerName
+    w: Real = Field(description="the initial weight")
+    g: Grads | Real = Field(description="the gradient at each step (a number: one step)")
+    lr: NonNegativeReal
+    momentum: Unit = 0.0
+    nesterov: bool = False
+    weight_decay: NonNegativeReal = 0.0
+    betas: tuple[Unit, Unit] = (0.9, 0.999)
+    eps: NonNegativeReal = 1e-8
+    alpha: Unit = 0.99
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
+            raise ValueError("nesterov=true needs optimizer=sgd and a momentum above 0")
+        if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
+            raise ValueError(f"momentum applies to sgd and rmsprop, not {self.optimizer}")
+        if self.betas != (0.9, 0.999) and self.optimizer not in ("adam", "adamw"):
+            raise ValueError(f"betas apply to adam and adamw, not {self.optimizer}")
+        if self.alpha != 0.99 and self.optimizer != "rmsprop":
+            raise ValueError(f"alpha applies to rmsprop, not {self.optimizer}")
+        if self.eps == 0 and self.optimizer != "sgd" and 0 in self.grads:
+            raise ValueError("eps = 0 with a zero gradient divides by zero")
+        return self
+
+    @property
+    def grads(self) -> list[float]:
+        return self.g if isinstance(self.g, list) else [self.g]
+
+
+def torch_optimize(p: OptimizerStepParams) -> float:
+    """Run the real torch.optim optimizer over the gradients and return the final weight."""
+    w = torch.tensor([p.w], dtype=F64, requires_grad=True)
+    beta1, beta2 = p.betas
+    optimizer: torch.optim.Optimizer
+    if p.optimizer == "sgd":
+        optimizer = torch.optim.SGD(
+            [w], lr=p.lr, momentum=p.momentum, nesterov=p.nesterov, weight_decay=p.weight_decay
+        )
+    elif p.optimizer == "adam":
+        optimizer = torch.optim.Adam(
+            [w], lr=p.lr, betas=(beta1, beta2), eps=p.eps, weight_decay=p.weight_decay
+        )
+    elif p.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(
+            [w], lr=p.lr, betas=(beta1, beta2), eps=p.eps, weight_decay=p.weight_decay
+        )
+    elif p.optimizer == "rmsprop":
+        optimizer = torch.optim.RMSprop(
+            [w],
+            lr=p.lr,
+            alpha=p.alpha,
+            eps=p.eps,
+            weight_decay=p.weight_decay,
+            momentum=p.momentum,
+        )
+    else:
+        optimizer = torch.optim.Adagrad([w], lr=p.lr, eps=p.eps, weight_decay=p.weight_decay)
+    for g in p.grads:
+        w.grad = torch.tensor([g], dtype=F64)
+        optimizer.step()
+    return float(w.item())
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """How a hand computation deviates from torch.optim (each flag is a classic mistake)."""
+
+    bias_correction: bool = True
+    decoupled: bool | None = None  # None: what the optimizer does
+    decay_times_lr: bool = True
+    use_weight_decay: bool = True
+    use_momentum: bool = True
+    use_nesterov: bool = True
+    ema_momentum: bool = False
+    swap_alpha: bool = False
+    sqrt: bool = True
+    accumulate: bool = True
+
+
+def manual_optimize(p: OptimizerStepParams, v: Variant = Variant()) -> tuple[float, list[str]]:
+    """The update rules written out, step by step; returns the weight and the steps as text."""
+    w = p.w
+    beta1, beta2 = p.betas
+    wd = p.weight_decay if v.use_weight_decay else 0.0
+    decoupled = (p.optimizer == "adamw") if v.decoupled is None else v.decoupled
+    mu = p.momentum if v.use_momentum else 0.0
+    m = s = buf = 0.0
+    steps: list[str] = []
+    for t, g in enumerate(p.grads, start=1):
+        if p.optimizer in ("adam", "adamw"):
+            if decoupled:
+                w -= (p.lr * wd if v.decay_times_lr else wd) * w
+                gt = g
+            else:
+                gt = g + wd * w
+            m = beta1 * m + (1 - beta1) * gt
+            s = beta2 * s + (1 - beta2) * gt * gt
+            m_hat = m / (1 - beta1**t) if v.bias_correction else m
+            v_hat = s / (1 - beta2**t) if v.bias_correction else s
+            w -= p.lr * m_hat / (math.sqrt(v_hat) + p.eps)
+            steps.append(
+                f"t={t}: g={f(gt)}, m={f(m)}, v={f(s)}, m̂={f(m_hat)}, v̂={f(v_hat)}, w={f(w)}"
+            )
+        elif p.optimizer == "sgd":
+            d = g + wd * w
+            if mu:
+                buf = d if t == 1 else mu * buf + ((1 - mu) if v.ema_momentum else 1.0) * d
+                d = d + mu * buf if (p.nesterov and v.use_nesterov) else buf
+            w -= p.lr * d
+            steps.append(f"t={t}: step={f(d)}" + (f", buf={f(buf)}" if mu else "") + f", w={f(w)}")
+        elif p.optimizer == "rmsprop":
+            d = g + wd * w
+            a = (1 - p.alpha) if v.swap_alpha else p.alpha
+            s = a * s + (1 - a) * d * d
+            denom = (math.sqrt(s) if v.sqrt else s) + p.eps
+            if mu:
+                buf = mu * buf + d / denom
+                w -= p.lr * buf
+            else:
+                w -= p.lr * d / denom
+            steps.append(f"t={t}: v={f(s)}, w={f(w)}")
+        else:  # adagrad
+            d = g + wd * w
+            s = s + d * d if v.accumulate else d * d
+            denom = (math.sqrt(s) if v.sqrt else s) + p.eps
+            w -= p.lr * d / denom
+            steps.append(f"t={t}: Σg²={f(s)}, w={f(w)}")
+    return w, steps
+
+
+_RULES = {
+    "sgd": (
+        "SGD: d = g + λw; with momentum μ: buf = d at the first step, then buf = μ·buf + d "
+        "(PyTorch: no dampening); Nesterov uses d + μ·buf; w ← w - lr·d",
+        "SGD：d = g + λw；有动量 μ 时，第一步 buf = d，之后 buf = μ·buf + d（PyTorch 不做阻尼）；"
+        "Nesterov 用 d + μ·buf；w ← w - lr·d",
+    ),
+    "adam": (
+        "Adam: g ← g + λw (L2 in the gradient); m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²; "
+        "m̂ = m/(1-β1^t), v̂ = v/(1-β2^t); w ← w - lr·m̂/(√v̂ + ε)",
+        "Adam：g ← g + λw（L2 加在梯度上）；m = β1·m + (1-β1)·g；v = β2·v + (1-β2)·g²；"
+        "m̂ = m/(1-β1^t)，v̂ = v/(1-β2^t)；w ← w - lr·m̂/(√v̂ + ε)",
+    ),
+    "adamw": (
+        "AdamW: first w ← w·(1 - lr·λ) (decoupled weight decay), then the Adam step with the "
+        "raw gradient: m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²; m̂ = m/(1-β1^t), "
+        "v̂ = v/(1-β2^t); w ← w - lr·m̂/(√v̂ + ε)",
+        "AdamW：先 w ← w·(1 - lr·λ)（解耦的权重衰减），再用原始梯度做 Adam 更新："
+        "m = β1·m + (1-β1)·g；v = β2·v + (1-β2)·g²；m̂ = m/(1-β1^t)，v̂ = v/(1-β2^t)；"
+        "w ← w - lr·m̂/(√v̂ + ε)",
+    ),
+    "rmsprop": (
+        "RMSprop: g ← g + λw; v = α·v + (1-α)·g²; w ← w - lr·g/(√v + ε) (with momentum μ: "
+        "buf = μ·buf + g/(√v + ε), w ← w - lr·buf)",
+        "RMSprop：g ← g + λw；v = α·v + (1-α)·g²；w ← w - lr·g/(√v + ε)（有动量 μ 时："
+        "buf = μ·buf + g/(√v + ε)，w ← w - lr·buf）",
+    ),
+    "adagrad": (
+        "Adagrad: g ← g + λw; Σ ← Σ + g² (starting at 0); w ← w - lr·g/(√Σ + ε)",
+        "Adagrad：g ← g + λw；Σ ← Σ + g²（初始为 0）；w ← w - lr·g/(√Σ + ε)",
+    ),
+}
+
+
+class OptimizerStep(Family[OptimizerStepParams]):
+    name = "optimizer_step"
+    summary = "the scalar weight after the last step, as torch.optim computes it"
+    params_model = OptimizerStepParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        if level is Difficulty.EASY:
+            return rng.choice(
+                [
+                    {"optimizer": "sgd", "w": 1.0, "g": 0.5, "lr": 0.1},
+                    {"optimizer": "sgd", "w": 2.0, "g": -1.5, "lr": 0.01},
+                    {"optimizer": "sgd", "w": 1.0, "g": [0.5, 0.5], "lr": 0.1, "momentum": 0.9},
+                    {"optimizer": "adam", "w": 1.0, "g": 0.2, "lr": 0.1},  # first step ≈ lr
+                    {"optimizer": "adam", "w": 0.5, "g": -3.0, "lr": 0.01},
+                ]
+            )
+        if level is Difficulty.MEDIUM:
+            return rng.choice(
+                [
+                    {"optimizer": "adam", "w": 1.0, "g": [0.5, 0.3], "lr": 0.1},
+                    {"optimizer": "adam", "w": 1.0, "g": [1.0, -1.0, 0.5], "lr": 0.01},
+                    {"optimizer": "rmsprop", "w": 1.0, "g": [0.5, 0.5], "lr": 0.01},
+                    {"optimizer": "adagrad", "w": 1.0, "g": [1.0, 2.0], "lr": 0.1},
+                    {
+                        "optimizer": "sgd",
+                        "w": 1.0,
+                        "g": [1.0, 0.5, 0.25],
+                        "lr": 0.1,
+                        "momentum": 0.9,
+                    },
+                    {
+                        "optimizer": "sgd",
+                        "w": 1.0,
+                        "g": [1.0, 1.0],
+                        "lr": 0.1,
+                        "momentum": 0.9,
+                        "nesterov": True,
+                    },
+                ]
+            )
+        return rng.choice(
+            [
+                {"optimizer": "adamw", "w": 2.0, "g": 0.5, "lr": 0.1, "weight_decay": 0.1},
+                {"optimizer": "adamw", "w": 1.0, "g": [0.4, -0.2], "lr": 0.05, "weight_decay": 0.5},
+                {"optimizer": "adam", "w": 2.0, "g": 0.5, "lr": 0.1, "weight_decay": 0.1},
+                {
+                    "optimizer": "sgd",
+                    "w": 1.5,
+                    "g": [0.5, 0.2],
+                    "lr": 0.1,
+                    "momentum": 0.9,
+                    "weight_decay": 0.01,
+                },
+                {
+                    "optimizer": "rmsprop",
+                    "w": 1.0,
+                    "g": [0.5, -0.5],
+                    "lr": 0.01,
+                    "momentum": 0.9,
+                },
+                {"optimizer": "adam", "w": 0.0, "g": [0.1, 0.1, 0.1], "lr": 0.001},
+            ]
+        )
+
+    def ask(self, p: OptimizerStepParams) -> Localized:
+        name = {
+            "sgd": "SGD",
+            "adam": "Adam",
+            "adamw": "AdamW",
+            "rmsprop": "RMSprop",
+            "adagrad": "Adagrad",
+        }[p.optimizer]
+        settings = [f"lr={f(p.lr)}"]
+        if p.optimizer == "sgd" and p.momentum:
+            settings.append(f"momentum={f(p.momentum)}")
+        if p.nesterov:
+            settings.append("nesterov=True")
+        if p.optimizer in ("adam", "adamw"):
+            settings.append(f"betas=({f(p.betas[0])}, {f(p.betas[1])})")
+        if p.optimizer == "rmsprop":
+            settings.append(f"alpha={f(p.alpha)}")
+            if p.momentum:
+                settings.append(f"momentum={f(p.momentum)}")
+        if p.optimizer != "sgd":
+            settings.append(f"eps={p.eps:g}")
+        settings.append(f"weight_decay={f(p.weight_decay)}")
+        call = f"torch.optim.{name}([w], {', '.join(settings)})"
+        grads = p.grads
+        if len(grads) == 1:
+            return Localized(
+                en=f"A scalar weight w = {f(p.w)} is updated by {call} with gradient "
+                f"g = {f(grads[0])}. What is w after one step?",
+                zh=f"标量权重 w = {f(p.w)}，用 {call} 更新，梯度 g = {f(grads[0])}。一步之后 w "
+                "是多少？",
+            )
+        return Localized(
+            en=f"A scalar weight w = {f(p.w)} is updated by {call} (fresh optimizer state) over "
+            f"{len(grads)} steps with the gradients {fl(grads)}, one per step. What is w after "
+            "the last step?",
+            zh=f"标量权重 w = {f(p.w)}，用 {call}（优化器状态从零开始）更新 {len(grads)} 步，"
+            f"每步的梯度依次为 {fl(grads)}。最后一步之后 w 是多少？",
+        )
+
+    def solve(self, p: OptimizerStepParams) -> Solved:
+        value = torch_optimize(p)
+        _, steps = manual_optimize(p)
+        rule_en, rule_zh = _RULES[p.optimizer]
+        solution = Localized(
+            en=f"{rule_en}. " + "; ".join(steps) + f". Final w = {f(value)}.",
+            zh=f"{rule_zh}。" + "；".join(steps) + f"。最终 w = {f(value)}。",
+        )
+        return Solved(value, solution, tuple(self._mistakes(p, value)))
+
+    def _mistakes(self, p: OptimizerStepParams, value: float) -> list[KnownMistake]:
+        def variant(**changes: Any) -> float:
+            return manual_optimize(p, replace(Variant(), **changes))[0]
+
+        found = [
+            mistake(
+                "added_update",
+                2 * p.w - value,
+                "The update goes against the gradient: w ← w - step, not w + step.",
+                "更新方向与梯度相反：w ← w - 步长，而不是 w + 步长。",
+            )
+        ]
+        if p.optimizer in ("adam", "adamw"):
+            found.append(
+                mistake(
+                    "no_bias_correction",
+                    variant(bias_correction=False),
+                    "You forgot Adam's bias correction m̂ = m/(1-β1^t), v̂ = v/(1-β2^t): without "
+                    "it the first steps are far too small/large because m and v start at 0.",
+                    "忘了 Adam 的偏差修正 m̂ = m/(1-β1^t)、v̂ = v/(1-β2^t)：m 和 v 从 0 开始，"
+                    "不修正的话最初几步的步长会严重失真。",
+                )
+            )
+        if p.weight_decay:
+            # The optimizer-specific decay mistakes first: they explain more when two coincide
+            # (after one Adam step, L2 in the gradient and no decay at all give the same w).
+            if p.optimizer == "adam":
+                found.append(
+                    mistake(
+                        "decoupled_weight_decay",
+                        variant(decoupled=True),
+                        "That is AdamW's decoupled weight decay; torch.optim.Adam adds λw to the "
+                        "gradient (L2), so the decay also goes through m and v.",
+                        "这是 AdamW 的解耦权重衰减；torch.optim.Adam 是把 λw 加到梯度上（L2），"
+                        "衰减项也会经过 m 和 v。",
+                    )
+                )
+            if p.optimizer == "adamw":
+                found += [
+                    mistake(
+                        "l2_in_gradient",
+                        variant(decoupled=False),
+                        "AdamW decouples weight decay: it shrinks w by lr·λ·w directly instead of "
+                        "adding λw to the gradient (that is Adam with L2).",
+                        "AdamW 的权重衰减是解耦的：直接把 w 缩小 lr·λ·w，而不是把 λw 加到梯度上"
+                        "（那是带 L2 的 Adam）。",
+                    ),
+                    mistake(
+                        "decay_without_lr",
+                        variant(decay_times_lr=False),
+                        "torch.optim.AdamW multiplies the decay by the learning rate: "
+                        "w ← w·(1 - lr·λ), not w·(1 - λ).",
+                        "torch.optim.AdamW 的衰减要乘以学习率："
+                        "w ← w·(1 - lr·λ)，而不是 w·(1 - λ)。",
+                    ),
+                ]
+            found.append(
+                mistake(
+                    "ignored_weight_decay",
+                    variant(use_weight_decay=False),
+                    f"You ignored weight_decay={f(p.weight_decay)}.",
+                    f"忽略了 weight_decay={f(p.weight_decay)}。",
+                )
+            )
+        if p.optimizer == "sgd" and p.momentum:
+            found += [
+                mistake(
+                    "ema_momentum",
+                    variant(ema_momentum=True),
+                    "PyTorch's SGD momentum is buf = μ·buf + g (no (1 - μ) factor; dampening=0), "
+                    "not the exponential moving average of some textbooks.",
+                    "PyTorch 的 SGD 动量是 buf = μ·buf + g（没有 (1 - μ) 系数，dampening=0），"
+                    "不是某些教材里的指数滑动平均。",
+                ),
+                mistake(
+                    "ignored_momentum",
+                    variant(use_momentum=False),
+                    f"You ignored the momentum {f(p.momentum)}.",
+                    f"忽略了动量 {f(p.momentum)}。",
+                ),
+            ]
+            if p.nesterov:
+                found.append(
+                    mistake(
+                        "ignored_nesterov",
+                        variant(use_nesterov=False),
+                        "With nesterov=True PyTorch steps along g + μ·buf, not buf.",
+                        "nesterov=True 时 PyTorch 沿 g + μ·buf 更新，而不是 buf。",
+                    )
+                )
+        if p.optimizer == "rmsprop":
+            found += [
+                mistake(
+                    "alpha_swapped",
+                    variant(swap_alpha=True),
+                    "alpha weighs the old average: v = α·v + (1-α)·g², not the other way round.",
+                    "alpha 是旧平均值的权重：v = α·v + (1-α)·g²，不要反过来。",
+                ),
+                mistake(
+                    "no_sqrt",
+                    variant(sqrt=False),
+                    "Divide by the root of the running average, √v + ε.",
+                    "要除以滑动平均的平方根 √v + ε。",
+                ),
+            ]
+        if p.optimizer == "adagrad":
+            found += [
+                mistake(
+                    "no_accumulation",
+                    variant(accumulate=False),
+                    "Adagrad divides by the root of the sum of all squared gradients so far, "
+                    "not only the current one.",
+                    "Adagrad 除以的是到目前为止所有梯度平方之和的平方根，而不只是当前梯度。",
+                ),
+                mistake(
+                    "no_sqrt",
+                    variant(sqrt=False),
+                    "Divide by the square root of the accumulated squares, √Σg² + ε.",
+                    "要除以累积平方和的平方根 √Σg² + ε。",
+                ),
+            ]
+        return found
+
+
+# --- clip_grad_norm -------------------------------------------------------------------------
+
+
+class ClipGradNormParams(Params):
+    g: Annotated[list[Real], Field(min_length=1, max_length=64)]
+    max_norm: Annotated[float, BeforeValidator(_not_bool), Field(gt=0, le=1e6, allow_inf_nan=False)]
+    output: Literal["clipped", "norm"] = "clipped"
+
+
+class ClipGradNorm(Family[ClipGradNormParams]):
+    name = "clip_grad_norm"
+    summary = "the clipped gradient or its original L2 norm"
+    params_model = ClipGradNormParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        if level is Difficulty.EASY:
+            g, max_norm = rng.choice([([3.0, 4.0], 1.0), ([3.0, 4.0], 10.0), ([6.0, 8.0], 5.0)])
+            return {"g": g, "max_norm": max_norm, "output": rng.choice(["clipped", "norm"])}
+        if level is Difficulty.MEDIUM:
+            g, max_norm = rng.choice(
+                [
+                    ([1.0, 2.0, 2.0], 1.0),
+                    ([0.5, -1.2, 2.0], 1.0),
+                    ([2.0, -2.0, 1.0], 5.0),
+                    ([12.0, -5.0], 1.0),
+                ]
+            )
+            return {"g": g, "max_norm": max_norm}
+        g, max_norm = rng.choice(
+            [
+                ([1.0, -2.0, 2.0, 4.0], 2.0),
+                ([0.3, -0.4, 1.2, 0.0, 2.5], 1.0),
+                ([10.0, -3.0, 0.5, 4.0], 5.0),  # an exploding RNN gradient
+                ([0.1, 0.2, -0.2], 0.5),  # below the threshold: untouched
+            ]
+        )
+        return {"g": g, "max_norm": max_norm, "output": rng.choice(["clipped", "clipped", "norm"])}
+
+    def ask(self, p: ClipGradNormParams) -> Localized:
+        call = f"torch.nn.utils.clip_grad_norm_(params, max_norm={f(p.max_norm)})"
+        if p.output == "norm":
+            return Localized(
+                en=f"The parameters' gradients, concatenated, are g = {fl(p.g)}. What total norm "
+                f"does {call} return (PyTorch's default L2 norm)?",
+                zh=f"所有参数的梯度拼接起来为 g = {fl(p.g)}。{call} 返回的总范数是多少"
+                "（PyTorch 默认的 L2 范数）？",
+            )
+        return Localized(
+            en=f"The parameters' gradients, concatenated, are g = {fl(p.g)}. What are they after "
+            f"{call}? Give a list of {len(p.g)} numbers.",
+            zh=f"所有参数的梯度拼接起来为 g = {fl(p.g)}。执行 {call} 之后梯度是多少？"
+            f"请给出由 {len(p.g)} 个数组成的列表。",
+        )
+
+    def solve(self, p: ClipGradNormParams) -> Solved:
+        param = torch.zeros(len(p.g), dtype=F64, requires_grad=True)
+        param.grad = torch.tensor(p.g, dtype=F64)
+        norm = float(torch.nn.utils.clip_grad_norm_([param], p.max_norm).item())
+        clipped = [float(v) for v in param.grad.tolist()]
+        squares = " + ".join(f"({f(v)})²" if v < 0 else f"{f(v)}²" for v in p.g)
+        scale = min(1.0, p.max_norm / (norm + 1e-6))
+        action_en = (
+            f"norm > max_norm, so every entry is scaled by max_norm/(norm + 1e-6) = {f(scale)}"
+            if scale < 1
+            else "norm <= max_norm, so the gradient is left unchanged"
+        )
+        action_zh = (
+            f"范数大于 max_norm，每个分量乘以 max_norm/(范数 + 1e-6) = {f(scale)}"
+            if scale < 1
+            else "范数不超过 max_norm，梯度保持不变"
+        )
+        solution = Localized(
+            en=f"‖g‖₂ = √({squares}) = {f(norm)}; {action_en}: {fl(clipped)}. The direction is "
+            "kept; only the length is capped.",
+            zh=f"‖g‖₂ = √({squares}) = {f(norm)}；{action_zh}：{fl(clipped)}。方向不变，"
+            "只限制长度。",
+        )
+        l1 = sum(abs(v) for v in p.g)
+        if p.output == "norm":
+            candidates = [
+                mistake(
+                    "l1_norm",
+                    l1,
+                    "clip_grad_norm_ uses the L2 norm (norm_type=2): √Σg², not Σ|g|.",
+                    "clip_grad_norm_ 用的是 L2 范数（norm_type=2）：√Σg²，而不是 Σ|g|。",
+                ),
+                mistake(
+                    "squared_norm",
+                    norm * norm,
+                    "Take the square root: the L2 norm is √Σg².",
+                    "要开平方：L2 范数是 √Σg²。",
+                ),
+                mistake(
+                    "clipped_norm",
+                    min(norm, p.max_norm),
+                    "clip_grad_norm_ returns the norm before clipping.",
+                    "clip_grad_norm_ 返回的是裁剪之前的范数。",
+                ),
+            ]
+            return Solved(norm, solution, tuple(candidates))
+        value_clip = [max(-p.max_norm, min(p.max_norm, v)) for v in p.g]
+        by_l1 = [v * min(1.0, p.max_norm / l1) for v in p.g] if l1 else list(p.g)
+        found = [
+            mistake(
+                "clip_by_value",
+                value_clip,
+                "That is clip_grad_value_ (clamping each entry); clip_grad_norm_ rescales the "
+                "whole vector so its L2 norm is max_norm, keeping its direction.",
+                "这是 clip_grad_value_（逐元素截断）；clip_grad_norm_ 是整体缩放，使 L2 范数等于 "
+                "max_norm，方向不变。",
+            ),
+            mistake(
+                "l1_norm",
+                by_l1,
+                "The norm is the L2 norm √Σg², not Σ|g|.",
+                "范数是 L2 范数 √Σg²，不是 Σ|g|。",
+            ),
+            mistake(
+                "scaled_anyway",
+                [v * p.max_norm / norm for v in p.g] if norm else list(p.g),
+                "Clipping only scales down: a gradient whose norm is already below max_norm is "
+                "left as it is.",
+                "裁剪只会缩小：范数本来就不超过 max_norm 的梯度保持原样。",
+            ),
+            mistake(
+                "not_clipped",
+                list(p.g),
+                "The norm exceeds max_norm, so the gradient is scaled down.",
+                "范数超过了 max_norm，梯度需要按比例缩小。",
+            ),
+        ]
+        return Solved(clipped, solution, tuple(found))

@@ -1,0 +1,766 @@
+"""Parameter counts of single layers, and the multiply-accumulates of a conv layer.
+
+Every count is read off the real `torch.nn` module built on the meta device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from random import Random
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+import torch
+from pydantic import BeforeValidator, Field, model_validator
+from torch import nn
+
+from bot.checkers._base import Family, Params, Size, Solved, _not_bool, mistake
+from bot.checkers._torch import META, count_params
+from bot.core.answers import format_number
+from bot.core.models import Difficulty, Localized
+
+Kernel = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=31)]
+Width = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
+Groups = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
+
+
+def n(value: int) -> str:
+    """An integer as the solutions show it: 34,944."""
+    return format_number(value)
+
+
+def _bias_words(bias: bool) -> tuple[str, str]:
+    return (
+        ("with bias", "带偏置") if bias else ("without bias (bias=False)", "不带偏置，bias=False")
+    )
+
+
+_FORGOT_BIAS = (
+    "forgot_bias",
+    "You forgot the biases: one per output channel (unit).",
+    "漏算了偏置：每个输出通道（单元）一个偏置。",
+)
+_ADDED_BIAS = (
+    "added_bias",
+    "This layer has bias=False: there are no bias parameters to count.",
+    "这一层 bias=False：没有偏置参数需要计算。",
+)
+
+
+# --- conv_params ----------------------------------------------------------------------------
+
+
+class ConvParamsParams(Params):
+    c_in: Width
+    c_out: Width
+    k: Kernel
+    bias: bool = True
+    groups: Groups = 1
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        for name in ("c_in", "c_out"):
+            if getattr(self, name) % self.groups:
+                raise ValueError(
+                    f"{name}={getattr(self, name)} is not divisible by groups={self.groups}"
+                )
+        return self
+
+
+class ConvParams(Family[ConvParamsParams]):
+    name = "conv_params"
+    summary = "learnable parameters of nn.Conv2d"
+    params_model = ConvParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        options: dict[Difficulty, list[tuple[int, int, int, bool, int]]] = {
+            Difficulty.EASY: [
+                (3, 64, 3, True, 1),  # VGG conv1_1: 1,792
+                (64, 64, 3, True, 1),  # VGG conv1_2: 36,928
+                (1, 6, 5, True, 1),  # LeNet-5 C1: 156
+                (6, 16, 5, True, 1),  # LeNet-5 C3 (full connectivity): 2,416
+                (64, 128, 3, True, 1),
+                (3, 96, 11, True, 1),  # AlexNet (2012) conv1: 34,944
+            ],
+            Difficulty.MEDIUM: [
+                (3, 64, 11, True, 1),  # torchvision AlexNet conv1: 23,296
+                (64, 192, 5, True, 1),  # AlexNet conv2
+                (3, 64, 7, False, 1),  # ResNet stem (followed by BatchNorm): 9,408
+                (256, 64, 1, False, 1),  # bottleneck 1x1 reduce
+                (512, 512, 3, True, 1),  # VGG conv5: 2,359,808
+                (256, 512, 3, False, 1),
+            ],
+            Difficulty.HARD: [
+                (32, 32, 3, False, 32),  # MobileNet depthwise: 288
+                (128, 128, 3, False, 32),  # ResNeXt 32x4d grouped conv
+                (256, 256, 3, False, 32),
+                (96, 256, 5, True, 2),  # AlexNet 2012 conv2, split over two GPUs
+                (384, 256, 3, True, 2),
+                (512, 512, 3, True, 512),
+            ],
+        }
+        c_in, c_out, k, bias, groups = rng.choice(options[level])
+        return {"c_in": c_in, "c_out": c_out, "k": k, "bias": bias, "groups": groups}
+
+    def ask(self, p: ConvParamsParams) -> Localized:
+        bias_en, bias_zh = _bias_words(p.bias)
+        groups = f", groups={p.groups}" if p.groups != 1 else ""
+        kind_zh = "分组卷积，" if p.groups != 1 else ""
+        return Localized(
+            en=f"How many learnable parameters does nn.Conv2d({p.c_in}, {p.c_out}, "
+            f"kernel_size={p.k}{groups}) {bias_en} have?",
+            zh=f"nn.Conv2d({p.c_in}, {p.c_out}, kernel_size={p.k}{groups})（{kind_zh}{bias_zh}）"
+            "有多少个可学习参数（参数量）？",
+        )
+
+    def solve(self, p: ConvParamsParams) -> Solved:
+        conv = nn.Conv2d(p.c_in, p.c_out, p.k, groups=p.groups, bias=p.bias, device=META)
+        total = count_params(conv)
+        per_filter = p.c_in // p.groups * p.k * p.k
+        weights = p.c_out * per_filter
+        biases = p.c_out if p.bias else 0
+        group_en = (
+            f" (c_in/groups = {p.c_in}/{p.groups} = {p.c_in // p.groups})" if p.groups > 1 else ""
+        )
+        group_zh = (
+            f"（c_in/groups = {p.c_in}/{p.groups} = {p.c_in // p.groups}）" if p.groups > 1 else ""
+        )
+        solution = Localized(
+            en=f"Each of the {p.c_out} filters has (c_in/groups)·k·k = "
+            f"{p.c_in // p.groups}×{p.k}×{p.k} "
+            f"= {n(per_filter)} weights{group_en}; weights = {p.c_out} × {n(per_filter)} = "
+            f"{n(weights)}; biases = {biases}. Total = {n(total)}.",
+            zh=f"{p.c_out} 个卷积核，每个有 (c_in/groups)·k·k = {p.c_in // p.groups}×{p.k}×{p.k} "
+            f"= {n(per_filter)} 个权重{group_zh}；权重共 {p.c_out} × {n(per_filter)} = "
+            f"{n(weights)}；"
+            f"偏置 {biases} 个。合计 {n(total)}。",
+        )
+        candidates = [
+            mistake(_FORGOT_BIAS[0], weights, *_FORGOT_BIAS[1:]) if p.bias else None,
+            mistake(_ADDED_BIAS[0], weights + p.c_out, *_ADDED_BIAS[1:]) if not p.bias else None,
+            mistake(
+                "ignored_groups",
+                p.c_out * p.c_in * p.k * p.k + biases,
+                "With groups=g each filter only sees c_in/g input channels, which divides the "
+                "weights by g.",
+                "groups=g 时每个卷积核只连接 c_in/g 个输入通道，权重数要除以 g。",
+            )
+            if p.groups > 1
+            else None,
+            mistake(
+                "forgot_input_channels",
+                p.c_out * p.k * p.k + biases,
+                "A filter spans every input channel (of its group): multiply k·k by c_in/groups.",
+                "每个卷积核覆盖（所在组的）全部输入通道：k·k 还要乘以 c_in/groups。",
+            ),
+            mistake(
+                "kernel_not_squared",
+                p.c_out * (p.c_in // p.groups) * p.k + biases,
+                "nn.Conv2d(kernel_size=k) has a k×k kernel: use k², not k.",
+                "nn.Conv2d(kernel_size=k) 的卷积核是 k×k：要用 k²，而不是 k。",
+            ),
+            mistake(
+                "bias_per_weight",
+                2 * weights,
+                "There is one bias per output channel, not one per weight.",
+                "偏置是每个输出通道一个，而不是每个权重一个。",
+            )
+            if p.bias
+            else None,
+        ]
+        return Solved(total, solution, tuple(m for m in candidates if m is not None))
+
+
+# --- separable_conv_params ------------------------------------------------------------------
+
+
+class SeparableConvParamsParams(Params):
+    c_in: Width
+    c_out: Width
+    k: Kernel
+    bias: bool = False
+
+
+class SeparableConvParams(Family[SeparableConvParamsParams]):
+    name = "separable_conv_params"
+    summary = "depthwise (groups=c_in) + 1x1 pointwise parameters"
+    params_model = SeparableConvParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        options = {
+            Difficulty.EASY: [(32, 64, 3), (64, 128, 3), (16, 32, 3)],  # MobileNet v1 blocks
+            Difficulty.MEDIUM: [(128, 256, 3), (256, 256, 3), (512, 512, 3), (32, 64, 5)],
+            Difficulty.HARD: [(728, 728, 3), (512, 1024, 3), (1024, 1024, 3), (96, 192, 5)],
+        }
+        c_in, c_out, k = rng.choice(options[level])
+        bias = level is Difficulty.HARD and rng.random() < 0.5
+        return {"c_in": c_in, "c_out": c_out, "k": k, "bias": bias}
+
+    def ask(self, p: SeparableConvParamsParams) -> Localized:
+        bias_en, bias_zh = _bias_words(p.bias)
+        return Localized(
+            en=f"A depthwise separable conv maps {p.c_in} channels to {p.c_out} with a {p.k}×{p.k} "
+            f"depthwise conv (groups={p.c_in}) followed by a 1×1 pointwise conv, both "
+            f"{bias_en.replace('(bias=False)', '')}. "
+            "How many learnable parameters does it have?",
+            zh=f"一个深度可分离卷积把 {p.c_in} 个通道映射到 {p.c_out} 个：先做 {p.k}×{p.k} 的逐通道"
+            f"（depthwise，groups={p.c_in}）卷积，再做 1×1 的逐点（pointwise）卷积，"
+            f"两者都{bias_zh.split('，')[0]}。"
+            "它有多少个可学习参数？",
+        )
+
+    def solve(self, p: SeparableConvParamsParams) -> Solved:
+        block = nn.Sequential(
+            nn.Conv2d(p.c_in, p.c_in, p.k, groups=p.c_in, bias=p.bias, device=META),
+            nn.Conv2d(p.c_in, p.c_out, 1, bias=p.bias, device=META),
+        )
+        total = count_params(block)
+        depthwise = count_params(block[0])
+        pointwise = count_params(block[1])
+        b_dw = p.c_in if p.bias else 0
+        b_pw = p.c_out if p.bias else 0
+        solution = Localized(
+            en=f"Depthwise: c_in·k·k{' + c_in' if p.bias else ''} = {p.c_in}×{p.k}×{p.k}"
+            f"{f' + {p.c_in}' if p.bias else ''} = {n(depthwise)}. Pointwise: c_in·c_out"
+            f"{' + c_out' if p.bias else ''} = "
+            f"{p.c_in}×{p.c_out}{f' + {p.c_out}' if p.bias else ''}"
+            f" = {n(pointwise)}. Total = {n(total)} (a standard conv would need "
+            f"{n(p.c_in * p.c_out * p.k * p.k + b_pw)}).",
+            zh=f"逐通道卷积：c_in·k·k{' + c_in' if p.bias else ''} = {p.c_in}×{p.k}×{p.k}"
+            f"{f' + {p.c_in}' if p.bias else ''} = {n(depthwise)}。逐点卷积：c_in·c_out"
+            f"{' + c_out' if p.bias else ''} = "
+            f"{p.c_in}×{p.c_out}{f' + {p.c_out}' if p.bias else ''}"
+            f" = {n(pointwise)}。合计 {n(total)}（普通卷积需要 "
+            f"{n(p.c_in * p.c_out * p.k * p.k + b_pw)}）。",
+        )
+        candidates = [
+            mistake(
+                "standard_conv",
+                p.c_in * p.c_out * p.k * p.k + b_pw,
+                "That is an ordinary k×k conv; the separable version factorises it into a "
+                "depthwise k×k conv (c_in·k·k) plus a 1×1 conv (c_in·c_out).",
+                "这是普通 k×k 卷积的参数量；深度可分离卷积把它分解为逐通道 k×k 卷积（c_in·k·k）"
+                "加 1×1 卷积（c_in·c_out）。",
+            ),
+            mistake(
+                "depthwise_only",
+                depthwise,
+                "You counted only the depthwise part; add the 1×1 pointwise conv.",
+                "只算了逐通道卷积部分，还要加上 1×1 的逐点卷积。",
+            ),
+            mistake(
+                "pointwise_only",
+                pointwise,
+                "You counted only the 1×1 pointwise conv; add the depthwise k×k part.",
+                "只算了 1×1 逐点卷积，还要加上逐通道的 k×k 卷积。",
+            ),
+            mistake(
+                "depthwise_full",
+                p.c_in * p.c_in * p.k * p.k + b_dw + pointwise,
+                "The depthwise conv has groups=c_in: each filter sees one channel, so it has "
+                "c_in·k·k weights, not c_in·c_in·k·k.",
+                "逐通道卷积 groups=c_in：每个卷积核只看一个通道，权重是 c_in·k·k，不是 "
+                "c_in·c_in·k·k。",
+            ),
+            mistake(_FORGOT_BIAS[0], total - b_dw - b_pw, *_FORGOT_BIAS[1:]) if p.bias else None,
+            mistake(_ADDED_BIAS[0], total + p.c_in + p.c_out, *_ADDED_BIAS[1:])
+            if not p.bias
+            else None,
+        ]
+        return Solved(total, solution, tuple(m for m in candidates if m is not None))
+
+
+# --- linear_params ---------------------------------------------------------------------------
+
+
+class LinearParamsParams(Params):
+    n_in: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=10_000_000)]
+    n_out: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=10_000_000)]
+    bias: bool = True
+
+
+class LinearParams(Family[LinearParamsParams]):
+    name = "linear_params"
+    summary = "parameters of nn.Linear"
+    params_model = LinearParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        options = {
+            Difficulty.EASY: [(784, 128), (2, 2), (128, 10), (784, 10), (84, 10), (120, 84)],
+            Difficulty.MEDIUM: [(400, 120), (512, 10), (2048, 1000), (4096, 1000), (768, 3072)],
+            Difficulty.HARD: [(9216, 4096), (25088, 4096), (4096, 4096), (512 * 7 * 7, 4096)],
+        }
+        n_in, n_out = rng.choice(options[level])
+        bias = level is Difficulty.EASY or rng.random() < 0.8
+        return {"n_in": n_in, "n_out": n_out, "bias": bias}
+
+    def ask(self, p: LinearParamsParams) -> Localized:
+        bias_en, bias_zh = _bias_words(p.bias)
+        return Localized(
+            en=f"How many learnable parameters does nn.Linear({p.n_in}, {p.n_out}) {bias_en} have?",
+            zh=f"nn.Linear({p.n_in}, {p.n_out})（{bias_zh}）有多少个可学习参数？",
+        )
+
+    def solve(self, p: LinearParamsParams) -> Solved:
+        total = count_params(nn.Linear(p.n_in, p.n_out, bias=p.bias, device=META))
+        weights = p.n_in * p.n_out
+        biases = p.n_out if p.bias else 0
+        solution = Localized(
+            en=f"weights n_in·n_out = {n(p.n_in)}×{n(p.n_out)} = {n(weights)}; biases = "
+            f"{n(biases)}. Total = {n(total)}.",
+            zh=f"权重 n_in·n_out = {n(p.n_in)}×{n(p.n_out)} = {n(weights)}；偏置 {n(biases)} 个。"
+            f"合计 {n(total)}。",
+        )
+        candidates = [
+            mistake(_FORGOT_BIAS[0], weights, *_FORGOT_BIAS[1:]) if p.bias else None,
+            mistake(_ADDED_BIAS[0], weights + p.n_out, *_ADDED_BIAS[1:]) if not p.bias else None,
+            mistake(
+                "bias_per_input",
+                weights + p.n_in,
+                "There is one bias per output unit (n_out), not per input.",
+                "偏置是每个输出单元一个（n_out 个），不是每个输入一个。",
+            )
+            if p.bias
+            else None,
+        ]
+        return Solved(total, solution, tuple(m for m in candidates if m is not None))
+
+
+# --- batchnorm_params ------------------------------------------------------------------------
+
+
+class BatchnormParamsParams(Params):
+    c: Width
+
+
+class BatchnormParams(Family[BatchnormParamsParams]):
+    name = "batchnorm_params"
+    summary = "learnable parameters of nn.BatchNorm2d (buffers excluded)"
+    params_model = BatchnormParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        options = {
+            Difficulty.EASY: [64, 32, 16, 128],
+            Difficulty.MEDIUM: [256, 512, 192, 96],
+            Difficulty.HARD: [2048, 1024, 768, 1280],
+        }
+        return {"c": rng.choice(options[level])}
+
+    def ask(self, p: BatchnormParamsParams) -> Localized:
+        return Localized(
+            en=f"How many learnable parameters does nn.BatchNorm2d({p.c}) have (buffers such as "
+            "the running statistics are not parameters)?",
+            zh=f"nn.BatchNorm2d({p.c}) 有多少个可学习参数？（running mean/var 等缓冲区不算参数）",
+        )
+
+    def solve(self, p: BatchnormParamsParams) -> Solved:
+        bn = nn.BatchNorm2d(p.c, device=META)
+        total = count_params(bn)
+        buffers = sum(b.numel() for b in bn.buffers())
+        solution = Localized(
+            en=f"One scale γ and one shift β per channel: 2 × {p.c} = {n(total)}. running_mean, "
+            f"running_var and num_batches_tracked ({n(buffers)} numbers) are buffers, not "
+            "learned by gradient descent.",
+            zh=f"每个通道一个缩放 γ 和一个平移 β：2 × {p.c} = {n(total)}。running_mean、"
+            "running_var "
+            f"和 num_batches_tracked（共 {n(buffers)} 个数）是缓冲区，不通过梯度下降学习。",
+        )
+        candidates = [
+            mistake(
+                "counted_running_stats",
+                total + 2 * p.c,
+                "running_mean and running_var are buffers (updated by averaging, not by "
+                "gradients), so they are not learnable parameters.",
+                "running_mean 和 running_var 是缓冲区（靠滑动平均更新，不靠梯度），"
+                "不算可学习参数。",
+            ),
+            mistake(
+                "counted_state_dict",
+                total + buffers,
+                "You counted the state_dict (running statistics and num_batches_tracked "
+                "included); parameters() has only γ and β.",
+                "你数的是 state_dict（包括 running 统计量和 num_batches_tracked）；"
+                "parameters() 只有 γ 和 β。",
+            ),
+            mistake(
+                "gamma_only",
+                p.c,
+                "BatchNorm learns a shift β as well as a scale γ for each channel.",
+                "BatchNorm 每个通道除了缩放 γ 还要学习平移 β。",
+            ),
+        ]
+        return Solved(total, solution, tuple(candidates))
+
+
+# --- embedding_params ------------------------------------------------------------------------
+
+
+class EmbeddingParamsParams(Params):
+    vocab: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=10_000_000)]
+    dim: Width
+
+
+class EmbeddingParams(Family[EmbeddingParamsParams]):
+    name = "embedding_params"
+    summary = "parameters of nn.Embedding"
+    params_model = EmbeddingParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        if level is Difficulty.HARD:
+            vocab, dim = rng.choice([(30522, 768), (50257, 768), (32000, 4096), (49408, 512)])
+        else:
+            vocab = rng.choice([10_000, 20_000, 30_000, 40_000, 50_000])
+            dim = rng.choice([100, 200, 300] if level is Difficulty.EASY else [128, 256, 300, 512])
+        return {"vocab": vocab, "dim": dim}
+
+    def ask(self, p: EmbeddingParamsParams) -> Localized:
+        return Localized(
+            en=f"How many learnable parameters does nn.Embedding({p.vocab}, {p.dim}) have "
+            f"(a vocabulary of {n(p.vocab)} words, {p.dim}-dimensional vectors)?",
+            zh=f"nn.Embedding({p.vocab}, {p.dim})（词表 {n(p.vocab)} 个词，词向量 {p.dim} 维）"
+            "有多少个可学习参数？",
+        )
+
+    def solve(self, p: EmbeddingParamsParams) -> Solved:
+        # Passing the (meta) weight skips nn.Embedding's normal_ initialisation, whose meta
+        # kernel costs about a second on first use; the module and its count are the same.
+        table = torch.empty(p.vocab, p.dim, device=META)
+        total = count_params(nn.Embedding(p.vocab, p.dim, _weight=table))
+        solution = Localized(
+            en=f"One {p.dim}-dimensional row per word, no bias: vocab × dim = {n(p.vocab)} × "
+            f"{p.dim} "
+            f"= {n(total)}.",
+            zh=f"每个词一行 {p.dim} 维向量，没有偏置：vocab × dim = {n(p.vocab)} × {p.dim} = "
+            f"{n(total)}。",
+        )
+        candidates = [
+            mistake(
+                "two_matrices",
+                2 * total,
+                "nn.Embedding is a single lookup table; word2vec's separate input and output "
+                "(context) matrices are two such tables, not one.",
+                "nn.Embedding 只是一张查找表；word2vec 的输入矩阵和输出（上下文）"
+                "矩阵是两张这样的表。",
+            ),
+            mistake(
+                "added_bias",
+                total + p.dim,
+                "An embedding is a lookup table with no bias.",
+                "Embedding 只是查找表，没有偏置。",
+            ),
+        ]
+        return Solved(total, solution, tuple(candidates))
+
+
+# --- rnn_params -------------------------------------------------------------------------------
+
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+class RnnParamsParams(Params):
+    cell: Literal["rnn", "lstm", "gru"]
+    input_size: Width
+    hidden_size: Width
+    num_layers: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=16)] = 1
+    bidirectional: bool = False
+    bias: bool = True
+
+
+def rnn_count(
+    cell: str,
+    i: int,
+    h: int,
+    layers: int,
+    bi: bool,
+    bias: bool,
+    *,
+    two_bias: bool = True,
+    stacked_input: bool = True,
+) -> int:
+    """The closed form (used for the known mistakes; the key itself comes from torch)."""
+    g = _GATES[cell]
+    dirs = 2 if bi else 1
+    total = 0
+    for layer in range(layers):
+        layer_in = i if layer == 0 or not stacked_input else h * dirs
+        per_dir = g * h * (layer_in + h) + (g * h * (2 if two_bias else 1) if bias else 0)
+        total += dirs * per_dir
+    return total
+
+
+class RnnParams(Family[RnnParamsParams]):
+    name = "rnn_params"
+    summary = "parameters of nn.RNN/LSTM/GRU (two bias vectors per gate block)"
+    params_model = RnnParamsParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        if level is Difficulty.EASY:
+            cell = rng.choice(["lstm", "lstm", "rnn", "gru"])
+            return {
+                "cell": cell,
+                "input_size": rng.choice([100, 128, 300]),
+                "hidden_size": rng.choice([128, 256, 512]),
+            }
+        if level is Difficulty.MEDIUM:
+            return {
+                "cell": rng.choice(["lstm", "gru"]),
+                "input_size": rng.choice([100, 256, 300, 512]),
+                "hidden_size": rng.choice([256, 512, 1024]),
+                "num_layers": rng.choice([1, 2]),
+                "bias": rng.random() < 0.8,
+            }
+        return {
+            "cell": rng.choice(["lstm", "gru", "lstm"]),
+            "input_size": rng.choice([300, 512, 768]),
+            "hidden_size": rng.choice([256, 512]),
+            "num_layers": rng.choice([2, 3]),
+            "bidirectional": True,
+        }
+
+    def ask(self, p: RnnParamsParams) -> Localized:
+        module = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[p.cell]
+        extras_en, extras_zh = [], []
+        if p.num_layers != 1:
+            extras_en.append(f"num_layers={p.num_layers}")
+            extras_zh.append(f"num_layers={p.num_layers}")
+        if p.bidirectional:
+            extras_en.append("bidirectional=True")
+            extras_zh.append("bidirectional=True")
+        if not p.bias:
+            extras_en.append("bias=False")
+            extras_zh.append("bias=False")
+        args = ", ".join([f"input_size={p.input_size}", f"hidden_size={p.hidden_size}", *extras_en])
+        args_zh = ", ".join(
+            [f"input_size={p.input_size}", f"hidden_size={p.hidden_size}", *extras_zh]
+        )
+        return Localized(
+            en=f"How many learnable parameters does {module}({args}) have? Count them as PyTorch "
+            "does (each gate block has an input bias b_ih and a hidden bias b_hh).",
+            zh=f"{module}({args_zh}) 有多少个可学习参数？按 PyTorch 的方式计算"
+            "（每组门都有输入偏置 b_ih 和隐藏偏置 b_hh 两个偏置向量）。",
+        )
+
+    def solve(self, p: RnnParamsParams) -> Solved:
+        cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[p.cell]
+        module = cls(
+            p.input_size,
+            p.hidden_size,
+            num_layers=p.num_layers,
+            bidirectional=p.bidirectional,
+            bias=p.bias,
+            device=META,
+        )
+        total = count_params(module)
+        g, h, dirs = _GATES[p.cell], p.hidden_size, 2 if p.bidirectional else 1
+        lines_en, lines_zh = [], []
+        for layer in range(p.num_layers):
+            layer_in = p.input_size if layer == 0 else h * dirs
+            weights = g * h * (layer_in + h)
+            biases = 2 * g * h if p.bias else 0
+            lines_en.append(
+                f"layer {layer}: {g}·{h}·({layer_in} + {h}) + {biases} = {n(weights + biases)}"
+                + (f" per direction, ×2 = {n(2 * (weights + biases))}" if dirs == 2 else "")
+            )
+            lines_zh.append(
+                f"第 {layer} 层：{g}·{h}·({layer_in} + {h}) + {biases} = {n(weights + biases)}"
+                + (f"（每个方向），×2 = {n(2 * (weights + biases))}" if dirs == 2 else "")
+            )
+        gate_en = {
+            "rnn": "1 block",
+            "lstm": "4 gate blocks (i, f, g, o)",
+            "gru": "3 gate blocks (r, z, n)",
+        }
+        gate_zh = {"rnn": "1 组", "lstm": "4 组门（i、f、g、o）", "gru": "3 组门（r、z、n）"}
+        stacked_en = (
+            f"Later layers take the previous layer's output ({'2h' if dirs == 2 else 'h'}) as "
+            "input. "
+            if p.num_layers > 1
+            else ""
+        )
+        stacked_zh = (
+            f"后面的层以前一层的输出（{'2h' if dirs == 2 else 'h'}）为输入。"
+            if p.num_layers > 1
+            else ""
+        )
+        bias_rule_en = " + 2·g·h biases (b_ih and b_hh)" if p.bias else " (bias=False: no biases)"
+        bias_rule_zh = " + 2·g·h 个偏置（b_ih 和 b_hh）" if p.bias else "（bias=False：没有偏置）"
+        solution = Localized(
+            en=f"{p.cell.upper()} has {gate_en[p.cell]}; per layer and direction: "
+            f"g·h·(input + h) weights{bias_rule_en}. {stacked_en}"
+            + "; ".join(lines_en)
+            + f". Total = {n(total)}.",
+            zh=f"{p.cell.upper()} 有 {gate_zh[p.cell]}；每层每个方向：g·h·(输入 + h) 个权重"
+            f"{bias_rule_zh}。{stacked_zh}" + "；".join(lines_zh) + f"。合计 {n(total)}。",
+        )
+        args = (p.cell, p.input_size, h, p.num_layers, p.bidirectional, p.bias)
+        candidates = [
+            mistake(
+                "one_bias",
+                rnn_count(*args, two_bias=False),
+                "That is the Keras/textbook formula with one bias vector per gate; PyTorch keeps "
+                "two (b_ih and b_hh), so the biases count 2·g·h.",
+                "这是 Keras/教科书的公式（每组门一个偏置向量）；PyTorch 有两个（b_ih 和 b_hh），"
+                "偏置是 2·g·h 个。",
+            )
+            if p.bias
+            else None,
+            mistake(
+                "forgot_bias",
+                rnn_count(*args[:5], False),
+                "You forgot the biases: PyTorch has b_ih and b_hh for every gate block.",
+                "漏算了偏置：PyTorch 每组门都有 b_ih 和 b_hh。",
+            )
+            if p.bias
+            else None,
+            mistake(
+                "added_bias",
+                rnn_count(*args[:5], True),
+                "With bias=False the layer has no bias vectors at all.",
+                "bias=False 时完全没有偏置向量。",
+            )
+            if not p.bias
+            else None,
+            mistake(
+                "single_gate",
+                rnn_count("rnn", *args[1:]),
+                f"An {p.cell.upper()} has {g} gate blocks, each with its own weights: multiply "
+                f"by {g}.",
+                f"{p.cell.upper()} 有 {g} 组门，每组都有自己的权重：要乘以 {g}。",
+            )
+            if g > 1
+            else None,
+            mistake(
+                "ignored_bidirectional",
+                rnn_count(p.cell, p.input_size, h, p.num_layers, False, p.bias),
+                "bidirectional=True doubles every layer (a forward and a backward copy), and "
+                "layers above the first take 2h inputs.",
+                "bidirectional=True 时每层都有正向和反向两份参数，而且第一层以上的输入是 2h。",
+            )
+            if p.bidirectional
+            else None,
+            mistake(
+                "stacked_input",
+                rnn_count(*args, stacked_input=False),
+                "Layers above the first take the previous layer's hidden state as input "
+                f"({'2h' if dirs == 2 else 'h'}), not input_size.",
+                f"第一层以上的层以前一层的隐藏状态为输入（{'2h' if dirs == 2 else 'h'}），"
+                "而不是 input_size。",
+            )
+            if p.num_layers > 1
+            else None,
+        ]
+        return Solved(total, solution, tuple(m for m in candidates if m is not None))
+
+
+# --- conv_macs ---------------------------------------------------------------------------------
+
+
+class ConvMacsParams(Params):
+    c_in: Width
+    c_out: Width
+    k: Kernel
+    h_out: Size
+    w_out: Size | None = Field(default=None, description="output width (default: h_out)")
+    groups: Groups = 1
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        if self.w_out is None:
+            object.__setattr__(self, "w_out", self.h_out)
+        for name in ("c_in", "c_out"):
+            if getattr(self, name) % self.groups:
+                raise ValueError(
+                    f"{name}={getattr(self, name)} is not divisible by groups={self.groups}"
+                )
+        return self
+
+    @property
+    def width(self) -> int:
+        return self.w_out if self.w_out is not None else self.h_out
+
+
+class ConvMacs(Family[ConvMacsParams]):
+    name = "conv_macs"
+    summary = "multiply-accumulates of one conv layer, bias excluded"
+    params_model = ConvMacsParams
+    derived_defaults: ClassVar[Mapping[str, str]] = {"w_out": "h_out"}
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        options = {
+            Difficulty.EASY: [
+                (1, 6, 5, 28, 1),  # LeNet-5 C1
+                (3, 64, 3, 224, 1),  # VGG conv1_1
+                (6, 16, 5, 10, 1),
+                (3, 32, 3, 112, 1),
+            ],
+            Difficulty.MEDIUM: [
+                (64, 64, 3, 224, 1),  # VGG conv1_2: 1.85 GMACs
+                (3, 64, 7, 112, 1),  # ResNet stem: 118 MMACs
+                (3, 64, 11, 55, 1),  # AlexNet conv1
+                (256, 64, 1, 56, 1),  # bottleneck 1x1
+            ],
+            Difficulty.HARD: [
+                (32, 32, 3, 112, 32),  # MobileNet depthwise
+                (512, 512, 3, 14, 512),
+                (128, 128, 3, 56, 32),  # ResNeXt grouped conv
+                (96, 256, 5, 27, 2),  # AlexNet 2012 conv2, two groups
+            ],
+        }
+        c_in, c_out, k, h, groups = rng.choice(options[level])
+        return {"c_in": c_in, "c_out": c_out, "k": k, "h_out": h, "groups": groups}
+
+    def ask(self, p: ConvMacsParams) -> Localized:
+        groups_en = f", groups={p.groups}" if p.groups != 1 else ""
+        return Localized(
+            en=f"nn.Conv2d({p.c_in}, {p.c_out}, kernel_size={p.k}{groups_en}) produces a "
+            f"{p.h_out}×{p.width} output map. How many multiply-accumulate operations (MACs) does "
+            "one forward pass of this layer take for one image? Ignore the bias additions.",
+            zh=f"nn.Conv2d({p.c_in}, {p.c_out}, kernel_size={p.k}{groups_en}) 输出 "
+            f"{p.h_out}×{p.width} "
+            "的特征图。对一张图像前向计算一次需要多少次乘加运算（MACs）？忽略偏置的加法。",
+        )
+
+    def solve(self, p: ConvMacsParams) -> Solved:
+        conv = nn.Conv2d(p.c_in, p.c_out, p.k, groups=p.groups, bias=False, device=META)
+        weights = conv.weight.numel()
+        positions = p.h_out * p.width
+        macs = weights * positions  # every weight is used once per output position
+        solution = Localized(
+            en=f"Each output value needs (c_in/groups)·k·k = {p.c_in // p.groups}×{p.k}×{p.k} "
+            "MACs; "
+            f"there are c_out·h·w = {p.c_out}×{p.h_out}×{p.width} outputs. MACs = {n(weights)} "
+            f"weights × {n(positions)} positions = {n(macs)} (FLOPs ≈ 2 × MACs).",
+            zh=f"每个输出值需要 (c_in/groups)·k·k = {p.c_in // p.groups}×{p.k}×{p.k} 次乘加；"
+            f"共有 c_out·h·w = {p.c_out}×{p.h_out}×{p.width} 个输出。MACs = {n(weights)} 个权重 × "
+            f"{n(positions)} 个位置 = {n(macs)}（FLOPs 约为 2 × MACs）。",
+        )
+        candidates = [
+            mistake(
+                "flops",
+                2 * macs,
+                "That counts FLOPs (a multiply and an add each): one MAC is one multiply-"
+                "accumulate, so MACs are half that.",
+                "这是 FLOPs（乘法和加法各算一次）：一次 MAC 就是一次乘加，所以 MACs 是它的一半。",
+            ),
+            mistake(
+                "bias_included",
+                macs + p.c_out * positions,
+                "The question excludes the bias additions.",
+                "题目要求忽略偏置的加法。",
+            ),
+            mistake(
+                "ignored_groups",
+                p.c_in * p.c_out * p.k * p.k * positions,
+                "With groups=g each output only sees c_in/g input channels: divide by g.",
+                "groups=g 时每个输出只连接 c_in/g 个输入通道：要除以 g。",
+            )
+            if p.groups > 1
+            else None,
+            mistake(
+                "parameters_only",
+                weights,
+                "That is the number of weights; each weight is reused at every one of the "
+                "h·w output positions.",
+                "这是权重个数；每个权重在 h·w 个输出位置上都要用一次。",
+            ),
+        ]
+        return Solved(macs, solution, tuple(m for m in candidates if m is not None))

@@ -1,0 +1,332 @@
+"""`TorchCheckers`: every family behind one object (the core `Checkers` protocol and more).
+
+The registry owns the family instances and therefore their caches; the composition root builds
+one and passes it in. Nothing here is a module-level singleton.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from random import Random
+from typing import Any
+
+from bot.checkers._backprop import MlpBackprop
+from bot.checkers._base import CheckRequestError, Family, Params, UnknownFamilyError
+from bot.checkers._gan import GanGeneratorGrad, GanLoss, GanOptimalDiscriminator
+from bot.checkers._models import ModelParams
+from bot.checkers._optim import ClipGradNorm, OptimizerStep
+from bot.checkers._params import (
+    BatchnormParams,
+    ConvMacs,
+    ConvParams,
+    EmbeddingParams,
+    LinearParams,
+    RnnParams,
+    SeparableConvParams,
+)
+from bot.checkers._shapes import (
+    ConvOutput,
+    ConvShape,
+    ConvTransposeOutput,
+    PoolOutput,
+    ReceptiveField,
+)
+from bot.checkers._values import (
+    ActivationFamily,
+    BatchnormForward,
+    DropoutScale,
+    SoftmaxCrossEntropy,
+    VanishingSigmoidBound,
+)
+from bot.checkers._word2vec import SkipgramPairs
+from bot.core.answers import (
+    DEFAULT_TOLERANCE,
+    Expected,
+    KnownMistake,
+    Tolerance,
+    format_expected,
+    grade_numeric,
+    matches,
+)
+from bot.core.models import Grade, Localized, NumericQuestion
+from bot.core.ports import difficulty_of_seed
+
+MAX_SEED = 2**63 - 1
+
+
+def _all_families() -> list[Family[Any]]:
+    """Fresh instances of every family, in the spec's order (extras last)."""
+    return [
+        ConvOutput(),
+        PoolOutput(),
+        ConvTransposeOutput(),
+        ConvParams(),
+        SeparableConvParams(),
+        LinearParams(),
+        BatchnormParams(),
+        EmbeddingParams(),
+        RnnParams(),
+        ModelParams(),
+        ConvMacs(),
+        ReceptiveField(),
+        ActivationFamily(),
+        SoftmaxCrossEntropy(),
+        MlpBackprop(),
+        OptimizerStep(),
+        ClipGradNorm(),
+        BatchnormForward(),
+        DropoutScale(),
+        GanOptimalDiscriminator(),
+        GanLoss(),
+        GanGeneratorGrad(),
+        SkipgramPairs(),
+        VanishingSigmoidBound(),
+        ConvShape(),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyInfo:
+    """A family as `--list` describes it."""
+
+    name: str
+    summary: str
+    parameters: list[dict[str, Any]]
+    signature: str
+    tolerance: Tolerance
+    percent_ok: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "expected": self.summary,
+            "signature": self.signature,
+            "parameters": self.parameters,
+            "tolerance": {"rel": self.tolerance.rel, "abs": self.tolerance.abs},
+            "percent_ok": self.percent_ok,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One fully worked parameter set: validated parameters, text, key, solution, mistakes."""
+
+    family: str
+    params: Params
+    text: Localized
+    expected: Expected
+    solution: Localized
+    mistakes: tuple[KnownMistake, ...]
+    tolerance: Tolerance
+    percent_ok: bool
+
+    def grade(self, answer: str) -> Grade:
+        return grade_numeric(
+            answer,
+            self.expected,
+            tolerance=self.tolerance,
+            percent_ok=self.percent_ok,
+            mistakes=self.mistakes,
+        )
+
+
+def _as_fractions(value: Expected) -> Fraction | list[Fraction] | None:
+    """The exact value of an expectation, None if any part is not a finite number a user
+    could type (the answer reader refuses magnitudes beyond ~1e300)."""
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, int | float) and math.isfinite(v) and abs(v) < 1e300 for v in items):
+        return None
+    fractions = [Fraction(v) for v in items]
+    return fractions if isinstance(value, list) else fractions[0]
+
+
+def distinct_mistakes(
+    expected: Expected, mistakes: Sequence[KnownMistake], tolerance: Tolerance
+) -> tuple[KnownMistake, ...]:
+    """Keep the mistakes that are wrong and distinguishable: a value the grader would accept
+    as correct, a value an earlier mistake already claims, or a malformed value is dropped."""
+    kept: list[KnownMistake] = []
+    for candidate in mistakes:
+        exact = _as_fractions(candidate.value)
+        if exact is None or isinstance(exact, list) != isinstance(expected, list):
+            continue
+        if matches(exact, expected, tolerance):
+            continue
+        if any(matches(exact, other.value, tolerance) for other in kept):
+            continue
+        kept.append(candidate)
+    return tuple(kept)
+
+
+class TorchCheckers:
+    """The numeric families, implementing the core `Checkers` protocol.
+
+    `generate`/`grade` serve the engine (seeded questions); `check`/`families` serve the
+    `python -m bot check` command; `solve` and `grade_expected` serve both.
+    """
+
+    def __init__(self, *, cache_size: int = 256) -> None:
+        """`cache_size`: how many recently generated (family, seed) problems to keep, so that
+        grading an answer right after posting its question does not work it out again."""
+        self._families: dict[str, Family[Any]] = {f.name: f for f in _all_families()}
+        self._cache_size = cache_size
+        self._recent: OrderedDict[tuple[str, int], Problem] = OrderedDict()
+        self._lock = threading.Lock()  # the engine calls from worker threads
+
+    # --- the Checkers protocol ------------------------------------------------------------
+
+    def family_names(self) -> list[str]:
+        return list(self._families)
+
+    def generate(self, family: str, seed: int) -> NumericQuestion:
+        """The question that (family, seed) generates. KeyError for an unknown family."""
+        problem = self.problem_for_seed(family, seed)
+        return NumericQuestion(
+            family=family,
+            seed=seed,
+            difficulty=difficulty_of_seed(seed),
+            params=problem.params.model_dump(mode="json"),
+            text=problem.text,
+            expected=problem.expected,
+            solution=problem.solution,
+        )
+
+    def grade(self, family: str, seed: int, answer: str) -> Grade:
+        """Grade a free-text answer to the question (family, seed); never raises on bad text."""
+        return self.problem_for_seed(family, seed).grade(answer)
+
+    # --- beyond the protocol ----------------------------------------------------------------
+
+    def family(self, name: str) -> Family[Any]:
+        try:
+            return self._families[name]
+        except KeyError:
+            raise UnknownFamilyError(name, list(self._families)) from None
+
+    def families(self) -> list[FamilyInfo]:
+        return [
+            FamilyInfo(
+                name=f.name,
+                summary=f.summary,
+                parameters=f.parameters(),
+                signature=f.signature(),
+                tolerance=f.tolerance,
+                percent_ok=f.percent_ok,
+            )
+            for f in self._families.values()
+        ]
+
+    def params_for_seed(self, family: str, seed: int) -> dict[str, Any]:
+        """The parameters a seed draws: difficulty from `seed % 3`, the rest from Random(seed)."""
+        fam = self.family(family)
+        if not 0 <= seed <= MAX_SEED:
+            raise CheckRequestError(f"seed must be an integer from 0 to {MAX_SEED}, not {seed}")
+        return fam.draw(Random(seed), difficulty_of_seed(seed))
+
+    def problem_for_seed(self, family: str, seed: int) -> Problem:
+        key = (family, seed)
+        with self._lock:
+            cached = self._recent.get(key)
+            if cached is not None:
+                self._recent.move_to_end(key)
+                return cached
+        problem = self.solve(family, self.params_for_seed(family, seed))
+        if self._cache_size > 0:
+            with self._lock:
+                self._recent[key] = problem
+                while len(self._recent) > self._cache_size:
+                    self._recent.popitem(last=False)
+        return problem
+
+    def solve(self, family: str, params: Mapping[str, Any]) -> Problem:
+        """Validate `params` and work the problem out; `CheckRequestError` for a bad request."""
+        fam = self.family(family)
+        validated = fam.parse(params)
+        try:
+            solved = fam.solve(validated)
+        except (RuntimeError, ValueError, ArithmeticError) as error:
+            # Validation should catch every impossible configuration first; if torch still
+            # refuses, report it as a bad request rather than crash the caller.
+            first = (
+                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            )
+            raise CheckRequestError(
+                f"{family}: cannot compute this configuration: {first}"
+            ) from error
+        values = solved.expected if isinstance(solved.expected, list) else [solved.expected]
+        if not all(math.isfinite(v) and abs(v) < 1e300 for v in values):
+            raise CheckRequestError(f"{family}: the answer overflows for these parameters")
+        text = fam.ask(validated)
+        if fam.tolerance != DEFAULT_TOLERANCE:
+            note = fam.tolerance.describe()
+            text = Localized(
+                en=f"{text.en} (Graded with {note.en}.)", zh=f"{text.zh}（评分标准：{note.zh}。）"
+            )
+        return Problem(
+            family=family,
+            params=validated,
+            text=text,
+            expected=solved.expected,
+            solution=solved.solution,
+            mistakes=distinct_mistakes(solved.expected, solved.mistakes, fam.tolerance),
+            tolerance=fam.tolerance,
+            percent_ok=fam.percent_ok,
+        )
+
+    def grade_expected(self, family: str, expected: Expected, answer: str) -> Grade:
+        """Grade `answer` against a stored expected value with that family's tolerance and
+        accepted forms (no known-mistake feedback: that needs the parameters)."""
+        fam = self.family(family)
+        return grade_numeric(answer, expected, tolerance=fam.tolerance, percent_ok=fam.percent_ok)
+
+    def check(
+        self,
+        family: str,
+        params: Mapping[str, Any] | None = None,
+        answer: str | None = None,
+        *,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """The JSON result of `python -m bot check` (see numeric-families.md).
+
+        Give either `params` or `seed`. Raises `CheckRequestError` for a bad request; a wrong
+        answer is not an error (`"correct": false`).
+        """
+        if seed is not None and params:
+            raise CheckRequestError("give either parameters or --seed, not both")
+        if seed is not None:
+            problem = self.problem_for_seed(family, seed)
+        else:
+            problem = self.solve(family, params or {})
+        result: dict[str, Any] = {
+            "family": family,
+            "params": problem.params.model_dump(mode="json"),
+            "expected": problem.expected,
+            "display": format_expected(problem.expected),
+            "correct": None,
+            "feedback": problem.solution.en,
+        }
+        if answer is not None:
+            grade = problem.grade(answer)
+            result["correct"] = grade.correct  # unreadable counts as not correct; see verdict
+            result["verdict"] = grade.verdict.value
+            result["feedback"] = grade.feedback.en
+            result["feedback_zh"] = grade.feedback.zh
+            result["mistake"] = grade.mistake
+        if seed is not None:
+            result["seed"] = seed
+            result["ref"] = f"{family}:{seed}"
+            result["difficulty"] = difficulty_of_seed(seed).value
+            result["question"] = {"en": problem.text.en, "zh": problem.text.zh}
+        result["solution"] = {"en": problem.solution.en, "zh": problem.solution.zh}
+        result["mistakes"] = [{"id": m.id, "value": m.value} for m in problem.mistakes]
+        if not isinstance(problem.expected, int) and not (
+            isinstance(problem.expected, list) and all(isinstance(v, int) for v in problem.expected)
+        ):
+            result["tolerance"] = {"rel": problem.tolerance.rel, "abs": problem.tolerance.abs}
+        return result
