@@ -196,6 +196,19 @@ _BOARD_SQL = """
 """
 
 
+# Rows ahead of a user in the board's order: four index range counts (an OR of the same
+# conditions makes SQLite merge row sets, 30x slower on a 20,000-row board).
+_SAME = "server_id = ?1 AND topic = ?2 AND period = ?3"
+_AHEAD_SQL = (
+    f"SELECT (SELECT COUNT(*) FROM score_totals WHERE {_SAME} AND points > ?4)"
+    f" + (SELECT COUNT(*) FROM score_totals WHERE {_SAME} AND points = ?4 AND correct > ?5)"
+    f" + (SELECT COUNT(*) FROM score_totals WHERE {_SAME} AND points = ?4 AND correct = ?5"
+    " AND answered < ?6)"
+    f" + (SELECT COUNT(*) FROM score_totals WHERE {_SAME} AND points = ?4 AND correct = ?5"
+    " AND answered = ?6 AND user_id < ?7)"
+)
+
+
 def _entry(rank: int, row: aiosqlite.Row) -> LeaderboardEntry:
     return LeaderboardEntry(
         rank=rank,
@@ -222,19 +235,8 @@ async def _own_row(
     if row is None:
         return None
     async with conn.execute(
-        "SELECT COUNT(*) FROM score_totals WHERE server_id = ? AND topic = ? AND period = ?"
-        " AND (points > ? OR (points = ? AND (correct > ? OR (correct = ? AND (answered < ?"
-        " OR (answered = ? AND user_id < ?))))))",
-        (
-            *key,
-            row["points"],
-            row["points"],
-            row["correct"],
-            row["correct"],
-            row["answered"],
-            row["answered"],
-            user_id,
-        ),
+        _AHEAD_SQL,
+        (*key, row["points"], row["correct"], row["answered"], user_id),
     ) as cursor:
         ahead = await cursor.fetchone()
     return _entry((ahead[0] if ahead else 0) + 1, row)

@@ -15,7 +15,9 @@ FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
 pytestmark = pytest.mark.timeout(180)
 
 
-def console(db: Path, script: str, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
+def console(
+    db: Path, script: str, *args: str, lang: str = "en_US.UTF-8"
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_", "LC_"))}
     env.update(BOT_DB=str(db), BOT_CONTENT=str(FIXTURE_BANK), LANG=lang)
     return subprocess.run(
@@ -50,12 +52,7 @@ def test_answer_then_find_the_point_after_a_restart(tmp_path: Path) -> None:
 
 def test_bad_input_gets_a_message_and_costs_nothing(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    script = (
-        "frobnicate\n"
-        "question nosuchtopic\n"
-        "question vanishing_gradients mcq\nZ\nC\n"
-        "stats\n"
-    )
+    script = "frobnicate\nquestion nosuchtopic\nquestion vanishing_gradients mcq\nZ\nC\nstats\n"
     run = console(db, script, "--user", "bob")
     assert run.returncode == 0, run.stderr
     out = run.stdout
@@ -69,12 +66,7 @@ def test_bad_input_gets_a_message_and_costs_nothing(tmp_path: Path) -> None:
 
 def test_numeric_and_open_questions_and_chinese(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    script = (
-        "language zh\n"
-        "question conv_output\nskip\n"
-        "question initialization\n\ngood\n"
-        "stats\n"
-    )
+    script = "language zh\nquestion conv_output\nskip\nquestion initialization\n\ngood\nstats\n"
     run = console(db, script, "--user", "cai")
     assert run.returncode == 0, run.stderr
     out = run.stdout

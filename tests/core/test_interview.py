@@ -30,9 +30,7 @@ async def right_answer(engine: Engine, step: Step) -> str:
     return str(engine.checkers.generate(step.question.family, step.question.seed).expected)
 
 
-async def respond(
-    interviews: Interviews, step: Step, user: User, correct: bool = True
-) -> Step:
+async def respond(interviews: Interviews, step: Step, user: User, correct: bool = True) -> Step:
     assert step.item is not None and step.question is not None
     index = step.item.index
     if step.question.kind is Kind.OPEN:
@@ -176,7 +174,7 @@ async def test_a_restart_halfway_resumes_the_same_interview(
 
     db = await Database.open(db_path)  # a new engine over the same file
     try:
-        engine, interviews, ann = await engine_over(db)
+        _, interviews, ann = await engine_over(db)
         active = await interviews.active(ann)
         assert isinstance(active, Interview) and active.id == step.interview.id
         resumed = await interviews.status(active.id, ann)

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.core.engine import Engine
+from bot.core.engine import Engine, parse_hhmm
 from bot.core.errors import BadTime
 from bot.core.models import Period, Scope, User
-from bot.core.engine import parse_hhmm
 
 from ..conftest import FakeClock
 
@@ -35,7 +34,9 @@ async def test_boards_by_scope_period_and_topic(engine: Engine, clock: FakeClock
     dan = await engine.user("discord", "dan", "dan")
     await answer_mcq(engine, dan, two.id, False)
 
-    async def names(scope: Scope, period: Period, server: int | None = None, topic: str | None = None) -> list[tuple[str, int]]:
+    async def names(
+        scope: Scope, period: Period, server: int | None = None, topic: str | None = None
+    ) -> list[tuple[str, int]]:
         board = await engine.leaderboard(scope, period, topic, server, ann)
         return [(e.name, e.points) for e in board.top]
 
@@ -44,8 +45,12 @@ async def test_boards_by_scope_period_and_topic(engine: Engine, clock: FakeClock
     assert await names(Scope.SERVER, Period.WEEK, two.id) == [("cat", 1), ("dan", 0)]
     assert await names(Scope.GLOBAL, Period.ALL) == [("ann", 1), ("bob", 1), ("cat", 1), ("dan", 0)]
     assert await names(Scope.GLOBAL, Period.ALL, topic="cnn") == []
-    assert await names(Scope.GLOBAL, Period.ALL, topic="basics") == await names(Scope.GLOBAL, Period.ALL)
-    assert await names(Scope.GLOBAL, Period.ALL, topic="vanishing_gradients") == await names(Scope.GLOBAL, Period.ALL)
+    assert await names(Scope.GLOBAL, Period.ALL, topic="basics") == await names(
+        Scope.GLOBAL, Period.ALL
+    )
+    assert await names(Scope.GLOBAL, Period.ALL, topic="vanishing_gradients") == await names(
+        Scope.GLOBAL, Period.ALL
+    )
 
     board = await engine.leaderboard(Scope.GLOBAL, Period.ALL, None, None, dan, limit=2)
     assert [e.name for e in board.top] == ["ann", "bob"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import open_engine
+from bot.demos import DemoRunner
 from bot.discord import InterviewBot
 from bot.settings import Settings
 
@@ -36,11 +37,17 @@ def settings_for(
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, db: Path, content: Path = FIXTURE_BANK, **extra: Any
+    fake: FakeDiscord,
+    db: Path,
+    content: Path = FIXTURE_BANK,
+    *,
+    demos: DemoRunner | None = None,
+    **extra: Any,
 ) -> AsyncIterator[InterviewBot]:
+    """The production bot against ``fake``; ``demos``: a runner the test started (or none)."""
     settings = settings_for(fake, db, content, **extra)
     async with open_engine(settings) as engine:
-        bot = E2EBot(settings, engine, guild_ready_timeout=0.05)
+        bot = E2EBot(settings, engine, demos=demos, guild_ready_timeout=0.05)
         async with running_client(bot, fake):
             yield bot
 

@@ -111,7 +111,9 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         fake_discord.assert_clean()
 
 
-async def test_sigkill_mid_interview_loses_nothing(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+async def test_sigkill_mid_interview_loses_nothing(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
     db = tmp_path / "bot.sqlite3"
     log = tmp_path / "bot.log"
     alice = fake_discord.user("alice")

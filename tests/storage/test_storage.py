@@ -196,15 +196,21 @@ async def test_upgrading_from_version_1_backfills_the_leaderboard_totals(db_path
             )
     db = await Database.open(db_path)  # migrates to the latest version
     try:
-        async with db.read() as conn, conn.execute(
-            "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
-        ) as cursor:
+        async with (
+            db.read() as conn,
+            conn.execute(
+                "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
+            ) as cursor,
+        ):
             migrated = [tuple(r) for r in await cursor.fetchall()]
         async with db.transaction() as conn:
             await _rebuild_totals(conn, [1, 2])
-        async with db.read() as conn, conn.execute(
-            "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
-        ) as cursor:
+        async with (
+            db.read() as conn,
+            conn.execute(
+                "SELECT * FROM score_totals ORDER BY server_id, topic, period, user_id"
+            ) as cursor,
+        ):
             rebuilt = [tuple(r) for r in await cursor.fetchall()]
     finally:
         await db.close()

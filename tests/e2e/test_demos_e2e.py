@@ -1,0 +1,286 @@
+"""`/demo` through the fake Discord: the production bot with a real DemoRunner (worker
+processes, torch) built with small timeouts and cooldowns for the test."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demos import DemoParams, DemoResult, DemoRunner, GanParams, RnnParams, VanishingParams
+from bot.demos.runner import ProgressCallback
+from bot.discord import InterviewBot
+
+from .fakediscord import FakeDiscord, MessageRecord, SentInteraction, patch_discord
+from .harness import running_bot
+
+pytestmark = pytest.mark.timeout(90)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+COOLDOWN_S = 30.0
+WAIT = re.compile(r"<t:(\d+):R> \(about (\d+) s\)")
+DEMO_WITHIN = 40.0  # generous: a slow CI machine, queued demos
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """Like the shared `fake_discord`, but with Discord's 3 s limit on the first callback."""
+    async with FakeDiscord(heartbeat_interval_ms=200, interaction_deadline=3.0) as server:
+        undo = patch_discord(server.api_base, server.gateway_url)
+        try:
+            yield server
+        finally:
+            undo()
+
+
+@asynccontextmanager
+async def bot_with_demos(
+    fake: FakeDiscord, tmp_path: Path, runner: DemoRunner | None = None, **options: Any
+) -> AsyncIterator[InterviewBot]:
+    """The bot with a demo runner; the runner's workers start while the bot connects.
+
+    Without the workers' warm-up (a tiny run of every demo): it would add about 1.5 s to
+    every pool start, and these tests start five pools.
+    """
+    settings: dict[str, Any] = {
+        "workers": 1,
+        "timeout_s": 20.0,
+        "queue_cap": 3,
+        "cooldown_s": COOLDOWN_S,
+        "warmup": False,
+        **options,
+    }
+    runner = runner or DemoRunner(**settings)
+    starting = asyncio.create_task(runner.start())
+    try:
+        async with running_bot(fake, tmp_path / "bot.sqlite3", demos=runner) as bot:
+            await starting
+            yield bot
+    finally:
+        starting.cancel()
+        await runner.close()
+
+
+async def finished(sent: SentInteraction, within: float = DEMO_WITHIN) -> MessageRecord:
+    """The demo's reply once it carries its PNG (or says it failed)."""
+    return await sent.wait_original(
+        lambda m: bool(m.attachments) or m.content.startswith(("⚠️", "⏱️", "💥")),
+        within=within,
+    )
+
+
+def progress_lines(message: MessageRecord) -> list[str]:
+    """The contents the reply went through before its current one (edits, oldest first)."""
+    return [str(version["content"]) for version in message.history if version["content"]]
+
+
+def bounds(model: type[DemoParams], name: str) -> tuple[int, int]:
+    schema = model.model_json_schema()["properties"][name]
+    return int(schema["minimum"]), int(schema["maximum"])
+
+
+async def test_demo_gan_defers_shows_progress_and_ends_with_png_and_caption(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake.user("alice")
+    li = fake.add_user("li", locale="zh-CN")
+    async with bot_with_demos(fake, tmp_path):
+        # The command tree: the spec's names, numeric bounds from the demos' own models.
+        (demo,) = [c for c in fake.global_commands if c["name"] == "demo"]
+        subs = {s["name"]: {o["name"]: o for o in s.get("options", [])} for s in demo["options"]}
+        assert {name: set(options) for name, options in subs.items()} == {
+            "gan": {"loss", "steps", "seed"},
+            "rnn": {"cell", "steps", "seed"},
+            "vanishing": {"activation", "layers", "seed"},
+        }
+        for sub, option, model, field in [
+            ("gan", "steps", GanParams, "steps"),
+            ("gan", "seed", GanParams, "seed"),
+            ("rnn", "steps", RnnParams, "T"),
+            ("vanishing", "layers", VanishingParams, "layers"),
+        ]:
+            got = (subs[sub][option]["min_value"], subs[sub][option]["max_value"])
+            assert got == bounds(model, field), (sub, option)
+        assert [c["value"] for c in subs["gan"]["loss"]["choices"]] == [
+            "minimax",
+            "nonsaturating",
+            "wgan",
+        ]
+        assert {c["value"] for c in subs["vanishing"]["activation"]["choices"]} == {
+            "sigmoid",
+            "tanh",
+            "relu",
+            "all",
+        }
+        assert demo["description_localizations"]["zh-CN"].startswith("小演示")
+
+        started = time.monotonic()
+        sent = await alice.slash("demo gan", steps=300, seed=1)
+        assert sent.response_type == 5  # deferred first: "InterviewBot is thinking…"
+        assert sent.message is not None and not sent.message.ephemeral  # in the channel
+        reply = await finished(sent)
+        took = time.monotonic() - started
+
+        png = reply.attachment("gan.png").data
+        assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000
+        assert reply.content.startswith("GAN on ring (8 Gaussians), non-saturating loss: 300 steps")
+        assert "modes" in reply.content and "D(G(z))" in reply.content
+        assert not reply.ephemeral
+        # Progress: the reply was edited about every quarter, in order, before the result.
+        progress = progress_lines(reply)
+        assert [line.split("  ")[0] for line in progress] == [
+            f"⏳ Training the GAN… {pct}%" for pct in (25, 50, 75)
+        ], progress
+
+        # Another user, another language: the caption follows the user's Discord locale.
+        chinese = await li.slash("demo vanishing", activation="sigmoid", layers=8, locale="zh-CN")
+        zh_reply = await finished(chinese)
+        assert zh_reply.attachment("vanishing.png").data.startswith(PNG_SIGNATURE)
+        assert zh_reply.content.startswith("8 层 MLP")
+        assert "sigmoid 的导数最大只有 1/4" in zh_reply.content
+        fake.assert_clean()
+    print(f"\n/demo gan steps=300: {took:.2f} s from the command to the PNG")
+
+
+async def test_cooldown_and_bad_parameters_are_refused_ephemerally(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake.user("alice"), fake.user("bob")
+    async with bot_with_demos(fake, tmp_path):
+        first = await bob.slash("demo vanishing", layers=4)
+        assert (await finished(first)).attachment("vanishing.png")
+
+        again = await bob.slash("demo rnn", steps=10)
+        assert again.response_type == 4  # answered at once, not deferred
+        assert again.message is not None and again.message.ephemeral
+        text = again.message.content
+        match = WAIT.search(text)
+        assert text.startswith("⏳ You ran a demo a moment ago") and match, text
+        wait_s = int(match[2])
+        assert 0 < wait_s <= COOLDOWN_S
+        assert abs(int(match[1]) - (time.time() + wait_s)) <= 2  # the timestamp says the same
+
+        # Work over the GAN's cap (wgan = 6 passes a step): told what is wrong, at once...
+        too_much = await alice.slash("demo gan", loss="wgan", steps=5000)
+        assert too_much.response_type == 4 and too_much.message is not None
+        assert too_much.message.ephemeral
+        assert too_much.message.content.startswith("⚠️ invalid parameters for gan: too much work")
+        assert "use fewer steps" in too_much.message.content
+        # ... and a refused request costs no cooldown.
+        ok = await alice.slash("demo rnn", cell="lstm", steps=10)
+        assert ok.response_type == 5
+        assert (await finished(ok)).attachment("rnn.png").data.startswith(PNG_SIGNATURE)
+
+        public = [m for m in fake.channel_messages(include_ephemeral=False) if m.author.bot]
+        assert len(public) == 2  # bob's first demo and alice's rnn; refusals stayed private
+        fake.assert_clean()
+
+
+class SeedThirteenCrashes(DemoRunner):
+    """The real runner, except that seed 13 runs the test-only demo that kills its worker."""
+
+    async def run(
+        self,
+        user_key: str,
+        demo: str,
+        params: Mapping[str, Any] | DemoParams | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> DemoResult:
+        if isinstance(params, Mapping) and params.get("seed") == 13:
+            return await super().run(user_key, "crash", {}, progress)
+        return await super().run(user_key, demo, params, progress)
+
+
+async def test_timeout_and_crash_end_in_an_edited_reply(fake: FakeDiscord, tmp_path: Path) -> None:
+    alice, bob = fake.user("alice"), fake.user("bob")
+    runner = SeedThirteenCrashes(
+        workers=1,
+        timeout_s=1.0,
+        queue_cap=2,
+        cooldown_s=0.0,
+        warmup=False,
+        allow_test_demos=True,
+    )
+    async with bot_with_demos(fake, tmp_path, runner):
+        slow = await alice.slash("demo gan", steps=3000)  # about 5 s of work; the limit is 1 s
+        assert slow.response_type == 5
+        reply = await finished(slow)
+        assert reply.content.startswith("⏱️ The demo took longer than 1 s and was stopped")
+        assert not reply.attachments and not reply.ephemeral
+
+        crash = await bob.slash("demo rnn", steps=10, seed=13)
+        assert crash.response_type == 5
+        reply = await finished(crash)
+        assert reply.content.startswith("💥 The demo failed"), reply.content
+        assert runner.restarts == 2  # the pool was replaced after each
+
+        # The replacement pool serves the next request.
+        after = await bob.slash("demo rnn", steps=10)
+        assert (await finished(after)).attachment("rnn.png").data.startswith(PNG_SIGNATURE)
+        assert fake.unanswered_interactions() == []
+        fake.assert_clean()
+
+
+async def question_round_trip(user: Any) -> float:
+    started = time.perf_counter()
+    sent = await user.slash("question", topic="vanishing_gradients", kind="concept")
+    assert sent.response_type == 4 and sent.message is not None
+    return time.perf_counter() - started
+
+
+async def test_ten_at_once_are_queued_or_refused_while_question_stays_fast(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    users = [fake.add_user(f"user{i}") for i in range(10)]
+    alice = fake.user("alice")
+    async with bot_with_demos(fake, tmp_path, workers=1, queue_cap=3):
+        await question_round_trip(alice)  # first use: warm the path
+        idle = [await question_round_trip(alice) for _ in range(8)]
+
+        sent = await asyncio.gather(
+            *(u.slash("demo gan", steps=600, seed=i, wait=False) for i, u in enumerate(users))
+        )
+        await asyncio.sleep(0.1)  # the demos are running and queued now
+        busy = []
+        for _ in range(8):  # spread over the first two of the four demos
+            busy.append(await question_round_trip(alice))
+            await asyncio.sleep(0.15)
+
+        for interaction in sent:
+            await interaction.wait_response(within=5.0)
+        assert fake.unanswered_interactions() == []
+        refused = [s for s in sent if s.response_type == 4]
+        accepted = [s for s in sent if s.response_type == 5]
+        assert len(refused) + len(accepted) == 10
+        # One worker and three places in the queue: four run, six are told to come back.
+        assert len(accepted) == 4, [s.response_type for s in sent]
+        for interaction in refused:
+            assert interaction.message is not None and interaction.message.ephemeral
+            text = interaction.message.content
+            assert text.startswith("🚦 The demo queue is full") and WAIT.search(text), text
+        replies = [await finished(s) for s in accepted]
+        for reply in replies:
+            assert reply.attachment("gan.png").data.startswith(PNG_SIGNATURE)
+        queued = [r for r in replies if any("In the queue" in c for c in progress_lines(r))]
+        assert len(queued) == 3  # the ones that waited were told so
+        assert fake.unanswered_interactions() == []
+        fake.assert_clean()
+
+    before, during = statistics.median(idle), statistics.median(busy)
+    print("IDLE", [round(1000 * x, 1) for x in idle], "BUSY", [round(1000 * x, 1) for x in busy])
+    print(
+        f"\n/question round trip: idle median {1000 * before:.1f} ms, "
+        f"with 10 demo requests {1000 * during:.1f} ms (max {1000 * max(busy):.1f} ms); "
+        f"ratio {during / before:.2f}"
+    )
+    # Generous, for a busy 2-core machine: the demos run in another process, so the loop
+    # hardly notices them; a demo run on the loop would hold /question for up to a second
+    # (a ratio in the hundreds).
+    assert during / before < 25.0
