@@ -38,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("topics", help="list the areas and topics of the outline")
+
+    commands.add_parser(
+        "health",
+        help="exit 0 if the database is sound and the bot's gateway heartbeat is fresh, else 1",
+    )
+    backup = commands.add_parser(
+        "backup", help="copy the database (safe while the bot runs) to PATH (a file or folder)"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="backup file, or folder for one")
     return parser
 
 
@@ -54,6 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli_content import validate
 
         return validate(args.paths)
+    if args.command == "health":
+        from bot.ops import health
+
+        return health()
+    if args.command == "backup":
+        from bot.ops import backup_command
+
+        return backup_command(args.path)
     if args.command == "topics":
         from bot.cli_content import print_topics
 

@@ -11,7 +11,7 @@ import locale
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from bot.core.bank import Bank, BankProblem, load_bank
 from bot.core.engine import Engine
 from bot.core.ports import Checkers, SystemClock
+from bot.demos import DemoError, DemoRunner
 from bot.settings import Settings
 from bot.storage.db import Database, StorageError
 from bot.storage.repo import SqliteStore
@@ -63,12 +64,42 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
         await db.close()
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+def make_demo_runner(settings: Settings, *, cooldown_s: float | None = None) -> DemoRunner:
+    """The demo runner as configured (not started: constructing it costs nothing)."""
+    return DemoRunner(
+        workers=settings.demo_workers,
+        timeout_s=settings.demo_timeout_s,
+        queue_cap=settings.demo_queue_cap,
+        cooldown_s=settings.demo_cooldown_s if cooldown_s is None else cooldown_s,
     )
+
+
+async def _start_demos(runner: DemoRunner) -> None:
+    try:
+        await runner.start()
+    except DemoError as exc:
+        log.error("the demo workers did not start (%s); /demo will say demos are unavailable", exc)
+
+
+@asynccontextmanager
+async def open_demos(settings: Settings) -> AsyncIterator[DemoRunner]:
+    """The demo runner, its workers warming up in the background while the bot connects
+    (a /demo that arrives meanwhile waits for them); closed on exit."""
+    runner = make_demo_runner(settings)
+    warming = asyncio.create_task(_start_demos(runner))
+    try:
+        yield runner
+    finally:
+        warming.cancel()
+        await asyncio.gather(warming, return_exceptions=True)
+        await runner.close()
+
+
+def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
+    """One JSON object per log line on stderr (see bot/logs.py); `secrets` are redacted."""
+    from bot.logs import setup_logging
+
+    setup_logging(level, secrets)
 
 
 def _console_user(name: str | None) -> str:
@@ -86,6 +117,10 @@ async def run_console(settings: Settings, user: str | None) -> None:
 
     async with open_engine(settings) as engine:
         checkers = engine.checkers
+        # The demo workers start on the first `demo`, not here: starting one imports torch and
+        # matplotlib in a new process (about 3 s of a core and 350 MB) and most console
+        # sessions never run a demo. One local user: no cooldown.
+        demos = make_demo_runner(settings, cooldown_s=0.0)
 
         def check(request: CheckRequest) -> dict[str, Any]:
             from bot.checkers import TorchCheckers
@@ -99,15 +134,19 @@ async def run_console(settings: Settings, user: str | None) -> None:
             _console_user(user),
             locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
             check=check,
+            demos=demos,
         )
-        await console.run()
+        try:
+            await console.run()
+        finally:
+            await demos.close()
 
 
 async def run_discord(settings: Settings) -> None:
     from bot.discord import run_bot
 
-    async with open_engine(settings) as engine:
-        await run_bot(settings, engine)
+    async with open_engine(settings) as engine, open_demos(settings) as demos:
+        await run_bot(settings, engine, demos)
 
 
 def main(command: str, user: str | None = None) -> int:
@@ -125,7 +164,8 @@ def main(command: str, user: str | None = None) -> int:
         print(TOKEN_MISSING, file=sys.stderr)
         return 2
     level = settings.log_level if command == "run" else "WARNING"
-    configure_logging(level)
+    token = settings.discord_token
+    configure_logging(level, [token.get_secret_value()] if token is not None else [])
     try:
         if command == "console":
             asyncio.run(run_console(settings, user))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     demo_timeout_s: float = Field(default=30.0, gt=0, alias="BOT_DEMO_TIMEOUT")
     demo_cooldown_s: float = Field(default=30.0, ge=0, alias="BOT_DEMO_COOLDOWN")
     demo_queue_cap: int = Field(default=4, ge=1, alias="BOT_DEMO_QUEUE")
+    # `python -m bot health`: unhealthy when the bot's last gateway heartbeat is older than this.
+    health_max_age_s: float = Field(default=120.0, gt=0, alias="BOT_HEALTH_MAX_AGE")
+    # How often the running bot records that heartbeat (while connected and ready).
+    heartbeat_every_s: float = Field(default=20.0, gt=0, le=300, alias="BOT_HEARTBEAT_EVERY")
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -42,6 +46,14 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("heartbeat_every_s")
+    @classmethod
+    def _heartbeat_within_max_age(cls, value: float, info: ValidationInfo) -> float:
+        max_age = info.data.get("health_max_age_s")
+        if max_age is not None and value >= max_age:
+            raise ValueError(f"must be shorter than BOT_HEALTH_MAX_AGE ({max_age:g} s)")
         return value
 
     @property

@@ -7,6 +7,7 @@ from bot.core.errors import (
     BadTime,
     DomainError,
     NoQuestionFound,
+    StorageUnavailable,
     UnknownQuestion,
     UnknownTopic,
     WrongKind,
@@ -40,16 +41,16 @@ def points_note(outcome: AnswerOutcome) -> Localized:
     if outcome.points:
         return Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分")
     return {
-        "hint": Localized(en="No points: the hint cost them.", zh="不加分:提示扣掉了本题的分。"),
+        "hint": Localized(en="No points: the hint cost them.", zh="不加分：提示扣掉了本题的分。"),
         "self_rated": Localized(
             en="Self-rated questions count for accuracy and review, not points.",
-            zh="自评题计入正确率和复习,不计分。",
+            zh="自评题计入正确率和复习，不计分。",
         ),
     }.get(
         outcome.unpaid or "repeat",
         Localized(
             en="No points: this question already earned you points in the last 30 days.",
-            zh="不加分:这道题在过去 30 天内已经给你加过分。",
+            zh="不加分：这道题在过去 30 天内已经给你加过分。",
         ),
     )
 
@@ -60,17 +61,17 @@ def error_text(error: BaseException, lang: Lang) -> str:
         known = ", ".join(sorted(AREA_IDS | TOPIC_IDS))
         return Localized(
             en=f"⚠️ Unknown topic `{error.topic}`. Known: {known}.",
-            zh=f"⚠️ 没有这个主题:`{error.topic}`。可选:{known}。",
+            zh=f"⚠️ 没有这个主题：`{error.topic}`。可选：{known}。",
         ).get(lang)
     if isinstance(error, NoQuestionFound):
         return Localized(
             en="⚠️ No question matches that topic, kind and difficulty; try fewer filters.",
-            zh="⚠️ 没有符合该主题、题型和难度的题目,请减少筛选条件再试。",
+            zh="⚠️ 没有符合该主题、题型和难度的题目，请减少筛选条件再试。",
         ).get(lang)
     if isinstance(error, UnknownQuestion):
         return Localized(
             en=f"⚠️ This question ({error.ref}) is no longer available.",
-            zh=f"⚠️ 这道题({error.ref})已不可用。",
+            zh=f"⚠️ 这道题（{error.ref}）已不可用。",
         ).get(lang)
     if isinstance(error, WrongKind):
         return Localized(
@@ -80,12 +81,18 @@ def error_text(error: BaseException, lang: Lang) -> str:
     if isinstance(error, AnswerFormatError):
         return Localized(
             en=f"⚠️ Could not read that answer: expected {error.expected_form.en}.",
-            zh=f"⚠️ 无法识别这个答案:请给出{error.expected_form.zh}。",
+            zh=f"⚠️ 无法识别这个答案：请给出{error.expected_form.zh}。",
+        ).get(lang)
+    if isinstance(error, StorageUnavailable):
+        return Localized(
+            en="⚠️ Could not save that: the bot's storage is full or read-only right now. "
+            "Nothing was counted; please try again later.",
+            zh="⚠️ 无法保存：机器人的存储空间已满或只读。本次没有计入，请稍后再试。",
         ).get(lang)
     if isinstance(error, BadTime):
         return Localized(
             en=f"⚠️ `{error.text}` is not a time: use HH:MM in UTC, e.g. 09:30.",
-            zh=f"⚠️ `{error.text}` 不是有效时间:请用 HH:MM(UTC),例如 09:30。",
+            zh=f"⚠️ `{error.text}` 不是有效时间：请用 HH:MM(UTC)，例如 09:30。",
         ).get(lang)
     if isinstance(error, InterviewError):
         return f"⚠️ {error.message.get(lang)}"
@@ -96,5 +103,5 @@ def error_text(error: BaseException, lang: Lang) -> str:
 
 SOMETHING_WRONG = Localized(
     en="⚠️ Something went wrong on our side; it has been logged. Please try again.",
-    zh="⚠️ 我们这边出了点问题,已记录日志,请稍后再试。",
+    zh="⚠️ 我们这边出了点问题，已记录日志，请稍后再试。",
 )

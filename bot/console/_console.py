@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.calculator import CheckRequest, format_result, parse_words
+from bot.charts import stats_chart
+from bot.console._practice import Practice
 from bot.core.engine import Engine, KindFilter, SelfRating, language_for
 from bot.core.errors import DomainError
 from bot.core.models import (
@@ -27,6 +31,8 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.topics import AREA_IDS, TOPIC_IDS
+from bot.demo_texts import demo_error_text, progress_bar
+from bot.demos import DemoError, DemoParamsError, DemoRunner, demo_names, get_spec, parse_params
 from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, error_text, percent, points_note, topic_name
 
 log = logging.getLogger(__name__)
@@ -59,7 +65,7 @@ class _Command:
 
 HELP_INTRO = Localized(
     en="Deep-learning interview practice, local console. Commands:",
-    zh="深度学习面试练习(本地控制台)。可用命令:",
+    zh="深度学习面试练习（本地控制台）。可用命令：",
 )
 
 
@@ -71,18 +77,37 @@ class Console:
         user_name: str,
         locale: str | None = None,
         check: CheckRunner | None = None,
+        demos: DemoRunner | None = None,
     ) -> None:
         self.engine = engine
         self.terminal = terminal
         self.user_name = user_name
         self.locale = locale
         self.check_runner = check
+        self.demos = demos  # started on the first `demo` (see run_console)
+        self._demos_started = False
         self._user: User | None = None
+        self.practice = Practice(self)
         self.commands: dict[str, _Command] = {
             "question": _Command(
                 self.cmd_question,
                 "question [TOPIC] [concept|numeric|mcq|open|any] [easy|medium|hard]",
                 Localized(en="ask me a question", zh="出一道题"),
+            ),
+            "interview": _Command(
+                self.practice.cmd_interview,
+                "interview start [TOPIC...] [questions=N] [minutes=M] | status | stop",
+                Localized(en="a timed mock interview with a report", zh="限时模拟面试，附报告"),
+            ),
+            "review": _Command(
+                self.practice.cmd_review,
+                "review [COUNT]",
+                Localized(en="questions due for spaced review", zh="到期需要复习的题目"),
+            ),
+            "daily": _Command(
+                self.practice.cmd_daily,
+                "daily",
+                Localized(en="today's question (builds a streak)", zh="每日一题（累积连胜）"),
             ),
             "topics": _Command(
                 self.cmd_topics,
@@ -93,7 +118,7 @@ class Console:
             ),
             "stats": _Command(
                 self.cmd_stats,
-                "stats",
+                "stats [chart [FILE.png]]",
                 Localized(en="your points and accuracy by topic", zh="你在各主题的得分与正确率"),
             ),
             "leaderboard": _Command(
@@ -106,6 +131,14 @@ class Console:
                 "check FAMILY k=v ... [--answer A] | check --list",
                 Localized(en="the numeric checker as a calculator", zh="数值题计算器"),
             ),
+            "demo": _Command(
+                self.cmd_demo,
+                "demo gan|rnn|vanishing [k=v ...] [--out PATH]",
+                Localized(
+                    en="a mini demo, saved as a PNG (`demo` lists the parameters)",
+                    zh="小演示，保存为 PNG（输入 `demo` 查看参数）",
+                ),
+            ),
             "language": _Command(
                 self.cmd_language,
                 "language auto|en|zh",
@@ -113,7 +146,7 @@ class Console:
             ),
             "help": _Command(self.cmd_help, "help", Localized(en="this list", zh="显示本帮助")),
             "quit": _Command(
-                self.cmd_quit, "quit", Localized(en="leave (or Ctrl-D)", zh="退出(或 Ctrl-D)")
+                self.cmd_quit, "quit", Localized(en="leave (or Ctrl-D)", zh="退出（或 Ctrl-D）")
             ),
         }
         self.aliases = {"q": "question", "exit": "quit", "lb": "leaderboard", "?": "help"}
@@ -139,7 +172,7 @@ class Console:
         self.say(
             Localized(
                 en=f"Hello {self.user_name}! Type `help` for the commands, `quit` to leave.",
-                zh=f"你好 {self.user_name}!输入 `help` 查看命令,`quit` 退出。",
+                zh=f"你好 {self.user_name}！输入 `help` 查看命令，`quit` 退出。",
             )
         )
         while self._running:
@@ -147,7 +180,7 @@ class Console:
             if line is None:
                 break
             await self.dispatch(line)
-        self.say(Localized(en="Bye. Your scores are saved.", zh="再见,成绩已保存。"))
+        self.say(Localized(en="Bye. Your scores are saved.", zh="再见，成绩已保存。"))
 
     async def dispatch(self, line: str) -> None:
         try:
@@ -162,7 +195,7 @@ class Console:
             self.say(
                 Localized(
                     en=f"⚠️ Unknown command `{words[0]}`. Type `help` for the list.",
-                    zh=f"⚠️ 未知命令 `{words[0]}`,输入 `help` 查看命令列表。",
+                    zh=f"⚠️ 未知命令 `{words[0]}`，输入 `help` 查看命令列表。",
                 )
             )
             return
@@ -188,11 +221,11 @@ class Console:
     async def cmd_language(self, args: list[str]) -> None:
         choice = args[0].lower() if args else ""
         if choice not in ("auto", "en", "zh"):
-            self.say(Localized(en="⚠️ Usage: language auto|en|zh", zh="⚠️ 用法:language auto|en|zh"))
+            self.say(Localized(en="⚠️ Usage: language auto|en|zh", zh="⚠️ 用法：language auto|en|zh"))
             return
         pref: LanguagePref = "auto" if choice == "auto" else "en" if choice == "en" else "zh"
         self._user = await self.engine.set_language(self.user, pref)
-        self.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为:{choice}。"))
+        self.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为：{choice}。"))
 
     async def cmd_question(self, args: list[str]) -> None:
         topic: str | None = None
@@ -211,17 +244,25 @@ class Console:
                         en=f"⚠️ `{word}` is not a topic, kind or difficulty. "
                         "Try `topics`, or: question cnn numeric hard",
                         zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`,"
-                        "或者:question cnn numeric hard",
+                        "或者：question cnn numeric hard",
                     )
                 )
                 return
         served = await self.engine.serve(self.user, topic, kind, difficulty)
-        instance = await self.engine.post(served)
+        await self.ask(served)
+
+    async def ask(self, served: ServedQuestion) -> bool:
+        """Post a question, show it and take the answer; False if input ended meanwhile."""
+        instance = await self.engine.post(served, lang=self.lang, served_to=self.user)
         self.show(served)
+        await self.answer_instance(instance.id, served)
+        return self._running
+
+    async def answer_instance(self, instance_id: int, served: ServedQuestion) -> None:
         if served.kind is Kind.OPEN:
-            await self._open_question(instance.id, served)
+            await self._open_question(instance_id, served)
         else:
-            await self._answer_loop(instance.id, served)
+            await self._answer_loop(instance_id, served)
 
     def show(self, served: ServedQuestion) -> None:
         lang = self.lang
@@ -240,14 +281,14 @@ class Console:
 
     async def _answer_loop(self, instance_id: int, served: ServedQuestion) -> None:
         hint = (
-            Localized(en="your answer (a letter), or `skip`", zh="你的答案(字母),或 `skip` 跳过")
+            Localized(en="your answer (a letter), or `skip`", zh="你的答案（字母），或 `skip` 跳过")
             if served.kind is Kind.MCQ
-            else Localized(en="your answer, or `skip`", zh="你的答案,或 `skip` 跳过")
+            else Localized(en="your answer, or `skip`", zh="你的答案，或 `skip` 跳过")
         )
         self.say(hint)
         while True:
             line = await self.terminal.read("answer> ")
-            if line is None:
+            if line is None or line.strip().lower() in ("quit", "exit"):
                 self._running = False
                 return
             if line.strip().lower() in ("skip", "s", "跳过"):
@@ -265,7 +306,7 @@ class Console:
             Localized(
                 en="Think it through (or type your answer), "
                 "then press Enter to see the model answer.",
-                zh="先想一想(也可以写下你的答案),然后按回车查看参考答案。",
+                zh="先想一想（也可以写下你的答案），然后按回车查看参考答案。",
             )
         )
         if await self.terminal.read("answer> ") is None:
@@ -275,14 +316,14 @@ class Console:
         if question is not None and question.model_answer is not None:
             lang = self.lang
             lines = [
-                Localized(en="Model answer:", zh="参考答案:").get(lang),
+                Localized(en="Model answer:", zh="参考答案：").get(lang),
                 question.model_answer.get(lang),
-                Localized(en="Key points:", zh="要点:").get(lang),
+                Localized(en="Key points:", zh="要点：").get(lang),
                 *(f"  • {point.get(lang)}" for point in question.key_points),
             ]
             self.say("\n".join(lines))
         ratings = "/".join(r.value for r in SelfRating)
-        self.say(Localized(en=f"How did it go? {ratings}", zh=f"答得怎么样?{ratings}"))
+        self.say(Localized(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
         while True:
             line = await self.terminal.read("rating> ")
             if line is None:
@@ -302,7 +343,7 @@ class Console:
         lines = [outcome.grade.feedback.get(lang)]
         if outcome.grade.verdict is Verdict.UNREADABLE:
             lines.append(
-                Localized(en="(no attempt used; try again)", zh="(不计入作答,请再试)").get(lang)
+                Localized(en="(no attempt used; try again)", zh="（不计入作答，请再试）").get(lang)
             )
             self.say("\n".join(lines))
             return
@@ -315,7 +356,7 @@ class Console:
             lines.append(
                 Localized(
                     en="(you had already answered this question: only the first answer counts)",
-                    zh="(你已经答过这道题:只有第一次作答计分)",
+                    zh="（你已经答过这道题：只有第一次作答计分）",
                 ).get(lang)
             )
         self.say("\n".join(lines))
@@ -343,9 +384,9 @@ class Console:
                 en=f"{self.user.name}: {stats.points} points, {stats.correct}/{stats.answered} "
                 f"correct ({percent(stats.accuracy if stats.answered else None)}), "
                 f"streak {stats.streak} (best {stats.best_streak})",
-                zh=f"{self.user.name}:{stats.points} 分,答对 {stats.correct}/{stats.answered}"
-                f"({percent(stats.accuracy if stats.answered else None)}),"
-                f"连续 {stats.streak} 天(最长 {stats.best_streak} 天)",
+                zh=f"{self.user.name}：{stats.points} 分，答对 {stats.correct}/{stats.answered}"
+                f"（{percent(stats.accuracy if stats.answered else None)}），"
+                f"连续 {stats.streak} 天（最长 {stats.best_streak} 天）",
             ).get(lang)
         ]
         for row in stats.by_topic:
@@ -356,9 +397,16 @@ class Console:
         if not stats.by_topic:
             lines.append(
                 Localized(
-                    en="No answers yet: try `question`.", zh="还没有作答记录:试试 `question`。"
+                    en="No answers yet: try `question`.", zh="还没有作答记录：试试 `question`。"
                 ).get(lang)
             )
+        due = await self.engine.reviews_due(self.user)
+        lines.append(Localized(en=f"Reviews due: {due}", zh=f"待复习：{due} 道").get(lang))
+        if args[:1] == ["chart"]:
+            path = Path(args[1]) if len(args) > 1 else Path("stats.png")
+            png = await asyncio.to_thread(stats_chart, stats, lang)
+            await asyncio.to_thread(path.write_bytes, png)
+            lines.append(Localized(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
         self.say("\n".join(lines))
 
     async def cmd_leaderboard(self, args: list[str]) -> None:
@@ -392,7 +440,7 @@ class Console:
                 Localized(
                     en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
                     "check FAMILY --seed N",
-                    zh=f"题型族:{names}\n用法:check FAMILY k=v ... [--answer A] | "
+                    zh=f"题型族：{names}\n用法：check FAMILY k=v ... [--answer A] | "
                     "check FAMILY --seed N",
                 )
             )
@@ -401,6 +449,125 @@ class Console:
             request = parse_words(args)
             result = await asyncio.to_thread(self.check_runner, request)
         except ValueError as exc:
-            self.say(Localized(en=f"⚠️ {exc}", zh=f"⚠️ 请求有误:{exc}"))
+            self.say(Localized(en=f"⚠️ {exc}", zh=f"⚠️ 请求有误：{exc}"))
             return
         self.say(format_result(result, self.lang, limit=20_000).replace("**", "").replace("`", ""))
+
+    async def cmd_demo(self, args: list[str]) -> None:
+        if self.demos is None:
+            self.say(Localized(en="⚠️ Demos are not available.", zh="⚠️ 演示不可用。"))
+            return
+        if not args or args[0] in ("--list", "list"):
+            self.say(demo_usage())
+            return
+        try:
+            name, params, out = parse_demo_words(args)
+        except DemoParamsError as exc:
+            self.say(demo_error_text(exc, self.lang))
+            return
+        path = demo_output_path(name, out)
+        try:
+            if not self._demos_started:
+                self.say(
+                    Localized(
+                        en="Starting the demo worker (first time only, a few seconds)…",
+                        zh="正在启动演示进程（仅第一次，需要几秒）……",
+                    )
+                )
+                await self.demos.start()
+                self._demos_started = True
+            result = await self.demos.run(
+                f"{PLATFORM}:{self.user_name}", name, params, self._progress_printer()
+            )
+        except DemoError as exc:
+            self.say(demo_error_text(exc, self.lang))
+            return
+        try:
+            await asyncio.to_thread(_write_file, path, result.png)
+        except OSError as exc:
+            self.say(
+                Localized(
+                    en=f"⚠️ Could not save the PNG to {path}: {exc.strerror or exc}",
+                    zh=f"⚠️ 无法把 PNG 保存到 {path}:{exc.strerror or exc}",
+                )
+            )
+            return
+        self.say(result.caption.get(self.lang) or result.caption.get("en", ""))
+        self.say(Localized(en=f"Saved: {path}", zh=f"已保存：{path}"))
+
+    def _progress_printer(self) -> Callable[[float], None]:
+        """Print a progress bar now and at each update: redrawn in place on a terminal, one
+        line per update in a pipe (or a transcript)."""
+        redraw = bool(getattr(self.terminal, "interactive", False))
+        shown = False
+
+        def show(fraction: float) -> None:
+            nonlocal shown
+            prefix = "\x1b[1A\x1b[2K" if redraw and shown else ""  # cursor up, clear line
+            self.terminal.write(f"{prefix}  {progress_bar(fraction)}")
+            shown = True
+
+        show(0.0)
+        return show
+
+
+#: Other names the console accepts for a demo's parameters (the Discord option names).
+DEMO_ALIASES: dict[str, dict[str, str]] = {"rnn": {"steps": "T"}}
+
+
+def parse_demo_words(words: list[str]) -> tuple[str, dict[str, str], Path | None]:
+    """`NAME k=v ... [--out PATH]` -> the demo, its raw parameters and the output path.
+
+    Keys are matched without regard to case (`t=50` is `T=50`); values stay strings for the
+    demo's model to convert. The parameters are validated here, before any worker starts;
+    :class:`DemoParamsError` says what is wrong.
+    """
+    name = words[0].lower()
+    spec = get_spec(name)
+    fields = {field.lower(): field for field in spec.params.model_fields}
+    aliases = DEMO_ALIASES.get(name, {})
+    params: dict[str, str] = {}
+    out: Path | None = None
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "--out" or word.startswith("--out="):
+            value = word.partition("=")[2] if "=" in word else next(rest, "")
+            if not value:
+                raise DemoParamsError("--out needs a file or folder: --out PATH")
+            out = Path(value).expanduser()
+            if value.endswith(("/", os.sep)):  # a folder, even one that does not exist yet
+                out = out / f"demo-{name}.png"
+            continue
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise DemoParamsError(f"parameters are written k=v, not {word!r}")
+        key = aliases.get(key.lower(), fields.get(key.lower(), key))
+        params[key] = value
+    parse_params(spec.params, params, name)
+    return name, params, out
+
+
+def demo_output_path(name: str, out: Path | None) -> Path:
+    """Where the PNG goes: `--out` (a file, or a folder for `demo-NAME.png`), else the
+    current folder."""
+    default = f"demo-{name}.png"
+    if out is None:
+        return Path.cwd() / default
+    if out.is_dir():
+        return (out / default).absolute()
+    return out.absolute()
+
+
+def demo_usage() -> str:
+    """The demos and their parameters with defaults, e.g. `rnn  cell=all T=100 ...`."""
+    lines = ["demo NAME [k=v ...] [--out PATH]"]
+    for name in demo_names():
+        fields = get_spec(name).params.model_fields
+        defaults = " ".join(f"{key}={field.default}" for key, field in fields.items())
+        lines.append(f"  {name:<10} {defaults}")
+    return "\n".join(lines)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -120,6 +121,8 @@ class Engine:
         self.rng = rng or random.Random()
         self.reviewer = reviewer or Reviewer()
         self.server_banks: dict[int, Bank] = {}  # questions imported by one server only
+        self._users: dict[tuple[str, str], User] = {}
+        self._servers: dict[tuple[str, str], Server] = {}
 
     async def warm_up(self) -> None:
         """Generate and grade one question of every family the bank uses (imports, caches)."""
@@ -182,13 +185,28 @@ class Engine:
     # users
 
     async def user(self, platform: str, external_id: str, name: str = "") -> User:
-        return await self.store.get_or_create_user(platform, external_id, name)
+        """The user (created on first sight); kept in memory, as every interaction asks."""
+        key = (platform, external_id)
+        cached = self._users.get(key)
+        if cached is not None and (not name or cached.name == name):
+            return cached
+        user = await self.store.get_or_create_user(platform, external_id, name)
+        self._users[key] = user
+        return user
 
     async def server(self, platform: str, external_id: str, name: str = "") -> Server:
-        return await self.store.get_or_create_server(platform, external_id, name)
+        key = (platform, external_id)
+        cached = self._servers.get(key)
+        if cached is not None and (not name or cached.name == name):
+            return cached
+        server = await self.store.get_or_create_server(platform, external_id, name)
+        self._servers[key] = server
+        return server
 
     async def set_language(self, user: User, language: LanguagePref) -> User:
-        return await self.store.set_language(user.id, language)
+        updated = await self.store.set_language(user.id, language)
+        self._users[(updated.platform, updated.external_id)] = updated
+        return updated
 
     # choosing and posting questions
 
@@ -200,7 +218,8 @@ class Engine:
         difficulty: Difficulty | None = None,
         server_id: int | None = None,
     ) -> ServedQuestion:
-        """A question for this user, not one of the ones they had most recently."""
+        """A question for this user, not one of the ones they had most recently (posting it
+        with `post(..., served_to=user)` remembers it as served)."""
         if topic is not None and not topics_in(topic):
             raise UnknownTopic(topic)
         candidates = self.bank.select(topic, kind.kinds, difficulty)
@@ -217,7 +236,6 @@ class Engine:
         else:  # every candidate was served recently: the least recent one
             order = {ref: i for i, ref in enumerate(recent)}
             question = max(candidates, key=lambda q: order.get(q.id, len(order)))
-        await self.store.note_served(user.id, question.id, self.clock.now())
         return await self.present(question, difficulty)
 
     async def present(
@@ -238,6 +256,7 @@ class Engine:
             text=question.text,
             choices=[c.text for c in question.choices],
             source=question.source,
+            question_id=question.id,
         )
 
     async def generated(
@@ -261,6 +280,7 @@ class Engine:
             source=template.source,
             family=family,
             seed=seed,
+            question_id=template.id,
         )
 
     def _template_for(self, family: str) -> Question:
@@ -276,10 +296,18 @@ class Engine:
         channel_id: str | None = None,
         lang: Lang = "en",
         daily_day: date | None = None,
+        served_to: User | None = None,
     ) -> QuestionInstance:
-        """Remember a question as posted; answers are recorded against the instance."""
+        """Remember a question as posted (and as served to that user, in the same write);
+        answers are recorded against the instance."""
         return await self.store.create_instance(
-            served, server_id, channel_id, lang, self.clock.now(), daily_day
+            served,
+            server_id,
+            channel_id,
+            lang,
+            self.clock.now(),
+            daily_day,
+            served_to.id if served_to else None,
         )
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
@@ -406,7 +434,7 @@ class Engine:
             verdict=verdict,
             feedback=Localized(
                 en=f"{verdict.marker} Rated: {rating.value}.",
-                zh=f"{verdict.marker} 自评:{_RATING_ZH[rating]}。",
+                zh=f"{verdict.marker} 自评：{_RATING_ZH[rating]}。",
             ),
         )
         explanation = question.explanation if question else None
@@ -552,7 +580,7 @@ def grade_choice(question: Question, text: str) -> Grade:
             verdict=Verdict.UNREADABLE,
             feedback=Localized(
                 en=f"⚠️ Could not read that answer: expected {exc.expected_form.en}.",
-                zh=f"⚠️ 无法识别这个答案:请给出{exc.expected_form.zh}。",
+                zh=f"⚠️ 无法识别这个答案：请给出{exc.expected_form.zh}。",
             ),
         )
     right = picked == question.answer_index
@@ -561,13 +589,19 @@ def grade_choice(question: Question, text: str) -> Grade:
     why = choice.why
     letter = LETTERS[picked]
     if right:
-        en, zh = f"✅ Correct: {letter}.", f"✅ 正确:{letter}。"
+        en, zh = f"✅ Correct: {letter}.", f"✅ 正确：{letter}。"
     else:
         en = f"❌ {letter} is not right; the answer is {expected}."
-        zh = f"❌ {letter} 不对,正确答案是 {expected}。"
+        zh = f"❌ {letter} 不对，正确答案是 {expected}。"
     if why is not None:
-        en, zh = f"{en} {why.en}", f"{zh}{why.zh}"
+        en = f"{en} {_VERDICT_EN.sub('', why.en, count=1)}"
+        zh = f"{zh}{_VERDICT_ZH.sub('', why.zh, count=1)}"
     return Grade(verdict=verdict, feedback=Localized(en=en, zh=zh), expected=expected)
+
+
+# A `why` may open with its own verdict ("Correct: ..."); the feedback already has one.
+_VERDICT_EN = re.compile(r"^(correct|right|wrong|incorrect)\s*[.:!,;—-]\s*", re.IGNORECASE)
+_VERDICT_ZH = re.compile(r"^(正确|对|错误|错)\s*[。：:！，,;；—-]\s*")
 
 
 def parse_hhmm(text: str) -> str:

@@ -58,3 +58,12 @@ class BadTime(DomainError):
     def __init__(self, text: str) -> None:
         super().__init__(f"not a time of day (HH:MM, UTC): {text!r}")
         self.text = text
+
+
+class StorageUnavailable(DomainError):
+    """The database cannot take writes right now (disk full, read-only, locked): nothing of
+    the action was saved, and the user should try again later."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"storage unavailable: {reason}")
+        self.reason = reason

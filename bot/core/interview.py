@@ -273,13 +273,13 @@ class Interviews:
             raise _error(
                 "topic",
                 f"Unknown topic: {', '.join(unknown)}.",
-                f"未知主题:{', '.join(unknown)}。",
+                f"未知主题：{', '.join(unknown)}。",
             )
         if await self.store.active_interview_id(user.id) is not None:
             raise _error(
                 "active",
                 "You already have an interview running: answer it, or `/interview stop`.",
-                "你已有一场进行中的面试:请继续作答,或使用 `/interview stop` 结束。",
+                "你已有一场进行中的面试：请继续作答，或使用 `/interview stop` 结束。",
             )
         now = self.clock.now()
         interview = Interview(
@@ -437,7 +437,9 @@ class Interviews:
             topic = self.rng.choice(interview.topics) if interview.topics else None
         served = await self._serve(user, topic, kind, level, interview.server_id)
         now = self.clock.now()
-        instance = await self.engine.post(served, interview.server_id, None, interview.lang)
+        instance = await self.engine.post(
+            served, interview.server_id, None, interview.lang, served_to=user
+        )
         item = Item(
             index=len(interview.items),
             instance_id=instance.id,
@@ -486,14 +488,14 @@ class Interviews:
             )
             return Localized(
                 en=f"💡 Start from: {_first_step(numeric.solution.en)}",
-                zh=f"💡 提示:{_first_step(numeric.solution.zh)}",
+                zh=f"💡 提示：{_first_step(numeric.solution.zh)}",
             )
         question = self.engine.question(instance.ref, instance.server_id)
         if question is None:
             raise _error("gone", "No hint for this question.", "这道题没有提示。")
         if item.kind is Kind.OPEN and question.key_points:
             point = question.key_points[0]
-            return Localized(en=f"💡 Think about: {point.en}", zh=f"💡 可以从这里想:{point.zh}")
+            return Localized(en=f"💡 Think about: {point.en}", zh=f"💡 可以从这里想：{point.zh}")
         wrong = [i for i in range(len(question.choices)) if i != question.answer_index]
         index = wrong[(item.hints + item.index) % len(wrong)] if wrong else 0
         choice = question.choices[index]

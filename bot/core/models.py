@@ -237,6 +237,7 @@ class ServedQuestion(_Frozen):
     source: str | None = None
     family: str | None = None
     seed: int | None = None
+    question_id: str | None = None  # the bank entry it came from (the template, if generated)
 
     @property
     def generated(self) -> bool:

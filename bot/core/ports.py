@@ -92,7 +92,11 @@ class Store(Protocol):
         lang: Lang,
         at: datetime,
         daily_day: date | None = None,
-    ) -> QuestionInstance: ...
+        served_to: int | None = None,
+    ) -> QuestionInstance:
+        """Store a posted question; with `served_to`, also note it as served to that user
+        (by `served.question_id`), in the same transaction."""
+        ...
 
     async def set_instance_message(self, instance_id: int, message_id: str) -> None: ...
 
@@ -111,8 +115,6 @@ class Store(Protocol):
     async def recent_refs(self, user_id: int, limit: int) -> list[str]:
         """Refs of the questions this user was served or answered most recently, newest first."""
         ...
-
-    async def note_served(self, user_id: int, ref: str, at: datetime) -> None: ...
 
     async def refs_rewarded_since(
         self, user_id: int, refs: Sequence[str], since: datetime

@@ -40,7 +40,7 @@ TOPICS: tuple[Topic, ...] = (
         Localized(en="Vanishing and exploding gradients", zh="梯度消失与梯度爆炸"),
     ),
     Topic("activations", "basics", Localized(en="Activation functions", zh="激活函数")),
-    Topic("optimizers", "basics", Localized(en="Optimizers", zh="参数更新方法(优化器)")),
+    Topic("optimizers", "basics", Localized(en="Optimizers", zh="参数更新方法（优化器）")),
     Topic("overfitting", "basics", Localized(en="Fighting overfitting", zh="防止过拟合")),
     Topic(
         "cnn_basics",

@@ -9,8 +9,11 @@ in ``_state`` for the life of that worker process. Messages are tuples
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import threading
+import time
 from multiprocessing.queues import Queue
 from typing import Any, Final
 
@@ -21,9 +24,35 @@ __all__ = ["Message", "init_worker", "ping", "run_job"]
 
 Message = tuple[int, str, float]
 QUARTERS: Final = 4
+PARENT_POLL_S: Final = 0.5
 
 # Per-process state of a worker, filled in by init_worker (empty in the bot process).
 _state: dict[str, Any] = {}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exit_with_parent() -> None:
+    """Watchdog thread: end this worker as soon as the bot process is gone.
+
+    A pool worker blocks reading a pipe whose write end it holds itself, so it would never
+    notice a bot killed with SIGKILL (OOM killer, ``kill -9``) and would live on as an
+    orphan holding torch's memory. A dead parent re-parents the worker (its ppid changes);
+    the bot's own pid is checked too, in case it died before this thread started.
+    """
+    ppid = os.getppid()
+    owner = multiprocessing.parent_process()
+    while os.getppid() == ppid and (owner is None or _alive(owner.pid or 0)):
+        time.sleep(PARENT_POLL_S)
+    os._exit(0)
 
 
 def init_worker(queue: Queue[Message], threads: int, warmup: bool) -> None:
@@ -34,6 +63,7 @@ def init_worker(queue: Queue[Message], threads: int, warmup: bool) -> None:
     than by the first user (about 1.5 s per worker start).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     _state["queue"] = queue
 
     import torch

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
+import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 import discord
 from discord import app_commands
@@ -16,6 +20,7 @@ from discord.ext import commands
 from bot.core.engine import Engine
 from bot.core.errors import DomainError
 from bot.core.models import Lang
+from bot.demos import DemoRunner
 from bot.discord._endpoints import apply_endpoints
 from bot.discord._i18n import Translator, reply_language
 from bot.discord._router import Router, SeenInteractions, interaction_custom_id
@@ -24,15 +29,26 @@ from bot.texts import error_text
 
 log = logging.getLogger(__name__)
 
-# One extension per feature. Interview, review, demo and daily go here as they land.
+# One extension per feature.
 EXTENSIONS: tuple[str, ...] = (
     "bot.discord.ext.questions",
     "bot.discord.ext.stats",
     "bot.discord.ext.check",
     "bot.discord.ext.preferences",
     "bot.discord.ext.admin",
+    "bot.discord.ext.demos",
+    "bot.discord.ext.interview",
+    "bot.discord.ext.review",
+    "bot.discord.ext.daily",
 )
 SHUTDOWN_GRACE_S = 10.0
+
+
+@runtime_checkable
+class HeartbeatStore(Protocol):
+    """Where the bot records that its gateway connection is alive (`python -m bot health`)."""
+
+    async def record_heartbeat(self, value: str, at: datetime) -> None: ...
 
 
 class Tree(app_commands.CommandTree["InterviewBot"]):
@@ -54,6 +70,7 @@ class InterviewBot(commands.Bot):
         settings: Settings,
         engine: Engine,
         extensions: Sequence[str] = EXTENSIONS,
+        demos: DemoRunner | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -70,6 +87,7 @@ class InterviewBot(commands.Bot):
         )
         self.settings = settings
         self.engine = engine
+        self.demos = demos  # started and closed by the composition root; None: no demos
         self.router = Router()
         self.seen = SeenInteractions()
         self.extension_names = tuple(extensions)
@@ -78,6 +96,7 @@ class InterviewBot(commands.Bot):
         self._idle = asyncio.Event()
         self._idle.set()
         self.closing = False
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # start-up
 
@@ -94,6 +113,7 @@ class InterviewBot(commands.Bot):
         for problem in problems:
             log.warning("imported pack skipped: %s", problem)
         await self.sync_commands()
+        self.start_heartbeat()
 
     async def sync_commands(self) -> None:
         if self.settings.dev_guild is not None:
@@ -107,6 +127,51 @@ class InterviewBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+
+    # liveness: a heartbeat row in the database while the gateway is connected and ready
+
+    def gateway_alive(self) -> bool:
+        ws = self.ws
+        return self.is_ready() and not self.is_closed() and ws is not None and ws.open
+
+    def start_heartbeat(self) -> None:
+        store = self.engine.store
+        if isinstance(store, HeartbeatStore) and self._heartbeat is None:
+            self._heartbeat = asyncio.create_task(self._record_heartbeats(store), name="heartbeat")
+
+    async def stop_heartbeat(self) -> None:
+        task, self._heartbeat = self._heartbeat, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _record_heartbeats(self, store: HeartbeatStore) -> None:
+        """Every BOT_HEARTBEAT_EVERY seconds, while connected and ready: one small upsert. A
+        bot that is disconnected, reconnecting or stuck stops writing, and `health` sees the
+        heartbeat age past BOT_HEALTH_MAX_AGE."""
+        await self.wait_until_ready()
+        failing = False
+        while not self.is_closed():
+            if self.gateway_alive():
+                latency = self.latency
+                value = json.dumps(
+                    {
+                        "latency_ms": round(latency * 1000, 1) if math.isfinite(latency) else None,
+                        "guilds": len(self.guilds),
+                        "pid": os.getpid(),
+                    }
+                )
+                try:
+                    await store.record_heartbeat(value, self.engine.clock.now())
+                except Exception as exc:
+                    if not failing:  # once per failing stretch, not every beat
+                        log.warning("could not record the gateway heartbeat: %s", exc)
+                    failing = True
+                else:
+                    if failing:
+                        log.info("recording the gateway heartbeat again")
+                    failing = False
+            await asyncio.sleep(self.settings.heartbeat_every_s)
 
     # in-flight work: shutdown waits for it
 
@@ -123,10 +188,16 @@ class InterviewBot(commands.Bot):
 
     async def close(self) -> None:
         self.closing = True
+        await self.stop_heartbeat()
         try:
             await asyncio.wait_for(self._idle.wait(), SHUTDOWN_GRACE_S)
         except TimeoutError:
             log.warning("closing with %d interaction(s) still in flight", self._inflight)
+        # A SIGTERM before READY finished: discord.py's delayed "ready" task would otherwise
+        # fire after the loop is gone (AttributeError in a task nobody awaits).
+        ready = getattr(self._connection, "_ready_task", None)
+        if isinstance(ready, asyncio.Task) and not ready.done():
+            ready.cancel()
         await super().close()
 
     # buttons and modals
@@ -180,11 +251,11 @@ class InterviewBot(commands.Bot):
             log.warning("could not tell the user about the failure of %s", interaction.id)
 
 
-async def run_bot(settings: Settings, engine: Engine) -> None:
+async def run_bot(settings: Settings, engine: Engine, demos: DemoRunner | None = None) -> None:
     """Connect and serve until SIGTERM/SIGINT; then finish what is in flight and close."""
     assert settings.discord_token is not None
     apply_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = InterviewBot(settings, engine)
+    bot = InterviewBot(settings, engine, demos=demos)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

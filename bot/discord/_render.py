@@ -42,7 +42,9 @@ def t(lang: Lang, en: str, zh: str) -> str:
 def counts_line(counts: InstanceCounts | None, lang: Lang) -> str:
     answered = counts.answered if counts else 0
     correct = counts.correct if counts else 0
-    return t(lang, f"{answered} answered, {correct} correct", f"{answered} 人作答,{correct} 人答对")
+    return t(
+        lang, f"{answered} answered, {correct} correct", f"{answered} 人作答，{correct} 人答对"
+    )
 
 
 def question_embed(
@@ -65,7 +67,7 @@ def question_embed(
         body += "\n\n" + t(
             lang,
             "Press **Answer** and type a number, a fraction or a list.",
-            "点击 **作答**,输入数字、分数或列表。",
+            "点击 **作答**，输入数字、分数或列表。",
         )
     embed = discord.Embed(
         title=clip(title, 256),
@@ -140,7 +142,7 @@ def outcome_text(outcome: AnswerOutcome, lang: Lang) -> str:
     """Feedback for the answering user: verdict first, then the explanation or solution."""
     parts = [outcome.grade.feedback.get(lang)]
     if outcome.grade.verdict is Verdict.UNREADABLE:
-        parts.append(t(lang, "This did not count; try again.", "本次不计入作答,请再试一次。"))
+        parts.append(t(lang, "This did not count; try again.", "本次不计入作答，请再试一次。"))
         return clip("\n".join(parts))
     if not outcome.counted and outcome.previous_correct is not None:
         first = Verdict.CORRECT if outcome.previous_correct else Verdict.INCORRECT
@@ -149,7 +151,7 @@ def outcome_text(outcome: AnswerOutcome, lang: Lang) -> str:
                 lang,
                 f"You had already answered this question ({first.marker}); only your first "
                 "answer counts.",
-                f"你已经答过这道题({first.marker}),只有第一次作答计分。",
+                f"你已经答过这道题（{first.marker}），只有第一次作答计分。",
             )
         )
     elif outcome.counted and (outcome.points or outcome.grade.correct):
@@ -166,7 +168,7 @@ def model_answer_text(question: Question, lang: Lang) -> str:
     if question.key_points:
         lines.append(f"**{t(lang, 'Key points', '要点')}**")
         lines.extend(f"• {point.get(lang)}" for point in question.key_points)
-    lines.append(t(lang, "How did you do?", "你答得怎么样?"))
+    lines.append(t(lang, "How did you do?", "你答得怎么样？"))
     return clip("\n".join(lines))
 
 
@@ -202,7 +204,7 @@ def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord
         f"(best {stats.best_streak})",
         f"**{stats.points}** 分 · 答对 {stats.correct}/{answered}"
         f"({percent(stats.accuracy if answered else None)})· 连续 {stats.streak} 天"
-        f"(最长 {stats.best_streak} 天)",
+        f"（最长 {stats.best_streak} 天）",
     )
     if due is not None:
         summary += t(lang, f" · {due} due for review", f" · {due} 道待复习")
@@ -222,7 +224,7 @@ def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord
     if not stats.by_topic:
         embed.add_field(
             name="—",
-            value=t(lang, "No answers yet: try `/question`.", "还没有作答记录:试试 `/question`。"),
+            value=t(lang, "No answers yet: try `/question`.", "还没有作答记录：试试 `/question`。"),
         )
     return embed
 
@@ -259,7 +261,7 @@ def leaderboard_embed(board: Leaderboard, lang: Lang) -> discord.Embed:
             t(
                 lang,
                 f"\nYou: #{me.rank} with {me.points} pts",
-                f"\n你:第 {me.rank} 名,{me.points} 分",
+                f"\n你：第 {me.rank} 名，{me.points} 分",
             )
         )
     else:

@@ -19,10 +19,28 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.core.errors import StorageUnavailable
+
 log = logging.getLogger(__name__)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
+
+
+_UNAVAILABLE = (
+    "SQLITE_FULL",
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+)
+
+
+def _unavailable(exc: sqlite3.Error) -> bool:
+    """Whether an error is about the storage (disk, permissions, locks), not about the SQL."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(_UNAVAILABLE)
 
 
 class StorageError(RuntimeError):
@@ -115,24 +133,37 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: committed if the block ends normally, else rolled back."""
+        """A write transaction: committed if the block ends normally, else rolled back.
+
+        A full disk, a read-only file or a lock held too long raises `StorageUnavailable`
+        (nothing of the transaction is kept); other errors propagate as they are.
+        """
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                await self._rollback()
-                raise
-            try:
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                # A failed COMMIT (disk full, I/O error) can leave the transaction open.
-                await self._rollback()
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    await self._rollback()
+                    raise
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    # A failed COMMIT (disk full, I/O error) can leave the transaction open.
+                    await self._rollback()
+                    raise
+            except sqlite3.OperationalError as exc:
+                if _unavailable(exc):
+                    log.error("database write failed: %s", exc)
+                    raise StorageUnavailable(str(exc)) from exc
                 raise
 
     async def _rollback(self) -> None:
         if self._conn.in_transaction:
-            await self._conn.execute("ROLLBACK")
+            try:
+                await self._conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # SQLite may already have rolled back on an I/O error
+                log.warning("rollback failed: %s", exc)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -57,6 +57,12 @@ def _user(row: aiosqlite.Row) -> User:
     )
 
 
+def _server(row: aiosqlite.Row) -> Server:
+    return Server(
+        id=row["id"], platform=row["platform"], external_id=row["external_id"], name=row["name"]
+    )
+
+
 def _instance(row: aiosqlite.Row) -> QuestionInstance:
     return QuestionInstance(
         id=row["id"],
@@ -300,15 +306,14 @@ class SqliteStore:
         return _user(row) if row else None
 
     async def find_user(self, platform: str, external_id: str) -> User | None:
-        async with (
-            self.db.read() as conn,
-            conn.execute(
+        # execute_fetchall: one trip to aiosqlite's thread instead of three (execute, fetch,
+        # close); reads on the answer path are mostly that overhead (bench/answers.py).
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
                 "SELECT * FROM users WHERE platform = ? AND external_id = ?",
                 (platform, external_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return _user(row) if row else None
+            )
+        return next((_user(row) for row in rows), None)
 
     async def set_language(self, user_id: int, language: LanguagePref) -> User:
         async with self.db.transaction() as conn:
@@ -320,6 +325,16 @@ class SqliteStore:
         return _user(row)
 
     async def get_or_create_server(self, platform: str, external_id: str, name: str) -> Server:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT * FROM servers WHERE platform = ? AND external_id = ?",
+                (platform, external_id),
+            ) as cursor,
+        ):
+            found = await cursor.fetchone()
+        if found is not None and (not name or found["name"] == name):
+            return _server(found)  # the common case: no write
         now = iso(datetime.now(UTC))
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -334,12 +349,7 @@ class SqliteStore:
             ) as cursor:
                 row = await cursor.fetchone()
         assert row is not None
-        return Server(
-            id=row["id"],
-            platform=row["platform"],
-            external_id=row["external_id"],
-            name=row["name"],
-        )
+        return _server(row)
 
     # questions and attempts
 
@@ -351,6 +361,7 @@ class SqliteStore:
         lang: Lang,
         at: datetime,
         daily_day: date | None = None,
+        served_to: int | None = None,
     ) -> QuestionInstance:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
@@ -371,6 +382,12 @@ class SqliteStore:
             )
             row = await cursor.fetchone()
             await cursor.close()
+            if served_to is not None and served.question_id is not None:
+                await conn.execute(
+                    "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at",
+                    (served_to, served.question_id, iso(at)),
+                )
         assert row is not None
         return _instance(row)
 
@@ -382,19 +399,19 @@ class SqliteStore:
             )
 
     async def get_instance(self, instance_id: int) -> QuestionInstance | None:
-        async with (
-            self.db.read() as conn,
-            conn.execute("SELECT * FROM question_instances WHERE id = ?", (instance_id,)) as cur,
-        ):
-            row = await cur.fetchone()
-        return _instance(row) if row else None
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM question_instances WHERE id = ?", (instance_id,)
+            )
+        return next((_instance(row) for row in rows), None)
 
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            # RETURNING: a row if inserted, none on a repeat (one trip, no cursor to close).
+            returned = await conn.execute_fetchall(
                 "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer,"
                 " correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (instance_id, user_id) DO NOTHING",
+                " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
                 (
                     attempt.instance_id,
                     attempt.user_id,
@@ -407,8 +424,7 @@ class SqliteStore:
                     iso(attempt.at),
                 ),
             )
-            inserted = cursor.rowcount == 1
-            await cursor.close()
+            inserted = len(list(returned)) == 1
             if inserted:
                 await _add_to_totals(
                     conn,
@@ -428,35 +444,20 @@ class SqliteStore:
         return inserted
 
     async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
-        async with (
-            self.db.read() as conn,
-            conn.execute(
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
                 "SELECT correct FROM attempts WHERE instance_id = ? AND user_id = ?",
                 (instance_id, user_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return bool(row[0]) if row else None
+            )
+        return next((bool(row[0]) for row in rows), None)
 
     async def instance_counts(self, instance_id: int) -> InstanceCounts:
-        async with (
-            self.db.read() as conn,
-            conn.execute(
+        async with self.db.read() as conn:
+            (row,) = await conn.execute_fetchall(
                 "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
                 (instance_id,),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        assert row is not None
-        return InstanceCounts(answered=row[0], correct=row[1])
-
-    async def note_served(self, user_id: int, ref: str, at: datetime) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at",
-                (user_id, ref, iso(at)),
             )
+        return InstanceCounts(answered=row[0], correct=row[1])
 
     async def recent_refs(self, user_id: int, limit: int) -> list[str]:
         async with (
@@ -475,15 +476,12 @@ class SqliteStore:
         if not refs:
             return set()
         marks = ",".join("?" * len(refs))
-        async with (
-            self.db.read() as conn,
-            conn.execute(
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
                 f"SELECT DISTINCT ref FROM attempts WHERE user_id = ? AND points > 0"
                 f" AND created_at >= ? AND ref IN ({marks})",
                 (user_id, iso(since), *refs),
-            ) as cursor,
-        ):
-            rows = await cursor.fetchall()
+            )
         return {row[0] for row in rows}
 
     async def reset_scores(self, server_id: int, user_id: int | None) -> int:
@@ -535,14 +533,11 @@ class SqliteStore:
     # spaced repetition
 
     async def get_card(self, user_id: int, item: str) -> ReviewCard | None:
-        async with (
-            self.db.read() as conn,
-            conn.execute(
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
                 "SELECT * FROM review_cards WHERE user_id = ? AND item = ?", (user_id, item)
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
-        return _card(row) if row else None
+            )
+        return next((_card(row) for row in rows), None)
 
     async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
         """Cards due by `now`, most overdue first."""
@@ -737,3 +732,28 @@ class SqliteStore:
             if me is None and user_id is not None:
                 me = await _own_row(conn, key, user_id, streak_server)
         return Leaderboard(scope=scope, period=period, topic=topic, top=top, me=me)
+
+    # liveness (`python -m bot health` reads it back with plain sqlite3, see storage/maintenance)
+
+    HEARTBEAT_KEY = "gateway_heartbeat"
+
+    async def record_heartbeat(self, value: str, at: datetime) -> None:
+        """The gateway is connected and ready at `at`; `value` says what was seen."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO health (key, value, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at",
+                (self.HEARTBEAT_KEY, value, iso(at)),
+            )
+
+    async def last_heartbeat(self) -> tuple[str, datetime] | None:
+        """(value, time) of the last heartbeat, None if the bot never recorded one."""
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT value, updated_at FROM health WHERE key = ?", (self.HEARTBEAT_KEY,)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return (row[0], parse_iso(row[1])) if row else None

@@ -70,9 +70,9 @@ def test_numeric_and_open_questions_and_chinese(tmp_path: Path) -> None:
     run = console(db, script, "--user", "cai")
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    assert "语言已设为:zh。" in out
+    assert "语言已设为：zh。" in out
     assert "conv_output:" in out  # the FAMILY:SEED reference of a generated question
     assert "已跳过。" in out
-    assert "参考答案:" in out and "单元之间的对称性" in out
-    assert "✅ 自评:答上了。" in out
-    assert "cai:0 分,答对 1/1" in out
+    assert "参考答案：" in out and "单元之间的对称性" in out
+    assert "✅ 自评：答上了。" in out
+    assert "cai：0 分，答对 1/1（100%）" in out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import StorageUnavailable
 from bot.core.models import AttemptRecord, Difficulty, Kind, Period, Scope, ServedQuestion
 from bot.storage.db import Database, StorageError, migrations
 from bot.storage.repo import SqliteStore, _rebuild_totals
@@ -221,3 +222,26 @@ async def test_upgrading_from_version_1_backfills_the_leaderboard_totals(db_path
     # ann: 18 keys (2 boards x 3 topic keys x 3 periods) + 9 (global only) - 2 shared
     # (global, all topics, all time / November); bob: 18.
     assert len(migrated) == 18 + 9 - 2 + 18
+
+
+async def test_a_full_database_refuses_cleanly_and_recovers(
+    db: Database, store: SqliteStore
+) -> None:
+    user = await store.get_or_create_user("discord", "1", "ann")
+    instances = [await store.create_instance(served(), None, "c1", "en", AT) for _ in range(300)]
+    async with db.read() as conn, conn.execute("PRAGMA page_count") as cursor:
+        pages = (await cursor.fetchone())[0]  # type: ignore[index]
+    async with db.read() as conn:
+        await conn.execute(f"PRAGMA max_page_count = {pages}")  # the file cannot grow now
+    recorded = 0
+    with pytest.raises(StorageUnavailable, match="full"):
+        for instance in instances:  # each answer also adds review cards and totals
+            await store.record_attempt(attempt(instance.id, user.id))
+            recorded += 1
+    failed = instances[recorded]
+    assert await store.get_attempt_correct(failed.id, user.id) is None  # not half-written
+    stats = await store.topic_stats(user.id, None)
+    assert sum(s.answered for s in stats) == recorded
+    async with db.read() as conn:
+        await conn.execute("PRAGMA max_page_count = 1073741823")  # space again
+    assert await store.record_attempt(attempt(failed.id, user.id)) is True

@@ -78,7 +78,9 @@ class Questions(commands.Cog):
                 server_id=ctx.server_id,
             )
             channel = None if private else str(interaction.channel_id)
-            instance = await self.engine.post(served, ctx.server_id, channel, ctx.lang)
+            instance = await self.engine.post(
+                served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
+            )
             callback = await interaction.response.send_message(
                 embed=question_embed(served, ctx.lang),
                 view=question_view(served, instance.id, ctx.lang),
@@ -111,7 +113,7 @@ class Questions(commands.Cog):
                                 ctx.lang,
                                 f"{row.questions} questions · you: {percent(row.accuracy)}"
                                 f" ({row.correct}/{row.answered})",
-                                f"{row.questions} 题 · 你的正确率:{percent(row.accuracy)}"
+                                f"{row.questions} 题 · 你的正确率：{percent(row.accuracy)}"
                                 f"({row.correct}/{row.answered})",
                             )
                         )
@@ -142,7 +144,7 @@ class Questions(commands.Cog):
                     ctx.lang,
                     f"You have already answered this question ({marker}); only your first "
                     "answer counts.",
-                    f"你已经答过这道题({marker}),只有第一次作答计分。",
+                    f"你已经答过这道题（{marker})，只有第一次作答计分。",
                 ),
                 ephemeral=True,
             )

@@ -37,7 +37,9 @@ class Review(commands.Cog):
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)
             for number, served in enumerate(due):
-                instance = await self.engine.post(served, ctx.server_id, None, ctx.lang)
+                instance = await self.engine.post(
+                    served, ctx.server_id, None, ctx.lang, served_to=ctx.user
+                )
                 embed = question_embed(served, ctx.lang)
                 embed.title = f"🔁 {number + 1}/{len(due)} · {embed.title}"
                 await interaction.followup.send(

@@ -1,0 +1,93 @@
+"""Structured logs: one JSON object per line on stderr, and secrets blanked out of every record.
+
+A line looks like::
+
+    {"time": "2026-11-27T07:15:10.777+00:00", "level": "INFO", "logger": "bot.discord._bot",
+     "msg": "ready as bot#0001 in 2 guild(s)"}
+
+with `exc` (the traceback, as one string) when an exception was logged. Non-ASCII text is
+escaped, so a line is plain ASCII whatever the terminal's encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TextIO
+
+REDACTED = "[redacted]"
+_MIN_SECRET = 8  # shorter "secrets" would blank out ordinary words
+
+
+def message_of(record: logging.LogRecord) -> str:
+    """The record's message with its arguments; bad %-arguments keep what there is rather
+    than lose the record (or print "--- Logging error ---" with a traceback)."""
+    try:
+        return record.getMessage()
+    except Exception:
+        return f"{record.msg!r} % {record.args!r}"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces each secret (the bot token) wherever it appears in a record: the message with
+    its arguments, the traceback and the stack. Belt and braces: nothing logs the token on
+    purpose, but a library might echo a URL or a header one day."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if len(s) >= _MIN_SECRET)
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        record.msg, record.args = self.scrub(message_of(record)), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """time (ISO-8601 UTC, ms), level, logger, msg, and exc/stack when there are any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": message_of(record),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=True, default=str)
+
+
+def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    """Route every logger (and Python warnings) to one JSON handler on `stream` (stderr), at
+    `level`, with `secrets` redacted. Replaces any handler configured before."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)

@@ -1,0 +1,110 @@
+"""`python -m bot health` and `python -m bot backup PATH`: operations on a running bot's files.
+
+Both print one line and exit 0 (ok) or 1 (with the reason); never a traceback for a problem
+the operator can fix. Exit code 1 rather than 2 for a bad configuration too: Docker reserves 2
+in health checks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from bot.storage.db import StorageError
+from bot.storage.maintenance import Probe, backup, probe
+
+OK, FAILED = 0, 1
+
+
+def _settings() -> Settings | None:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        print(f"configuration: {problems}", file=sys.stderr)
+        return None
+
+
+def _describe(value: str) -> str:
+    """The heartbeat's value as `latency 42 ms, 3 guild(s)` (or as recorded, if not JSON)."""
+    try:
+        seen = json.loads(value)
+    except ValueError:
+        return value[:80]
+    if not isinstance(seen, dict):
+        return value[:80]
+    parts = []
+    if isinstance(seen.get("latency_ms"), int | float):
+        parts.append(f"latency {seen['latency_ms']:g} ms")
+    if isinstance(seen.get("guilds"), int):
+        parts.append(f"{seen['guilds']} guild(s)")
+    return ", ".join(parts)
+
+
+def assess(found: Probe, now: datetime, max_age_s: float) -> tuple[bool, str]:
+    """(healthy, one line) from what the probe found."""
+    where = f"database {found.path} (schema {found.schema}, quick_check ok)"
+    if found.heartbeat is None:
+        return False, f"{where}; no gateway heartbeat yet: has the bot connected to Discord?"
+    value, at = found.heartbeat
+    age = max(0.0, (now - at).total_seconds())
+    seen = _describe(value)
+    detail = f" ({seen})" if seen else ""
+    if age > max_age_s:
+        return False, (
+            f"{where}; last gateway heartbeat {age:.0f} s ago{detail}, older than"
+            f" BOT_HEALTH_MAX_AGE={max_age_s:g} s: the bot is down, disconnected or stuck"
+        )
+    return True, f"{where}; gateway heartbeat {age:.1f} s ago{detail}"
+
+
+def health() -> int:
+    """0 when the database is sound and the bot's gateway heartbeat is fresh; else 1."""
+    settings = _settings()
+    if settings is None:
+        return FAILED
+    try:
+        found = probe(settings.db_path)
+    except StorageError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return FAILED
+    healthy, line = assess(found, datetime.now(UTC), settings.health_max_age_s)
+    if healthy:
+        print(f"ok: {line}")
+        return OK
+    print(f"unhealthy: {line}", file=sys.stderr)
+    return FAILED
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def backup_command(target: Path) -> int:
+    """Back the configured database up to `target` (a file, or a folder for a dated file)."""
+    settings = _settings()
+    if settings is None:
+        return FAILED
+    try:
+        done = backup(settings.db_path, target)
+    except StorageError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        return FAILED
+    attempts = f", {done.attempts:,} attempts" if done.attempts is not None else ""
+    print(
+        f"backed up {settings.db_path} to {done.target}: {_size(done.size)}, schema"
+        f" {done.schema}{attempts}, {done.seconds:.2f} s"
+    )
+    return OK

@@ -1,0 +1,364 @@
+"""Dockerfile, .dockerignore and docker-compose.yml, checked statically (no Docker engine here).
+
+Each guarantee is a check that returns the problems it finds; the real files must have none,
+and each check is shown to catch its problem on a mutated copy of the real file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+COMPOSE = ROOT / "docker-compose.yml"
+
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY", re.IGNORECASE)
+TORCH_CPU = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+
+
+# Dockerfile
+
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    result: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):  # a comment inside a continued instruction
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if full:
+            name, _, args = full.partition(" ")
+            result.append((name.upper(), args.strip()))
+    return result
+
+
+def env_names(args: str) -> list[str]:
+    """Names set by `ENV A=1 B=2`, `ENV A 1` or `ARG A[=1]`."""
+    if "=" not in args.split(" ", 1)[0]:
+        return [args.split(" ", 1)[0]]
+    return [m.group(1) for m in re.finditer(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", args)]
+
+
+def env_values(args: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in re.finditer(r"([A-Za-z_]\w*)=(\S+)", args)}
+
+
+def dockerfile_problems(text: str) -> list[str]:
+    problems: list[str] = []
+    steps = instructions(text)
+    names = [name for name, _ in steps]
+    stages: set[str] = set()
+    for name, args in steps:
+        if name != "FROM":
+            continue
+        parts = args.split()
+        image = parts[0]
+        if len(parts) >= 3 and parts[1].upper() == "AS":
+            stages.add(parts[2])
+        if image in stages or image == "scratch":
+            continue
+        tag = image.split("@")[0].rpartition(":")[2] if ":" in image.split("@")[0] else ""
+        if not tag or tag == "latest" or not re.match(r"\d+\.\d+\.\d+", tag):
+            problems.append(f"base image not pinned to a full version: {image}")
+    if "CMD" not in names:
+        problems.append("no CMD")
+    else:
+        cmd_at = len(names) - 1 - names[::-1].index("CMD")
+        users = [args for name, args in steps[:cmd_at] if name == "USER"]
+        if not users:
+            problems.append("no USER before CMD: runs as root")
+        elif users[-1].split(":")[0] in ("root", "0"):
+            problems.append(f"USER before CMD is root: {users[-1]}")
+        if json.loads(steps[cmd_at][1]) != ["python", "-m", "bot", "run"]:
+            problems.append(f"CMD is not the bot: {steps[cmd_at][1]}")
+    for name, args in steps:
+        if name in ("ENV", "ARG"):
+            for var in env_names(args):
+                if SECRET_NAME.search(var):
+                    problems.append(f"secret-like {name} {var} baked into the image")
+        if name in ("COPY", "ADD"):
+            sources = [a for a in args.split() if not a.startswith("--")][:-1]
+            for source in sources:
+                if Path(source).name.startswith(".env"):
+                    problems.append(f"{name} copies {source} into the image")
+                elif not (ROOT / source).exists() and source != ".":
+                    problems.append(f"{name} source {source} does not exist")
+    runs = [(i, args) for i, (name, args) in enumerate(steps) if name == "RUN"]
+    torch = [i for i, args in runs if TORCH_CPU in " ".join(args.split())]
+    project = [i for i, args in runs if re.search(r"pip install (--no-deps )?\.(\s|$)", args)]
+    if not torch:
+        problems.append("torch is not installed as torch==2.13.0 from the CPU index")
+    elif not project or torch[0] > project[0]:
+        problems.append("torch must be installed before the project")
+    for name, args in steps:
+        if name == "RUN" and re.search(r"pip install[^&;]*\btorch\b(?!==2\.13\.0)", args):
+            problems.append(f"an unpinned torch install: {args[:80]}")
+    health = [args for name, args in steps if name == "HEALTHCHECK"]
+    if not health or "python" not in health[-1] or '"bot", "health"' not in health[-1]:
+        problems.append("no HEALTHCHECK through python -m bot health")
+    env = {k: v for name, args in steps if name == "ENV" for k, v in env_values(args).items()}
+    if env.get("BOT_DB") != "/data/bot.sqlite3":
+        problems.append(f"BOT_DB is not /data/bot.sqlite3: {env.get('BOT_DB')}")
+    return problems
+
+
+# .dockerignore (Docker's rules: `*` stays within a folder, `**` crosses folders, a folder
+# pattern excludes what is inside, the last matching line wins, `!` re-includes)
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    verdict = False
+    for line in patterns:
+        negate = line.startswith("!")
+        pattern = line[1:] if negate else line
+        regex = _regex(pattern.strip("/"))
+        if any(regex.fullmatch(prefix) for prefix in prefixes):
+            verdict = not negate
+    return verdict
+
+
+MUST_IGNORE = [
+    ".env",
+    ".venv/bin/python",
+    "data/bot.sqlite3",
+    "data/bot.sqlite3-wal",
+    "data/backups/bot.tar.gz",
+    "bench/.data/leaderboard.sqlite3",
+    "bot/__pycache__/app.cpython-311.pyc",
+    ".git/config",
+    ".mypy_cache/3.11/x.json",
+    "somewhere/else/bot.sqlite3",
+]
+MUST_KEEP = ["pyproject.toml", "README.md", "bot/app.py", "bot/storage/migrations/0001_initial.sql"]
+
+
+def dockerignore_problems(text: str) -> list[str]:
+    patterns = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    problems = [f"{p} is sent to the builder" for p in MUST_IGNORE if not ignored(p, patterns)]
+    problems += [f"{p} is excluded, the image needs it" for p in MUST_KEEP if ignored(p, patterns)]
+    return problems
+
+
+# docker-compose.yml
+
+
+def seconds(duration: str | int) -> float:
+    if isinstance(duration, int):
+        return float(duration)
+    total = 0.0
+    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration):
+        total += float(amount) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
+    return total
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def compose_problems(doc: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    service = (doc.get("services") or {}).get("bot")
+    if not isinstance(service, dict):
+        return ["no `bot` service"]
+    build = service.get("build")
+    if build not in (".", "./") and not (isinstance(build, dict) and build.get("context") == "."):
+        problems.append(f"the service is not built from this folder: {build}")
+    env_file = service.get("env_file")
+    files = env_file if isinstance(env_file, list) else [env_file]
+    if not any(f == ".env" or (isinstance(f, dict) and f.get("path") == ".env") for f in files):
+        problems.append(f"env_file is not .env: {env_file}")
+    named = set((doc.get("volumes") or {}).keys())
+    mounts = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, str):
+            source, _, target = volume.partition(":")
+            mounts.append((source, target.split(":")[0]))
+        else:
+            mounts.append((volume.get("source"), volume.get("target")))
+    data = [source for source, target in mounts if target == "/data"]
+    if not data:
+        problems.append("nothing is mounted on /data")
+    elif data[0] not in named:
+        problems.append(f"/data is not a named volume: {data[0]}")
+    env = environment(service)
+    if not env.get("BOT_DB", "").startswith("/data/"):
+        problems.append(f"BOT_DB is not inside the /data volume: {env.get('BOT_DB')}")
+    for name, value in env.items():
+        if SECRET_NAME.search(name) and value and not value.startswith("${"):
+            problems.append(f"a secret written into the compose file: {name}")
+    test = (service.get("healthcheck") or {}).get("test")
+    command = " ".join(test[1:]) if isinstance(test, list) else str(test)
+    if not re.search(r"\bpython -m bot health\b", command):
+        problems.append(f"the healthcheck is not python -m bot health: {test}")
+    if service.get("restart") != "unless-stopped":
+        problems.append(f"restart is not unless-stopped: {service.get('restart')}")
+    grace = seconds(service.get("stop_grace_period", "10s"))
+    if grace < 15:
+        problems.append(f"stop_grace_period {grace:g} s is under 15 s")
+    return problems
+
+
+# the real files
+
+
+def test_the_dockerfile_is_pinned_non_root_secret_free_and_healthchecked() -> None:
+    assert dockerfile_problems(DOCKERFILE.read_text()) == []
+
+
+def test_the_dockerignore_keeps_secrets_and_local_state_out() -> None:
+    assert dockerignore_problems(DOCKERIGNORE.read_text()) == []
+
+
+def test_the_compose_file_has_the_service_volume_env_file_and_healthcheck() -> None:
+    doc = yaml.safe_load(COMPOSE.read_text())
+    assert compose_problems(doc) == []
+    assert doc["services"]["bot"]["volumes"] == ["bot-data:/data"]
+
+
+def test_the_healthcheck_and_settings_agree() -> None:
+    """The compose healthcheck runs the same command as the image's, and the heartbeat the
+    bot writes by default is fresh well within the health threshold."""
+    from bot.settings import Settings
+
+    defaults = Settings.model_fields
+    every = defaults["heartbeat_every_s"].default
+    max_age = defaults["health_max_age_s"].default
+    assert every * 3 <= max_age
+    doc = yaml.safe_load(COMPOSE.read_text())
+    assert doc["services"]["bot"]["healthcheck"]["test"] == ["CMD", "python", "-m", "bot", "health"]
+
+
+# each check catches what it is for: mutated copies of the real files
+
+DOCKERFILE_MUTATIONS = [
+    ("FROM python:3.11.7-slim-bookworm", "FROM python:latest", "not pinned"),
+    ("FROM python:3.11.7-slim-bookworm", "FROM python:3.11-slim", "not pinned"),
+    ("FROM python:3.11.7-slim-bookworm", "FROM python", "not pinned"),
+    ("USER bot\n", "", "no USER before CMD"),
+    ("USER bot\n", "USER root\n", "USER before CMD is root"),
+    ("USER bot\n", "USER 0:0\n", "USER before CMD is root"),
+    ("ENV PYTHONDONTWRITEBYTECODE=1", "ENV DISCORD_TOKEN=abc PYTHONDONTWRITEBYTECODE=1", "secret"),
+    ("WORKDIR /app\n", "WORKDIR /app\nARG BOT_PASSWORD\n", "secret-like ARG BOT_PASSWORD"),
+    ("WORKDIR /app\n", "WORKDIR /app\nENV API_SECRET hunter2\n", "secret-like ENV API_SECRET"),
+    ("COPY bot ./bot\n", "COPY bot ./bot\nCOPY .env ./\n", "copies .env"),
+    ("torch==2.13.0 --index-url", "torch --index-url", "torch is not installed"),
+    ("/whl/cpu", "/whl/cu121", "torch is not installed"),
+    (
+        "RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n",
+        "",
+        "torch is not installed",
+    ),
+    ('CMD ["python", "-m", "bot", "run"]', 'CMD ["python", "-m", "bot", "console"]', "CMD is not"),
+    ('CMD ["python", "-m", "bot", "health"]', 'CMD ["true"]', "no HEALTHCHECK"),
+    ("BOT_DB=/data/bot.sqlite3", "BOT_DB=data/bot.sqlite3", "BOT_DB is not /data"),
+    ("COPY content ./content", "COPY questions ./content", "does not exist"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), DOCKERFILE_MUTATIONS)
+def test_each_dockerfile_check_catches_its_problem(old: str, new: str, problem: str) -> None:
+    text = DOCKERFILE.read_text()
+    assert old in text
+    problems = dockerfile_problems(text.replace(old, new, 1))
+    assert any(problem in p for p in problems), problems
+
+
+def test_torch_after_the_project_is_caught() -> None:
+    text = DOCKERFILE.read_text()
+    moved = text.replace(f"RUN {TORCH_CPU}\n", "", 1) + f"RUN {TORCH_CPU}\n"
+    assert any("before the project" in p for p in dockerfile_problems(moved))
+
+
+@pytest.mark.parametrize(
+    ("line", "leak"),
+    [(".env", ".env"), (".venv", ".venv/bin/python"), ("data/", "data/backups/bot.tar.gz")],
+)
+def test_each_dockerignore_line_matters(line: str, leak: str) -> None:
+    lines = DOCKERIGNORE.read_text().splitlines()
+    assert line in lines
+    problems = dockerignore_problems("\n".join(x for x in lines if x != line))
+    assert f"{leak} is sent to the builder" in problems
+
+
+def test_the_dockerignore_matcher_follows_docker_rules() -> None:
+    assert ignored("a.sqlite3", ["*.sqlite3"]) and not ignored("d/a.sqlite3", ["*.sqlite3"])
+    assert ignored("d/e/a.sqlite3", ["**/*.sqlite3"]) and ignored("a.sqlite3", ["**/*.sqlite3"])
+    assert ignored("data/x/y", ["data/"]) and not ignored("database.py", ["data/"])
+    assert not ignored(".env.example", [".env.*", "!.env.example"])
+    assert dockerignore_problems("") != []  # an empty .dockerignore sends everything
+
+
+COMPOSE_MUTATIONS = [
+    ("  bot:\n", "  app:\n", "no `bot` service"),
+    ("    env_file: .env\n", "", "env_file is not .env"),
+    ("    env_file: .env\n", "    env_file: prod.env\n", "env_file is not .env"),
+    ("      - bot-data:/data\n", "      - ./data:/data\n", "not a named volume"),
+    ("      - bot-data:/data\n", "      - bot-data:/srv\n", "nothing is mounted on /data"),
+    ("      BOT_DB: /data/bot.sqlite3\n", "", "BOT_DB is not inside"),
+    (
+        "      BOT_DB: /data/bot.sqlite3\n",
+        "      BOT_DB: /data/bot.sqlite3\n      DISCORD_TOKEN: abc.def\n",
+        "a secret written",
+    ),
+    ('"bot", "health"]', '"bot", "topics"]', "healthcheck is not"),
+    ("    restart: unless-stopped\n", '    restart: "no"\n', "restart is not"),
+    ("    restart: unless-stopped\n", "", "restart is not"),
+    ("    stop_grace_period: 30s\n", "    stop_grace_period: 5s\n", "under 15 s"),
+    ("    stop_grace_period: 30s\n", "", "under 15 s"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), COMPOSE_MUTATIONS)
+def test_each_compose_check_catches_its_problem(old: str, new: str, problem: str) -> None:
+    text = COMPOSE.read_text()
+    assert old in text
+    problems = compose_problems(yaml.safe_load(text.replace(old, new, 1)))
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_token_reference_in_compose_is_not_a_secret() -> None:
+    text = COMPOSE.read_text().replace(
+        "      BOT_DB: /data/bot.sqlite3\n",
+        "      BOT_DB: /data/bot.sqlite3\n      DISCORD_TOKEN: ${DISCORD_TOKEN}\n",
+    )
+    assert compose_problems(yaml.safe_load(text)) == []
+    assert seconds("1m30s") == 90 and seconds(20) == 20
