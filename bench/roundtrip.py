@@ -26,7 +26,7 @@ import discord  # noqa: E402
 from discord import app_commands  # noqa: E402
 
 from tests.e2e.fakediscord import FakeDiscord, patch_discord, running_client  # noqa: E402
-from tests.e2e.harness import FIXTURE_BANK, running_bot  # noqa: E402
+from tests.e2e.harness import running_bot  # noqa: E402
 
 
 class PongBot(discord.Client):
