@@ -36,10 +36,14 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
+def points_en(points: int) -> str:
+    return f"{points} point" if points == 1 else f"{points} points"
+
+
 def points_note(outcome: AnswerOutcome) -> Localized:
     """What a counted answer earned, or why a right one earned nothing."""
     if outcome.points:
-        return Localized(en=f"+{outcome.points} point(s)", zh=f"+{outcome.points} 分")
+        return Localized(en=f"+{points_en(outcome.points)}", zh=f"+{outcome.points} 分")
     return {
         "hint": Localized(en="No points: the hint cost them.", zh="不加分：提示扣掉了本题的分。"),
         "self_rated": Localized(

@@ -200,7 +200,7 @@ class SeparableConvParams(Family[SeparableConvParamsParams]):
         return Localized(
             en=f"A depthwise separable conv maps {p.c_in} channels to {p.c_out} with a {p.k}×{p.k} "
             f"depthwise conv (groups={p.c_in}) followed by a 1×1 pointwise conv, both "
-            f"{bias_en.replace('(bias=False)', '')}. "
+            f"{bias_en.replace('(bias=False)', '').strip()}. "
             "How many learnable parameters does it have?",
             zh=f"一个深度可分离卷积把 {p.c_in} 个通道映射到 {p.c_out} 个：先做 {p.k}×{p.k} 的逐通道"
             f"（depthwise，groups={p.c_in}）卷积，再做 1×1 的逐点（pointwise）卷积，"
@@ -622,7 +622,8 @@ class RnnParams(Family[RnnParamsParams]):
             mistake(
                 "single_gate",
                 rnn_count("rnn", *args[1:]),
-                f"An {p.cell.upper()} has {g} gate blocks, each with its own weights: multiply "
+                f"{'An' if p.cell == 'lstm' else 'A'} {p.cell.upper()} has {g} gate blocks, each "
+                "with its own weights: multiply "
                 f"by {g}.",
                 f"{p.cell.upper()} 有 {g} 组门，每组都有自己的权重：要乘以 {g}。",
             )

@@ -33,7 +33,15 @@ from bot.core.models import (
 from bot.core.topics import AREA_IDS, TOPIC_IDS
 from bot.demo_texts import demo_error_text, progress_bar
 from bot.demos import DemoError, DemoParamsError, DemoRunner, demo_names, get_spec, parse_params
-from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, error_text, percent, points_note, topic_name
+from bot.texts import (
+    DIFFICULTY_NAMES,
+    KIND_NAMES,
+    error_text,
+    percent,
+    points_en,
+    points_note,
+    topic_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +389,7 @@ class Console:
         stats = await self.engine.stats(self.user)
         lines = [
             Localized(
-                en=f"{self.user.name}: {stats.points} points, {stats.correct}/{stats.answered} "
+                en=f"{self.user.name}: {points_en(stats.points)}, {stats.correct}/{stats.answered} "
                 f"correct ({percent(stats.accuracy if stats.answered else None)}), "
                 f"streak {stats.streak} (best {stats.best_streak})",
                 zh=f"{self.user.name}：{stats.points} 分，答对 {stats.correct}/{stats.answered}"

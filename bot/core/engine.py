@@ -585,17 +585,16 @@ def grade_choice(question: Question, text: str) -> Grade:
         )
     right = picked == question.answer_index
     verdict = Verdict.CORRECT if right else Verdict.INCORRECT
-    choice = question.choices[picked]
-    why = choice.why
+    why = question.choices[picked].why
+    why_en = _VERDICT_EN.sub("", why.en, count=1) if why else ""
+    why_zh = _VERDICT_ZH.sub("", why.zh, count=1) if why else ""
     letter = LETTERS[picked]
     if right:
-        en, zh = f"✅ Correct: {letter}.", f"✅ 正确：{letter}。"
-    else:
-        en = f"❌ {letter} is not right; the answer is {expected}."
-        zh = f"❌ {letter} 不对，正确答案是 {expected}。"
-    if why is not None:
-        en = f"{en} {_VERDICT_EN.sub('', why.en, count=1)}"
-        zh = f"{zh}{_VERDICT_ZH.sub('', why.zh, count=1)}"
+        en = f"✅ Correct: {letter}. {why_en}".rstrip()
+        zh = f"✅ 正确：{letter}。{why_zh}"
+    else:  # why this option is wrong first, then the right letter
+        en = f"❌ {letter} is not right{': ' + why_en if why_en else '.'} The answer is {expected}."
+        zh = f"❌ {letter} 不对{'：' + why_zh if why_zh else '。'}正确答案是 {expected}。"
     return Grade(verdict=verdict, feedback=Localized(en=en, zh=zh), expected=expected)
 
 

@@ -199,7 +199,8 @@ def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord
     answered = stats.answered
     summary = t(
         lang,
-        f"**{stats.points}** points · {stats.correct}/{answered} correct "
+        f"**{stats.points}** {'point' if stats.points == 1 else 'points'} · "
+        f"{stats.correct}/{answered} correct "
         f"({percent(stats.accuracy if answered else None)}) · streak {stats.streak} "
         f"(best {stats.best_streak})",
         f"**{stats.points}** 分 · 答对 {stats.correct}/{answered}"

@@ -41,12 +41,12 @@ def test_answer_then_find_the_point_after_a_restart(tmp_path: Path) -> None:
     assert "fx-sigmoid-max" in out and "  B. 0.25" in out
     assert "✅ Correct: B." in out
     assert "peaks at x = 0" in out  # the explanation follows the verdict
-    assert "+1 point(s)" in out
+    assert "+1 point\n" in out
     assert "Traceback" not in out + first.stderr
 
     second = console(db, "stats\n", "--user", "ann")  # ends with end of input, not quit
     assert second.returncode == 0, second.stderr
-    assert "ann: 1 points, 1/1 correct (100%)" in second.stdout
+    assert "ann: 1 point, 1/1 correct (100%)" in second.stdout
     assert "Bye." in second.stdout
 
 
@@ -59,7 +59,7 @@ def test_bad_input_gets_a_message_and_costs_nothing(tmp_path: Path) -> None:
     assert "⚠️ Unknown command `frobnicate`" in out
     assert "⚠️ `nosuchtopic` is not a topic, kind or difficulty" in out
     assert "⚠️ Could not read that answer: expected one option letter, A to D." in out
-    assert "❌ C is not right; the answer is B." in out
+    assert "❌ C is not right: 0.5 is σ(0), not its slope. The answer is B." in out
     assert "bob: 0 points, 0/1 correct (0%)" in out
     assert "Traceback" not in out + run.stderr
 

@@ -84,27 +84,27 @@ async def test_reset_needs_manage_server_and_a_confirmation(
         # bob lacks Manage Server: refused on our side even if Discord lets the command through.
         refused = await bob.slash("admin reset", check_permissions=False)
         assert (await told(refused)).startswith("⚠️") and "Manage Server" in (await told(refused))
-        assert (await points_of(fake_discord, "bob")).startswith("**1** points")
+        assert (await points_of(fake_discord, "bob")).startswith("**1** point")
 
         asked = await alice.slash("admin reset", member=bob)
         assert asked.message is not None and asked.message.ephemeral
         confirm, _cancel = button_ids(asked.message)
-        assert (await points_of(fake_discord, "bob")).startswith("**1** points")  # not yet
+        assert (await points_of(fake_discord, "bob")).startswith("**1** point")  # not yet
 
         # Someone else pressing the confirm button (a forwarded id) is refused too.
         stolen = await bob.click(asked.message, confirm)
         assert (await told(stolen)).startswith("⚠️")
-        assert (await points_of(fake_discord, "bob")).startswith("**1** points")
+        assert (await points_of(fake_discord, "bob")).startswith("**1** point")
 
         done = await alice.click(asked.message, confirm)
         assert done.response_type == 7 and (await told(done)).startswith("✅ Done: 1 answer")
         assert (await points_of(fake_discord, "bob")).startswith("**0** points")
-        assert (await points_of(fake_discord, "alice")).startswith("**1** points")
+        assert (await points_of(fake_discord, "alice")).startswith("**1** point")
 
         everyone = await alice.slash("admin reset")
         cancelled = await alice.click(everyone.message or everyone, button_ids(everyone.message)[1])
         assert "Cancelled" in (await told(cancelled))
-        assert (await points_of(fake_discord, "alice")).startswith("**1** points")
+        assert (await points_of(fake_discord, "alice")).startswith("**1** point")
         fake_discord.assert_clean()
 
 

@@ -89,7 +89,7 @@ async def test_multiple_choice_answered_by_two_users_each_once(
         again = await alice.click(question, ids[0])
         assert (await told(again)).startswith("❌") and "already answered" in (await told(again))
         wrong = await bob.click(question, ids[0])
-        assert (await told(wrong)).startswith("❌") and "the answer is B" in (await told(wrong))
+        assert (await told(wrong)).startswith("❌") and "The answer is B." in (await told(wrong))
         wrong.redeliver()
         # Nothing observable should happen; give a second handling time to show itself.
         await asyncio.sleep(0.3)
@@ -97,7 +97,7 @@ async def test_multiple_choice_answered_by_two_users_each_once(
 
         stats = await alice.slash("stats")
         assert stats.message is not None and stats.message.ephemeral
-        assert "**1** points · 1/1 correct" in stats.message.embeds[0]["description"]
+        assert "**1** point · 1/1 correct" in stats.message.embeds[0]["description"]
         board = await bob.slash("leaderboard", scope="server", period="all")
         text = board.message.embeds[0]["description"] if board.message else ""
         assert re.search(r"1\.` \*\*alice\*\* — 1 pts · 100%", text), text
