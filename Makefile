@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: run test install lint typecheck pytest console validate clean
+.PHONY: run test install lint typecheck validate-bank pytest console validate clean
 
 run: install
 	$(BIN)/python -m bot start
 
-test: install lint typecheck pytest
+test: install lint typecheck validate-bank pytest
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,9 @@ lint:
 
 typecheck:
 	$(BIN)/mypy bot
+
+validate-bank:
+	$(BIN)/python -m bot content validate
 
 pytest:
 	$(BIN)/python -m pytest -q

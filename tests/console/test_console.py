@@ -76,3 +76,28 @@ def test_numeric_and_open_questions_and_chinese(tmp_path: Path) -> None:
     assert "参考答案：" in out and "单元之间的对称性" in out
     assert "✅ 自评：答上了。" in out
     assert "cai：0 分，答对 1/1（100%）" in out
+
+
+def test_numeric_questions_from_each_area(tmp_path: Path) -> None:
+    """The real bank serves a generated question in every area, with its FAMILY:SEED."""
+    env_bank = ROOT / "content"
+    script = "".join(f"question {area} numeric\nskip\n" for area in ("basics", "cnn", "rnn", "gan"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_", "LC_"))}
+    env.update(BOT_DB=str(tmp_path / "bot.sqlite3"), BOT_CONTENT=str(env_bank), LANG="en_US.UTF-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=150,
+    )
+    assert run.returncode == 0, run.stderr
+    headers = [line for line in run.stdout.splitlines() if line.startswith("[")]
+    assert len(headers) == 4, run.stdout
+    for header in headers:
+        assert " · numeric · " in header
+        ref = header.rstrip("]").rsplit(" · ", 1)[1]
+        family, _, seed = ref.partition(":")
+        assert family and seed.isdigit(), header

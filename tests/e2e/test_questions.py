@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -210,4 +211,54 @@ async def test_restart_between_posting_and_answering(
         answered = await alice.click(question, button_ids(question)[1])
         assert (await told(answered)).startswith("✅")
         assert footer(question).endswith("1 answered, 1 correct")
+        fake_discord.assert_clean()
+
+
+async def test_check_calculator(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        families = await alice.autocomplete("check", "family", "conv")
+        assert {c["value"] for c in families} >= {"conv_output", "conv_params", "conv_macs"}
+        right = await alice.slash(
+            "check", family="conv_output", params="n=224 k=11 s=4 p=2", answer="55"
+        )
+        text = await told(right)
+        assert right.message is not None and right.message.ephemeral
+        assert "Expected: **55**" in text and "✅" in text
+        wrong = await alice.slash(
+            "check", family="conv_output", params="n=224 k=11 s=4 p=2", answer="54"
+        )
+        assert "❌" in (await told(wrong)) and "+ 1" in (await told(wrong))  # the named mistake
+        seeded = await alice.slash("check", family="rnn_params", params="seed=7")
+        assert "rnn_params" in (await told(seeded)) and "Expected:" in (await told(seeded))
+        bad = await alice.slash("check", family="conv_output", params="n=3 k=5")
+        assert (await told(bad)).startswith("⚠️") and "impossible" in (await told(bad))
+        unknown = await alice.slash("check", family="attention", params="")
+        assert (await told(unknown)).startswith("⚠️") and "unknown family" in (await told(unknown))
+        fake_discord.assert_clean()
+
+
+async def test_review_serves_a_missed_question_when_it_is_due(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    db = tmp_path / "bot.sqlite3"
+    async with running_bot(fake_discord, db):
+        nothing = await alice.slash("review")
+        assert "Nothing is due" in (await told(nothing))
+        posted = await alice.slash("question", topic="vanishing_gradients", kind="concept")
+        assert posted.message is not None
+        await alice.click(posted.message, button_ids(posted.message)[0])  # wrong: A
+        still = await alice.slash("review")
+        assert "Nothing is due" in (await told(still))  # due in hours, not now
+        with sqlite3.connect(db) as conn:  # four hours later (the first learning step)
+            conn.execute("UPDATE review_cards SET due = '2000-01-01T00:00:00.000000+00:00'")
+        due = await alice.slash("review", count=3)
+        card = await due.wait_followup()
+        assert card.ephemeral and "sigmoid" in card.embeds[0]["description"]
+        answered = await alice.click(card, button_ids(card)[1])
+        assert (await told(answered)).startswith("✅")
+        with sqlite3.connect(db) as conn:
+            (due_at,) = conn.execute("SELECT due FROM review_cards").fetchone()
+        assert due_at > "2026"  # pushed out again
         fake_discord.assert_clean()

@@ -1,0 +1,56 @@
+"""`/daily set|off` and the daily question through the fake Discord, with its streak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.checkers import TorchCheckers
+
+from .fakediscord import FakeDiscord
+from .harness import button_ids, running_bot, told
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_daily_question_is_posted_once_and_builds_a_streak(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3") as bot:
+        refused = await bob.slash(
+            "daily set", channel=fake_discord.channel, time="00:00", check_permissions=False
+        )
+        assert (await told(refused)).startswith("⚠️")
+        bad = await alice.slash("daily set", channel=fake_discord.channel, time="25:99")
+        assert "is not a time" in (await told(bad))
+        done = await alice.slash("daily set", channel=fake_discord.channel, time="0:00")
+        assert "at 00:00 UTC" in (await told(done))
+
+        daily = bot.get_cog("Daily")
+        assert daily is not None
+        assert await daily.post_due() == 1  # type: ignore[attr-defined]
+        assert await daily.post_due() == 0  # type: ignore[attr-defined]  # once a day
+        message = await fake_discord.wait_for_message(
+            lambda m: bool(m.embeds) and "Daily question" in (m.embeds[0].get("title") or "")
+        )
+        ref = message.embeds[0]["footer"]["text"].split(" · ")[0]
+        ids = button_ids(message)
+        if ref == "fx-sigmoid-max":
+            answered = await bob.click(message, ids[1])
+        else:
+            family, seed = ref.split(":")
+            expected = TorchCheckers().generate(family, int(seed)).expected
+            opened = await bob.click(message, ids[0])
+            answered = await bob.submit_modal(opened, {"answer": str(expected)})
+        assert (await told(answered)).startswith("✅")
+        stats = await bob.slash("stats")
+        assert stats.message is not None
+        assert "streak 1 (best 1)" in stats.message.embeds[0]["description"]
+
+        off = await alice.slash("daily off")
+        assert "off" in (await told(off))
+        again = await alice.slash("daily off")
+        assert "no daily question" in (await told(again))
+        fake_discord.assert_clean()
