@@ -7,14 +7,18 @@ the runner's worker processes.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TypeVar
 
+import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.demos.base import ProgressFn
+from bot.demos.base import FigureValue, ProgressFn
+
+K = TypeVar("K", bound=str)
 
 __all__ = ["fmt_sig", "new_figure", "noop_progress", "render_png", "torch_session"]
 
@@ -72,3 +76,18 @@ def fmt_sig(x: float, digits: int = 2) -> str:
 def progress_or_noop(progress: ProgressFn | None) -> ProgressFn:
     """The callback itself, or a no-op when ``None``."""
     return progress if progress is not None else noop_progress
+
+
+def first_to_last(curve: np.ndarray) -> float:
+    """curve[0] / curve[-1], rounded to 7 significant figures (inf if the last is 0)."""
+    last = float(curve[-1])
+    return float(f"{float(curve[0]) / last:.6e}") if last > 0 else float("inf")
+
+
+def add_curves(
+    figures: dict[str, FigureValue], curves: Mapping[K, np.ndarray], ratios: Mapping[K, float]
+) -> None:
+    """Each curve and its first-to-last ratio, as `ratio_NAME` and `norms_NAME` figures."""
+    for name, curve in curves.items():
+        figures[f"ratio_{name}"] = ratios[name]
+        figures[f"norms_{name}"] = [float(f"{v:.6e}") for v in curve]

@@ -27,7 +27,15 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from bot.demos._util import fmt_sig, new_figure, progress_or_noop, render_png, torch_session
+from bot.demos._util import (
+    add_curves,
+    first_to_last,
+    fmt_sig,
+    new_figure,
+    progress_or_noop,
+    render_png,
+    torch_session,
+)
 from bot.demos.base import DemoResult, FigureValue, ProgressFn
 from bot.demos.params import RnnParams
 
@@ -93,25 +101,18 @@ def run_rnn(params: RnnParams, progress: ProgressFn | None = None) -> DemoResult
             curves[cell] = _grad_norms(cell, xs, readout, y)
             report(0.8 * (i + 1) / len(cells))
 
-    ratios = {cell: _ratio(curve) for cell, curve in curves.items()}
+    ratios = {cell: first_to_last(curve) for cell, curve in curves.items()}
     figures: dict[str, FigureValue] = {
         "T": params.T,
         "hidden": params.hidden,
         "seed": params.seed,
         "cells": [str(c) for c in cells],
     }
-    for cell in cells:
-        figures[f"ratio_{cell}"] = ratios[cell]
-        figures[f"norms_{cell}"] = [float(f"{v:.6e}") for v in curves[cell]]
+    add_curves(figures, curves, ratios)
     png = _draw(params, curves, ratios)
     wall = time.perf_counter() - t_start
     report(1.0)
     return DemoResult(png=png, figures=figures, caption=_caption(params, ratios, wall), wall_s=wall)
-
-
-def _ratio(curve: np.ndarray) -> float:
-    last = float(curve[-1])
-    return float(f"{float(curve[0]) / last:.6e}") if last > 0 else float("inf")
 
 
 def _draw(params: RnnParams, curves: dict[Cell, np.ndarray], ratios: dict[Cell, float]) -> bytes:

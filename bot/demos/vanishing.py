@@ -24,7 +24,15 @@ import torch
 from matplotlib.ticker import MaxNLocator
 from torch import Tensor, nn
 
-from bot.demos._util import fmt_sig, new_figure, progress_or_noop, render_png, torch_session
+from bot.demos._util import (
+    add_curves,
+    first_to_last,
+    fmt_sig,
+    new_figure,
+    progress_or_noop,
+    render_png,
+    torch_session,
+)
 from bot.demos.base import DemoResult, FigureValue, ProgressFn
 from bot.demos.params import VanishingParams
 
@@ -85,25 +93,18 @@ def run_vanishing(params: VanishingParams, progress: ProgressFn | None = None) -
             curves[act] = _layer_grad_norms(act, x, y, params.layers)
             report(0.8 * (i + 1) / len(acts))
 
-    ratios = {act: _ratio(curve) for act, curve in curves.items()}
+    ratios = {act: first_to_last(curve) for act, curve in curves.items()}
     figures: dict[str, FigureValue] = {
         "layers": params.layers,
         "width": params.width,
         "seed": params.seed,
         "activations": [str(a) for a in acts],
     }
-    for act in acts:
-        figures[f"ratio_{act}"] = ratios[act]
-        figures[f"norms_{act}"] = [float(f"{v:.6e}") for v in curves[act]]
+    add_curves(figures, curves, ratios)
     png = _draw(params, curves, ratios)
     wall = time.perf_counter() - t_start
     report(1.0)
     return DemoResult(png=png, figures=figures, caption=_caption(params, ratios, wall), wall_s=wall)
-
-
-def _ratio(curve: np.ndarray) -> float:
-    last = float(curve[-1])
-    return float(f"{float(curve[0]) / last:.6e}") if last > 0 else float("inf")
 
 
 def _draw(

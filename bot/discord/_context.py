@@ -42,3 +42,16 @@ def can_manage_server(interaction: discord.Interaction) -> bool:
     return interaction.guild_id is not None and (
         permissions.manage_guild or permissions.administrator
     )
+
+
+async def refuse_without_manage_server(interaction: discord.Interaction, ctx: Context) -> bool:
+    """Tell the user (once, ephemerally) that this needs Manage Server; True if refused."""
+    if can_manage_server(interaction) and ctx.server is not None:
+        return False
+    text = (
+        "⚠️ 需要“管理服务器”权限才能执行此操作。"
+        if ctx.lang == "zh"
+        else "⚠️ You need the Manage Server permission for this."
+    )
+    await interaction.response.send_message(text, ephemeral=True)
+    return True

@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.core.errors import PackInvalid
 from bot.discord._bot import InterviewBot
-from bot.discord._context import PLATFORM, Context, can_manage_server, context_of
+from bot.discord._context import PLATFORM, context_of, refuse_without_manage_server
 from bot.discord._render import clip, t
 from bot.discord._router import custom_id, stopped
 
@@ -21,16 +21,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         self.engine = bot.engine
         super().__init__()
 
-    async def _refuse(self, interaction: discord.Interaction, ctx: Context) -> None:
-        await interaction.response.send_message(
-            t(
-                ctx.lang,
-                "⚠️ You need the Manage Server permission for this.",
-                "⚠️ 需要“管理服务器”权限才能执行此操作。",
-            ),
-            ephemeral=True,
-        )
-
     @app_commands.command(
         name="reset", description="Reset this server's scores (asks for confirmation)"
     )
@@ -42,9 +32,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            if not can_manage_server(interaction) or ctx.server is None:
-                await self._refuse(interaction, ctx)
+            if await refuse_without_manage_server(interaction, ctx):
                 return
+            assert ctx.server is not None
             who = member.id if member else 0
             target = (
                 t(ctx.lang, f"the scores of {member.name}", f"{member.name} 的分数")
@@ -79,8 +69,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     async def on_reset_confirmed(self, interaction: discord.Interaction, args: list[str]) -> None:
         who, requester = int(args[0]), int(args[1])
         ctx = await context_of(self.bot, interaction)
-        if interaction.user.id != requester or not can_manage_server(interaction) or not ctx.server:
-            await self._refuse(interaction, ctx)
+        if await refuse_without_manage_server(interaction, ctx):
+            return
+        assert ctx.server is not None
+        if interaction.user.id != requester:  # another admin pressed a forwarded button
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    "⚠️ Only the person who asked for this reset can confirm it.",
+                    "⚠️ 只有发起重置的人才能确认。",
+                ),
+                ephemeral=True,
+            )
             return
         member = None
         if who:
@@ -113,9 +113,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     async def import_pack(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            if not can_manage_server(interaction) or ctx.server is None:
-                await self._refuse(interaction, ctx)
+            if await refuse_without_manage_server(interaction, ctx):
                 return
+            assert ctx.server is not None
             if file.size > PACK_LIMIT_BYTES:
                 await interaction.response.send_message(
                     t(

@@ -10,7 +10,7 @@ from discord.ext import commands, tasks
 
 from bot.core.models import Lang
 from bot.discord._bot import InterviewBot
-from bot.discord._context import Context, can_manage_server, context_of
+from bot.discord._context import context_of, refuse_without_manage_server
 from bot.discord._render import question_embed, question_view, t
 
 log = logging.getLogger(__name__)
@@ -29,16 +29,6 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     async def cog_unload(self) -> None:
         self.poster.cancel()
 
-    async def _refuse(self, interaction: discord.Interaction, ctx: Context) -> None:
-        await interaction.response.send_message(
-            t(
-                ctx.lang,
-                "⚠️ You need the Manage Server permission for this.",
-                "⚠️ 需要“管理服务器”权限才能执行此操作。",
-            ),
-            ephemeral=True,
-        )
-
     @app_commands.command(name="set", description="Post a daily question in a channel")
     @app_commands.describe(channel="Where to post it", time="HH:MM in UTC, e.g. 09:30")
     @app_commands.default_permissions(manage_guild=True)
@@ -48,9 +38,9 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            if not can_manage_server(interaction) or ctx.server is None:
-                await self._refuse(interaction, ctx)
+            if await refuse_without_manage_server(interaction, ctx):
                 return
+            assert ctx.server is not None
             at = await self.engine.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
             await interaction.response.send_message(
                 t(
@@ -69,9 +59,9 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     async def off(self, interaction: discord.Interaction) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            if not can_manage_server(interaction) or ctx.server is None:
-                await self._refuse(interaction, ctx)
+            if await refuse_without_manage_server(interaction, ctx):
                 return
+            assert ctx.server is not None
             removed = await self.engine.disable_daily(ctx.server.id)
             await interaction.response.send_message(
                 t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
