@@ -8,6 +8,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.checkers.cli import parse_value
 from bot.core.models import Lang
 
 
@@ -21,13 +22,6 @@ class CheckRequest:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     answer: str | None = None
-
-
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _seed(value: Any) -> int:
@@ -49,7 +43,7 @@ def parse_params(text: str) -> tuple[dict[str, Any], int | None]:
         key, sep, value = word.partition("=")
         if not sep or not key:
             raise CalculatorError(f"parameters are written k=v, not {word!r}")
-        params[key] = _value(value)
+        params[key] = parse_value(value)
     seed = params.pop("seed", None)
     return params, None if seed is None else _seed(seed)
 

@@ -506,13 +506,17 @@ class Engine:
     async def _grade(self, instance: QuestionInstance, text: str) -> tuple[Grade, Localized | None]:
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
-            grade = await asyncio.to_thread(self.checkers.grade, family, seed, text)
-            numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
-            return grade, numeric.solution
+            return await asyncio.to_thread(self._grade_generated, family, seed, text)
         question = self.question(instance.ref, instance.server_id)
         if question is None:
             raise UnknownQuestion(instance.ref)
         return grade_choice(question, text), question.explanation
+
+    def _grade_generated(self, family: str, seed: int, text: str) -> tuple[Grade, Localized]:
+        """Grade and worked solution together: one trip off the event loop, not two."""
+        return self.checkers.grade(family, seed, text), self.checkers.generate(
+            family, seed
+        ).solution
 
     async def reset_scores(self, server_id: int, member: User | None) -> int:
         return await self.store.reset_scores(server_id, member.id if member else None)

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.core.engine import Engine, KindFilter, SelfRating
+from bot.core.engine import Engine, KindFilter, SelfRating, parse_generated_ref
 from bot.core.errors import DomainError, NoQuestionFound
 from bot.core.models import (
     LETTERS,
@@ -481,11 +481,9 @@ class Interviews:
         Multiple choice: one wrong option ruled out, with why."""
         instance = await self.engine.instance(item.instance_id)
         if item.kind is Kind.NUMERIC:
-            served = await self.engine.reshow(instance)
-            assert served.family is not None and served.seed is not None
-            numeric = await asyncio.to_thread(
-                self.engine.checkers.generate, served.family, served.seed
-            )
+            family, seed = parse_generated_ref(instance.ref)
+            assert family is not None and seed is not None
+            numeric = await asyncio.to_thread(self.engine.checkers.generate, family, seed)
             return Localized(
                 en=f"💡 Start from: {_first_step(numeric.solution.en)}",
                 zh=f"💡 提示：{_first_step(numeric.solution.zh)}",

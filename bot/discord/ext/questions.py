@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.engine import KindFilter, SelfRating
+from bot.core.errors import UnknownQuestion
 from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, QuestionInstance, Verdict
 from bot.core.topics import AREAS, TOPICS
 from bot.discord._bot import InterviewBot
@@ -164,8 +165,6 @@ class Questions(commands.Cog):
         instance = await self.engine.instance(instance_id)
         question = self.engine.question(instance.ref, instance.server_id)
         if question is None or question.kind is not Kind.OPEN:
-            from bot.core.errors import UnknownQuestion
-
             raise UnknownQuestion(instance.ref)
         await interaction.response.send_message(
             model_answer_text(question, ctx.lang),
