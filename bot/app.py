@@ -40,9 +40,14 @@ class BankInvalid(Exception):
 
 
 def make_checkers() -> Checkers:
+    import torch
+
     from bot.checkers import TorchCheckers
 
-    return TorchCheckers()
+    # The checkers' tensors are tiny: one thread. Torch's default (a thread per core, which
+    # spin a while after each call) would take the cores the event loop needs to reply.
+    torch.set_num_threads(1)
+    return TorchCheckers(cache_size=1024)
 
 
 def load_content(settings: Settings, checkers: Checkers) -> Bank:
@@ -58,9 +63,11 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     checkers = await asyncio.to_thread(make_checkers)
     bank = load_content(settings, checkers)
     db = await Database.open(settings.db_path)
+    engine = Engine(SqliteStore(db), bank, checkers, SystemClock())
     try:
-        yield Engine(SqliteStore(db), bank, checkers, SystemClock())
+        yield engine
     finally:
+        await engine.aclose()
         await db.close()
 
 

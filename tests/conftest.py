@@ -62,8 +62,14 @@ def checkers() -> TorchCheckers:
 
 
 @pytest.fixture
-def engine(store: SqliteStore, clock: FakeClock, checkers: TorchCheckers) -> Engine:
+async def engine(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers
+) -> AsyncIterator[Engine]:
     """The real engine over the fixture bank, a real SQLite file and a fake clock."""
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     assert bank.ok, bank.problems
-    return Engine(store, bank, checkers, clock, random.Random(7))
+    engine = Engine(store, bank, checkers, clock, random.Random(7))
+    try:
+        yield engine
+    finally:
+        await engine.aclose()  # stores what is queued before the database closes

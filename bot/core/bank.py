@@ -41,6 +41,11 @@ class Bank:
     questions: dict[str, Question] = field(default_factory=dict)
     problems: list[BankProblem] = field(default_factory=list)
     origin: dict[str, str] = field(default_factory=dict)  # question id -> file
+    # select() results by its arguments, with the question count they were computed at
+    # (questions are only ever added: a new count means the entry is stale)
+    _selected: dict[tuple[object, ...], tuple[int, list[Question]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def ok(self) -> bool:
@@ -58,15 +63,21 @@ class Bank:
         kinds: Collection[Kind] | None = None,
         difficulty: Difficulty | None = None,
     ) -> list[Question]:
-        """Questions matching a topic or area id (None: all), kinds and difficulty."""
-        topics = set(topics_in(topic)) if topic else None
-        return [
-            q
-            for q in self.questions.values()
-            if (topics is None or q.topic in topics)
-            and (kinds is None or q.kind in kinds)
-            and q.serves(difficulty)
-        ]
+        """Questions matching a topic or area id (None: all), kinds and difficulty (a new
+        list: the caller may change it)."""
+        key = (topic, frozenset(kinds) if kinds is not None else None, difficulty)
+        count, selected = self._selected.get(key, (-1, []))
+        if count != len(self.questions):
+            topics = set(topics_in(topic)) if topic else None
+            selected = [
+                q
+                for q in self.questions.values()
+                if (topics is None or q.topic in topics)
+                and (kinds is None or q.kind in kinds)
+                and q.serves(difficulty)
+            ]
+            self._selected[key] = (len(self.questions), selected)
+        return list(selected)
 
     def counts_by_topic(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,6 +19,7 @@ from typing import Literal
 
 from fsrs import Rating
 
+from bot.core.ahead import Background, NumericStock, PostedWriter, random_seed
 from bot.core.answers import AnswerFormatError, read_choice
 from bot.core.bank import Bank, BankProblem, merge_document
 from bot.core.errors import (
@@ -38,6 +42,8 @@ from bot.core.models import (
     LanguagePref,
     Leaderboard,
     Localized,
+    NewInstance,
+    NumericQuestion,
     Period,
     Question,
     QuestionInstance,
@@ -49,13 +55,13 @@ from bot.core.models import (
     UserStats,
     Verdict,
 )
-from bot.core.ports import Checkers, Clock, Store, seed_for
+from bot.core.ports import Checkers, Clock, Store
 from bot.core.review import Reviewer, rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.topics import TOPICS, topics_in
 
 RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
-SEED_DRAWS = 1_000_000
+ID_BLOCK = 100  # question instance ids reserved at a time (see `posting`)
 
 
 class KindFilter(StrEnum):
@@ -83,6 +89,15 @@ class SelfRating(StrEnum):
     HARD = "hard"
     GOOD = "good"
     EASY = "easy"
+
+
+@dataclass(slots=True)
+class Posting:
+    """A question being posted (see `Engine.posting`): its instance is numbered but not stored
+    yet; the front end sets `message_id` once its message exists."""
+
+    instance: QuestionInstance
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +138,15 @@ class Engine:
         self.server_banks: dict[int, Bank] = {}  # questions imported by one server only
         self._users: dict[tuple[str, str], User] = {}
         self._servers: dict[tuple[str, str], Server] = {}
+        self._recent: dict[int, list[str]] = {}  # user id -> question ids served, newest first
+        self._ids: deque[int] = deque()  # reserved instance ids not used yet
+        self._background = Background()
+        self._stock = NumericStock(checkers, self.rng, self._background)
+        self._posted = PostedWriter(store, self._background)
 
     async def warm_up(self) -> None:
-        """Generate and grade one question of every family the bank uses (imports, caches)."""
+        """Before the first user: grade one question of every family the bank uses (imports,
+        caches), generate some of each family and difficulty ahead, reserve instance ids."""
         families = sorted({q.family for q in self.bank.questions.values() if q.family})
 
         def warm() -> None:
@@ -133,6 +154,15 @@ class Engine:
                 self.checkers.grade(family, 0, "0")
 
         await asyncio.to_thread(warm)
+        await self._stock.fill(families)
+        if not self._ids:
+            await self._reserve_ids()
+
+    async def aclose(self) -> None:
+        """Store the posted questions still queued and stop the background work (the
+        database itself is the caller's to close)."""
+        await self._posted.flush()
+        await self._background.close()
 
     # server question packs
 
@@ -227,16 +257,31 @@ class Engine:
             candidates += self.server_banks[server_id].select(topic, kind.kinds, difficulty)
         if not candidates:
             raise NoQuestionFound(topic, kind.value, difficulty.value if difficulty else None)
-        recent = await self.store.recent_refs(
-            user.id, min(RECENT_WINDOW, max(0, len(candidates) - 1))
-        )
-        fresh = [q for q in candidates if q.id not in recent]
+        recent = (await self._recent_for(user))[: min(RECENT_WINDOW, max(0, len(candidates) - 1))]
+        avoid = set(recent)
+        fresh = [q for q in candidates if q.id not in avoid]
         if fresh:
             question = self.rng.choice(fresh)
         else:  # every candidate was served recently: the least recent one
             order = {ref: i for i, ref in enumerate(recent)}
             question = max(candidates, key=lambda q: order.get(q.id, len(order)))
         return await self.present(question, difficulty)
+
+    async def _recent_for(self, user: User) -> list[str]:
+        """The question ids this user was served most recently, newest first (read from the
+        database once, then kept up to date in memory: every serve goes through here)."""
+        recent = self._recent.get(user.id)
+        if recent is None:
+            loaded = await self.store.recent_refs(user.id, RECENT_WINDOW)
+            recent = self._recent.setdefault(user.id, loaded)
+        return recent
+
+    def _note_served(self, user: User | None, served: ServedQuestion) -> None:
+        if user is None or served.question_id is None or user.id not in self._recent:
+            return  # not loaded yet: the database will have it
+        recent = self._recent[user.id]
+        recent[:] = [served.question_id, *(r for r in recent if r != served.question_id)]
+        del recent[RECENT_WINDOW:]
 
     async def present(
         self, question: Question, difficulty: Difficulty | None = None
@@ -245,8 +290,10 @@ class Engine:
         if question.kind is Kind.NUMERIC:
             assert question.family is not None
             level = difficulty or question.difficulty or self.rng.choice(list(Difficulty))
-            seed = seed_for(level, self.rng.randrange(SEED_DRAWS))
-            return await self.generated(question.family, seed, question)
+            ready = self._stock.take(question.family, level)
+            if ready is not None:
+                return self._numeric_served(ready, question)
+            return await self.generated(question.family, random_seed(self.rng, level), question)
         assert question.text is not None and question.difficulty is not None
         return ServedQuestion(
             ref=question.id,
@@ -266,6 +313,9 @@ class Engine:
         if template is None:
             template = self._template_for(family)
         numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
+        return self._numeric_served(numeric, template)
+
+    def _numeric_served(self, numeric: NumericQuestion, template: Question) -> ServedQuestion:
         text = numeric.text
         if template.text is not None:
             text = Localized(
@@ -278,8 +328,8 @@ class Engine:
             difficulty=numeric.difficulty,
             text=text,
             source=template.source,
-            family=family,
-            seed=seed,
+            family=numeric.family,
+            seed=numeric.seed,
             question_id=template.id,
         )
 
@@ -300,7 +350,7 @@ class Engine:
     ) -> QuestionInstance:
         """Remember a question as posted (and as served to that user, in the same write);
         answers are recorded against the instance."""
-        return await self.store.create_instance(
+        instance = await self.store.create_instance(
             served,
             server_id,
             channel_id,
@@ -309,11 +359,103 @@ class Engine:
             daily_day,
             served_to.id if served_to else None,
         )
+        self._note_served(served_to, served)
+        return instance
+
+    @asynccontextmanager
+    async def posting(
+        self,
+        served: ServedQuestion,
+        server_id: int | None = None,
+        channel_id: str | None = None,
+        lang: Lang = "en",
+        served_to: User | None = None,
+    ) -> AsyncIterator[Posting]:
+        """`post` for a front end that shows the question first and stores it right after:
+
+            async with engine.posting(served, ...) as posting:
+                message = await send(question with posting.instance.id in its buttons)
+                posting.message_id = message.id
+
+        The instance id comes from a block reserved ahead, so nothing waits on the database
+        before the reply. When the block exits, the row (with the message id and the served
+        note) is queued and written with the others of the next few milliseconds, in one
+        transaction (not at all if the block raises). An answer that arrives first has the
+        queue written at once and waits for it; one that finds no row (the process died in
+        between) can `restore` it from the message."""
+        instance = QuestionInstance(
+            id=await self._next_instance_id(),
+            ref=served.ref,
+            kind=served.kind,
+            topic=served.topic,
+            difficulty=served.difficulty,
+            server_id=server_id,
+            channel_id=channel_id,
+            message_id=None,
+            lang=lang,
+            created_at=self.clock.now(),
+        )
+        self._posted.shown(instance.id)
+        self._note_served(served_to, served)
+        try:
+            posting = Posting(instance)
+            yield posting
+        except BaseException:
+            self._posted.dropped(instance.id)
+            raise
+        self._posted.store(
+            NewInstance(
+                instance=instance.model_copy(update={"message_id": posting.message_id}),
+                question_id=served.question_id,
+                served_to=served_to.id if served_to else None,
+            )
+        )
+
+    async def _next_instance_id(self) -> int:
+        if not self._ids:
+            await self._reserve_ids()
+        return self._ids.popleft()
+
+    async def _reserve_ids(self) -> None:
+        first = await self.store.reserve_instance_ids(ID_BLOCK)
+        self._ids.extend(range(first, first + ID_BLOCK))
+
+    async def restore(
+        self,
+        instance_id: int,
+        ref: str,
+        server_id: int | None,
+        channel_id: str | None,
+        message_id: str | None,
+        lang: Lang,
+    ) -> QuestionInstance:
+        """Store a posted question whose row never got written (the process stopped between
+        showing it and storing it), from what its message shows; the row as stored."""
+        family, seed = parse_generated_ref(ref)
+        if family is not None and seed is not None:
+            if family not in self.checkers.family_names():
+                raise UnknownQuestion(ref)
+            served = await self.generated(family, seed)
+        else:
+            question = self.question(ref, server_id)
+            if question is None or question.kind is Kind.NUMERIC:
+                raise UnknownQuestion(ref)
+            served = await self.present(question)
+        return await self.store.create_instance(
+            served,
+            server_id,
+            channel_id,
+            lang,
+            self.clock.now(),
+            instance_id=instance_id,
+            message_id=message_id,
+        )
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
         await self.store.set_instance_message(instance_id, message_id)
 
     async def instance(self, instance_id: int) -> QuestionInstance:
+        await self._posted.wait_stored(instance_id)  # if shown a moment ago
         found = await self.store.get_instance(instance_id)
         if found is None:
             raise UnknownQuestion(f"#{instance_id}")
@@ -631,6 +773,7 @@ def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
 __all__ = [
     "Engine",
     "KindFilter",
+    "Posting",
     "SelfRating",
     "TopicSummary",
     "grade_choice",

@@ -275,6 +275,15 @@ class QuestionInstance(_Frozen):
     daily_day: date | None = None  # set for a server's daily question
 
 
+class NewInstance(_Frozen):
+    """A posted question to store: its row, and (for the served note) to whom it was served
+    as which bank question."""
+
+    instance: QuestionInstance
+    question_id: str | None = None
+    served_to: int | None = None
+
+
 class QuestionPack(_Frozen):
     """A question pack a server imported; `content` is the YAML as written."""
 

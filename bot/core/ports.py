@@ -19,6 +19,7 @@ from bot.core.models import (
     Lang,
     LanguagePref,
     Leaderboard,
+    NewInstance,
     NumericQuestion,
     Period,
     QuestionInstance,
@@ -93,9 +94,23 @@ class Store(Protocol):
         at: datetime,
         daily_day: date | None = None,
         served_to: int | None = None,
+        *,
+        instance_id: int | None = None,
+        message_id: str | None = None,
     ) -> QuestionInstance:
         """Store a posted question; with `served_to`, also note it as served to that user
-        (by `served.question_id`), in the same transaction."""
+        (by `served.question_id`), in the same transaction. `instance_id`: one taken from
+        `reserve_instance_ids` (else the next one is taken); if that row exists already it is
+        returned unchanged."""
+        ...
+
+    async def create_instances(self, new: Sequence[NewInstance]) -> None:
+        """Store posted questions numbered by `reserve_instance_ids`, with their served notes,
+        in one transaction; rows already stored are left as they are."""
+        ...
+
+    async def reserve_instance_ids(self, count: int) -> int:
+        """Reserve `count` consecutive question instance ids for this process; the first."""
         ...
 
     async def set_instance_message(self, instance_id: int, message_id: str) -> None: ...

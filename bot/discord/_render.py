@@ -23,6 +23,7 @@ from bot.discord._router import custom_id, stopped
 from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_note, topic_name
 
 MESSAGE_LIMIT = 2000
+FOOTER_SEPARATOR = " · "  # a question's footer: `REF · N answered, M correct`
 DESCRIPTION_LIMIT = 4096
 COLOURS = {
     Difficulty.EASY: discord.Colour.green(),
@@ -74,8 +75,20 @@ def question_embed(
         description=clip(body, DESCRIPTION_LIMIT),
         colour=COLOURS[served.difficulty],
     )
-    embed.set_footer(text=f"{served.ref} · {counts_line(counts, lang)}")
+    embed.set_footer(text=question_footer(served.ref, counts, lang))
     return embed
+
+
+def question_footer(ref: str, counts: InstanceCounts | None, lang: Lang) -> str:
+    return f"{ref}{FOOTER_SEPARATOR}{counts_line(counts, lang)}"
+
+
+def posted_ref(embed: discord.Embed) -> str | None:
+    """The question reference a question embed shows in its footer (`REF · N answered...`)."""
+    text = embed.footer.text
+    if not text or FOOTER_SEPARATOR not in text:
+        return None
+    return text.split(FOOTER_SEPARATOR, 1)[0] or None
 
 
 def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> discord.ui.View:

@@ -18,6 +18,7 @@ from bot.core.models import (
     LanguagePref,
     Leaderboard,
     LeaderboardEntry,
+    NewInstance,
     Period,
     QuestionInstance,
     QuestionPack,
@@ -77,6 +78,16 @@ def _instance(row: aiosqlite.Row) -> QuestionInstance:
         created_at=parse_iso(row["created_at"]),
         daily_day=date.fromisoformat(row["daily_day"]) if row["daily_day"] else None,
     )
+
+
+async def _reserve_ids(conn: aiosqlite.Connection, count: int) -> int:
+    """Take `count` question instance ids from the counter; returns the first."""
+    rows = await conn.execute_fetchall(
+        "UPDATE id_counters SET next_id = next_id + ? WHERE name = 'question_instances'"
+        " RETURNING next_id - ?",
+        (count, count),
+    )
+    return int(next(iter(rows))[0])
 
 
 def total_keys(server_id: int | None, topic: str, at: datetime) -> list[tuple[int, str, str]]:
@@ -362,34 +373,83 @@ class SqliteStore:
         at: datetime,
         daily_day: date | None = None,
         served_to: int | None = None,
+        *,
+        instance_id: int | None = None,
+        message_id: str | None = None,
     ) -> QuestionInstance:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO question_instances (ref, kind, topic, difficulty, server_id,"
-                " channel_id, lang, created_at, daily_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " RETURNING *",
+            if instance_id is None:
+                instance_id = await _reserve_ids(conn, 1)
+            rows = await conn.execute_fetchall(
+                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
+                " channel_id, message_id, lang, created_at, daily_day)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO NOTHING RETURNING *",
                 (
+                    instance_id,
                     served.ref,
                     served.kind.value,
                     served.topic,
                     served.difficulty.value,
                     server_id,
                     channel_id,
+                    message_id,
                     lang,
                     iso(at),
                     daily_day.isoformat() if daily_day else None,
                 ),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
-            if served_to is not None and served.question_id is not None:
+            row = next(iter(rows), None)
+            if row is None:  # stored already (a restore of a row that did land): keep it
+                rows = await conn.execute_fetchall(
+                    "SELECT * FROM question_instances WHERE id = ?", (instance_id,)
+                )
+                row = next(iter(rows))
+            elif served_to is not None and served.question_id is not None:
                 await conn.execute(
                     "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at",
                     (served_to, served.question_id, iso(at)),
                 )
-        assert row is not None
         return _instance(row)
+
+    async def create_instances(self, new: Sequence[NewInstance]) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
+                " channel_id, message_id, lang, created_at, daily_day)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [
+                    (
+                        i.id,
+                        i.ref,
+                        i.kind.value,
+                        i.topic,
+                        i.difficulty.value,
+                        i.server_id,
+                        i.channel_id,
+                        i.message_id,
+                        i.lang,
+                        iso(i.created_at),
+                        i.daily_day.isoformat() if i.daily_day else None,
+                    )
+                    for i in (n.instance for n in new)
+                ],
+            )
+            await conn.executemany(
+                "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at"
+                " WHERE excluded.served_at > served.served_at",
+                [
+                    (n.served_to, n.question_id, iso(n.instance.created_at))
+                    for n in new
+                    if n.served_to is not None and n.question_id is not None
+                ],
+            )
+
+    async def reserve_instance_ids(self, count: int) -> int:
+        async with self.db.transaction() as conn:
+            return await _reserve_ids(conn, count)
 
     async def set_instance_message(self, instance_id: int, message_id: str) -> None:
         async with self.db.transaction() as conn:

@@ -214,6 +214,48 @@ async def test_restart_between_posting_and_answering(
         fake_discord.assert_clean()
 
 
+async def test_questions_whose_rows_were_lost_still_take_answers(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The bot replies first and stores the question a moment later (Engine.posting). If it
+    dies in between, the row is lost but not the question: the first press of one of its
+    buttons stores it again from the message it is on (its footer's reference)."""
+    alice = fake_discord.user("alice")
+    db = tmp_path / "bot.sqlite3"
+    async with running_bot(fake_discord, db):
+        mcq = (await alice.slash("question", topic="vanishing_gradients", kind="concept")).message
+        numeric = (await alice.slash("question", topic="conv_output", kind="numeric")).message
+        private = await alice.slash("question", topic="initialization", private=True)
+    assert mcq is not None and numeric is not None and private.message is not None
+    with sqlite3.connect(db) as conn:  # what a crash between reply and write would leave
+        conn.execute("DELETE FROM question_instances")
+        conn.execute("DELETE FROM served")
+    async with running_bot(fake_discord, db):
+        picked = await alice.click(mcq, button_ids(mcq)[1])
+        assert (await told(picked)).startswith("✅")
+        assert footer(mcq).endswith("1 answered, 1 correct")
+
+        family, seed = footer(numeric).split(" · ")[0].split(":")
+        expected = TorchCheckers().generate(family, int(seed)).expected
+        opened = await alice.click(numeric, button_ids(numeric)[0])
+        assert opened.modal is not None
+        submitted = await alice.submit_modal(opened, {"answer": str(expected)})
+        assert (await told(submitted)).startswith("✅")
+
+        shown = await alice.click(private.message, button_ids(private.message)[0])
+        assert shown.message is not None and "symmetry" in shown.message.content
+        fake_discord.assert_clean()
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(
+            "SELECT ref, channel_id, message_id FROM question_instances ORDER BY id"
+        ).fetchall()
+    assert stored == [
+        ("fx-sigmoid-max", str(fake_discord.channel.id), str(mcq.id)),
+        (f"{family}:{seed}", str(fake_discord.channel.id), str(numeric.id)),
+        ("fx-zero-init", None, None),  # private: no channel message to keep a count on
+    ]
+
+
 async def test_check_calculator(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     alice = fake_discord.user("alice")
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):

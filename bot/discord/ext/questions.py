@@ -14,14 +14,15 @@ from bot.core.errors import UnknownQuestion
 from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, QuestionInstance, Verdict
 from bot.core.topics import AREAS, TOPICS
 from bot.discord._bot import InterviewBot
-from bot.discord._context import context_of
+from bot.discord._context import Context, context_of
 from bot.discord._render import (
     answer_modal,
     clip,
-    counts_line,
     model_answer_text,
     outcome_text,
+    posted_ref,
     question_embed,
+    question_footer,
     question_view,
     rating_view,
     t,
@@ -79,17 +80,19 @@ class Questions(commands.Cog):
                 server_id=ctx.server_id,
             )
             channel = None if private else str(interaction.channel_id)
-            instance = await self.engine.post(
+            # The reply goes first and the question is stored right after it (with the
+            # message id): see Engine.posting, and _restore for a process that dies between.
+            async with self.engine.posting(
                 served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
-            )
-            callback = await interaction.response.send_message(
-                embed=question_embed(served, ctx.lang),
-                view=question_view(served, instance.id, ctx.lang),
-                ephemeral=private,
-            )
-            message_id = getattr(callback, "message_id", None)
-            if message_id is not None and not private:
-                await self.engine.attach_message(instance.id, str(message_id))
+            ) as posting:
+                callback = await interaction.response.send_message(
+                    embed=question_embed(served, ctx.lang),
+                    view=question_view(served, posting.instance.id, ctx.lang),
+                    ephemeral=private,
+                )
+                message_id = getattr(callback, "message_id", None)
+                if message_id is not None and not private:
+                    posting.message_id = str(message_id)
 
     @question.autocomplete("topic")
     async def _topic_autocomplete(
@@ -130,13 +133,45 @@ class Questions(commands.Cog):
     async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id, letter = int(args[0]), args[1]
         ctx = await context_of(self.bot, interaction)
-        outcome = await self.engine.answer(instance_id, ctx.user, letter)
+        try:
+            outcome = await self.engine.answer(instance_id, ctx.user, letter)
+        except UnknownQuestion:
+            await self._restore(interaction, instance_id, ctx)
+            outcome = await self.engine.answer(instance_id, ctx.user, letter)
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
+
+    async def _instance(
+        self, interaction: discord.Interaction, instance_id: int, ctx: Context
+    ) -> QuestionInstance:
+        try:
+            return await self.engine.instance(instance_id)
+        except UnknownQuestion:
+            return await self._restore(interaction, instance_id, ctx)
+
+    async def _restore(
+        self, interaction: discord.Interaction, instance_id: int, ctx: Context
+    ) -> QuestionInstance:
+        """The question of a button whose instance was never stored (the bot stopped between
+        replying and storing it: see Engine.posting), stored from the message it is on."""
+        message = interaction.message
+        ref = posted_ref(message.embeds[0]) if message is not None and message.embeds else None
+        if ref is None:
+            raise UnknownQuestion(f"#{instance_id}")
+        private = message is not None and message.flags.ephemeral
+        log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
+        return await self.engine.restore(
+            instance_id,
+            ref,
+            ctx.server_id,
+            None if private else str(interaction.channel_id),
+            None if private or message is None else str(message.id),
+            ctx.lang,
+        )
 
     async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
-        instance = await self.engine.instance(instance_id)
+        instance = await self._instance(interaction, instance_id, ctx)
         previous = await self.engine.answered(instance_id, ctx.user)
         if previous is not None:
             marker = (Verdict.CORRECT if previous else Verdict.INCORRECT).marker
@@ -162,7 +197,7 @@ class Questions(commands.Cog):
     async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
-        instance = await self.engine.instance(instance_id)
+        instance = await self._instance(interaction, instance_id, ctx)
         question = self.engine.question(instance.ref, instance.server_id)
         if question is None or question.kind is not Kind.OPEN:
             raise UnknownQuestion(instance.ref)
@@ -194,7 +229,7 @@ class Questions(commands.Cog):
         if outcome.counted and message is not None and message.embeds:
             instance = await self.engine.instance(instance_id)
             embed = message.embeds[0]
-            embed.set_footer(text=f"{instance.ref} · {counts_line(outcome.counts, instance.lang)}")
+            embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
             await interaction.response.edit_message(embed=embed)
             await interaction.followup.send(feedback, ephemeral=True)
         else:
@@ -210,7 +245,7 @@ class Questions(commands.Cog):
             if not message.embeds:
                 return
             embed = message.embeds[0]
-            embed.set_footer(text=f"{instance.ref} · {counts_line(outcome.counts, instance.lang)}")
+            embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
             await message.edit(embed=embed)
         except discord.HTTPException as exc:
             log.info("could not refresh the count of %s: %s", instance.ref, exc)

@@ -1,0 +1,223 @@
+"""Posting a question before its row is written, generating numeric questions ahead, and the
+recent-question memory: on a real SQLite file, with the real checkers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.checkers import TorchCheckers
+from bot.core import ahead
+from bot.core.ahead import Background, NumericStock
+from bot.core.bank import load_bank
+from bot.core.engine import Engine, KindFilter, parse_generated_ref
+from bot.core.errors import UnknownQuestion
+from bot.core.models import Difficulty, Kind, User
+from bot.storage.db import Database
+from bot.storage.repo import SqliteStore
+from tests.conftest import FIXTURE_BANK, FakeClock
+
+
+def rows(db_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def alice(engine: Engine) -> User:
+    return await engine.user("discord", "1", "alice")
+
+
+async def test_a_posted_question_is_stored_just_after_its_reply(
+    engine: Engine, db_path: Path
+) -> None:
+    user = await alice(engine)
+    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+        instance_id = posting.instance.id
+        # Shown, not yet written: nothing before the reply waits on the database.
+        assert rows(db_path, f"SELECT id FROM question_instances WHERE id = {instance_id}") == []
+        posting.message_id = "m1"
+    # An answer arriving right away has the row written at once and finds it.
+    stored = await engine.instance(instance_id)
+    assert (stored.ref, stored.channel_id, stored.message_id) == ("fx-sigmoid-max", "c1", "m1")
+    outcome = await engine.answer(instance_id, user, "B")
+    assert outcome.counted and outcome.grade.correct
+    assert rows(db_path, "SELECT ref FROM served") == [("fx-sigmoid-max",)]
+
+
+async def test_posted_questions_are_written_together_and_on_close(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db_path: Path
+) -> None:
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    engine = Engine(store, bank, checkers, clock, random.Random(1))
+    user = await alice(engine)
+    ids = []
+    for _ in range(5):
+        served = await engine.serve(user, kind=KindFilter.CONCEPT)
+        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+            ids.append(posting.instance.id)
+    assert len(set(ids)) == 5
+    await asyncio.sleep(ahead.STORE_AFTER_S * 4)
+    assert len(rows(db_path, "SELECT id FROM question_instances")) == 5
+    async with engine.posting(served, None, "c1", "en") as posting:
+        last = posting.instance.id
+    await engine.aclose()  # a clean shutdown writes what is still queued
+    assert (last,) in rows(db_path, "SELECT id FROM question_instances")
+
+
+async def test_a_failed_reply_stores_nothing(engine: Engine, db_path: Path) -> None:
+    user = await alice(engine)
+    served = await engine.serve(user, kind=KindFilter.CONCEPT)
+    with pytest.raises(RuntimeError):
+        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+            raise RuntimeError("the reply failed")
+    with pytest.raises(UnknownQuestion):
+        await engine.instance(posting.instance.id)
+    assert rows(db_path, "SELECT COUNT(*) FROM question_instances") == [(0,)]
+
+
+async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: Path) -> None:
+    """The process died between the reply and the write: the click brings what the message
+    shows (its reference), and the question is stored with the id its buttons carry."""
+    user = await alice(engine)
+    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.posting(served, None, "c1", "en") as posting:
+        lost = posting.instance.id
+    await engine.instance(lost)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"DELETE FROM question_instances WHERE id = {lost}")
+    with pytest.raises(UnknownQuestion):
+        await engine.instance(lost)
+
+    restored = await engine.restore(lost, "fx-sigmoid-max", None, "c1", "m9", "en")
+    assert (restored.id, restored.kind, restored.message_id) == (lost, Kind.MCQ, "m9")
+    assert (await engine.answer(lost, user, "B")).counted
+    # Restoring again (two clicks racing) keeps the stored row.
+    again = await engine.restore(lost, "fx-sigmoid-max", None, "c1", "other", "en")
+    assert again.message_id == "m9"
+
+    numeric = await engine.restore(lost + 1000, "conv_output:4", None, "c1", None, "en")
+    assert (numeric.kind, numeric.difficulty, numeric.topic) == (
+        Kind.NUMERIC,
+        Difficulty.MEDIUM,  # 4 % 3 == 1
+        "conv_output",
+    )
+    for ref in ("no-such-question", "no_family:3", "fx-conv-output"):
+        with pytest.raises(UnknownQuestion):
+            await engine.restore(lost + 2000, ref, None, "c1", None, "en")
+
+
+async def test_two_processes_on_one_database_never_share_an_instance_id(
+    db_path: Path, clock: FakeClock, checkers: TorchCheckers
+) -> None:
+    """Ids come from blocks reserved in the database, and plain posts take theirs from the
+    same counter: a bot and a console on one file never collide."""
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    first, second = await Database.open(db_path), await Database.open(db_path)
+    engines = [
+        Engine(SqliteStore(db), bank, checkers, clock, random.Random(i))
+        for i, db in enumerate((first, second))
+    ]
+    try:
+        user = await alice(engines[0])
+        served = await engines[0].serve(user, kind=KindFilter.CONCEPT)
+        ids = []
+        for round_ in range(30):
+            engine = engines[round_ % 2]
+            if round_ % 3 == 0:
+                ids.append((await engine.post(served, None, "c1")).id)
+            else:
+                async with engine.posting(served, None, "c1") as posting:
+                    ids.append(posting.instance.id)
+        for engine in engines:
+            await engine.aclose()
+        assert len(set(ids)) == 30
+        assert sorted(i for (i,) in rows(db_path, "SELECT id FROM question_instances")) == sorted(
+            ids
+        )
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_id_counter_starts_after_the_existing_questions(db_path: Path) -> None:
+    """Upgrading a database that has questions: the counter (migration 0004) starts above."""
+    from bot.storage.db import migrations
+
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        for version, _, sql in migrations()[:3]:
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        conn.execute(
+            "INSERT INTO question_instances (id, ref, kind, topic, difficulty, created_at)"
+            " VALUES (41, 'r', 'mcq', 'backprop', 'easy', 'x')"
+        )
+    db = await Database.open(db_path)
+    try:
+        assert await SqliteStore(db).reserve_instance_ids(10) == 42
+        assert await SqliteStore(db).reserve_instance_ids(1) == 52
+    finally:
+        await db.close()
+
+
+async def test_recent_questions_are_avoided_across_a_restart(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers
+) -> None:
+    """The recent-question memory is read from the database once, then kept in memory; the
+    served notes it is rebuilt from are written with the posted questions."""
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    concept = bank.select(None, KindFilter.CONCEPT.kinds)
+    assert len(concept) >= 2
+    engine = Engine(store, bank, checkers, clock, random.Random(3))
+    user = await alice(engine)
+    served = []
+    for _ in range(len(concept) - 1):
+        question = await engine.serve(user, kind=KindFilter.CONCEPT)
+        async with engine.posting(question, None, "c1", served_to=user):
+            served.append(question.ref)
+        clock.advance(seconds=1)
+    assert len(set(served)) == len(served)  # no repeats while fresh ones remain
+    await engine.aclose()
+
+    restarted = Engine(store, bank, checkers, clock, random.Random(4))
+    following = await restarted.serve(user, kind=KindFilter.CONCEPT)
+    assert following.ref not in served  # the one question not served yet
+    await restarted.aclose()
+
+
+async def test_numeric_questions_served_from_the_stock_are_the_same_as_generated(
+    engine: Engine,
+) -> None:
+    """A stocked question is exactly what its FAMILY:SEED regenerates (so grading and a
+    reshow after a restart agree), and taking from the stock calls no checker."""
+    await engine.warm_up()
+    user = await alice(engine)
+    for _ in range(10):
+        served = await engine.serve(user, kind=KindFilter.NUMERIC)
+        family, seed = parse_generated_ref(served.ref)
+        assert family is not None and seed is not None
+        again = await engine.generated(family, seed)
+        assert served.text == again.text and served.difficulty == again.difficulty
+
+
+async def test_the_stock_is_replaced_once_idle(checkers: TorchCheckers) -> None:
+    background = Background()
+    stock = NumericStock(checkers, random.Random(5), background)
+    try:
+        await stock.fill(["conv_output", "rnn_params"], depth=2)
+        assert len(stock) == 2 * 3 * 2
+        taken = [stock.take("conv_output", Difficulty.HARD) for _ in range(3)]
+        assert taken[2] is None  # that shelf is empty: the caller generates one
+        for numeric in taken[:2]:
+            assert numeric is not None and numeric.difficulty is Difficulty.HARD
+            assert numeric.expected == checkers.generate("conv_output", numeric.seed).expected
+        assert stock.take("not_stocked", Difficulty.EASY) is None
+        assert len(stock) == 10
+        await asyncio.sleep(ahead.RESTOCK_WHEN_IDLE_S * 4)
+        assert len(stock) == 2 * 3 * ahead.STOCK_DEPTH  # refilled to the full depth
+    finally:
+        await background.close()
