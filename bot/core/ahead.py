@@ -73,6 +73,11 @@ class NumericStock:
                 self._shelves.setdefault((family, level), [])
         await self._restock(depth)
 
+    def clear(self) -> None:
+        """Empty the shelves (they are restocked once idle)."""
+        for shelf in self._shelves.values():
+            shelf.clear()
+
     def take(self, family: str, level: Difficulty) -> NumericQuestion | None:
         shelf = self._shelves.get((family, level))
         if shelf is None:  # a family not stocked (stock not filled): generate on demand

@@ -158,6 +158,12 @@ class Engine:
         if not self._ids:
             await self._reserve_ids()
 
+    def reseed(self, seed: int) -> None:
+        """Make the questions drawn from now on reproducible (pictures, tests): seed the
+        generator and drop the numeric questions generated ahead with earlier draws."""
+        self.rng.seed(seed)
+        self._stock.clear()
+
     async def aclose(self) -> None:
         """Store the posted questions still queued and stop the background work (the
         database itself is the caller's to close)."""

@@ -221,3 +221,15 @@ async def test_the_stock_is_replaced_once_idle(checkers: TorchCheckers) -> None:
         assert len(stock) == 2 * 3 * ahead.STOCK_DEPTH  # refilled to the full depth
     finally:
         await background.close()
+
+
+async def test_reseeding_makes_the_next_question_reproducible(engine: Engine) -> None:
+    """`reseed` drops what was generated ahead with earlier draws (docs/render_question.py
+    relies on it for its pictures)."""
+    await engine.warm_up()
+    user = await alice(engine)
+    refs = []
+    for _ in range(2):
+        engine.reseed(11)
+        refs.append((await engine.serve(user, "conv_output", KindFilter.NUMERIC)).ref)
+    assert refs[0] == refs[1]
