@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Coroutine, Sequence
 
+from bot.core.errors import StorageUnavailable
 from bot.core.models import Difficulty, NewInstance, NumericQuestion
 from bot.core.ports import Checkers, Store, seed_for
 
@@ -169,7 +170,9 @@ class PostedWriter:
             batch, self._queue = self._queue, []
             try:
                 await self._store.create_instances(batch)
-            except Exception:  # e.g. a full disk: a click on one of them restores it
+            except StorageUnavailable as exc:  # a full disk...: a click on one restores it
+                log.error("storing %d posted question(s) failed: %s", len(batch), exc)
+            except Exception:
                 log.exception("storing %d posted question(s) failed", len(batch))
             finally:
                 self._done([new.instance.id for new in batch])

@@ -233,3 +233,27 @@ async def test_reseeding_makes_the_next_question_reproducible(engine: Engine) ->
         engine.reseed(11)
         refs.append((await engine.serve(user, "conv_output", KindFilter.NUMERIC)).ref)
     assert refs[0] == refs[1]
+
+
+async def test_a_full_disk_loses_the_rows_not_the_questions(
+    engine: Engine, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The write after the reply fails (the file cannot grow): logged in one line, and the
+    question is stored again from its message once there is room."""
+    user = await alice(engine)
+    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with db.read() as conn:
+        rows_ = await conn.execute_fetchall("PRAGMA page_count")
+        await conn.execute(f"PRAGMA max_page_count = {next(iter(rows_))[0]}")
+    ids = []
+    for _ in range(90):  # enough rows to need new pages (and within one block of ids)
+        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+            ids.append(posting.instance.id)
+    with pytest.raises(UnknownQuestion):
+        await engine.instance(ids[-1])
+    failures = [r for r in caplog.records if "posted question(s) failed" in r.getMessage()]
+    assert failures and all(r.exc_info is None for r in failures)  # no traceback for this
+    async with db.read() as conn:
+        await conn.execute("PRAGMA max_page_count = 1073741823")
+    await engine.restore(ids[-1], served.ref, None, "c1", "m1", "en")
+    assert (await engine.answer(ids[-1], user, "B")).counted
