@@ -67,8 +67,10 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     try:
         yield engine
     finally:
-        await engine.aclose()
-        await db.close()
+        try:
+            await engine.aclose()
+        finally:
+            await db.close()
 
 
 def make_demo_runner(settings: Settings, *, cooldown_s: float | None = None) -> DemoRunner:

@@ -64,6 +64,7 @@ class NumericStock:
         self._shelves: dict[tuple[str, Difficulty], list[NumericQuestion]] = {}
         self._last_take = 0.0
         self._restocking: asyncio.Task[None] | None = None
+        self._generation = 0  # bumped by clear(): a restock under way then is discarded
 
     def __len__(self) -> int:
         return sum(len(shelf) for shelf in self._shelves.values())
@@ -78,6 +79,7 @@ class NumericStock:
         """Empty the shelves (they are restocked once idle)."""
         for shelf in self._shelves.values():
             shelf.clear()
+        self._generation += 1
 
     def take(self, family: str, level: Difficulty) -> NumericQuestion | None:
         shelf = self._shelves.get((family, level))
@@ -105,13 +107,15 @@ class NumericStock:
         await self._restock(STOCK_DEPTH)
 
     async def _restock(self, depth: int) -> None:
-        missing = self._missing(depth)
+        generation, missing = self._generation, self._missing(depth)
         for start in range(0, len(missing), RESTOCK_CHUNK):
             chunk = missing[start : start + RESTOCK_CHUNK]
             try:
                 made = await asyncio.to_thread(self._generate, chunk)
             except Exception:  # serving generates on demand instead, and reports it there
                 log.exception("generating numeric questions ahead failed")
+                return
+            if generation != self._generation:  # drawn before a clear(): not reproducible
                 return
             for numeric in made:
                 self._shelves[(numeric.family, numeric.difficulty)].append(numeric)
@@ -161,21 +165,24 @@ class PostedWriter:
             await asyncio.shield(self._writing)
 
     async def _write(self) -> None:
-        while self._queue:
-            try:  # gather what the next few milliseconds post (unless an answer is waiting)
-                await asyncio.wait_for(self._hurry.wait(), STORE_AFTER_S)
-            except TimeoutError:
-                pass
-            self._hurry.clear()
-            batch, self._queue = self._queue, []
-            try:
-                await self._store.create_instances(batch)
-            except StorageUnavailable as exc:  # a full disk...: a click on one restores it
-                log.error("storing %d posted question(s) failed: %s", len(batch), exc)
-            except Exception:
-                log.exception("storing %d posted question(s) failed", len(batch))
-            finally:
-                self._done([new.instance.id for new in batch])
+        try:
+            while self._queue:
+                try:  # gather what the next few milliseconds post (unless an answer waits)
+                    await asyncio.wait_for(self._hurry.wait(), STORE_AFTER_S)
+                except TimeoutError:
+                    pass
+                self._hurry.clear()
+                batch, self._queue = self._queue, []
+                try:
+                    await self._store.create_instances(batch)
+                except StorageUnavailable as exc:  # a full disk...: a click restores one
+                    log.error("storing %d posted question(s) failed: %s", len(batch), exc)
+                except Exception:
+                    log.exception("storing %d posted question(s) failed", len(batch))
+                finally:
+                    self._done([new.instance.id for new in batch])
+        finally:  # cancelled (shutdown): nobody may keep waiting for these
+            self._done([new.instance.id for new in self._queue])
 
     def _done(self, instance_ids: list[int]) -> None:
         for instance_id in instance_ids:

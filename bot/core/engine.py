@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -167,8 +167,10 @@ class Engine:
     async def aclose(self) -> None:
         """Store the posted questions still queued and stop the background work (the
         database itself is the caller's to close)."""
-        await self._posted.flush()
-        await self._background.close()
+        try:
+            await self._posted.flush()
+        finally:
+            await self._background.close()
 
     # server question packs
 
@@ -434,9 +436,13 @@ class Engine:
         channel_id: str | None,
         message_id: str | None,
         lang: Lang,
+        posted_at: datetime | None = None,
     ) -> QuestionInstance:
         """Store a posted question whose row never got written (the process stopped between
-        showing it and storing it), from what its message shows; the row as stored."""
+        showing it and storing it), from what its message shows (`posted_at`: when it was
+        posted, for the time-to-answer of reviews); the row as stored. UnknownQuestion if
+        the question is no longer in the bank, or if that id now belongs to another
+        question."""
         family, seed = parse_generated_ref(ref)
         if family is not None and seed is not None:
             if family not in self.checkers.family_names():
@@ -447,15 +453,19 @@ class Engine:
             if question is None or question.kind is Kind.NUMERIC:
                 raise UnknownQuestion(ref)
             served = await self.present(question)
-        return await self.store.create_instance(
+        now = self.clock.now()
+        stored = await self.store.create_instance(
             served,
             server_id,
             channel_id,
             lang,
-            self.clock.now(),
+            min(posted_at, now) if posted_at else now,
             instance_id=instance_id,
             message_id=message_id,
         )
+        if stored.ref != ref:
+            raise UnknownQuestion(ref)
+        return stored
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
         await self.store.set_instance_message(instance_id, message_id)
@@ -554,10 +564,14 @@ class Engine:
         return await self.store.get_attempt_correct(instance_id, user.id)
 
     async def answer(
-        self, instance_id: int, user: User, text: str, hints: int = 0
+        self, instance_id: int, user: User, text: str, hints: int = 0, ref: str | None = None
     ) -> AnswerOutcome:
-        """Grade an answer; the user's first readable answer to the instance is recorded."""
+        """Grade an answer; the user's first readable answer to the instance is recorded.
+        `ref`: the question the user saw, if known; UnknownQuestion if the instance is
+        another (say a database restored from an older backup numbered it again)."""
         instance = await self.instance(instance_id)
+        if ref is not None and instance.ref != ref:
+            raise UnknownQuestion(ref)
         if instance.kind is Kind.OPEN:
             raise WrongKind(instance.ref, instance.kind.value)
         grade, explanation = await self._grade(instance, text)

@@ -83,12 +83,14 @@ def question_footer(ref: str, counts: InstanceCounts | None, lang: Lang) -> str:
     return f"{ref}{FOOTER_SEPARATOR}{counts_line(counts, lang)}"
 
 
-def posted_ref(embed: discord.Embed) -> str | None:
-    """The question reference a question embed shows in its footer (`REF · N answered...`)."""
-    text = embed.footer.text
+def posted_question(message: discord.Message | None) -> tuple[str, Lang] | None:
+    """The question reference and language a posted question's message shows in its footer
+    (`REF · N answered, M correct`); None for any other message."""
+    text = message.embeds[0].footer.text if message is not None and message.embeds else None
     if not text or FOOTER_SEPARATOR not in text:
         return None
-    return text.split(FOOTER_SEPARATOR, 1)[0] or None
+    ref, counts = text.split(FOOTER_SEPARATOR, 1)
+    return (ref, "zh" if "人作答" in counts else "en") if ref else None
 
 
 def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> discord.ui.View:

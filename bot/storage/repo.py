@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -31,6 +32,8 @@ from bot.core.models import (
 )
 from bot.core.topics import AREA_IDS, TOPICS
 from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
 
 LOCAL_SERVER = 0  # streak key for activity outside any server (the console)
 GLOBAL_BOARD = 0  # score_totals.server_id of the global leaderboard
@@ -380,6 +383,12 @@ class SqliteStore:
         async with self.db.transaction() as conn:
             if instance_id is None:
                 instance_id = await _reserve_ids(conn, 1)
+            else:  # e.g. a restore: the counter must not hand this id out later
+                await conn.execute(
+                    "UPDATE id_counters SET next_id = MAX(next_id, ? + 1)"
+                    " WHERE name = 'question_instances'",
+                    (instance_id,),
+                )
             rows = await conn.execute_fetchall(
                 "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
                 " channel_id, message_id, lang, created_at, daily_day)"
@@ -415,7 +424,7 @@ class SqliteStore:
 
     async def create_instances(self, new: Sequence[NewInstance]) -> None:
         async with self.db.transaction() as conn:
-            await conn.executemany(
+            inserted = await conn.executemany(
                 "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
                 " channel_id, message_id, lang, created_at, daily_day)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -436,6 +445,12 @@ class SqliteStore:
                     for i in (n.instance for n in new)
                 ],
             )
+            if inserted.rowcount != len(new):  # ids taken already: never ours to overwrite
+                log.warning(
+                    "%d of %d posted question(s) were stored already; kept as they were",
+                    len(new) - inserted.rowcount,
+                    len(new),
+                )
             await conn.executemany(
                 "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at"

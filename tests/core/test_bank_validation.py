@@ -147,3 +147,16 @@ def test_cli_prints_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     assert f"{path}:3: -: -: YAML syntax error" in result.stdout
     assert f"{missing}:1: -: -: no such file or folder" in result.stderr
+
+
+def test_select_hands_out_a_list_of_its_own() -> None:
+    """select() caches its answers: a caller adding to what it got (the engine adds a server's
+    pack questions) must not change what the next caller gets."""
+    from bot.core.bank import load_bank
+    from bot.core.models import Kind
+
+    bank = load_bank([Path(__file__).resolve().parents[1] / "fixtures" / "bank"], {"conv_output"})
+    first = bank.select(None, {Kind.MCQ})
+    count = len(first)
+    first += first
+    assert len(bank.select(None, {Kind.MCQ})) == count

@@ -21,6 +21,8 @@ from bot.storage.db import Database
 from bot.storage.repo import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
 
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
 
 def rows(db_path: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(db_path) as conn:
@@ -169,14 +171,18 @@ async def test_recent_questions_are_avoided_across_a_restart(
 ) -> None:
     """The recent-question memory is read from the database once, then kept in memory; the
     served notes it is rebuilt from are written with the posted questions."""
-    bank = load_bank([FIXTURE_BANK], checkers.family_names())
-    concept = bank.select(None, KindFilter.CONCEPT.kinds)
-    assert len(concept) >= 2
+    bank = load_bank([CONTENT], checkers.family_names())
+    topic = "optimizers"
+    candidates = bank.select(topic, KindFilter.CONCEPT.kinds)
+    assert len(candidates) >= 8
     engine = Engine(store, bank, checkers, clock, random.Random(3))
     user = await alice(engine)
-    served = []
-    for _ in range(len(concept) - 1):
-        question = await engine.serve(user, kind=KindFilter.CONCEPT)
+    first = await engine.serve(user, topic, KindFilter.CONCEPT)  # loads the (empty) memory
+    served = [first.ref]
+    async with engine.posting(first, None, "c1", served_to=user):
+        pass
+    for _ in range(len(candidates) - 3):
+        question = await engine.serve(user, topic, KindFilter.CONCEPT)
         async with engine.posting(question, None, "c1", served_to=user):
             served.append(question.ref)
         clock.advance(seconds=1)
@@ -184,9 +190,75 @@ async def test_recent_questions_are_avoided_across_a_restart(
     await engine.aclose()
 
     restarted = Engine(store, bank, checkers, clock, random.Random(4))
-    following = await restarted.serve(user, kind=KindFilter.CONCEPT)
-    assert following.ref not in served  # the one question not served yet
+    following = await restarted.serve(user, topic, KindFilter.CONCEPT)
+    assert following.ref not in served  # one of the two not served yet
     await restarted.aclose()
+
+
+async def test_an_answer_right_after_the_reply_does_not_wait_for_the_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ahead, "STORE_AFTER_S", 600.0)  # batches would wait ten minutes
+    user = await alice(engine)
+    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.posting(served, None, "c1") as posting:
+        pass
+    outcome = await asyncio.wait_for(engine.answer(posting.instance.id, user, "B"), 30)
+    assert outcome.counted
+
+
+async def test_a_shutdown_never_leaves_an_answer_waiting(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    """Cancelled before it wrote (the process is stopping), the writer releases whoever waits
+    for those rows: they then find no row, which a click turns into a restore."""
+    from bot.core.ahead import PostedWriter
+    from bot.core.models import NewInstance, QuestionInstance
+
+    background = Background()
+    writer = PostedWriter(store, background)
+    instance = QuestionInstance(
+        id=1,
+        ref="fx-sigmoid-max",
+        kind=Kind.MCQ,
+        topic="vanishing_gradients",
+        difficulty=Difficulty.EASY,
+        server_id=None,
+        channel_id=None,
+        message_id=None,
+        created_at=clock.now(),
+    )
+    writer.shown(1)
+    writer.store(NewInstance(instance=instance))
+    await asyncio.sleep(0)  # the writer is now gathering the batch
+    await background.close()
+    await asyncio.wait_for(writer.wait_stored(1), 30)
+    assert await store.get_instance(1) is None
+
+
+async def test_an_id_numbered_again_is_never_taken_for_another_question(
+    engine: Engine, db_path: Path, clock: FakeClock
+) -> None:
+    """A database restored from an older backup numbers new questions with ids that old
+    messages carry: a click on an old message must not answer the new question."""
+    user = await alice(engine)
+    mcq = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.posting(mcq, None, "c1") as posting:
+        reused = posting.instance.id
+    await engine.instance(reused)
+    with sqlite3.connect(db_path) as conn:  # that row now holds another question
+        conn.execute(f"UPDATE question_instances SET ref = 'fx-zero-init' WHERE id = {reused}")
+    with pytest.raises(UnknownQuestion):
+        await engine.answer(reused, user, "B", ref="fx-sigmoid-max")
+    with pytest.raises(UnknownQuestion):
+        await engine.restore(reused, "fx-sigmoid-max", None, "c1", None, "en")
+    assert rows(db_path, "SELECT COUNT(*) FROM attempts") == [(0,)]
+
+    # A restore moves the counter past the id it stores, and keeps when it was posted.
+    posted_at = clock.now().replace(hour=3)
+    restored = await engine.restore(10_000, "fx-sigmoid-max", None, "c1", None, "en", posted_at)
+    assert restored.created_at == posted_at
+    assert await engine.store.reserve_instance_ids(1) > 10_000
 
 
 async def test_numeric_questions_served_from_the_stock_are_the_same_as_generated(

@@ -256,6 +256,31 @@ async def test_questions_whose_rows_were_lost_still_take_answers(
     ]
 
 
+async def test_an_old_message_never_answers_a_question_numbered_again(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """After a restore from an older backup, new questions get ids that old messages carry:
+    a click on an old message is told its question is gone, and the new one is untouched."""
+    alice = fake_discord.user("alice")
+    db = tmp_path / "bot.sqlite3"
+    async with running_bot(fake_discord, db):
+        old = (await alice.slash("question", topic="vanishing_gradients", kind="concept")).message
+    assert old is not None
+    with sqlite3.connect(db) as conn:  # the backup was taken before that question
+        conn.execute("DELETE FROM question_instances")
+        conn.execute("UPDATE id_counters SET next_id = 1")
+    async with running_bot(fake_discord, db):
+        new = (await alice.slash("question", topic="initialization")).message
+        assert new is not None
+        assert button_ids(new)[0].split(":")[2] == button_ids(old)[0].split(":")[2]
+        clicked = await alice.click(old, button_ids(old)[1])
+        assert "no longer available" in await told(clicked)
+        assert footer(new).endswith("0 answered, 0 correct")
+        fake_discord.assert_clean()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone() == (0,)
+
+
 async def test_check_calculator(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     alice = fake_discord.user("alice")
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):

@@ -20,7 +20,7 @@ from bot.discord._render import (
     clip,
     model_answer_text,
     outcome_text,
-    posted_ref,
+    posted_question,
     question_embed,
     question_footer,
     question_view,
@@ -48,6 +48,12 @@ def topic_choices(current: str, lang: Lang) -> list[app_commands.Choice[str]]:
                 app_commands.Choice(name=f"{topic.name.get(lang)} ({topic.id})", value=topic.id)
             )
     return options[:25]
+
+
+def shown_ref(interaction: discord.Interaction) -> str | None:
+    """The question the message of a click or modal shows (None: not a question message)."""
+    shown = posted_question(interaction.message)
+    return shown[0] if shown else None
 
 
 class Questions(commands.Cog):
@@ -133,40 +139,58 @@ class Questions(commands.Cog):
     async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id, letter = int(args[0]), args[1]
         ctx = await context_of(self.bot, interaction)
+        ref = shown_ref(interaction)
         try:
-            outcome = await self.engine.answer(instance_id, ctx.user, letter)
+            outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
         except UnknownQuestion:
-            await self._restore(interaction, instance_id, ctx)
-            outcome = await self.engine.answer(instance_id, ctx.user, letter)
+            if not await self._restored(interaction, instance_id, ctx):
+                raise
+            outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def _instance(
         self, interaction: discord.Interaction, instance_id: int, ctx: Context
     ) -> QuestionInstance:
+        """The posted question a button is on; UnknownQuestion if that id is another one."""
         try:
-            return await self.engine.instance(instance_id)
+            instance = await self.engine.instance(instance_id)
         except UnknownQuestion:
-            return await self._restore(interaction, instance_id, ctx)
+            if not await self._restored(interaction, instance_id, ctx):
+                raise
+            instance = await self.engine.instance(instance_id)
+        ref = shown_ref(interaction)
+        if ref is not None and ref != instance.ref:
+            raise UnknownQuestion(ref)
+        return instance
 
-    async def _restore(
+    async def _restored(
         self, interaction: discord.Interaction, instance_id: int, ctx: Context
-    ) -> QuestionInstance:
-        """The question of a button whose instance was never stored (the bot stopped between
-        replying and storing it: see Engine.posting), stored from the message it is on."""
-        message = interaction.message
-        ref = posted_ref(message.embeds[0]) if message is not None and message.embeds else None
-        if ref is None:
-            raise UnknownQuestion(f"#{instance_id}")
-        private = message is not None and message.flags.ephemeral
+    ) -> bool:
+        """Store the question of a button whose row was never written (the bot stopped
+        between replying and storing it: see Engine.posting) from the message it is on; False
+        if its row is there after all (the error was something else) or the message does not
+        say which question it is."""
+        try:
+            await self.engine.instance(instance_id)
+            return False
+        except UnknownQuestion:
+            pass
+        message, shown = interaction.message, posted_question(interaction.message)
+        if message is None or shown is None:
+            return False
+        ref, lang = shown
+        private = message.flags.ephemeral
         log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
-        return await self.engine.restore(
+        await self.engine.restore(
             instance_id,
             ref,
             ctx.server_id,
             None if private else str(interaction.channel_id),
-            None if private or message is None else str(message.id),
-            ctx.lang,
+            None if private else str(message.id),
+            lang,
+            posted_at=message.created_at,
         )
+        return True
 
     async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
@@ -191,7 +215,7 @@ class Questions(commands.Cog):
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
         text = modal_values(interaction).get("answer", "")
-        outcome = await self.engine.answer(instance_id, ctx.user, text)
+        outcome = await self.engine.answer(instance_id, ctx.user, text, ref=shown_ref(interaction))
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
