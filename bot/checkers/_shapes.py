@@ -177,13 +177,17 @@ def _conv_mistakes(n: int, k: int, s: int, p: int | str, d: int) -> list[KnownMi
 def _conv_working(n: int, k: int, s: int, p: int | str, d: int, out: int) -> Localized:
     if p == "same":
         total = d * (k - 1)
+        left, right = total // 2, total - total // 2
+        if left == right:
+            sides_en, sides_zh = f"{left} on each side", f"两侧各 {left}"
+        else:  # torch.nn.Conv2d: left = total // 2, the odd one goes right
+            sides_en = f"{left} left, {right} right: PyTorch puts the odd one on the right"
+            sides_zh = f"左 {left}，右 {right}，多出的一个放在右侧"
         return Localized(
             en=f"padding='same' (stride 1) pads d(k-1) = {d}×({k}-1) = {total} pixels in total "
-            f"({total // 2} left, {total - total // 2} right: PyTorch puts the odd one on the "
-            f"right), so the size is kept: out = n = {out}.",
+            f"({sides_en}), so the size is kept: out = n = {out}.",
             zh=f"padding='same'（步长 1）共填充 d(k-1) = {d}×({k}-1) = {total} 个像素"
-            f"（左 {total // 2}，右 {total - total // 2}，多出的一个放在右侧），"
-            f"所以尺寸不变：输出 = n = {out}。",
+            f"（{sides_zh}），所以尺寸不变：输出 = n = {out}。",
         )
     pad = _pad(p)
     span = n + 2 * pad - d * (k - 1) - 1

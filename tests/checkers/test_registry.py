@@ -263,3 +263,25 @@ def test_questions_leave_the_global_torch_rng_alone(checkers: TorchCheckers) -> 
     for seed in range(5):
         checkers.generate("dropout_scale", 1000 + seed)
     assert torch.equal(torch.rand(4), before)
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_same_padding_split_is_what_torch_does(checkers: TorchCheckers, k: int) -> None:
+    """The worked solution's left/right split of padding='same' is checked against torch:
+    the layer equals padding by hand with that split and then no padding."""
+    import torch
+
+    result = checkers.check("conv_output", {"n": 9, "k": k, "p": "same"})
+    total = k - 1
+    left, right = total // 2, total - total // 2
+    text = result["solution"]["en"]
+    assert (f"{left} on each side" in text) == (left == right)
+    assert (f"{left} left, {right} right" in text) == (left != right)
+    generator = torch.Generator().manual_seed(0)
+    layer = torch.nn.Conv1d(1, 1, k, padding="same", bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(1, 1, k, generator=generator))
+    x = torch.randn(1, 1, 9, generator=generator)
+    by_hand = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (left, right)), layer.weight)
+    assert torch.allclose(layer(x), by_hand)
+    assert result["expected"] == layer(x).shape[-1] == 9
