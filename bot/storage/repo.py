@@ -83,6 +83,29 @@ def _instance(row: aiosqlite.Row) -> QuestionInstance:
     )
 
 
+_INSERT_INSTANCE = (
+    "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id, channel_id,"
+    " message_id, lang, created_at, daily_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO NOTHING"  # an id stored already keeps its row
+)
+
+
+def _instance_values(i: QuestionInstance) -> tuple[object, ...]:
+    return (
+        i.id,
+        i.ref,
+        i.kind.value,
+        i.topic,
+        i.difficulty.value,
+        i.server_id,
+        i.channel_id,
+        i.message_id,
+        i.lang,
+        iso(i.created_at),
+        i.daily_day.isoformat() if i.daily_day else None,
+    )
+
+
 async def _reserve_ids(conn: aiosqlite.Connection, count: int) -> int:
     """Take `count` question instance ids from the counter; returns the first."""
     rows = await conn.execute_fetchall(
@@ -389,24 +412,21 @@ class SqliteStore:
                     " WHERE name = 'question_instances'",
                     (instance_id,),
                 )
+            instance = QuestionInstance(
+                id=instance_id,
+                ref=served.ref,
+                kind=served.kind,
+                topic=served.topic,
+                difficulty=served.difficulty,
+                server_id=server_id,
+                channel_id=channel_id,
+                message_id=message_id,
+                lang=lang,
+                created_at=at,
+                daily_day=daily_day,
+            )
             rows = await conn.execute_fetchall(
-                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
-                " channel_id, message_id, lang, created_at, daily_day)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING RETURNING *",
-                (
-                    instance_id,
-                    served.ref,
-                    served.kind.value,
-                    served.topic,
-                    served.difficulty.value,
-                    server_id,
-                    channel_id,
-                    message_id,
-                    lang,
-                    iso(at),
-                    daily_day.isoformat() if daily_day else None,
-                ),
+                f"{_INSERT_INSTANCE} RETURNING *", _instance_values(instance)
             )
             row = next(iter(rows), None)
             if row is None:  # stored already (a restore of a row that did land): keep it
@@ -425,25 +445,7 @@ class SqliteStore:
     async def create_instances(self, new: Sequence[NewInstance]) -> None:
         async with self.db.transaction() as conn:
             inserted = await conn.executemany(
-                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
-                " channel_id, message_id, lang, created_at, daily_day)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                [
-                    (
-                        i.id,
-                        i.ref,
-                        i.kind.value,
-                        i.topic,
-                        i.difficulty.value,
-                        i.server_id,
-                        i.channel_id,
-                        i.message_id,
-                        i.lang,
-                        iso(i.created_at),
-                        i.daily_day.isoformat() if i.daily_day else None,
-                    )
-                    for i in (n.instance for n in new)
-                ],
+                _INSERT_INSTANCE, [_instance_values(n.instance) for n in new]
             )
             if inserted.rowcount != len(new):  # ids taken already: never ours to overwrite
                 log.warning(
