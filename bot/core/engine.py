@@ -391,17 +391,8 @@ class Engine:
         transaction (not at all if the block raises). An answer that arrives first has the
         queue written at once and waits for it; one that finds no row (the process died in
         between) can `restore` it from the message."""
-        instance = QuestionInstance(
-            id=await self._next_instance_id(),
-            ref=served.ref,
-            kind=served.kind,
-            topic=served.topic,
-            difficulty=served.difficulty,
-            server_id=server_id,
-            channel_id=channel_id,
-            message_id=None,
-            lang=lang,
-            created_at=self.clock.now(),
+        instance = QuestionInstance.of(
+            served, await self._next_instance_id(), server_id, channel_id, lang, self.clock.now()
         )
         self._posted.shown(instance.id)
         self._note_served(served_to, served)

@@ -274,6 +274,33 @@ class QuestionInstance(_Frozen):
     created_at: datetime
     daily_day: date | None = None  # set for a server's daily question
 
+    @classmethod
+    def of(
+        cls,
+        served: ServedQuestion,
+        instance_id: int,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        created_at: datetime,
+        message_id: str | None = None,
+        daily_day: date | None = None,
+    ) -> QuestionInstance:
+        """The instance of a served question posted there, then."""
+        return cls(
+            id=instance_id,
+            ref=served.ref,
+            kind=served.kind,
+            topic=served.topic,
+            difficulty=served.difficulty,
+            server_id=server_id,
+            channel_id=channel_id,
+            message_id=message_id,
+            lang=lang,
+            created_at=created_at,
+            daily_day=daily_day,
+        )
+
 
 class NewInstance(_Frozen):
     """A posted question to store: its row, and (for the served note) to whom it was served

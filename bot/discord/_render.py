@@ -24,6 +24,7 @@ from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_note, topic_
 
 MESSAGE_LIMIT = 2000
 FOOTER_SEPARATOR = " · "  # a question's footer: `REF · N answered, M correct`
+_ZH_ANSWERED = "人作答"  # in the Chinese count, which is how a footer tells its language
 DESCRIPTION_LIMIT = 4096
 COLOURS = {
     Difficulty.EASY: discord.Colour.green(),
@@ -44,7 +45,9 @@ def counts_line(counts: InstanceCounts | None, lang: Lang) -> str:
     answered = counts.answered if counts else 0
     correct = counts.correct if counts else 0
     return t(
-        lang, f"{answered} answered, {correct} correct", f"{answered} 人作答，{correct} 人答对"
+        lang,
+        f"{answered} answered, {correct} correct",
+        f"{answered} {_ZH_ANSWERED}，{correct} 人答对",
     )
 
 
@@ -90,7 +93,7 @@ def posted_question(message: discord.Message | None) -> tuple[str, Lang] | None:
     if not text or FOOTER_SEPARATOR not in text:
         return None
     ref, counts = text.split(FOOTER_SEPARATOR, 1)
-    return (ref, "zh" if "人作答" in counts else "en") if ref else None
+    return (ref, "zh" if _ZH_ANSWERED in counts else "en") if ref else None
 
 
 def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> discord.ui.View:

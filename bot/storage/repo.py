@@ -412,18 +412,8 @@ class SqliteStore:
                     " WHERE name = 'question_instances'",
                     (instance_id,),
                 )
-            instance = QuestionInstance(
-                id=instance_id,
-                ref=served.ref,
-                kind=served.kind,
-                topic=served.topic,
-                difficulty=served.difficulty,
-                server_id=server_id,
-                channel_id=channel_id,
-                message_id=message_id,
-                lang=lang,
-                created_at=at,
-                daily_day=daily_day,
+            instance = QuestionInstance.of(
+                served, instance_id, server_id, channel_id, lang, at, message_id, daily_day
             )
             rows = await conn.execute_fetchall(
                 f"{_INSERT_INSTANCE} RETURNING *", _instance_values(instance)
