@@ -1,0 +1,22 @@
+-- What a question asks, whatever produced it: the canonical key of each attempt's question, so
+-- that "points at most once per question in 30 days" holds for a generated question drawn again
+-- under another seed. A written question's key is its bank id; a generated one's is
+-- 'FAMILY#<hash of the parameters it asks about>' (core.models.question_key).
+ALTER TABLE attempts ADD COLUMN question_key TEXT NOT NULL DEFAULT '';
+-- Older attempts keep their reference as key (FAMILY:SEED for generated ones: the seed they
+-- were answered under is still recognised; the engine also checks the reference).
+UPDATE attempts SET question_key = ref;
+CREATE INDEX attempts_user_key ON attempts (user_id, question_key, points);
+
+-- Today's question of each scope ('server:ID' for a server's channel, 'user:ID' for the
+-- console): asked again the same day, the daily is the same question instance, so it pays once.
+CREATE TABLE daily_questions (
+    scope       TEXT NOT NULL,
+    day         TEXT NOT NULL,               -- 'YYYY-MM-DD' (UTC)
+    instance_id INTEGER NOT NULL REFERENCES question_instances (id) ON DELETE CASCADE,
+    PRIMARY KEY (scope, day)
+);
+INSERT INTO daily_questions (scope, day, instance_id)
+    SELECT 'server:' || server_id, daily_day, MIN(id) FROM question_instances
+    WHERE daily_day IS NOT NULL AND server_id IS NOT NULL
+    GROUP BY server_id, daily_day;
