@@ -231,7 +231,8 @@ class Practice:
                 return
 
     async def cmd_daily(self, args: list[str]) -> None:
-        posted = await self.engine.post_daily(None, None, self.console.lang)
+        # The user's question of the day: the same one (and instance) all day long.
+        posted = await self.engine.post_daily(None, None, self.console.lang, self.console.user)
         assert posted is not None  # the console has no server: nothing to claim
         served, instance = posted
         self.console.say(L(en="📅 Today's question", zh="📅 今日一题"))

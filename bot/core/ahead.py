@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Coroutine, Sequence
+from collections.abc import Container, Coroutine, Sequence
 
 from bot.core.errors import StorageUnavailable
 from bot.core.models import Difficulty, NewInstance, NumericQuestion
@@ -81,14 +81,21 @@ class NumericStock:
             shelf.clear()
         self._generation += 1
 
-    def take(self, family: str, level: Difficulty) -> NumericQuestion | None:
+    def take(
+        self, family: str, level: Difficulty, avoid: Container[str] = frozenset()
+    ) -> NumericQuestion | None:
+        """A question of the shelf whose key is not in `avoid` (the rest stay on it); None if
+        it has none."""
         shelf = self._shelves.get((family, level))
         if shelf is None:  # a family not stocked (stock not filled): generate on demand
             return None
         self._last_take = asyncio.get_running_loop().time()
         if self._restocking is None or self._restocking.done():
             self._restocking = self._background.spawn(self._restock_when_idle())
-        return shelf.pop() if shelf else None
+        for index in range(len(shelf) - 1, -1, -1):  # the newest first, as before
+            if shelf[index].key not in avoid:
+                return shelf.pop(index)
+        return None
 
     def _missing(self, depth: int) -> list[tuple[str, int]]:
         return [

@@ -10,7 +10,7 @@ import asyncio
 import random
 import re
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +61,8 @@ from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.topics import TOPICS, topics_in
 
 RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
+RECENT_KEYS = 100  # how many recently answered or served generated questions, likewise
+FRESH_TRIES = 32  # seeds tried for a generated question the user has not seen recently
 ID_BLOCK = 100  # question instance ids reserved at a time (see `posting`)
 
 
@@ -139,6 +141,7 @@ class Engine:
         self._users: dict[tuple[str, str], User] = {}
         self._servers: dict[tuple[str, str], Server] = {}
         self._recent: dict[int, list[str]] = {}  # user id -> question ids served, newest first
+        self._recent_keys: dict[int, list[str]] = {}  # user id -> question keys, newest first
         self._ids: deque[int] = deque()  # reserved instance ids not used yet
         self._background = Background()
         self._stock = NumericStock(checkers, self.rng, self._background)
@@ -273,35 +276,52 @@ class Engine:
         else:  # every candidate was served recently: the least recent one
             order = {ref: i for i, ref in enumerate(recent)}
             question = max(candidates, key=lambda q: order.get(q.id, len(order)))
-        return await self.present(question, difficulty)
+        return await self.present(question, difficulty, self._recent_keys.get(user.id, []))
 
     async def _recent_for(self, user: User) -> list[str]:
         """The question ids this user was served most recently, newest first (read from the
-        database once, then kept up to date in memory: every serve goes through here)."""
+        database once, then kept up to date in memory: every serve goes through here); the
+        keys of the questions they answered or were served recently are loaded with them."""
         recent = self._recent.get(user.id)
         if recent is None:
             loaded = await self.store.recent_refs(user.id, RECENT_WINDOW)
+            keys = await self.store.recent_keys(
+                user.id, self.clock.now() - REWARD_WINDOW, RECENT_KEYS
+            )
+            self._recent_keys.setdefault(user.id, keys)
             recent = self._recent.setdefault(user.id, loaded)
         return recent
 
     def _note_served(self, user: User | None, served: ServedQuestion) -> None:
-        if user is None or served.question_id is None or user.id not in self._recent:
+        if user is None:
+            return
+        if served.generated:
+            self._note_key(user, served.question_key)
+        if served.question_id is None or user.id not in self._recent:
             return  # not loaded yet: the database will have it
         recent = self._recent[user.id]
         recent[:] = [served.question_id, *(r for r in recent if r != served.question_id)]
         del recent[RECENT_WINDOW:]
 
+    def _note_key(self, user: User, key: str) -> None:
+        keys = self._recent_keys.get(user.id)
+        if keys is not None:  # else not loaded yet: the database has the answered ones
+            keys[:] = [key, *(k for k in keys if k != key)]
+            del keys[RECENT_KEYS:]
+
     async def present(
-        self, question: Question, difficulty: Difficulty | None = None
+        self,
+        question: Question,
+        difficulty: Difficulty | None = None,
+        recent_keys: Sequence[str] = (),
     ) -> ServedQuestion:
-        """The question as shown to users; numeric templates generate a fresh variant."""
+        """The question as shown to users; numeric templates generate a fresh variant, one
+        whose key is not among `recent_keys` (newest first) when another can be found."""
         if question.kind is Kind.NUMERIC:
             assert question.family is not None
             level = difficulty or question.difficulty or self.rng.choice(list(Difficulty))
-            ready = self._stock.take(question.family, level)
-            if ready is not None:
-                return self._numeric_served(ready, question)
-            return await self.generated(question.family, random_seed(self.rng, level), question)
+            numeric = await self._numeric(question.family, level, recent_keys)
+            return self._numeric_served(numeric, question)
         assert question.text is not None and question.difficulty is not None
         return ServedQuestion(
             ref=question.id,
@@ -313,6 +333,31 @@ class Engine:
             source=question.source,
             question_id=question.id,
         )
+
+    async def _numeric(
+        self, family: str, level: Difficulty, recent_keys: Sequence[str]
+    ) -> NumericQuestion:
+        """A generated question of that family and level: from the stock if it has one not
+        among `recent_keys`, else from up to FRESH_TRIES new seeds (one trip to a worker
+        thread); when the pool has nothing else, the least recently seen question."""
+        avoid = frozenset(recent_keys)
+        ready = self._stock.take(family, level, avoid)
+        if ready is not None:
+            return ready
+        seeds = [random_seed(self.rng, level) for _ in range(FRESH_TRIES if avoid else 1)]
+        tried = await asyncio.to_thread(self._generate_until_fresh, family, seeds, avoid)
+        order = {key: index for index, key in enumerate(recent_keys)}
+        return max(tried, key=lambda numeric: order.get(numeric.key, len(order)))
+
+    def _generate_until_fresh(
+        self, family: str, seeds: Sequence[int], avoid: frozenset[str]
+    ) -> list[NumericQuestion]:
+        tried: list[NumericQuestion] = []
+        for seed in seeds:
+            tried.append(self.checkers.generate(family, seed))
+            if tried[-1].key not in avoid:
+                break
+        return tried
 
     async def generated(
         self, family: str, seed: int, template: Question | None = None
@@ -339,6 +384,7 @@ class Engine:
             family=numeric.family,
             seed=numeric.seed,
             question_id=template.id,
+            key=numeric.key,
         )
 
     def _template_for(self, family: str) -> Question:
@@ -502,13 +548,23 @@ class Engine:
         ]
 
     async def post_daily(
-        self, server_id: int | None, channel_id: str | None, lang: Lang = "en"
+        self,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang = "en",
+        user: User | None = None,
     ) -> tuple[ServedQuestion, QuestionInstance] | None:
-        """Today's daily question for a server (None: the console); None if a server's was
-        already posted today (two pollers never post twice)."""
+        """Today's daily question for a server, or outside servers for `user` (the console):
+        one question per scope and UTC day, chosen on its first call that day and the same
+        instance after (so it pays once). None if a server's was already posted today (two
+        pollers never post twice)."""
         today = self.clock.now().date()
         if server_id is not None and not await self.store.claim_daily(server_id, today):
             return None
+        scope = daily_scope(server_id, user)
+        existing = await self.store.daily_instance(scope, today)
+        if existing is not None:
+            return await self.reshow(existing), existing
         candidates = self.bank.select(None, KindFilter.ANY.kinds, None)
         if server_id is not None and server_id in self.server_banks:
             candidates += self.server_banks[server_id].select(None, KindFilter.ANY.kinds, None)
@@ -516,9 +572,11 @@ class Engine:
         if not candidates:
             raise NoQuestionFound(None, "daily", None)
         served = await self.present(self.rng.choice(candidates))
-        instance = await self.store.create_instance(
-            served, server_id, channel_id, lang, self.clock.now(), today
+        instance = await self.store.create_daily(
+            scope, today, served, server_id, channel_id, lang, self.clock.now()
         )
+        if instance.ref != served.ref:  # another process chose the day's question first
+            served = await self.reshow(instance)
         return served, instance
 
     # spaced repetition
@@ -565,12 +623,12 @@ class Engine:
             raise UnknownQuestion(ref)
         if instance.kind is Kind.OPEN:
             raise WrongKind(instance.ref, instance.kind.value)
-        grade, explanation = await self._grade(instance, text)
+        grade, explanation, key = await self._grade(instance, text)
         if grade.verdict is Verdict.UNREADABLE:
             return AnswerOutcome(grade=grade, counted=False, points=0)
         rating = rating_for(instance.kind, grade.correct, hints, self._seconds_since(instance))
         return await self._record(
-            instance, user, text, grade, explanation, grade.correct, rating, hints
+            instance, user, text, grade, explanation, grade.correct, rating, hints, key=key
         )
 
     async def self_rate(
@@ -608,15 +666,21 @@ class Engine:
         correct: bool,
         rating: Rating,
         hints: int,
+        *,
+        key: str | None = None,
     ) -> AnswerOutcome:
-        """Record the first answer with its points, review card and streak, atomically."""
+        """Record the first answer with its points, review card and streak, atomically.
+        `key`: what the question asks (`question_key`; a written question's is its id): a
+        question earns points once in REWARD_WINDOW, whatever seed drew it."""
         previous = await self.store.get_attempt_correct(instance.id, user.id)
         counted = False
         points = 0
+        key = key or instance.ref
         if previous is None:
             now = self.clock.now()
-            rewarded = await self.store.refs_rewarded_since(
-                user.id, [instance.ref], now - REWARD_WINDOW
+            # Attempts stored before keys existed have their ref as key: check it too.
+            rewarded = await self.store.keys_rewarded_since(
+                user.id, sorted({key, instance.ref}), now - REWARD_WINDOW
             )
             points = points_for(instance.kind, instance.difficulty, correct, bool(rewarded), hints)
             item = review_item(instance.ref)
@@ -631,6 +695,7 @@ class Engine:
                     server_id=instance.server_id,
                     topic=instance.topic,
                     ref=instance.ref,
+                    question_key=key,
                     answer=answer[:500],
                     correct=correct,
                     points=points,
@@ -642,6 +707,8 @@ class Engine:
             if not counted:  # another delivery of the same answer won the race
                 points = 0
                 previous = await self.store.get_attempt_correct(instance.id, user.id)
+            elif instance.kind is Kind.NUMERIC:
+                self._note_key(user, key)
         counts = await self.store.instance_counts(instance.id)
         unpaid: Literal["hint", "repeat", "self_rated"] | None = None
         if counted and correct and not points:
@@ -656,20 +723,22 @@ class Engine:
             unpaid=unpaid,
         )
 
-    async def _grade(self, instance: QuestionInstance, text: str) -> tuple[Grade, Localized | None]:
+    async def _grade(
+        self, instance: QuestionInstance, text: str
+    ) -> tuple[Grade, Localized | None, str]:
+        """The grade, the explanation and the question's key (see `_record`)."""
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
             return await asyncio.to_thread(self._grade_generated, family, seed, text)
         question = self.question(instance.ref, instance.server_id)
         if question is None:
             raise UnknownQuestion(instance.ref)
-        return grade_choice(question, text), question.explanation
+        return grade_choice(question, text), question.explanation, instance.ref
 
-    def _grade_generated(self, family: str, seed: int, text: str) -> tuple[Grade, Localized]:
-        """Grade and worked solution together: one trip off the event loop, not two."""
-        return self.checkers.grade(family, seed, text), self.checkers.generate(
-            family, seed
-        ).solution
+    def _grade_generated(self, family: str, seed: int, text: str) -> tuple[Grade, Localized, str]:
+        """Grade, worked solution and key together: one trip off the event loop, not two."""
+        numeric = self.checkers.generate(family, seed)
+        return self.checkers.grade(family, seed, text), numeric.solution, numeric.key
 
     async def reset_scores(self, server_id: int, member: User | None) -> int:
         return await self.store.reset_scores(server_id, member.id if member else None)
@@ -771,6 +840,13 @@ def parse_hhmm(text: str) -> str:
         if 0 <= h < 24 and 0 <= m < 60:
             return f"{h:02d}:{m:02d}"
     raise BadTime(text)
+
+
+def daily_scope(server_id: int | None, user: User | None) -> str:
+    """Whose daily question: a server's, else a user's (the console), else everyone's."""
+    if server_id is not None:
+        return f"server:{server_id}"
+    return f"user:{user.id}" if user is not None else "local"
 
 
 def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:

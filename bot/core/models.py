@@ -5,6 +5,8 @@ Pure data (pydantic); nothing here knows about Discord, SQLite or torch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import string
 from datetime import date, datetime
 from enum import StrEnum
@@ -224,6 +226,19 @@ class NumericQuestion(_Frozen):
     def ref(self) -> str:
         return f"{self.family}:{self.seed}"
 
+    @property
+    def key(self) -> str:
+        """What it asks: the same for every seed that draws the same parameters."""
+        return question_key(self.family, self.params)
+
+
+def question_key(family: str, params: dict[str, Any]) -> str:
+    """The canonical key of a generated question: `FAMILY#` and a short hash of its parameters
+    (canonical JSON, sorted keys). The question's text follows from its parameters alone, so
+    two seeds with the same key ask the same question (points and serving go by this key)."""
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{family}#{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+
 
 class ServedQuestion(_Frozen):
     """A question as a front end shows it, with everything needed to grade it later."""
@@ -238,10 +253,16 @@ class ServedQuestion(_Frozen):
     family: str | None = None
     seed: int | None = None
     question_id: str | None = None  # the bank entry it came from (the template, if generated)
+    key: str | None = None  # a generated question's canonical key (NumericQuestion.key)
 
     @property
     def generated(self) -> bool:
         return self.family is not None
+
+    @property
+    def question_key(self) -> str:
+        """What it asks (see `question_key`): a written question's key is its bank id."""
+        return self.key or self.ref
 
 
 class User(_Frozen):
@@ -353,6 +374,7 @@ class AttemptRecord(_Frozen):
     correct: bool
     points: int
     at: datetime
+    question_key: str | None = None  # what it asked (see `question_key`); None: the ref
     review: ReviewCard | None = None
     streak_day: date | None = None  # a correct daily answer on that UTC day
 

@@ -131,10 +131,16 @@ class Store(Protocol):
         """Refs of the questions this user was served or answered most recently, newest first."""
         ...
 
-    async def refs_rewarded_since(
-        self, user_id: int, refs: Sequence[str], since: datetime
+    async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
+        """Keys (`AttemptRecord.question_key`) of the questions this user answered since
+        `since`, most recently answered first."""
+        ...
+
+    async def keys_rewarded_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
     ) -> set[str]:
-        """Which of these refs already earned this user points since `since`."""
+        """Which of these question keys already earned this user points since `since` (an
+        attempt stored before keys existed has its ref as key)."""
         ...
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]: ...
@@ -176,6 +182,24 @@ class Store(Protocol):
     async def disable_daily(self, server_id: int) -> bool: ...
 
     async def daily_settings(self) -> list[DailySetting]: ...
+
+    async def daily_instance(self, scope: str, day: date) -> QuestionInstance | None:
+        """The question of that scope and day (see `create_daily`), if there is one yet."""
+        ...
+
+    async def create_daily(
+        self,
+        scope: str,
+        day: date,
+        served: ServedQuestion,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        at: datetime,
+    ) -> QuestionInstance:
+        """Store `served` as the question of that scope ('server:ID', 'user:ID') and day; if
+        the day has one already (another process was first), that one, unchanged."""
+        ...
 
     async def claim_daily(self, server_id: int, day: date) -> bool:
         """Mark the day's daily question as posted; False if it already was."""

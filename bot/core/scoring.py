@@ -2,8 +2,9 @@
 
 - A correct answer earns 1 point (easy), 2 (medium) or 3 (hard); a wrong one earns 0.
 - Only a user's first readable answer to a posted question counts (double clicks, repeats: 0).
-- The same written question, or the same generated question (FAMILY:SEED), earns points at most
-  once per user in `REWARD_WINDOW`: posting it again to farm points gives nothing.
+- The same question earns points at most once per user in `REWARD_WINDOW`: posting it again to
+  farm points gives nothing. A question is what it asks (`models.question_key`): a written one
+  is its bank id; a generated one is its family and parameters, whatever seed drew them.
 - Open questions are self-rated: they count for accuracy and review, never for points.
 - A hint in a mock interview costs `HINT_COST` points of that question (never below 0).
 """

@@ -90,6 +90,12 @@ _INSERT_INSTANCE = (
 )
 
 
+_DAILY_SQL = (
+    "SELECT i.* FROM daily_questions d JOIN question_instances i ON i.id = d.instance_id"
+    " WHERE d.scope = ? AND d.day = ?"
+)
+
+
 def _instance_values(i: QuestionInstance) -> tuple[object, ...]:
     return (
         i.id,
@@ -476,8 +482,8 @@ class SqliteStore:
         async with self.db.transaction() as conn:
             # RETURNING: a row if inserted, none on a repeat (one trip, no cursor to close).
             returned = await conn.execute_fetchall(
-                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer,"
-                " correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
+                " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
                 (
                     attempt.instance_id,
@@ -485,6 +491,7 @@ class SqliteStore:
                     attempt.server_id,
                     attempt.topic,
                     attempt.ref,
+                    attempt.question_key or attempt.ref,
                     attempt.answer,
                     int(attempt.correct),
                     attempt.points,
@@ -537,17 +544,26 @@ class SqliteStore:
             rows = await cursor.fetchall()
         return [row[0] for row in rows]
 
-    async def refs_rewarded_since(
-        self, user_id: int, refs: Sequence[str], since: datetime
-    ) -> set[str]:
-        if not refs:
-            return set()
-        marks = ",".join("?" * len(refs))
+    async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                f"SELECT DISTINCT ref FROM attempts WHERE user_id = ? AND points > 0"
-                f" AND created_at >= ? AND ref IN ({marks})",
-                (user_id, iso(since), *refs),
+                "SELECT question_key FROM attempts WHERE user_id = ? AND created_at >= ?"
+                " GROUP BY question_key ORDER BY MAX(created_at) DESC LIMIT ?",
+                (user_id, iso(since), limit),
+            )
+        return [row[0] for row in rows]
+
+    async def keys_rewarded_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
+    ) -> set[str]:
+        if not keys:
+            return set()
+        marks = ",".join("?" * len(keys))
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT DISTINCT question_key FROM attempts WHERE user_id = ? AND points > 0"
+                f" AND created_at >= ? AND question_key IN ({marks})",
+                (user_id, iso(since), *keys),
             )
         return {row[0] for row in rows}
 
@@ -733,6 +749,38 @@ class SqliteStore:
             )
             for row in rows
         ]
+
+    async def daily_instance(self, scope: str, day: date) -> QuestionInstance | None:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(_DAILY_SQL, (scope, day.isoformat()))
+        return next((_instance(row) for row in rows), None)
+
+    async def create_daily(
+        self,
+        scope: str,
+        day: date,
+        served: ServedQuestion,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        at: datetime,
+    ) -> QuestionInstance:
+        """Store `served` as the scope's question of `day`; if another process stored one
+        first, that one (unchanged)."""
+        async with self.db.transaction() as conn:
+            rows = await conn.execute_fetchall(_DAILY_SQL, (scope, day.isoformat()))
+            found = next((_instance(row) for row in rows), None)
+            if found is not None:
+                return found
+            instance = QuestionInstance.of(
+                served, await _reserve_ids(conn, 1), server_id, channel_id, lang, at, None, day
+            )
+            await conn.execute(_INSERT_INSTANCE, _instance_values(instance))
+            await conn.execute(
+                "INSERT INTO daily_questions (scope, day, instance_id) VALUES (?, ?, ?)",
+                (scope, day.isoformat(), instance.id),
+            )
+        return instance
 
     async def claim_daily(self, server_id: int, day: date) -> bool:
         """Mark today's daily question as posted; False if it already was (no double post)."""

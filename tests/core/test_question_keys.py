@@ -1,0 +1,264 @@
+"""Points must mean something: a generated question pays once whatever seed drew it, a user is
+not served again what they saw recently while the pool has something else, and the daily
+question is one per scope and day. Real checkers, a real SQLite file, a fake clock."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.checkers import TorchCheckers
+from bot.core.bank import Bank, load_bank
+from bot.core.engine import Engine, KindFilter
+from bot.core.models import Difficulty, ServedQuestion, User
+from bot.core.ports import seed_for
+from bot.storage.repo import SqliteStore
+from tests.conftest import FakeClock
+
+# One numeric template per topic, so that serving a topic serves that family.
+TINY_POOLS = """\
+topic: {topic}
+questions:
+  - id: {id}
+    kind: numeric
+    family: {family}
+    text:
+      en: "Lead-in."
+      zh: "引言。"
+"""
+FAMILIES = {
+    "conv_macs": "conv_output",
+    "dropout_scale": "overfitting",
+    "model_params": "cnn_models",
+}
+
+
+@pytest.fixture
+def bank(tmp_path: Path, checkers: TorchCheckers) -> Bank:
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    for family, topic in FAMILIES.items():
+        text = TINY_POOLS.format(topic=topic, id=f"t-{family.replace('_', '-')}", family=family)
+        (folder / f"{topic}.yaml").write_text(text, encoding="utf-8")
+    loaded = load_bank([folder], checkers.family_names())
+    assert loaded.ok, loaded.problems
+    return loaded
+
+
+@pytest.fixture
+async def engine(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
+) -> AsyncIterator[Engine]:
+    engine = Engine(store, bank, checkers, clock, random.Random(7))
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+
+
+def pool(checkers: TorchCheckers, family: str, level: Difficulty) -> set[str]:
+    """The distinct questions (keys) of a family and level, over 400 seeds."""
+    return {checkers.generate(family, seed_for(level, draw)).key for draw in range(400)}
+
+
+async def answer_right(engine: Engine, user: User, served: ServedQuestion) -> int:
+    """Post the question for the user, answer it right; the points it paid."""
+    instance = await engine.post(served, served_to=user)
+    assert served.family is not None and served.seed is not None
+    expected = engine.checkers.generate(served.family, served.seed).expected
+    outcome = await engine.answer(instance.id, user, str(expected))
+    assert outcome.counted and outcome.grade.correct, outcome.grade.feedback.en
+    return outcome.points
+
+
+def test_the_key_is_what_the_question_asks(checkers: TorchCheckers) -> None:
+    """Two seeds that draw the same parameters have one key (and one text); two that draw
+    different ones have two."""
+    lenet = [checkers.generate("model_params", seed_for(Difficulty.EASY, d)) for d in (1, 2)]
+    assert lenet[0].ref != lenet[1].ref
+    assert lenet[0].key == lenet[1].key and lenet[0].text == lenet[1].text
+    assert lenet[0].key.startswith("model_params#") and ":" not in lenet[0].key
+    convs = {
+        checkers.generate("conv_output", seed_for(Difficulty.HARD, d)).key: d for d in range(20)
+    }
+    assert len(convs) > 1
+
+
+async def test_the_same_question_under_another_seed_pays_once(
+    engine: Engine, clock: FakeClock, checkers: TorchCheckers, db_path: Path
+) -> None:
+    """`question cnn_models numeric easy` six times gave LeNet-5 six times, six points."""
+    user = await engine.user("discord", "1", "alice")
+    first, second = [
+        await engine.generated("model_params", seed_for(Difficulty.EASY, draw)) for draw in (1, 2)
+    ]
+    assert first.ref != second.ref and first.question_key == second.question_key
+    assert await answer_right(engine, user, first) == 1
+    clock.advance(days=1)
+    assert await answer_right(engine, user, second) == 0  # the same question: no second point
+    # Served through the topic, it is still that question, and still pays nothing.
+    served = await engine.serve(user, "cnn_models", KindFilter.NUMERIC, Difficulty.EASY)
+    assert served.question_key == first.question_key
+    assert await answer_right(engine, user, served) == 0
+    with sqlite3.connect(db_path) as conn:
+        keys = conn.execute("SELECT question_key, points FROM attempts ORDER BY id").fetchall()
+    assert keys == [(first.question_key, 1), (first.question_key, 0), (first.question_key, 0)]
+
+    clock.advance(days=31)  # past the window it pays again
+    again = await engine.generated("model_params", seed_for(Difficulty.EASY, 3))
+    assert await answer_right(engine, user, again) == 1
+
+
+async def test_a_written_question_still_pays_once_and_its_key_is_its_id(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db_path: Path
+) -> None:
+    from tests.conftest import FIXTURE_BANK
+
+    engine = Engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
+    try:
+        user = await engine.user("discord", "1", "alice")
+        question = engine.question("fx-sigmoid-max")
+        assert question is not None
+        points = []
+        for _ in range(2):
+            instance = await engine.post(await engine.present(question), served_to=user)
+            points.append((await engine.answer(instance.id, user, "B")).points)
+        assert points == [1, 0]
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("SELECT DISTINCT question_key FROM attempts").fetchall() == [
+                ("fx-sigmoid-max",)
+            ]
+    finally:
+        await engine.aclose()
+
+
+@pytest.mark.parametrize("family", ["dropout_scale", "conv_macs"])
+async def test_a_tiny_pool_serves_each_question_before_repeating_one(
+    engine: Engine, checkers: TorchCheckers, family: str
+) -> None:
+    """dropout_scale easy has 2 questions, conv_macs easy 4: a user asking again and again
+    sees each of them before any comes back, and then the one seen longest ago."""
+    topic = FAMILIES[family]
+    size = len(pool(checkers, family, Difficulty.EASY))
+    assert size > 1
+    count = min(size, 8)
+    user = await engine.user("discord", "1", "alice")
+    await engine.warm_up()  # with the stock generated ahead, as the bot runs
+    seen = []
+    for _ in range(count):
+        served = await engine.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        await engine.post(served, served_to=user)
+        seen.append(served.question_key)
+    assert len(set(seen)) == count, seen
+    if count == size:  # every one seen: the least recent comes back
+        served = await engine.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        assert served.question_key == seen[0]
+
+
+async def test_answered_questions_are_avoided_after_a_restart(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
+) -> None:
+    """The keys a user answered are read back from the database (once per user)."""
+    family, topic = "conv_macs", FAMILIES["conv_macs"]
+    keys = pool(checkers, family, Difficulty.EASY)
+    first = Engine(store, bank, checkers, clock, random.Random(1))
+    user = await first.user("discord", "1", "alice")
+    answered: set[str] = set()
+    draw = 0
+    while len(answered) < min(len(keys), 8) - 1:  # all but one (of at most 8)
+        numeric = checkers.generate(family, seed_for(Difficulty.EASY, draw))
+        draw += 1
+        if numeric.key not in answered:
+            await answer_right(first, user, await first.generated(family, numeric.seed))
+            answered.add(numeric.key)
+            clock.advance(minutes=1)
+    await first.aclose()
+
+    for attempt in range(3):
+        restarted = Engine(store, bank, checkers, clock, random.Random(attempt))
+        served = await restarted.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        assert served.question_key not in answered
+        await restarted.aclose()
+
+
+async def test_the_console_daily_is_one_question_a_day(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db_path: Path
+) -> None:
+    """`daily` twice in a day: the same question (the same posted instance), paid once; the
+    next day, a new one. Each user of the console has theirs."""
+    from tests.conftest import FIXTURE_BANK
+
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    engine = Engine(store, bank, checkers, clock, random.Random(2))
+    try:
+        ann = await engine.user("local", "ann", "ann")
+        posted = await engine.post_daily(None, None, "en", ann)
+        assert posted is not None
+        served, instance = posted
+        assert instance.daily_day == clock.now().date()
+        first = await engine.answer(instance.id, ann, right_answer(engine, served))
+        assert first.counted and first.points > 0
+
+        clock.advance(hours=3)
+        again = await engine.post_daily(None, None, "en", ann)
+        assert again is not None
+        assert (again[0].ref, again[1].id) == (served.ref, instance.id)
+        second = await engine.answer(again[1].id, ann, right_answer(engine, again[0]))
+        assert not second.counted and second.points == 0
+
+        # A fresh engine (the console started again) finds the same question.
+        restarted = Engine(store, bank, checkers, clock, random.Random(99))
+        third = await restarted.post_daily(None, None, "en", ann)
+        await restarted.aclose()
+        assert third is not None and third[1].id == instance.id
+
+        clock.advance(days=1)
+        tomorrow = await engine.post_daily(None, None, "en", ann)
+        assert tomorrow is not None
+        assert tomorrow[1].id != instance.id
+        assert tomorrow[1].daily_day == clock.now().date()
+        assert (await engine.answer(tomorrow[1].id, ann, "?")).grade is not None
+        with sqlite3.connect(db_path) as conn:
+            days = conn.execute("SELECT scope, day FROM daily_questions ORDER BY day").fetchall()
+        user_scope = f"user:{ann.id}"
+        assert [scope for scope, _ in days] == [user_scope, user_scope]
+    finally:
+        await engine.aclose()
+
+
+async def test_a_servers_daily_is_one_question_a_day_even_when_set_again(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers
+) -> None:
+    """Posted once a day; turned off and on again the same day, the poster posts the day's
+    question again (the same instance, so it pays once), not a second one."""
+    from tests.conftest import FIXTURE_BANK
+
+    bank = load_bank([FIXTURE_BANK], checkers.family_names())
+    engine = Engine(store, bank, checkers, clock, random.Random(5))
+    try:
+        server = await engine.server("discord", "g1", "guild")
+        await engine.set_daily(server.id, "c1", "00:00", None)
+        posted = await engine.post_daily(server.id, "c1")
+        assert posted is not None
+        assert await engine.post_daily(server.id, "c1") is None  # once a day
+        await engine.disable_daily(server.id)
+        await engine.set_daily(server.id, "c1", "00:00", None)
+        reposted = await engine.post_daily(server.id, "c1")
+        assert reposted is not None and reposted[1].id == posted[1].id
+        clock.advance(days=1)
+        tomorrow = await engine.post_daily(server.id, "c1")
+        assert tomorrow is not None and tomorrow[1].id != posted[1].id
+    finally:
+        await engine.aclose()
+
+
+def right_answer(engine: Engine, served: ServedQuestion) -> str:
+    if served.family is not None and served.seed is not None:
+        return str(engine.checkers.generate(served.family, served.seed).expected)
+    question = engine.question(served.ref)
+    assert question is not None and question.answer is not None
+    return question.answer
