@@ -14,7 +14,7 @@ from bot.core.errors import (
 )
 from bot.core.interview import InterviewError
 from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, Localized
-from bot.core.topics import AREA_IDS, TOPIC_IDS, topic
+from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
 
 KIND_NAMES: dict[Kind, Localized] = {
     Kind.MCQ: Localized(en="multiple choice", zh="选择题"),
@@ -28,8 +28,15 @@ DIFFICULTY_NAMES: dict[Difficulty, Localized] = {
 }
 
 
+_AREA_NAMES = {area.id: area.name for area in AREAS}
+
+
 def topic_name(topic_id: str, lang: Lang) -> str:
-    return topic(topic_id).name.get(lang) if topic_id in TOPIC_IDS else topic_id
+    """The name of a topic or an area (the id itself for anything else)."""
+    if topic_id in TOPIC_IDS:
+        return topic(topic_id).name.get(lang)
+    area = _AREA_NAMES.get(topic_id)
+    return area.get(lang) if area is not None else topic_id
 
 
 def percent(value: float | None) -> str:
@@ -38,6 +45,11 @@ def percent(value: float | None) -> str:
 
 def points_en(points: int) -> str:
     return f"{points} point" if points == 1 else f"{points} points"
+
+
+def points_text(points: int, lang: Lang) -> str:
+    """`1 point`, `3 points`, `3 分`."""
+    return f"{points} 分" if lang == "zh" else points_en(points)
 
 
 def points_note(outcome: AnswerOutcome) -> Localized:
@@ -96,7 +108,7 @@ def error_text(error: BaseException, lang: Lang) -> str:
     if isinstance(error, BadTime):
         return Localized(
             en=f"⚠️ `{error.text}` is not a time: use HH:MM in UTC, e.g. 09:30.",
-            zh=f"⚠️ `{error.text}` 不是有效时间：请用 HH:MM(UTC)，例如 09:30。",
+            zh=f"⚠️ `{error.text}` 不是有效时间：请用 HH:MM（UTC），例如 09:30。",
         ).get(lang)
     if isinstance(error, InterviewError):
         return f"⚠️ {error.message.get(lang)}"

@@ -366,9 +366,8 @@ def unreadable_grade(form: Localized) -> Grade:
     return Grade(
         verdict=Verdict.UNREADABLE,
         feedback=Localized(
-            en=f"{marker} I could not read that answer. Expected {form.en}. "
-            "It did not count as an attempt.",
-            zh=f"{marker} 无法识别这个答案。应为{form.zh}。本次不计入作答次数。",
+            en=f"{marker} I could not read that answer. Expected {form.en}.",
+            zh=f"{marker} 无法识别这个答案。应为{form.zh}。",
         ),
     )
 

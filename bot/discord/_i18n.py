@@ -72,10 +72,10 @@ ZH: dict[str, str] = {
     ),
     "Train a tiny GAN on a 2-D toy distribution": "在二维玩具分布上训练一个小 GAN",
     "Generator loss: minimax, nonsaturating (default) or wgan (WGAN-GP)": (
-        "生成器损失：minimax、nonsaturating（默认）或 wgan(WGAN-GP)"
+        "生成器损失：minimax、nonsaturating（默认）或 wgan（WGAN-GP）"
     ),
     "Generator steps (default 1200; wgan allows fewer)": (
-        "生成器训练步数（默认 1200;wgan 上限更低）"
+        "生成器训练步数（默认 1200；wgan 上限更低）"
     ),
     "Random seed (same seed, same picture)": "随机种子（相同种子，相同图片）",
     "How far back the gradient reaches: RNN, LSTM and GRU": "梯度能传回多远：RNN、LSTM 与 GRU",
@@ -113,3 +113,8 @@ class Translator(app_commands.Translator):
 def reply_language(user: User, interaction: discord.Interaction) -> Lang:
     """The user's `/language` choice, else the locale of their Discord client."""
     return language_for(user.language, str(interaction.locale))
+
+
+def description(text: str, lang: Lang) -> str:
+    """A command's description as Discord shows it in `lang` (`/help` lists these)."""
+    return ZH.get(text, text) if lang == "zh" else text

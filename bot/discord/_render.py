@@ -20,10 +20,20 @@ from bot.core.models import (
     Verdict,
 )
 from bot.discord._router import custom_id, stopped
-from bot.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_note, topic_name
+from bot.texts import (
+    DIFFICULTY_NAMES,
+    KIND_NAMES,
+    percent,
+    points_en,
+    points_note,
+    points_text,
+    topic_name,
+)
 
 MESSAGE_LIMIT = 2000
-FOOTER_SEPARATOR = " · "  # a question's footer: `REF · N answered, M correct`
+FOOTER_SEPARATOR = " · "  # a question's footer: `Ref REF · N answered, M correct`
+# How a footer presents the question's reference (users quote it to report a question).
+REF_LABEL: dict[Lang, str] = {"en": "Ref ", "zh": "编号："}
 _ZH_ANSWERED = "人作答"  # in the Chinese count, which is how a footer tells its language
 DESCRIPTION_LIMIT = 4096
 COLOURS = {
@@ -82,17 +92,24 @@ def question_embed(
     return embed
 
 
+def ref_text(ref: str, lang: Lang) -> str:
+    """A question's reference as users see it: `Ref conv_output:658083`, `编号：…`."""
+    return f"{REF_LABEL[lang]}{ref}"
+
+
 def question_footer(ref: str, counts: InstanceCounts | None, lang: Lang) -> str:
-    return f"{ref}{FOOTER_SEPARATOR}{counts_line(counts, lang)}"
+    return f"{ref_text(ref, lang)}{FOOTER_SEPARATOR}{counts_line(counts, lang)}"
 
 
 def posted_question(message: discord.Message | None) -> tuple[str, Lang] | None:
     """The question reference and language a posted question's message shows in its footer
-    (`REF · N answered, M correct`); None for any other message."""
+    (`Ref REF · N answered, M correct`, or `REF · ...` on messages posted before the label);
+    None for any other message."""
     text = message.embeds[0].footer.text if message is not None and message.embeds else None
     if not text or FOOTER_SEPARATOR not in text:
         return None
-    ref, counts = text.split(FOOTER_SEPARATOR, 1)
+    shown, counts = text.split(FOOTER_SEPARATOR, 1)
+    ref = shown.removeprefix(REF_LABEL["en"]).removeprefix(REF_LABEL["zh"])
     return (ref, "zh" if _ZH_ANSWERED in counts else "en") if ref else None
 
 
@@ -222,7 +239,7 @@ def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord
         f"({percent(stats.accuracy if answered else None)}) · streak {stats.streak} "
         f"(best {stats.best_streak})",
         f"**{stats.points}** 分 · 答对 {stats.correct}/{answered}"
-        f"({percent(stats.accuracy if answered else None)})· 连续 {stats.streak} 天"
+        f"（{percent(stats.accuracy if answered else None)}）· 连续 {stats.streak} 天"
         f"（最长 {stats.best_streak} 天）",
     )
     if due is not None:
@@ -235,8 +252,10 @@ def stats_embed(stats: UserStats, lang: Lang, due: int | None = None) -> discord
             name=topic_name(row.topic, lang),
             value=t(
                 lang,
-                f"{row.points} pts · {row.correct}/{row.answered} ({percent(row.accuracy)})",
-                f"{row.points} 分 · {row.correct}/{row.answered}({percent(row.accuracy)})",
+                f"{points_text(row.points, lang)} · {row.correct}/{row.answered} "
+                f"({percent(row.accuracy)})",
+                f"{points_text(row.points, lang)} · {row.correct}/{row.answered}"
+                f"（{percent(row.accuracy)}）",
             ),
             inline=True,
         )
@@ -266,11 +285,7 @@ def leaderboard_embed(board: Leaderboard, lang: Lang) -> discord.Embed:
     for entry in board.top:
         lines.append(
             f"`{entry.rank:>2}.` **{discord.utils.escape_markdown(entry.name)}** — "
-            + t(
-                lang,
-                f"{entry.points} pts · {percent(entry.accuracy)} · 🔥{entry.streak}",
-                f"{entry.points} 分 · {percent(entry.accuracy)} · 🔥{entry.streak}",
-            )
+            + f"{points_text(entry.points, lang)} · {percent(entry.accuracy)} · 🔥{entry.streak}"
         )
     if not lines:
         lines.append(t(lang, "Nobody has points here yet.", "这里还没有人得分。"))
@@ -279,7 +294,7 @@ def leaderboard_embed(board: Leaderboard, lang: Lang) -> discord.Embed:
         lines.append(
             t(
                 lang,
-                f"\nYou: #{me.rank} with {me.points} pts",
+                f"\nYou: #{me.rank} with {points_en(me.points)}",
                 f"\n你：第 {me.rank} 名，{me.points} 分",
             )
         )

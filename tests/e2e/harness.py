@@ -53,8 +53,13 @@ async def running_bot(
 
 
 def footer(message: Any) -> str:
-    """The footer text of a question message: `REF · N answered, M correct`."""
+    """The footer text of a question message: `Ref REF · N answered, M correct`."""
     return str(message.embeds[0]["footer"]["text"])
+
+
+def ref_of(message: Any) -> str:
+    """The question reference a question message's footer shows."""
+    return footer(message).split(" · ")[0].removeprefix("Ref ").removeprefix("编号：")
 
 
 def button_ids(message: Any) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from bot.checkers import TorchCheckers
 
 from .fakediscord import FakeDiscord
-from .harness import button_ids, running_bot, told
+from .harness import button_ids, ref_of, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +35,7 @@ async def test_daily_question_is_posted_once_and_builds_a_streak(
         message = await fake_discord.wait_for_message(
             lambda m: bool(m.embeds) and "Daily question" in (m.embeds[0].get("title") or "")
         )
-        ref = message.embeds[0]["footer"]["text"].split(" · ")[0]
+        ref = ref_of(message)
         ids = button_ids(message)
         if ref == "fx-sigmoid-max":
             answered = await bob.click(message, ids[1])

@@ -12,7 +12,7 @@ import pytest
 from bot.checkers import TorchCheckers
 
 from .fakediscord import FakeDiscord
-from .harness import button_ids, footer, running_bot, told
+from .harness import button_ids, footer, ref_of, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -77,7 +77,7 @@ async def test_multiple_choice_answered_by_two_users_each_once(
         assert "sigmoid" in question.embeds[0]["description"]
         ids = button_ids(question)
         assert [i.rsplit(":", 1)[1] for i in ids] == ["A", "B", "C", "D"]
-        assert footer(question).startswith("fx-sigmoid-max · 0 answered, 0 correct")
+        assert footer(question).startswith("Ref fx-sigmoid-max · 0 answered, 0 correct")
 
         right = await alice.click(question, ids[1])
         assert right.response_type == 7  # the question message itself is updated
@@ -101,9 +101,9 @@ async def test_multiple_choice_answered_by_two_users_each_once(
         assert "**1** point · 1/1 correct" in stats.message.embeds[0]["description"]
         board = await bob.slash("leaderboard", scope="server", period="all")
         text = board.message.embeds[0]["description"] if board.message else ""
-        assert re.search(r"1\.` \*\*alice\*\* — 1 pts · 100%", text), text
-        assert re.search(r"2\.` \*\*bob\*\* — 0 pts · 0%", text), text
-        assert "You: #2 with 0 pts" in text
+        assert re.search(r"1\.` \*\*alice\*\* — 1 point · 100%", text), text
+        assert re.search(r"2\.` \*\*bob\*\* — 0 points · 0%", text), text
+        assert "You: #2 with 0 points" in text
         fake_discord.assert_clean()
 
 
@@ -115,7 +115,7 @@ async def test_numeric_question_through_the_modal(
         posted = await alice.slash("question", topic="conv_output", kind="numeric")
         question = posted.message
         assert question is not None
-        ref = footer(question).split(" · ")[0]
+        ref = ref_of(question)
         family, seed = ref.split(":")
         expected = TorchCheckers().generate(family, int(seed)).expected
         (answer_button,) = button_ids(question)
@@ -235,7 +235,7 @@ async def test_questions_whose_rows_were_lost_still_take_answers(
         assert (await told(picked)).startswith("✅")
         assert footer(mcq).endswith("1 answered, 1 correct")
 
-        family, seed = footer(numeric).split(" · ")[0].split(":")
+        family, seed = ref_of(numeric).split(":")
         expected = TorchCheckers().generate(family, int(seed)).expected
         opened = await alice.click(numeric, button_ids(numeric)[0])
         assert opened.modal is not None

@@ -15,6 +15,10 @@ from bot.discord._router import custom_id, stopped
 PACK_LIMIT_BYTES = 512 * 1024
 
 
+# On the group: Discord reads default permissions and contexts only from a top-level
+# command, so decorators on the subcommands would be ignored.
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class Admin(commands.GroupCog, group_name="admin", group_description="Server administration"):
     def __init__(self, bot: InterviewBot) -> None:
         self.bot = bot
@@ -25,8 +29,6 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         name="reset", description="Reset this server's scores (asks for confirmation)"
     )
     @app_commands.describe(member="Only this member (default: everyone)")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
     async def reset(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
@@ -60,7 +62,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                 t(
                     ctx.lang,
                     f"Reset {target} on this server? This cannot be undone.",
-                    f"确定重置本服务器上{target}吗?此操作无法撤销。",
+                    f"确定重置本服务器上{target}吗？此操作无法撤销。",
                 ),
                 view=stopped(view),
                 ephemeral=True,
@@ -95,7 +97,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             content=t(
                 ctx.lang,
                 f"✅ Done: {removed} answer(s) removed from this server's scores.",
-                f"✅ 已完成:从本服务器的成绩中删除了 {removed} 条作答记录。",
+                f"✅ 已完成：从本服务器的成绩中删除了 {removed} 条作答记录。",
             ),
             view=None,
         )
@@ -103,13 +105,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     async def on_reset_cancelled(self, interaction: discord.Interaction, args: list[str]) -> None:
         ctx = await context_of(self.bot, interaction)
         await interaction.response.edit_message(
-            content=t(ctx.lang, "Cancelled; nothing changed.", "已取消,没有任何改动。"), view=None
+            content=t(ctx.lang, "Cancelled; nothing changed.", "已取消，没有任何改动。"), view=None
         )
 
     @app_commands.command(name="import", description="Add a question pack (YAML) for this server")
     @app_commands.describe(file="A YAML file in the question-bank format")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
     async def import_pack(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
@@ -143,7 +143,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                     ctx.lang,
                     f"⚠️ {file.filename} was not imported: {len(lines)} problem(s). Nothing "
                     "was added.",
-                    f"⚠️ {file.filename} 未导入:发现 {len(lines)} 个问题,未添加任何题目。",
+                    f"⚠️ {file.filename} 未导入：发现 {len(lines)} 个问题，未添加任何题目。",
                 )
                 body = clip("\n".join(lines), 1800 - len(header))
                 await interaction.followup.send(f"{header}\n```\n{body}\n```", ephemeral=True)

@@ -42,7 +42,7 @@ class Check(commands.Cog):
                 )
             except (CheckRequestError, CalculatorError) as exc:
                 await interaction.response.send_message(
-                    t(ctx.lang, f"⚠️ {exc}", f"⚠️ 请求有误:{exc}"), ephemeral=True
+                    t(ctx.lang, f"⚠️ {exc}", f"⚠️ 请求有误：{exc}"), ephemeral=True
                 )
                 return
             await interaction.response.send_message(format_result(result, ctx.lang), ephemeral=True)

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 30.0
 
 
+# On the group: Discord reads default permissions and contexts only from a top-level
+# command, so decorators on the subcommands would be ignored.
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class Daily(commands.GroupCog, group_name="daily", group_description="The daily question"):
     def __init__(self, bot: InterviewBot) -> None:
         self.bot = bot
@@ -31,8 +35,6 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
 
     @app_commands.command(name="set", description="Post a daily question in a channel")
     @app_commands.describe(channel="Where to post it", time="HH:MM in UTC, e.g. 09:30")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
     async def set_daily(
         self, interaction: discord.Interaction, channel: discord.TextChannel, time: str
     ) -> None:
@@ -47,15 +49,13 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
                     ctx.lang,
                     f"✅ A daily question will be posted in {channel.mention} at {at} UTC. "
                     "Answering it right on consecutive days builds a streak.",
-                    f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题,"
+                    f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题，"
                     "连续多天答对可累积连胜。",
                 ),
                 ephemeral=True,
             )
 
     @app_commands.command(name="off", description="Stop the daily question")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
     async def off(self, interaction: discord.Interaction) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)

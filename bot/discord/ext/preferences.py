@@ -2,56 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.models import Lang, Localized
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
-from bot.discord._i18n import reply_language
-from bot.discord._render import t
+from bot.discord._i18n import description, reply_language
+from bot.discord._render import DESCRIPTION_LIMIT, clip, t
 
-HELP: list[tuple[str, str, str]] = [
-    (
-        "/question",
-        "A question: multiple choice, open, or numeric (computed answer key).",
-        "出一道题:选择题、问答题或计算题(答案由程序计算)。",
-    ),
-    ("/topics", "Topics with question counts and your accuracy.", "各主题的题量和你的正确率。"),
-    (
-        "/stats",
-        "Your points and accuracy by topic, and your streak.",
-        "你在各主题的得分、正确率和连续天数。",
-    ),
-    (
-        "/leaderboard",
-        "Top 10 of this server or everyone; week, month or all time.",
-        "本服务器或全局前 10 名;按周、月或全部时间。",
-    ),
-    (
-        "/check",
-        "The numeric checker as a calculator: family, k=v parameters, your answer.",
-        "数值题计算器:题型族、k=v 参数、你的答案。",
-    ),
-    (
-        "/language",
-        "Reply in English or Chinese (auto follows your Discord language).",
-        "用中文或英文回复(auto 跟随 Discord 语言)。",
-    ),
-    (
-        "/admin reset",
-        "Reset this server's scores (Manage Server).",
-        "重置本服务器分数(需要管理服务器权限)。",
-    ),
-    (
-        "/admin import",
-        "Add a YAML question pack for this server (Manage Server).",
-        "为本服务器导入 YAML 题库(需要管理服务器权限)。",
-    ),
-    ("/help", "This list.", "显示本帮助。"),
-]
+MANAGE_SERVER = Localized(en="(Manage Server)", zh="（需要“管理服务器”权限）")
+
+
+def help_lines(tree: app_commands.CommandTree[Any], lang: Lang) -> list[str]:
+    """One line per slash command (subcommands by their full name), generated from the command
+    tree with the descriptions Discord shows, so a new command is listed without more work.
+    Commands that need Manage Server come last and say so; `/help` itself ends the list."""
+    lines: list[tuple[int, str]] = []
+    for command in tree.walk_commands(type=discord.AppCommandType.chat_input):
+        if not isinstance(command, app_commands.Command):
+            continue  # a group: its subcommands are listed
+        root = command.root_parent or command
+        text = description(command.description, lang)
+        manager = root.default_permissions is not None and root.default_permissions.value != 0
+        if manager:
+            text += MANAGE_SERVER.get(lang) if lang == "zh" else f" {MANAGE_SERVER.en}"
+        rank = 2 if command.qualified_name == "help" else 1 if manager else 0
+        lines.append((rank, f"**/{command.qualified_name}** — {text}"))
+    return [line for _, line in sorted(lines, key=lambda item: item[0])]
 
 
 class Preferences(commands.Cog):
@@ -76,10 +57,10 @@ class Preferences(commands.Cog):
     async def help(self, interaction: discord.Interaction) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            lines = [f"**{name}** — {t(ctx.lang, en, zh)}" for name, en, zh in HELP]
+            lines = help_lines(self.bot.tree, ctx.lang)
             embed = discord.Embed(
                 title=t(ctx.lang, "Deep-learning interview practice", "深度学习面试练习"),
-                description="\n".join(lines),
+                description=clip("\n".join(lines), DESCRIPTION_LIMIT),
                 colour=discord.Colour.blurple(),
             )
             await interaction.response.send_message(embed=embed, ephemeral=True)

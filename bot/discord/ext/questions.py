@@ -124,7 +124,7 @@ class Questions(commands.Cog):
                                 f"{row.questions} questions · you: {percent(row.accuracy)}"
                                 f" ({row.correct}/{row.answered})",
                                 f"{row.questions} 题 · 你的正确率：{percent(row.accuracy)}"
-                                f"({row.correct}/{row.answered})",
+                                f"（{row.correct}/{row.answered}）",
                             )
                         )
             embed = discord.Embed(
@@ -204,7 +204,7 @@ class Questions(commands.Cog):
                     ctx.lang,
                     f"You have already answered this question ({marker}); only your first "
                     "answer counts.",
-                    f"你已经答过这道题（{marker})，只有第一次作答计分。",
+                    f"你已经答过这道题（{marker}），只有第一次作答计分。",
                 ),
                 ephemeral=True,
             )

@@ -46,8 +46,11 @@ class Stats(commands.Cog):
                 user = found
             stats = await self.engine.stats(user, ctx.server_id)
             due = await self.engine.reviews_due(user)
-            png = await asyncio.to_thread(stats_chart, stats, ctx.lang)
             embed = stats_embed(stats, ctx.lang, due)
+            if not stats.by_topic:  # no chart of nothing: the embed says to try /question
+                await interaction.response.send_message(embed=embed, ephemeral=True)
+                return
+            png = await asyncio.to_thread(stats_chart, stats, ctx.lang)
             embed.set_image(url="attachment://stats.png")
             await interaction.response.send_message(
                 embed=embed, file=discord.File(io.BytesIO(png), "stats.png"), ephemeral=True
