@@ -157,9 +157,32 @@ class Engine:
                 self.checkers.grade(family, 0, "0")
 
         await asyncio.to_thread(warm)
+        await self._key_old_attempts()
         await self._stock.fill(families)
         if not self._ids:
             await self._reserve_ids()
+
+    async def _key_old_attempts(self) -> None:
+        """Attempts of generated questions stored before question keys existed have their
+        FAMILY:SEED as key: give them their real one (see `_record`). Once: none are left
+        after, but those of a family no longer known."""
+        refs = await self.store.unkeyed_refs()
+        if not refs:
+            return
+        families = frozenset(self.checkers.family_names())
+
+        def keys() -> dict[str, str]:
+            found: dict[str, str] = {}
+            for ref in refs:
+                family, seed = parse_generated_ref(ref)
+                if family in families and seed is not None:
+                    try:
+                        found[ref] = self.checkers.generate(family, seed).key
+                    except ValueError:  # a seed out of range: it keeps its ref
+                        continue
+            return found
+
+        await self.store.set_question_keys(await asyncio.to_thread(keys))
 
     def reseed(self, seed: int) -> None:
         """Make the questions drawn from now on reproducible (pictures, tests): seed the

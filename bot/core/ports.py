@@ -6,7 +6,7 @@ composition root (`bot/app.py`) plugs them in. The core never imports those pack
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -134,6 +134,15 @@ class Store(Protocol):
     async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
         """Keys (`AttemptRecord.question_key`) of the questions this user answered since
         `since`, most recently answered first."""
+        ...
+
+    async def unkeyed_refs(self) -> list[str]:
+        """The FAMILY:SEED refs of attempts stored before question keys existed (their key is
+        still their ref)."""
+        ...
+
+    async def set_question_keys(self, keys: Mapping[str, str]) -> None:
+        """Give those attempts their key: ref -> key."""
         ...
 
     async def keys_rewarded_since(

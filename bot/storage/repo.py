@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import aiosqlite
@@ -552,6 +552,22 @@ class SqliteStore:
                 (user_id, iso(since), limit),
             )
         return [row[0] for row in rows]
+
+    async def unkeyed_refs(self) -> list[str]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT DISTINCT ref FROM attempts"
+                " WHERE question_key = ref AND instr(ref, ':') > 0"  # as attempts_unkeyed
+            )
+        return [row[0] for row in rows]
+
+    async def set_question_keys(self, keys: Mapping[str, str]) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE attempts SET question_key = ? WHERE ref = ?"
+                " AND question_key = ref AND instr(ref, ':') > 0",
+                [(key, ref) for ref, key in keys.items()],
+            )
 
     async def keys_rewarded_since(
         self, user_id: int, keys: Sequence[str], since: datetime

@@ -262,3 +262,47 @@ def right_answer(engine: Engine, served: ServedQuestion) -> str:
     question = engine.question(served.ref)
     assert question is not None and question.answer is not None
     return question.answer
+
+
+async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
+    db_path: Path, clock: FakeClock, checkers: TorchCheckers, bank: Bank
+) -> None:
+    """A database from before keys (migration 0005): a LeNet-5 question paid yesterday under
+    one seed still makes LeNet-5 under another seed pay nothing, once the bot warmed up."""
+    from datetime import timedelta
+
+    from bot.storage.db import Database, migrations
+    from bot.storage.repo import iso
+
+    old_ref = f"model_params:{seed_for(Difficulty.EASY, 1)}"
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        for version, _, sql in migrations()[:4]:
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        conn.execute(
+            "INSERT INTO users (id, platform, external_id, name, created_at)"
+            " VALUES (1, 'discord', '1', 'alice', 'x')"
+        )
+        yesterday = iso(clock.now() - timedelta(days=1))
+        conn.execute(
+            "INSERT INTO question_instances (id, ref, kind, topic, difficulty, created_at)"
+            " VALUES (1, ?, 'numeric', 'cnn_models', 'easy', ?)",
+            (old_ref, yesterday),
+        )
+        conn.execute(
+            "INSERT INTO attempts (instance_id, user_id, topic, ref, answer, correct, points,"
+            " created_at) VALUES (1, 1, 'cnn_models', ?, '61706', 1, 1, ?)",
+            (old_ref, yesterday),
+        )
+    db = await Database.open(db_path)
+    engine = Engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
+    try:
+        await engine.warm_up()
+        user = await engine.user("discord", "1", "alice")
+        served = await engine.generated("model_params", seed_for(Difficulty.EASY, 2))
+        assert served.ref != old_ref
+        assert await answer_right(engine, user, served) == 0
+        assert await engine.store.unkeyed_refs() == []
+    finally:
+        await engine.aclose()
+        await db.close()

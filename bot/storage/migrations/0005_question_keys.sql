@@ -3,10 +3,11 @@
 -- under another seed. A written question's key is its bank id; a generated one's is
 -- 'FAMILY#<hash of the parameters it asks about>' (core.models.question_key).
 ALTER TABLE attempts ADD COLUMN question_key TEXT NOT NULL DEFAULT '';
--- Older attempts keep their reference as key (FAMILY:SEED for generated ones: the seed they
--- were answered under is still recognised; the engine also checks the reference).
+-- Older attempts keep their reference as key. A generated one's (FAMILY:SEED) is replaced by
+-- its real key when the bot starts (Engine.warm_up); this index finds those that are left.
 UPDATE attempts SET question_key = ref;
 CREATE INDEX attempts_user_key ON attempts (user_id, question_key, points);
+CREATE INDEX attempts_unkeyed ON attempts (ref) WHERE question_key = ref AND instr(ref, ':') > 0;
 
 -- Today's question of each scope ('server:ID' for a server's channel, 'user:ID' for the
 -- console): asked again the same day, the daily is the same question instance, so it pays once.
