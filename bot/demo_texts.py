@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from bot.core.models import Lang, Localized
+from bot.core.validation import validation_message
 from bot.demos import (
     DemoBusy,
     DemoCooldown,
@@ -77,6 +78,22 @@ def queued_text(demo: str, wait_s: float, lang: Lang, now_unix: float | None = N
     ).get(lang)
 
 
+def _params_zh(error: DemoParamsError) -> str:
+    """The problems of a demo's parameters in Chinese (pydantic writes English only); the
+    English message where there is no validation detail to translate."""
+    if not error.errors:
+        return error.message
+    parts = []
+    for item in error.errors:
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        message = validation_message(item, "zh")
+        shown = ""
+        if "input" in item and item.get("type") not in ("missing", "extra_forbidden"):
+            shown = f"（收到 {item['input']!r}）"
+        parts.append(f"{where}：{message}{shown}" if where else message)
+    return "；".join(parts)
+
+
 def demo_error_text(error: DemoError, lang: Lang, now_unix: float | None = None) -> str:
     """One localised message for a refused or failed demo.
 
@@ -96,7 +113,7 @@ def demo_error_text(error: DemoError, lang: Lang, now_unix: float | None = None)
             zh=f"🚦 演示队列已满；请{when}再试。",
         ).get(lang)
     if isinstance(error, DemoParamsError):
-        return Localized(en=f"⚠️ {error.message}", zh=f"⚠️ 参数有误：{error.message}").get(lang)
+        return Localized(en=f"⚠️ {error.message}", zh=f"⚠️ 参数有误：{_params_zh(error)}").get(lang)
     if isinstance(error, DemoTimeout):
         return Localized(
             en=f"⏱️ The demo took longer than {error.timeout_s:g} s and was stopped. "

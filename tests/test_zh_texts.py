@@ -37,8 +37,9 @@ NO_TEXT_OF_THEIR_OWN = {"bot/discord/ext/demos.py", "bot/charts.py"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 HOLE = "\x00"  # where an f-string's value goes
 # What may keep ASCII punctuation or Latin letters inside a Chinese sentence: code and command
-# names in backticks, lists of numbers in brackets, numbers (09:30, 34,944, 1/4), markdown.
-ALLOWED_SPANS = re.compile(r"`[^`]*`|\[[^\]]*\]|\d[\d.,:/]*\d|HH:MM|<t:[^>]*>|\*\*")
+# names in backticks, quoted values ('lstm'), lists of numbers in brackets, numbers (09:30,
+# 34,944, 1/4), markdown.
+ALLOWED_SPANS = re.compile(r"`[^`]*`|'[^'\s]*'|\[[^\]]*\]|\d[\d.,:/]*\d|HH:MM|<t:[^>]*>|\*\*")
 ASCII_PUNCTUATION = re.compile(r"[:;,?!()]")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
 # Names that stay as they are in Chinese: models, units, formats, option values, product names.

@@ -18,25 +18,35 @@ from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field,
 
 from bot.core.answers import DEFAULT_TOLERANCE, Expected, KnownMistake, Tolerance
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import validation_message
 
 
 class CheckRequestError(ValueError):
     """A request the checkers cannot answer: unknown family or parameter, a value of the wrong
-    type, an impossible configuration. `message` is one line that names the problem."""
+    type, an impossible configuration. `message` is one line that names the problem; `zh`, the
+    same in Chinese where there is one."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, zh: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh
 
     def __str__(self) -> str:
         return self.message
+
+    def text(self, lang: str) -> str:
+        """The message in `lang` (English where no Chinese was written)."""
+        return self.zh if lang == "zh" and self.zh else self.message
 
 
 class UnknownFamilyError(CheckRequestError, KeyError):
     """No family has that name. Also a KeyError, as the core `Checkers` protocol promises."""
 
     def __init__(self, family: str, known: list[str]) -> None:
-        super().__init__(f"unknown family {family!r}; known families: {', '.join(known)}")
+        super().__init__(
+            f"unknown family {family!r}; known families: {', '.join(known)}",
+            f"没有题型族 {family!r}；可用的题型族：{'、'.join(known)}",
+        )
         self.family = family
 
 
@@ -97,35 +107,48 @@ class Family(ABC, Generic[P]):
         for key in raw:
             if key not in fields:
                 raise CheckRequestError(
-                    f"{self.name}: unknown parameter {key!r}; parameters: {self.signature()}"
+                    f"{self.name}: unknown parameter {key!r}; parameters: {self.signature()}",
+                    f"{self.name}：没有参数 {key!r}；参数有：`{self.signature()}`",
                 )
         try:
             return self.params_model.model_validate(dict(raw))
         except ValidationError as error:
-            raise CheckRequestError(self._explain(error)) from None
+            raise CheckRequestError(*self._explain(error)) from None
 
-    def _explain(self, error: ValidationError) -> str:
+    def _explain(self, error: ValidationError) -> tuple[str, str]:
+        """The first problem, in English and Chinese (pydantic's wording is English only)."""
         first = error.errors(include_url=False)[0]
         loc = first["loc"]
         if not loc:  # a model-level check: an impossible combination of parameters
-            message = str(first["msg"]).removeprefix("Value error, ")
-            return f"{self.name}: impossible configuration: {message}"
+            message = validation_message(first, "en")
+            return (
+                f"{self.name}: impossible configuration: {message}",
+                f"{self.name}：参数组合不成立：{message}",
+            )
         name = str(loc[0])
         if first["type"] == "missing":
-            return f"{self.name}: missing parameter {name!r}; parameters: {self.signature()}"
+            return (
+                f"{self.name}: missing parameter {name!r}; parameters: {self.signature()}",
+                f"{self.name}：缺少参数 {name!r}；参数有：`{self.signature()}`",
+            )
         field = self.params_model.model_fields[name]
         if len(loc) > 1 and get_origin(_unwrap(field.annotation)) in (Union, types.UnionType):
             # pydantic reports one error per branch of a union; say what any branch accepts.
-            message = f"expected {describe_type(field.annotation)}"
+            expected = describe_type(field.annotation)
+            message, message_zh = f"expected {expected}", f"应为 {expected}"
         else:
-            message = str(first["msg"]).removeprefix("Value error, ")
+            message, message_zh = validation_message(first, "en"), validation_message(first, "zh")
             if len(loc) > 1:
-                message = f"item {'/'.join(str(part) for part in loc[1:])}: {message}"
+                item = "/".join(str(part) for part in loc[1:])
+                message, message_zh = f"item {item}: {message}", f"第 {item} 项：{message_zh}"
         got = first.get("input")
         shown = repr(got) if not isinstance(got, dict) else "..."
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        return f"{self.name}: parameter {name!r}: {message} (got {shown})"
+        return (
+            f"{self.name}: parameter {name!r}: {message} (got {shown})",
+            f"{self.name}：参数 {name!r}：{message_zh}（收到 {shown}）",
+        )
 
     def signature(self) -> str:
         """`n, k, s=1, p=0, d=1`: the parameters as the spec writes them."""

@@ -214,3 +214,17 @@ async def test_chinese_replies_use_chinese_punctuation(
         again = await alice.click(posted.message, button_ids(posted.message)[0])
         assert "你已经答过这道题（✅），" in await told(again)
         fake_discord.assert_clean()
+
+
+async def test_check_explains_bad_parameters_in_chinese(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        bad = await alice.slash("check", family="conv_output", params="n=abc k=3", locale="zh-CN")
+        assert await told(bad) == "⚠️ 请求有误：conv_output：参数 'n'：应为整数（收到 'abc'）"
+        low = await alice.slash("check", family="conv_output", params="n=0 k=3", locale="zh-CN")
+        assert "应大于或等于 1（收到 0）" in await told(low)
+        english = await alice.slash("check", family="conv_output", params="n=abc k=3")
+        assert (await told(english)).startswith("⚠️ conv_output: parameter 'n': Input should")
+        fake_discord.assert_clean()

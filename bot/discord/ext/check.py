@@ -41,8 +41,9 @@ class Check(commands.Cog):
                     self.checkers.check, family, values, answer, seed=seed
                 )
             except (CheckRequestError, CalculatorError) as exc:
+                text = exc.text(ctx.lang) if isinstance(exc, CheckRequestError) else str(exc)
                 await interaction.response.send_message(
-                    t(ctx.lang, f"⚠️ {exc}", f"⚠️ 请求有误：{exc}"), ephemeral=True
+                    t(ctx.lang, f"⚠️ {text}", f"⚠️ 请求有误：{text}"), ephemeral=True
                 )
                 return
             await interaction.response.send_message(format_result(result, ctx.lang), ephemeral=True)
