@@ -62,7 +62,7 @@ def report_chart(report: Report, lang: Lang = "en") -> bytes:
     topics = report.by_topic
     if topics:
         labels = [_label(t.topic, lang) for t in topics]
-        left.barh(labels, [t.asked for t in topics], color=_GREY, label="asked")
+        left.barh(labels, [t.answered for t in topics], color=_GREY, label="answered")
         left.barh(labels, [t.correct for t in topics], color=_GREEN, label="correct")
         left.legend(loc="lower right", fontsize=8)
     left.set_title("Score by topic")
@@ -73,10 +73,10 @@ def report_chart(report: Report, lang: Lang = "en") -> bytes:
         Outcome.TIMEOUT: "#faa61a",
         Outcome.UNANSWERED: _GREY,
     }
-    indices = [f"Q{index + 1}" for index, _, _, _ in report.times]
-    seconds = [s or 0.0 for _, _, s, _ in report.times]
-    right.bar(indices, seconds, color=[colours[o] for _, _, _, o in report.times])
+    indices = [x.short for x in report.times]  # Q3, and Q3+ for its follow-up
+    seconds = [x.seconds or 0.0 for x in report.times]
+    right.bar(indices, seconds, color=[colours[x.outcome] for x in report.times])
     right.set_ylabel("seconds")
-    right.set_title(f"Time per question ({report.correct}/{report.asked} correct)")
+    right.set_title(f"Time per question ({report.correct}/{report.answered} correct)")
     figure.tight_layout()
     return _png(figure)

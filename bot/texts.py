@@ -12,7 +12,7 @@ from bot.core.errors import (
     UnknownTopic,
     WrongKind,
 )
-from bot.core.interview import InterviewError
+from bot.core.interview import InterviewError, Outcome, Report
 from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, Localized
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
 
@@ -121,3 +121,32 @@ SOMETHING_WRONG = Localized(
     en="⚠️ Something went wrong on our side; it has been logged. Please try again.",
     zh="⚠️ 我们这边出了点问题，已记录日志，请稍后再试。",
 )
+
+
+# mock interviews
+
+OUTCOME_NAMES: dict[Outcome, Localized] = {
+    Outcome.CORRECT: Localized(en="correct", zh="正确"),
+    Outcome.INCORRECT: Localized(en="incorrect", zh="错误"),
+    Outcome.TIMEOUT: Localized(en="timed out", zh="超时"),
+    Outcome.UNANSWERED: Localized(en="not answered", zh="未作答"),
+}
+
+
+def report_summary(report: Report, lang: Lang, bold: bool = False) -> str:
+    """`2/3 correct · 1 timed out · 4 questions + 1 follow-up · 3 points · 1 hint`: the
+    answered count is the one `stats` counts (a timed-out question is not an answer)."""
+    b = "**" if bold else ""
+    en = [f"{b}{report.correct}/{report.answered}{b} correct"]
+    zh = [f"答对 {b}{report.correct}/{report.answered}{b}"]
+    if report.timed_out:
+        en.append(f"{report.timed_out} timed out")
+        zh.append(f"超时 {report.timed_out} 题")
+    if report.unanswered:
+        en.append(f"{report.unanswered} not answered")
+        zh.append(f"未作答 {report.unanswered} 题")
+    en += [report.count.en, f"{b}{points_en(report.points)}{b}"]
+    zh += [report.count.zh, f"{b}{report.points}{b} 分"]
+    en.append(f"{report.hints} hint" + ("" if report.hints == 1 else "s"))
+    zh.append(f"提示 {report.hints} 次")
+    return Localized(en=" · ".join(en), zh=" · ".join(zh)).get(lang)

@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING
 from bot.charts import report_chart
 from bot.core.engine import SelfRating
 from bot.core.interview import Interviews, Report, Step
-from bot.core.models import Kind, Localized
-from bot.texts import percent, topic_name
+from bot.core.models import Kind, Lang, Localized
+from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
 
 if TYPE_CHECKING:
     from bot.console._console import Console
 
 L = Localized
+
+
+def _t(lang: Lang, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
 
 
 def _left(deadline: datetime, now: datetime) -> str:
@@ -45,7 +49,7 @@ class Practice:
                     L(
                         en="No interview running: `interview start [TOPIC...] [questions=8] "
                         "[minutes=3]`.",
-                        zh="没有进行中的面试:"
+                        zh="没有进行中的面试："
                         "`interview start [主题...] [questions=8] [minutes=3]`。",
                     )
                 )
@@ -63,7 +67,7 @@ class Practice:
             self.console.say(
                 L(
                     en="⚠️ Usage: interview start|status|stop",
-                    zh="⚠️ 用法:interview start|status|stop",
+                    zh="⚠️ 用法：interview start|status|stop",
                 )
             )
 
@@ -86,14 +90,16 @@ class Practice:
             options["minutes"],
             lang=self.console.lang,
         )
+        planned, cap = step.interview.planned, step.interview.follow_up_cap
         self.console.say(
             L(
-                en=f"Mock interview #{step.interview.id}: {step.interview.planned} questions, "
-                f"{step.interview.minutes} min each. At the answer prompt: `hint` (costs a "
-                "point), `stop`, or Ctrl-D to pause (`interview status` resumes).",
-                zh=f"模拟面试 #{step.interview.id}:共 {step.interview.planned} 题,每题 "
-                f"{step.interview.minutes} 分钟。作答时可输入 `hint`(扣 1 分)、`stop`,"
-                "或按 Ctrl-D 暂停(`interview status` 继续)。",
+                en=f"Mock interview #{step.interview.id}: {planned} questions (+ a follow-up "
+                f"after a miss, at most {cap}), {step.interview.minutes} min each. At the answer "
+                "prompt: `hint` (costs a point of a scored question), `stop`, or Ctrl-D to "
+                "pause (`interview status` resumes).",
+                zh=f"模拟面试 #{step.interview.id}：共 {planned} 题（答错后追问一题，最多 "
+                f"{cap} 道），每题 {step.interview.minutes} 分钟。作答时可输入 `hint`（计分题扣 "
+                "1 分）、`stop`，或按 Ctrl-D 暂停（`interview status` 继续）。",
             )
         )
         await self._drive(step)
@@ -103,10 +109,8 @@ class Practice:
         console = self.console
         shown = -1
         while True:
-            for index in step.timed_out:
-                console.say(
-                    L(en=f"⏰ Time ran out on Q{index + 1}.", zh=f"⏰ 第 {index + 1} 题超时。")
-                )
+            for expired in step.expired:
+                console.say(expired.text())
             if step.report is not None:
                 await self._report(step.report)
                 return
@@ -145,13 +149,11 @@ class Practice:
         item = step.item
         assert item is not None
         left = _left(item.deadline, self.engine.clock.now())
-        position = f"({step.interview.asked}/{step.interview.planned})"
+        position = step.interview.position(item)
         self.console.say(
             L(
-                en=f"\nQ{item.index + 1} {position}{' follow-up' if item.follow_up else ''}"
-                f" · {left} left · `hint`, `stop`",
-                zh=f"\n第 {item.index + 1} 题 {position}{' 追问' if item.follow_up else ''}"
-                f" · 剩余 {left} · `hint` 提示,`stop` 结束",
+                en=f"\n{position.en} · {left} left · `hint`, `stop`",
+                zh=f"\n{position.zh} · 剩余 {left} · `hint` 提示，`stop` 结束",
             )
         )
 
@@ -168,7 +170,7 @@ class Practice:
 
     async def _rating(self) -> SelfRating | None:
         ratings = "/".join(r.value for r in SelfRating)
-        self.console.say(L(en=f"How did it go? {ratings}", zh=f"答得怎么样?{ratings}"))
+        self.console.say(L(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
         while True:
             line = await self.console.terminal.read("rating> ")
             if line is None:
@@ -179,34 +181,44 @@ class Practice:
 
     async def _report(self, report: Report) -> None:
         lang = self.console.lang
+        stopped = report.status == "stopped"
+        # plain strings, not Localized: Localized strips the indentation and spaces kept here
         lines = [
-            L(
-                en=f"Report: {report.correct}/{report.asked} correct, {report.points} points, "
-                f"{report.hints} hint(s){' (stopped early)' if report.status == 'stopped' else ''}",
-                zh=f"面试报告:答对 {report.correct}/{report.asked},{report.points} 分,提示 "
-                f"{report.hints} 次{'(提前结束)' if report.status == 'stopped' else ''}",
-            ).get(lang)
+            _t(
+                lang,
+                f"Report{' (stopped early)' if stopped else ''}: ",
+                f"面试报告{'（提前结束）' if stopped else ''}：",
+            )
+            + report_summary(report, lang)
         ]
         for score in report.by_topic:
+            line = f"  {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
+            if score.answered:
+                line += f" ({percent(score.accuracy)})"
+            if score.timed_out:
+                line += _t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
+            lines.append(line)
+        for timing in report.times:
+            taken = "-" if timing.seconds is None else f"{timing.seconds:.0f}s"
+            outcome = OUTCOME_NAMES[timing.outcome].get(lang)
             lines.append(
-                f"  {topic_name(score.topic, lang)}: {score.correct}/{score.asked} "
-                f"({percent(score.accuracy)})"
+                _t(
+                    lang,
+                    f"  {timing.label.en}: {outcome}, {taken}",
+                    f"  {timing.label.zh}：{outcome}，{taken}",
+                )
             )
-        for index, ref, seconds, outcome in report.times:
-            taken = "-" if seconds is None else f"{seconds:.0f}s"
-            lines.append(f"  Q{index + 1} {ref}: {outcome.value}, {taken}")
         if report.weakest:
-            weakest = ", ".join(topic_name(t, lang) for t in report.weakest[:3])
-            lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱:{weakest}").get(lang))
-        for card in report.review[:8]:
-            due = card.due.strftime("%Y-%m-%d %H:%M UTC")
-            lines.append(
-                L(en=f"  review {card.item}: {due}", zh=f"  复习 {card.item}:{due}").get(lang)
-            )
+            weakest = _t(lang, ", ", "，").join(topic_name(t, lang) for t in report.weakest[:3])
+            lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱：{weakest}").get(lang))
+        for entry in report.review[:8]:
+            due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
+            title = entry.title.get(lang)
+            lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
         path = Path(f"interview-{report.interview_id}.png")
         png = await asyncio.to_thread(report_chart, report, lang)
         await asyncio.to_thread(path.write_bytes, png)
-        lines.append(L(en=f"Chart: {path}", zh=f"图表:{path}").get(lang))
+        lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
         self.console.say("\n".join(lines))
 
     # review and daily

@@ -6,8 +6,14 @@ loses nothing: every event is saved before its result is shown, and a new `Inter
 the same database carries on from the saved state.
 
 Rules: each question has a deadline (`minutes` after it is shown); an answer after the deadline
-counts as a timeout. A hint costs a point of that question (see scoring.py). After a miss, one
-follow-up question on the same topic is added (at most `planned // 2` in a whole interview).
+counts as a timeout: it is not recorded, but the user still sees how it would have been graded,
+and the answer with its worked solution. A hint costs a point of a scored question (see
+scoring.py; open questions earn no points). After a miss, one follow-up question on the same
+topic is added (at most `planned // 2` in a whole interview); it is numbered after the question
+it follows ("Q3 follow-up"), and counts are "N questions + M follow-ups".
+
+One definition of "answered" everywhere: a question with a recorded answer (right or wrong), which
+is exactly what `stats` counts. Timed-out and unanswered questions are counted apart.
 """
 
 from __future__ import annotations
@@ -20,12 +26,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.core.engine import Engine, KindFilter, SelfRating, parse_generated_ref
+from bot.core.engine import Engine, KindFilter, SelfRating, grade_choice, parse_generated_ref
 from bot.core.errors import DomainError, NoQuestionFound
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
     Difficulty,
+    Grade,
     Kind,
     Lang,
     Localized,
@@ -35,7 +42,7 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.review import review_item
-from bot.core.topics import TOPIC_IDS, topics_in
+from bot.core.topics import TOPIC_IDS, topic, topics_in
 
 MIN_QUESTIONS, MAX_QUESTIONS = 3, 20
 MIN_MINUTES, MAX_MINUTES = 1, 10
@@ -108,6 +115,26 @@ class Interview(BaseModel):
     def follow_up_cap(self) -> int:
         return self.planned // 2
 
+    def number(self, item: Item) -> int:
+        """The question's number: a follow-up has the number of the question it follows."""
+        return sum(1 for i in self.items[: item.index + 1] if not i.follow_up)
+
+    def label(self, item: Item) -> Localized:
+        """`Q3`, or `Q3 follow-up` for the follow-up after question 3."""
+        number = self.number(item)
+        if item.follow_up:
+            return Localized(en=f"Q{number} follow-up", zh=f"第 {number} 题追问")
+        return Localized(en=f"Q{number}", zh=f"第 {number} 题")
+
+    def position(self, item: Item) -> Localized:
+        """Where a question stands, for its header: `Q3 of 4`, or `Q3 follow-up`."""
+        if item.follow_up:
+            return self.label(item)
+        number = self.number(item)
+        return Localized(
+            en=f"Q{number} of {self.planned}", zh=f"第 {number} 题（共 {self.planned} 题）"
+        )
+
     def expire(self, now: datetime) -> Item | None:
         """Time out the open question if its deadline has passed; returns it if so."""
         item = self.current
@@ -153,28 +180,93 @@ def make_plan(count: int, rng: random.Random) -> list[tuple[Kind, Difficulty]]:
     return [(kind, levels[min(2, i * 3 // count)]) for i, kind in enumerate(kinds)]
 
 
+def count_text(questions: int, follow_ups: int) -> Localized:
+    """`4 questions + 1 follow-up` (no follow-up part when there were none)."""
+    en = f"{questions} question{'' if questions == 1 else 's'}"
+    zh = f"{questions} 道题"
+    if follow_ups:
+        en += f" + {follow_ups} follow-up{'' if follow_ups == 1 else 's'}"
+        zh += f" + {follow_ups} 道追问"
+    return Localized(en=en, zh=zh)
+
+
 class TopicScore(BaseModel):
     topic: str
-    asked: int
+    answered: int  # with a recorded answer, as `stats` counts them
     correct: int
     points: int
+    timed_out: int = 0
 
     @property
     def accuracy(self) -> float:
-        return self.correct / self.asked if self.asked else 0.0
+        return self.correct / self.answered if self.answered else 0.0
+
+
+class Timing(BaseModel):
+    """One question of the report: its label, how long it took and how it ended."""
+
+    index: int
+    label: Localized  # `Q3` or `Q3 follow-up`
+    short: str  # `Q3` or `Q3+` (chart ticks)
+    ref: str
+    seconds: float | None
+    outcome: Outcome
+
+
+class ReviewEntry(BaseModel):
+    """What the interview scheduled for review: a readable title, not the item's id."""
+
+    item: str
+    title: Localized
+    due: datetime
 
 
 class Report(BaseModel):
     interview_id: int
     status: Status
-    asked: int
+    questions: int  # main questions shown
+    follow_ups: int  # follow-up questions shown
+    answered: int  # with a recorded answer (right or wrong): what `stats` counts
     correct: int
+    timed_out: int
+    unanswered: int  # still open when the interview was stopped
     points: int
     hints: int
     by_topic: list[TopicScore]
-    times: list[tuple[int, str, float | None, Outcome]]  # (index, ref, seconds, outcome)
+    times: list[Timing]
     weakest: list[str]  # topics, weakest first (only those with a miss)
-    review: list[ReviewCard]  # what is now scheduled for review, soonest first
+    review: list[ReviewEntry]  # what is now scheduled for review, soonest first
+
+    @property
+    def count(self) -> Localized:
+        return count_text(self.questions, self.follow_ups)
+
+
+class Expired(BaseModel):
+    """A question whose time ran out, with its solution; `late`: the answer that came after
+    the deadline (not counted), and `grade` how it would have been graded if readable."""
+
+    index: int
+    label: Localized
+    solution: Localized | None = None
+    late: bool = False
+    grade: Grade | None = None
+
+    def text(self) -> Localized:
+        en = [f"⏰ Time ran out on {self.label.en}."]
+        zh = [f"⏰ {self.label.zh}超时。"]
+        if self.late:
+            en[0] = (
+                f"⏰ Time had run out on {self.label.en}: this answer came late and does not count."
+            )
+            zh[0] = f"⏰ {self.label.zh}已超时：这个答案来得太晚，不计入成绩。"
+            if self.grade is not None:
+                en.append(self.grade.feedback.en)
+                zh.append(self.grade.feedback.zh)
+        if self.solution is not None:
+            en.append(self.solution.en)
+            zh.append(self.solution.zh)
+        return Localized(en="\n".join(en), zh="\n".join(zh))
 
 
 class Step(BaseModel):
@@ -182,7 +274,7 @@ class Step(BaseModel):
 
     interview: Interview
     outcome: AnswerOutcome | None = None  # the grade of the answer just given
-    timed_out: list[int] = Field(default_factory=list)  # indices that ran out of time
+    expired: list[Expired] = Field(default_factory=list)  # questions that ran out of time
     question: ServedQuestion | None = None  # the next question, if one was served
     item: Item | None = None  # its item (deadline, index)
     report: Report | None = None  # when the interview ended
@@ -278,8 +370,8 @@ class Interviews:
         if await self.store.active_interview_id(user.id) is not None:
             raise _error(
                 "active",
-                "You already have an interview running: answer it, or `/interview stop`.",
-                "你已有一场进行中的面试：请继续作答，或使用 `/interview stop` 结束。",
+                "You already have an interview running: answer its question, or stop it first.",
+                "你已有一场进行中的面试：请继续作答，或先结束它。",
             )
         now = self.clock.now()
         interview = Interview(
@@ -300,12 +392,15 @@ class Interviews:
         await self._save(interview, 0)
         return step
 
-    async def status(self, interview_id: int, user: User) -> Step:
-        """Where the interview is; a question whose time ran out is settled first."""
+    async def status(self, interview_id: int, user: User, index: int | None = None) -> Step:
+        """Where the interview is; a question whose time ran out is settled first. `index`:
+        the question the user acted on; if its time ran out, the step has its solution."""
         interview, version = await self._owned(interview_id, user)
         step = Step(interview=interview)
         if interview.status == "active" and await self._catch_up(interview, step, user):
             await self._save(interview, version)
+        if index is not None:
+            await self._expired_entry(interview, index, step)
         if interview.status != "active":
             step.report = await self.report(interview)
         elif interview.current is not None:
@@ -314,7 +409,7 @@ class Interviews:
         return step
 
     async def answer(self, interview_id: int, index: int, user: User, text: str) -> Step:
-        interview, version, item, step = await self._open_item(interview_id, index, user)
+        interview, version, item, step = await self._open_item(interview_id, index, user, text)
         if item is None:
             return step
         outcome = await self.engine.answer(item.instance_id, user, text, hints=item.hints)
@@ -323,7 +418,7 @@ class Interviews:
     async def self_rate(
         self, interview_id: int, index: int, user: User, rating: SelfRating
     ) -> Step:
-        interview, version, item, step = await self._open_item(interview_id, index, user)
+        interview, version, item, step = await self._open_item(interview_id, index, user, "")
         if item is None:
             return step
         outcome = await self.engine.self_rate(item.instance_id, user, rating, hints=item.hints)
@@ -367,18 +462,23 @@ class Interviews:
     # internals
 
     async def _open_item(
-        self, interview_id: int, index: int, user: User
+        self, interview_id: int, index: int, user: User, text: str | None = None
     ) -> tuple[Interview, int, Item | None, Step]:
         """The open question `index`, after settling timeouts; None (with the step to show
-        instead) if that question is no longer the open one."""
+        instead) if that question is no longer the open one. `text`: the answer given to it;
+        if its time ran out, the step shows how it would have been graded, and the solution."""
         interview, version = await self._owned(interview_id, user)
         step = Step(interview=interview)
         if interview.status != "active":
-            raise _error("ended", "This interview has ended.", "这场面试已经结束。")
+            if await self._late(interview, index, step, text) is None:
+                raise _error("ended", "This interview has ended.", "这场面试已经结束。")
+            step.report = await self.report(interview)
+            return interview, version, None, step
         if await self._catch_up(interview, step, user):
             version = await self._save(interview, version)
         current = interview.current
         if current is None or current.index != index:
+            await self._late(interview, index, step, text)
             if interview.status != "active":
                 step.report = step.report or await self.report(interview)
             elif current is not None and step.question is None:
@@ -414,7 +514,7 @@ class Interviews:
             expired = interview.expire(self.clock.now())
             if expired is None:
                 break
-            step.timed_out.append(expired.index)
+            await self._expired_entry(interview, expired.index, step)
             changed = True
             await self._advance(interview, step, user)
         return changed
@@ -473,6 +573,72 @@ class Interviews:
                 continue
         raise NoQuestionFound(topic, kind.value, level.value if level else None)
 
+    async def _expired_entry(self, interview: Interview, index: int, step: Step) -> Expired | None:
+        """The step's entry for question `index` if its time ran out (added if missing)."""
+        if not 0 <= index < len(interview.items):
+            return None
+        item = interview.items[index]
+        if item.outcome is not Outcome.TIMEOUT:
+            return None
+        for entry in step.expired:
+            if entry.index == index:
+                return entry
+        entry = Expired(
+            index=index, label=interview.label(item), solution=await self._solution(item)
+        )
+        step.expired.append(entry)
+        return entry
+
+    async def _late(
+        self, interview: Interview, index: int, step: Step, text: str | None
+    ) -> Expired | None:
+        """An answer (`text`; "" for a self-rating) to question `index` after its time ran out:
+        not recorded; its entry says how it would have been graded. None if it did not time
+        out (then it was answered, or the interview was stopped)."""
+        entry = await self._expired_entry(interview, index, step)
+        if entry is None or text is None:
+            return entry
+        entry.late = True
+        item = interview.items[index]
+        if text.strip() and item.kind is not Kind.OPEN:
+            grade = await self._grade_late(item, text)
+            entry.grade = None if grade is None or grade.verdict is Verdict.UNREADABLE else grade
+        return entry
+
+    async def _grade_late(self, item: Item, text: str) -> Grade | None:
+        instance = await self.engine.instance(item.instance_id)
+        family, seed = parse_generated_ref(instance.ref)
+        if family is not None and seed is not None:
+            return await asyncio.to_thread(self.engine.checkers.grade, family, seed, text)
+        question = self.engine.question(instance.ref, instance.server_id)
+        return grade_choice(question, text) if question is not None else None
+
+    async def _solution(self, item: Item) -> Localized | None:
+        """The answer and how to get it: the worked solution, the right option with its
+        explanation, or the model answer with its key points."""
+        instance = await self.engine.instance(item.instance_id)
+        family, seed = parse_generated_ref(instance.ref)
+        if family is not None and seed is not None:
+            numeric = await asyncio.to_thread(self.engine.checkers.generate, family, seed)
+            return Localized(
+                en=f"Solution: {numeric.solution.en}", zh=f"解答：{numeric.solution.zh}"
+            )
+        question = self.engine.question(instance.ref, instance.server_id)
+        if question is None:
+            return None
+        if question.kind is Kind.OPEN:
+            en = [f"Model answer: {question.model_answer.en}"] if question.model_answer else []
+            zh = [f"参考答案：{question.model_answer.zh}"] if question.model_answer else []
+            if question.key_points:
+                en.append("Key points: " + "; ".join(p.en for p in question.key_points) + ".")
+                zh.append("要点：" + "；".join(p.zh for p in question.key_points) + "。")
+            return Localized(en="\n".join(en), zh="\n".join(zh))
+        why = question.explanation
+        return Localized(
+            en=f"The answer is {question.answer}." + (f" {why.en}" if why else ""),
+            zh=f"正确答案是 {question.answer}。" + (why.zh if why else ""),
+        )
+
     async def _reshow(self, item: Item) -> ServedQuestion:
         return await self.engine.reshow(await self.engine.instance(item.instance_id))
 
@@ -510,17 +676,23 @@ class Interviews:
             if item.outcome is Outcome.UNANSWERED:
                 continue
             score = scores.setdefault(
-                item.topic, TopicScore(topic=item.topic, asked=0, correct=0, points=0)
+                item.topic, TopicScore(topic=item.topic, answered=0, correct=0, points=0)
             )
-            score.asked += 1
+            if item.outcome is Outcome.TIMEOUT:
+                score.timed_out += 1
+                continue
+            score.answered += 1
             score.correct += item.outcome is Outcome.CORRECT
             score.points += item.points
         weakest = [
             s.topic
-            for s in sorted(scores.values(), key=lambda s: (s.accuracy, -s.asked, s.topic))
-            if s.correct < s.asked
+            for s in sorted(
+                scores.values(),
+                key=lambda s: (s.correct / (s.answered + s.timed_out), -s.answered, s.topic),
+            )
+            if s.correct < s.answered + s.timed_out
         ]
-        cards: list[ReviewCard] = []
+        entries: list[ReviewEntry] = []
         seen: set[str] = set()
         for item in interview.items:
             key = review_item(item.ref)
@@ -529,24 +701,63 @@ class Interviews:
             seen.add(key)
             card = await self.store.get_card(interview.user_id, key)
             if card is not None:
-                cards.append(card)
-        cards.sort(key=lambda c: c.due)
-        answered = [i for i in interview.items if i.outcome is not Outcome.UNANSWERED]
+                entries.append(
+                    ReviewEntry(
+                        item=card.item,
+                        title=self._review_title(card, interview.server_id),
+                        due=card.due,
+                    )
+                )
+        entries.sort(key=lambda e: e.due)
+        outcomes = [i.outcome for i in interview.items]
         return Report(
             interview_id=interview.id,
             status=interview.status,
-            asked=len(answered),
-            correct=sum(1 for i in answered if i.outcome is Outcome.CORRECT),
+            questions=sum(1 for i in interview.items if not i.follow_up),
+            follow_ups=sum(1 for i in interview.items if i.follow_up),
+            answered=sum(1 for o in outcomes if o in (Outcome.CORRECT, Outcome.INCORRECT)),
+            correct=outcomes.count(Outcome.CORRECT),
+            timed_out=outcomes.count(Outcome.TIMEOUT),
+            unanswered=sum(1 for o in outcomes if o in (None, Outcome.UNANSWERED)),
             points=sum(i.points for i in interview.items),
             hints=sum(i.hints for i in interview.items),
             by_topic=sorted(scores.values(), key=lambda s: s.topic),
             times=[
-                (i.index, i.ref, i.seconds(), i.outcome or Outcome.UNANSWERED)
+                Timing(
+                    index=i.index,
+                    label=interview.label(i),
+                    short=f"Q{interview.number(i)}{'+' if i.follow_up else ''}",
+                    ref=i.ref,
+                    seconds=i.seconds(),
+                    outcome=i.outcome or Outcome.UNANSWERED,
+                )
                 for i in interview.items
             ],
             weakest=weakest,
-            review=cards,
+            review=entries,
         )
+
+    def _review_title(self, card: ReviewCard, server_id: int | None) -> Localized:
+        """`Topic · “the question's first words…”`, or `Topic · numeric` for a family."""
+        name = (
+            topic(card.topic).name
+            if card.topic in TOPIC_IDS
+            else Localized(en=card.topic, zh=card.topic)
+        )
+        if card.item.startswith("family:"):
+            return Localized(en=f"{name.en} · numeric", zh=f"{name.zh} · 计算题")
+        question = self.engine.question(card.item, server_id)
+        if question is None or question.text is None:
+            return name
+        return Localized(
+            en=f"{name.en} · “{_excerpt(question.text.en)}”",
+            zh=f"{name.zh} · “{_excerpt(question.text.zh)}”",
+        )
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _first_step(solution: str) -> str:
@@ -565,14 +776,18 @@ __all__ = [
     "MIN_MINUTES",
     "MIN_QUESTIONS",
     "TOPIC_IDS",
+    "Expired",
     "Interview",
     "InterviewError",
     "Interviews",
     "Item",
     "Outcome",
     "Report",
+    "ReviewEntry",
     "StaleSave",
     "Step",
+    "Timing",
     "TopicScore",
+    "count_text",
     "make_plan",
 ]

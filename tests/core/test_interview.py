@@ -62,9 +62,9 @@ async def test_a_full_interview_ends_with_a_report(
         assert step.outcome is not None and step.outcome.grade.correct
     assert sorted(kinds) == sorted([Kind.MCQ, Kind.NUMERIC, Kind.OPEN])  # a mix of kinds
     report = step.report
-    assert (report.status, report.asked, report.correct) == ("finished", 3, 3)
+    assert (report.status, report.answered, report.correct) == ("finished", 3, 3)
     assert report.weakest == []
-    assert [seconds for _, _, seconds, _ in report.times] == [30.0, 30.0, 30.0]
+    assert [t.seconds for t in report.times] == [30.0, 30.0, 30.0]
     assert {s.topic for s in report.by_topic} == {
         "vanishing_gradients",
         "initialization",
@@ -83,7 +83,7 @@ async def test_timeout_moves_on_and_a_late_answer_does_not_count(
     assert first.item is not None
     clock.advance(seconds=61)
     status = await interviews.status(first.interview.id, ann)
-    assert status.timed_out == [0]
+    assert [e.index for e in status.expired] == [0]
     assert status.item is not None and status.item.index == 1
     # An answer to question 0 arrives late: nothing is recorded, the current question shows.
     late = await respond(interviews, first, ann)
@@ -123,8 +123,9 @@ async def test_stopping_early_reports_what_was_answered(
     step = await respond(interviews, step, ann)
     stopped = await interviews.stop(step.interview.id, ann)
     assert stopped.report is not None
-    assert (stopped.report.status, stopped.report.asked) == ("stopped", 1)
-    assert stopped.report.times[-1][3] is Outcome.UNANSWERED
+    assert (stopped.report.status, stopped.report.answered) == ("stopped", 1)
+    assert (stopped.report.questions, stopped.report.unanswered) == (2, 1)
+    assert stopped.report.times[-1].outcome is Outcome.UNANSWERED
     with pytest.raises(InterviewError):
         await respond(interviews, step, ann)
     again = await interviews.start(ann, [], questions=3, minutes=3)  # a new one may start
@@ -182,6 +183,136 @@ async def test_a_restart_halfway_resumes_the_same_interview(
         assert resumed.question is not None and resumed.question.ref == open_ref
         while resumed.report is None:
             resumed = await respond(interviews, resumed, ann)
-        assert resumed.report.asked == 3 and resumed.report.correct == 3
+        assert resumed.report.answered == 3 and resumed.report.correct == 3
     finally:
         await db.close()
+
+
+async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    """A timed-out question is not an answer: the report's `correct/answered` is what stats
+    counts, timeouts come apart, and a follow-up is `Q1 follow-up`, not a question of its own."""
+    interviews = Interviews(engine)
+    engine.rng.seed(1)
+    step = await interviews.start(ann, ["vanishing_gradients"], questions=4, minutes=1)
+    assert step.item is not None
+    assert step.interview.position(step.item).en == "Q1 of 4"
+    step = await respond(interviews, step, ann, correct=False)  # Q1 wrong: a follow-up
+    assert step.item is not None and step.item.follow_up
+    assert step.interview.label(step.item).en == "Q1 follow-up"
+    assert step.interview.position(step.item).en == "Q1 follow-up"
+    assert step.interview.position(step.item).zh == "第 1 题追问"
+    step = await respond(interviews, step, ann)  # the follow-up, right
+    assert step.item is not None and not step.item.follow_up
+    assert step.interview.position(step.item).en == "Q2 of 4"
+    assert step.interview.position(step.item).zh == "第 2 题（共 4 题）"
+    clock.advance(seconds=61)  # Q2 runs out of time
+    step = await interviews.status(step.interview.id, ann)
+    assert [e.label.en for e in step.expired] == ["Q2"]
+    while step.report is None:
+        step = await respond(interviews, step, ann)
+    report = step.report
+    stats = await engine.stats(ann)
+    answered = sum(t.answered for t in stats.by_topic)
+    correct = sum(t.correct for t in stats.by_topic)
+    assert (report.correct, report.answered) == (correct, answered)
+    assert (report.questions, report.follow_ups, report.timed_out) == (4, 2, 1)
+    assert report.count.en == "4 questions + 2 follow-ups"
+    assert report.count.zh == "4 道题 + 2 道追问"
+    labels = [t.label.en for t in report.times]
+    assert labels[:4] == ["Q1", "Q1 follow-up", "Q2", "Q2 follow-up"]
+    assert [t.short for t in report.times][:4] == ["Q1", "Q1+", "Q2", "Q2+"]
+    (score,) = report.by_topic
+    assert (score.answered, score.timed_out) == (answered, 1)
+
+
+async def test_a_late_answer_is_not_counted_but_shows_the_solution(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    interviews = Interviews(engine)
+    engine.rng.seed(1)
+    first = await interviews.start(ann, ["vanishing_gradients"], questions=3, minutes=1)
+    assert first.question is not None and first.question.ref == "fx-sigmoid-max"
+    clock.advance(seconds=61)
+    late = await interviews.answer(first.interview.id, 0, ann, "C")  # past the deadline
+    assert late.outcome is None
+    (expired,) = late.expired
+    assert expired.index == 0 and expired.late
+    assert expired.grade is not None and not expired.grade.correct  # C would have been wrong
+    text = expired.text()
+    assert "came late and does not count" in text.en and "不计入" in text.zh
+    assert "The answer is B." in text.en and "peaks at x = 0" in text.en
+    assert "正确答案是 B。" in text.zh
+    interview, _ = await interviews.load(first.interview.id)
+    assert interview.items[0].outcome is Outcome.TIMEOUT
+    assert (await engine.answered(interview.items[0].instance_id, ann)) is None
+    # The next question is shown with it; a late answer after the sweeper settled the
+    # timeout shows the solution the same way.
+    assert late.item is not None and late.item.index == 1
+    again = await interviews.answer(first.interview.id, 0, ann, "B")
+    (expired,) = again.expired
+    assert expired.late and expired.grade is not None and expired.grade.correct
+    assert "The answer is B." in expired.text().en
+
+
+async def test_a_late_answer_to_the_last_question_shows_the_solution_and_the_report(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    interviews = Interviews(engine)
+    step = await interviews.start(ann, ["conv_output"], questions=3, minutes=1)
+    step = await respond(interviews, step, ann, correct=False)  # its follow-up: the only one
+    for _ in range(2):
+        step = await respond(interviews, step, ann)
+    assert step.item is not None and step.question is not None and step.report is None
+    assert step.interview.label(step.item).en == "Q3"
+    last = step
+    clock.advance(seconds=61)
+    assert await interviews.tick(step.interview.id) is not None  # the sweeper ends it
+    late = await respond(interviews, last, ann)
+    assert late.report is not None and late.report.timed_out == 1
+    (expired,) = late.expired
+    assert expired.late and expired.grade is not None and expired.grade.correct
+    assert expired.solution is not None and expired.solution.en.startswith("Solution: ")
+    assert expired.solution.en.endswith(".") and "out =" in expired.solution.en
+    assert late.report.answered == 3 and late.report.correct == 2
+
+
+async def test_an_open_question_out_of_time_shows_its_model_answer(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    interviews = Interviews(engine)
+    step = await interviews.start(ann, ["initialization"], questions=3, minutes=1)
+    assert step.question is not None and step.question.kind is Kind.OPEN
+    clock.advance(seconds=61)
+    late = await interviews.self_rate(step.interview.id, 0, ann, SelfRating.GOOD)
+    (expired,) = late.expired
+    assert expired.late and expired.grade is None
+    text = expired.text()
+    assert "Model answer: Every unit would compute the same function" in text.en
+    assert "Key points: symmetry between units;" in text.en
+    assert "参考答案：" in text.zh and "要点：单元之间的对称性；" in text.zh
+
+
+async def test_the_review_list_names_questions_not_internal_ids(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    interviews = Interviews(engine)
+    step = await interviews.start(ann, [], questions=3, minutes=2)
+    while step.report is None:
+        step = await respond(interviews, step, ann)
+    titles = {e.item: e.title for e in step.report.review}
+    assert titles["family:conv_output"].en == "Output sizes · numeric"
+    assert titles["family:conv_output"].zh == "输出尺寸计算 · 计算题"
+    assert titles["fx-sigmoid-max"].en.startswith("Vanishing and exploding gradients · “What is")
+    assert titles["fx-sigmoid-max"].zh.startswith("梯度消失与梯度爆炸 · “sigmoid")
+    for title in titles.values():
+        assert "family:" not in title.en + title.zh and "fx-" not in title.en + title.zh
+
+
+async def test_messages_name_no_discord_command(engine: Engine, ann: User) -> None:
+    interviews = Interviews(engine)
+    await interviews.start(ann, [])
+    with pytest.raises(InterviewError) as caught:
+        await interviews.start(ann, [])
+    assert "/" not in caught.value.message.en + caught.value.message.zh

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,82 @@ async def test_sigkill_mid_interview_loses_nothing(
         attempts = conn.execute("SELECT COUNT(*), SUM(correct) FROM attempts").fetchone()
     assert attempts == (3, 3)
     fake_discord.assert_clean()
+
+
+class AheadClock:
+    """The system clock moved forward by hand: the interview's deadlines pass at once."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def question_title(message: Any) -> str:
+    return str(next(e for e in message.embeds if "interview #" in footer_of(e))["title"])
+
+
+def footer_of(embed: dict[str, Any]) -> str:
+    return str((embed.get("footer") or {}).get("text", ""))
+
+
+def labels(message: Any) -> dict[str, str]:
+    return {
+        component["custom_id"].split(":")[1]: component.get("label", "")
+        for row in message.components
+        for component in row.get("components", [])
+        if "custom_id" in component
+    }
+
+
+async def test_late_answer_shows_the_solution_and_the_report_agrees_with_stats(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3") as bot:
+        cog: Any = bot.get_cog("Interview")  # loaded as an extension: its own module object
+        assert cog is not None and hasattr(cog, "interviews")
+        cog.sweeper.cancel()  # this test moves the clock; it settles the timeout itself
+        clock = AheadClock()
+        cog.interviews.clock = clock
+        started = await alice.slash(
+            "interview start", topics="vanishing_gradients", questions=3, minutes=1
+        )
+        message = started.message
+        assert message is not None
+        assert question_title(message).startswith("Q1 of 3 · ")
+        assert "  " not in question_title(message)
+        assert labels(message)["ivhint"] == "Hint (−1 pt)"  # a scored question
+
+        clock.offset = timedelta(minutes=2)  # Q1's deadline passes before the click
+        late = await alice.click(message, next(i for i in button_ids(message) if i.endswith(":C")))
+        assert late.response_type == 7
+        header = message.embeds[0]["description"]
+        assert "Time had run out on Q1: this answer came late and does not count." in header
+        assert "❌ C is not right" in header  # how it would have been graded
+        assert "The answer is B." in header and "peaks at x = 0" in header  # the solution
+        # The miss brings a follow-up, numbered after the question it follows.
+        assert question_title(message).startswith("Q1 follow-up · ")
+        while not finished(message):
+            await answer_current(alice, message)
+        report = next(e for e in message.embeds if "report" in (e.get("title") or "").lower())
+        text = report["description"]
+        assert "**3/3** correct · 1 timed out · 3 questions + 1 follow-up" in text
+        assert "Q1 60s timed out, Q1 follow-up" in text
+        assert "family:" not in text and "fx-sigmoid-max" not in text
+        assert "Vanishing and exploding gradients · “What is the largest value" in text
+        stats = await alice.slash("stats")
+        assert stats.message is not None
+        assert "3/3 correct" in stats.message.embeds[0]["description"]
+        fake_discord.assert_clean()
+
+
+async def test_open_questions_offer_a_free_hint(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        started = await alice.slash("interview start", topics="initialization", questions=3)
+        message = started.message
+        assert message is not None and any("ivshow" in i for i in button_ids(message))
+        assert labels(message)["ivhint"] == "Hint"  # open questions earn no points
+        fake_discord.assert_clean()

@@ -36,7 +36,7 @@ from bot.discord._render import (
     t,
 )
 from bot.discord._router import custom_id, modal_values, stopped
-from bot.texts import percent, topic_name
+from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,31 +52,28 @@ def _stamp(moment: datetime) -> str:
 def report_embed(report: Report, lang: Lang) -> discord.Embed:
     title = t(lang, "Interview report", "面试报告")
     if report.status == "stopped":
-        title += t(lang, " (stopped early)", "(提前结束)")
-    lines = [
-        t(
-            lang,
-            f"**{report.correct}/{report.asked}** correct · **{report.points}** points · "
-            f"{report.hints} hint(s)",
-            f"答对 **{report.correct}/{report.asked}** · **{report.points}** 分 · "
-            f"提示 {report.hints} 次",
-        )
-    ]
+        title += t(lang, " (stopped early)", "（提前结束）")
+    lines = [report_summary(report, lang, bold=True)]
     for score in report.by_topic:
-        lines.append(
-            f"• {topic_name(score.topic, lang)}: {score.correct}/{score.asked} "
-            f"({percent(score.accuracy)})"
-        )
-    times = ", ".join(
-        f"Q{i + 1} {'—' if s is None else f'{s:.0f}s'} {o.value}" for i, _, s, o in report.times
+        line = f"• {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
+        if score.answered:
+            line += f" ({percent(score.accuracy)})"
+        if score.timed_out:
+            line += t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
+        lines.append(line)
+    sep = t(lang, ", ", "，")
+    times = sep.join(
+        f"{x.label.get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}s'} "
+        f"{OUTCOME_NAMES[x.outcome].get(lang)}"
+        for x in report.times
     )
-    lines.append(t(lang, f"Time per question: {times}", f"每题用时:{times}"))
+    lines.append(t(lang, f"Time per question: {times}", f"每题用时：{times}"))
     if report.weakest:
-        weakest = ", ".join(topic_name(x, lang) for x in report.weakest[:3])
-        lines.append(t(lang, f"Weakest: {weakest}", f"最薄弱:{weakest}"))
+        weakest = sep.join(topic_name(x, lang) for x in report.weakest[:3])
+        lines.append(t(lang, f"Weakest: {weakest}", f"最薄弱：{weakest}"))
     if report.review:
-        due = ", ".join(f"`{c.item}` {_stamp(c.due)}" for c in report.review[:6])
-        lines.append(t(lang, f"Scheduled for review: {due}", f"已安排复习:{due}"))
+        due = "\n".join(f"• {e.title.get(lang)} {_stamp(e.due)}" for e in report.review[:6])
+        lines.append(t(lang, f"Scheduled for review:\n{due}", f"已安排复习：\n{due}"))
     embed = discord.Embed(
         title=title, description=clip("\n".join(lines), 4000), colour=discord.Colour.purple()
     )
@@ -114,9 +111,14 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
                 custom_id=custom_id("ivshow", iid, item.index),
             )
         )
+    hint = (  # open questions earn no points, so their hint costs nothing
+        t(lang, "Hint", "提示")
+        if question.kind is Kind.OPEN
+        else t(lang, "Hint (−1 pt)", "提示（−1 分）")
+    )
     view.add_item(
         discord.ui.Button(
-            label=t(lang, "Hint (−1 pt)", "提示(−1 分)"),
+            label=hint,
             emoji="💡",
             row=1,
             custom_id=custom_id("ivhint", iid, item.index),
@@ -170,10 +172,8 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
             header.append(note)
         if step.outcome is not None:
             header.append(outcome_text(step.outcome, lang))
-        for index in step.timed_out:
-            header.append(
-                t(lang, f"⏰ Time ran out on Q{index + 1}.", f"⏰ 第 {index + 1} 题超时。")
-            )
+        for expired in step.expired:
+            header.append(expired.text().get(lang))
         if header:
             embeds.append(discord.Embed(description=clip("\n\n".join(header), 4000)))
         files: list[discord.File] = []
@@ -183,13 +183,8 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
             files.append(discord.File(io.BytesIO(png), "report.png"))
         elif step.item is not None and step.question is not None:
             embed = question_embed(step.question, lang)
-            total = step.interview.planned
-            label = t(lang, "follow-up", "追问") if step.item.follow_up else ""
-            embed.title = clip(
-                f"Q{step.item.index + 1} ({step.interview.asked}/{total}) {label} · "
-                + (embed.title or ""),
-                256,
-            )
+            position = step.interview.position(step.item).get(lang)
+            embed.title = clip(f"{position} · {embed.title or ''}", 256)
             embed.add_field(
                 name=t(lang, "Time", "时间"),
                 value=t(
@@ -271,7 +266,7 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
                     t(
                         ctx.lang,
                         "You have no interview running: `/interview start`.",
-                        "你没有进行中的面试:使用 `/interview start` 开始。",
+                        "你没有进行中的面试：使用 `/interview start` 开始。",
                     ),
                     ephemeral=True,
                 )
@@ -290,12 +285,13 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
     async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
         iid, index = int(args[0]), int(args[1])
         ctx = await context_of(self.bot, interaction)
-        step = await self.interviews.status(iid, ctx.user)
+        step = await self.interviews.status(iid, ctx.user, index)
         if step.item is None or step.item.index != index:
             await self.show(interaction, step, ctx.lang)
             return
+        label = step.interview.label(step.item).get(ctx.lang)
         await interaction.response.send_modal(
-            answer_modal_for(custom_id("ivsub", iid, index), ctx.lang, f"Q{index + 1}")
+            answer_modal_for(custom_id("ivsub", iid, index), ctx.lang, label)
         )
 
     async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
@@ -308,7 +304,7 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
     async def on_show(self, interaction: discord.Interaction, args: list[str]) -> None:
         iid, index = int(args[0]), int(args[1])
         ctx = await context_of(self.bot, interaction)
-        step = await self.interviews.status(iid, ctx.user)
+        step = await self.interviews.status(iid, ctx.user, index)
         if step.item is None or step.item.index != index or step.question is None:
             await self.show(interaction, step, ctx.lang)
             return
