@@ -132,8 +132,8 @@ class Store(Protocol):
         ...
 
     async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
-        """Keys (`AttemptRecord.question_key`) of the questions this user answered since
-        `since`, most recently answered first."""
+        """Keys (`AttemptRecord.question_key`) of the generated questions (those whose key is
+        not their ref) this user answered since `since`, most recently answered first."""
         ...
 
     async def unkeyed_refs(self) -> list[str]:

@@ -548,6 +548,7 @@ class SqliteStore:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT question_key FROM attempts WHERE user_id = ? AND created_at >= ?"
+                " AND question_key <> ref"  # generated: a written question's key is its ref
                 " GROUP BY question_key ORDER BY MAX(created_at) DESC LIMIT ?",
                 (user_id, iso(since), limit),
             )

@@ -62,7 +62,7 @@ async def test_upgrading_keeps_old_attempts_recognised_and_the_days_daily(db_pat
         assert await store.keys_rewarded_since(1, ["model_params:3", "model_params#x"], since) == {
             "model_params:3"
         }
-        assert await store.recent_keys(1, since, 10) == ["model_params:3"]
+        assert await store.recent_keys(1, since, 10) == []  # generated ones only, once keyed
         daily = await store.daily_instance("server:1", DAY)
         assert daily is not None and daily.id == 2
         assert await store.daily_instance("server:1", DAY + timedelta(days=1)) is None
@@ -72,8 +72,8 @@ async def test_upgrading_keeps_old_attempts_recognised_and_the_days_daily(db_pat
 
 async def test_rewards_and_recent_questions_go_by_key(store: SqliteStore) -> None:
     user = await store.get_or_create_user("discord", "1", "ann")
-    refs = ["model_params:3", "model_params:6", "conv_output:9"]
-    keys = ["model_params#a", "model_params#a", "conv_output#b"]
+    refs = ["model_params:3", "model_params:6", "conv_output:9", "fx-sigmoid-max"]
+    keys = ["model_params#a", "model_params#a", "conv_output#b", "fx-sigmoid-max"]
     for number, (ref, key) in enumerate(zip(refs, keys, strict=True)):
         at = AT + timedelta(minutes=number)
         instance = await store.create_instance(served(ref), None, None, "en", at)
