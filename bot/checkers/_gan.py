@@ -153,6 +153,26 @@ _LOSS_TEXT = {
 }
 
 
+# How each loss is written with F.binary_cross_entropy (the code in gan_loss_value).
+_BCE_TEXT = {
+    "discriminator": (
+        "It is F.binary_cross_entropy with label 1 on the real sample and label 0 on the fake one.",
+        "即 F.binary_cross_entropy：真实样本的标签为 1，生成样本的标签为 0。",
+    ),
+    "generator_minimax": (
+        "It is minus F.binary_cross_entropy of the fake sample with label 0: the generator "
+        "maximises the discriminator's loss on its fakes.",
+        "即生成样本以标签 0 计算的 F.binary_cross_entropy 取相反数：生成器最大化判别器在生成样本"
+        "上的损失。",
+    ),
+    "generator_nonsaturating": (
+        "It is F.binary_cross_entropy with label 1 on the fake sample: the generator is trained "
+        "as if its fakes were real.",
+        "即 F.binary_cross_entropy，生成样本的标签取 1：生成器训练时把自己的生成样本当作真实样本。",
+    ),
+}
+
+
 class GanLoss(Family[GanLossParams]):
     name = "gan_loss"
     summary = (
@@ -202,14 +222,8 @@ class GanLoss(Family[GanLossParams]):
             working = f"ln(1 - {f(p.d_fake)}) = {f(value)}"
         else:
             working = f"-ln {f(p.d_fake)} = {f(value)}"
-        solution = Localized(
-            en=f"{working}. (It is F.binary_cross_entropy with label 1 for real, 0 for fake"
-            + (", negated for the minimax generator" if p.player == "generator_minimax" else "")
-            + ".)",
-            zh=f"{working}。（即 F.binary_cross_entropy，真实样本标签为 1，生成样本为 0"
-            + ("，minimax 生成器取相反数" if p.player == "generator_minimax" else "")
-            + "。）",
-        )
+        bce_en, bce_zh = _BCE_TEXT[p.player]
+        solution = Localized(en=f"{working}. ({bce_en})", zh=f"{working}。（{bce_zh}）")
         candidates: list[KnownMistake | None] = [
             mistake(
                 "log10",
@@ -325,18 +339,18 @@ class GanGeneratorGrad(Family[GanGeneratorGradParams]):
             else "the non-saturating loss L = -ln D(G(z))"
         )
         loss_zh = (
-            "minimax 损失 L = ln(1 - D(G(z)))"
+            " minimax 损失 L = ln(1 - D(G(z)))"
             if p.loss == "minimax"
             else "非饱和损失 L = -ln D(G(z))"
         )
         target_en = "its logit a (D = σ(a))" if p.wrt == "logit" else "the output D"
-        target_zh = "logit a（D = σ(a)）" if p.wrt == "logit" else "输出 D "
+        target_zh = " logit a（D = σ(a)）" if p.wrt == "logit" else "输出 D "
         return Localized(
             en=f"The discriminator outputs D(G(z)) = {f(p.d_fake)} on a generated sample. The "
             f"generator minimises {loss_en}. What is ∂L/∂{'a' if p.wrt == 'logit' else 'D'}, the "
             f"derivative with respect to {target_en}?",
             zh=f"判别器对生成样本输出 D(G(z)) = {f(p.d_fake)}。生成器最小化{loss_zh}。"
-            f"L 对 {target_zh}的导数 ∂L/∂{'a' if p.wrt == 'logit' else 'D'} 是多少？",
+            f"L 对{target_zh}的导数 ∂L/∂{'a' if p.wrt == 'logit' else 'D'} 是多少？",
         )
 
     def solve(self, p: GanGeneratorGradParams) -> Solved:

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
 from bot.checkers._torch import F64
-from bot.checkers._values import f, fl
+from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -131,8 +131,11 @@ def manual_optimize(p: OptimizerStepParams, v: Variant = Variant()) -> tuple[flo
             )
         elif p.optimizer == "sgd":
             d = g + wd * w
-            if mu:
-                buf = d if t == 1 else mu * buf + ((1 - mu) if v.ema_momentum else 1.0) * d
+            if mu and v.ema_momentum:  # the textbook moving average: from 0, with (1 - μ)
+                buf = mu * buf + (1 - mu) * d
+                d = d + mu * buf if (p.nesterov and v.use_nesterov) else buf
+            elif mu:
+                buf = d if t == 1 else mu * buf + d
                 d = d + mu * buf if (p.nesterov and v.use_nesterov) else buf
             w -= p.lr * d
             steps.append(f"t={t}: step={f(d)}" + (f", buf={f(buf)}" if mu else "") + f", w={f(w)}")
@@ -370,18 +373,22 @@ class OptimizerStep(Family[OptimizerStepParams]):
         if p.optimizer == "sgd" and p.momentum:
             found += [
                 mistake(
-                    "ema_momentum",
-                    variant(ema_momentum=True),
-                    "PyTorch's SGD momentum is buf = μ·buf + g (no (1 - μ) factor; dampening=0), "
-                    "not the exponential moving average of some textbooks.",
-                    "PyTorch 的 SGD 动量是 buf = μ·buf + g（没有 (1 - μ) 系数，dampening=0），"
-                    "不是某些教材里的指数滑动平均。",
-                ),
-                mistake(
                     "ignored_momentum",
                     variant(use_momentum=False),
-                    f"You ignored the momentum {f(p.momentum)}.",
-                    f"忽略了动量 {f(p.momentum)}。",
+                    f"You ignored the momentum {f(p.momentum)}: that is plain SGD, w ← w - lr·g. "
+                    "With momentum each step is lr·buf, where buf = μ·buf + g.",
+                    f"忽略了动量 {f(p.momentum)}：那是普通 SGD，w ← w - lr·g。"
+                    "有动量时每一步是 lr·buf，其中 buf = μ·buf + g。",
+                ),
+                mistake(
+                    "ema_momentum",
+                    variant(ema_momentum=True),
+                    "That is the exponential moving average of some courses, v = μ·v + (1 - μ)·g "
+                    "starting from v = 0. PyTorch's SGD momentum has no (1 - μ) factor "
+                    "(dampening=0): buf = g at the first step, then buf = μ·buf + g.",
+                    "这是某些课程里的指数滑动平均：v 从 0 开始，v = μ·v + (1 - μ)·g。"
+                    "PyTorch 的 SGD 动量没有 (1 - μ) 系数（dampening=0）：第一步 buf = g，"
+                    "之后 buf = μ·buf + g。",
                 ),
             ]
             if p.nesterov:
@@ -474,11 +481,11 @@ class ClipGradNorm(Family[ClipGradNormParams]):
                 zh=f"所有参数的梯度拼接起来为 g = {fl(p.g)}。{call} 返回的总范数是多少"
                 "（PyTorch 默认的 L2 范数）？",
             )
+        request = list_request(len(p.g), self.tolerance)
         return Localized(
             en=f"The parameters' gradients, concatenated, are g = {fl(p.g)}. What are they after "
-            f"{call}? Give a list of {len(p.g)} numbers.",
-            zh=f"所有参数的梯度拼接起来为 g = {fl(p.g)}。执行 {call} 之后梯度是多少？"
-            f"请给出由 {len(p.g)} 个数组成的列表。",
+            f"{call}? {request.en}",
+            zh=f"所有参数的梯度拼接起来为 g = {fl(p.g)}。执行 {call} 之后梯度是多少？{request.zh}",
         )
 
     def solve(self, p: ClipGradNormParams) -> Solved:

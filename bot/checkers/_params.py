@@ -487,6 +487,23 @@ def rnn_count(
     return total
 
 
+_ONE_BIAS = (
+    "That is the textbook count with one bias vector per gate block (Keras' SimpleRNN and LSTM "
+    "count the same); PyTorch keeps two, b_ih and b_hh, so the biases count 2·g·h.",
+    "这是教科书的计数，每组门一个偏置向量（Keras 的 SimpleRNN 和 LSTM 也这样算）；PyTorch 有 "
+    "b_ih 和 b_hh 两个，偏置是 2·g·h 个。",
+)
+_ONE_BIAS_GRU = (
+    "That counts one bias vector per gate block, like the original GRU and Keras with "
+    "reset_after=False. PyTorch keeps two, b_ih and b_hh (so does Keras' default, "
+    "reset_after=True), so the biases count 2·3·h. In a GRU the second one is not redundant: "
+    "the candidate uses r ⊙ (W_hn h + b_hn), so b_hn is scaled by the reset gate.",
+    "这是每组门只算一个偏置向量，和原始 GRU 以及 Keras 的 reset_after=False 一样。PyTorch 有 "
+    "b_ih 和 b_hh 两个（Keras 默认的 reset_after=True 也是两个），偏置是 2·3·h 个。在 GRU 里"
+    "第二个偏置并不多余：候选状态用的是 r ⊙ (W_hn h + b_hn)，b_hn 要乘以重置门。",
+)
+
+
 class RnnParams(Family[RnnParamsParams]):
     name = "rnn_params"
     summary = "parameters of nn.RNN/LSTM/GRU (two bias vectors per gate block)"
@@ -596,10 +613,7 @@ class RnnParams(Family[RnnParamsParams]):
             mistake(
                 "one_bias",
                 rnn_count(*args, two_bias=False),
-                "That is the Keras/textbook formula with one bias vector per gate; PyTorch keeps "
-                "two (b_ih and b_hh), so the biases count 2·g·h.",
-                "这是 Keras/教科书的公式（每组门一个偏置向量）；PyTorch 有两个（b_ih 和 b_hh），"
-                "偏置是 2·g·h 个。",
+                *_ONE_BIAS_GRU if p.cell == "gru" else _ONE_BIAS,
             )
             if p.bias
             else None,

@@ -148,19 +148,39 @@ def _as_fractions(value: Expected) -> Fraction | list[Fraction] | None:
 def distinct_mistakes(
     expected: Expected, mistakes: Sequence[KnownMistake], tolerance: Tolerance
 ) -> tuple[KnownMistake, ...]:
-    """Keep the mistakes that are wrong and distinguishable: a value the grader would accept
-    as correct, a value an earlier mistake already claims, or a malformed value is dropped."""
-    kept: list[KnownMistake] = []
+    """The mistakes as the grader uses them: one per distinguishable wrong value.
+
+    A value the grader would accept as correct, or a malformed value, is dropped. When several
+    mistakes lead to the same value (within the tolerance), they become one that keeps the first
+    one's id and explains each of them, so that no explanation hides behind another."""
+    groups: list[list[KnownMistake]] = []
     for candidate in mistakes:
         exact = _as_fractions(candidate.value)
         if exact is None or isinstance(exact, list) != isinstance(expected, list):
             continue
         if matches(exact, expected, tolerance):
             continue
-        if any(matches(exact, other.value, tolerance) for other in kept):
-            continue
-        kept.append(candidate)
-    return tuple(kept)
+        group = next((g for g in groups if matches(exact, g[0].value, tolerance)), None)
+        if group is None:
+            groups.append([candidate])
+        elif all(candidate.feedback != other.feedback for other in group):
+            group.append(candidate)
+    return tuple(_one_mistake(group) for group in groups)
+
+
+def _one_mistake(group: list[KnownMistake]) -> KnownMistake:
+    first = group[0]
+    if len(group) == 1:
+        return first
+    return KnownMistake(
+        id=first.id,
+        value=first.value,
+        feedback=Localized(
+            en="More than one classic mistake gives this value. "
+            + " Or: ".join(m.feedback.en for m in group),
+            zh="不止一种常见错误会得到这个值。" + "或者：".join(m.feedback.zh for m in group),
+        ),
+    )
 
 
 class TorchCheckers:

@@ -19,7 +19,7 @@ from torch import nn
 
 from bot.checkers._base import Family, Int, Params, Real, Solved, _not_bool, mistake
 from bot.checkers._torch import F64, scalar, vector
-from bot.core.answers import KnownMistake, Tolerance
+from bot.core.answers import DEFAULT_TOLERANCE, KnownMistake, Tolerance
 from bot.core.models import Difficulty, Localized
 
 
@@ -31,6 +31,19 @@ def f(x: float) -> str:
 
 def fl(values: list[float]) -> str:
     return "[" + ", ".join(f(v) for v in values) + "]"
+
+
+def list_request(n: int, tolerance: Tolerance = DEFAULT_TOLERANCE) -> Localized:
+    """The last sentence of a question whose answer is a list of reals: how many numbers, and
+    how precisely each one is graded."""
+    rel = f"{tolerance.rel:.0e}".replace("e-0", "e-")
+    absolute = f"{tolerance.abs:.0e}".replace("e-0", "e-")
+    return Localized(
+        en=f"Give a list of {n} numbers, each to at least four significant figures (every "
+        f"number is graded with relative tolerance {rel}, absolute {absolute} near zero).",
+        zh=f"请给出由 {n} 个数组成的列表，每个数至少保留四位有效数字（每个数按相对误差 {rel} "
+        f"评分，接近 0 时按绝对误差 {absolute}）。",
+    )
 
 
 Logits = Annotated[list[Real], Field(min_length=2, max_length=64)]
@@ -427,14 +440,13 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
                 "。"
                 "softmax 交叉熵损失（F.cross_entropy，自然对数）是多少？",
             )
+        request = list_request(len(p.logits), self.tolerance)
         return Localized(
             en=f"A classifier outputs the logits z = {logits} and the true class is index "
             f"{p.target} (0-based). What is the gradient of the softmax cross-entropy loss "
-            f"(F.cross_entropy) with respect to the logits? Give a list of {len(p.logits)} "
-            "numbers.",
+            f"(F.cross_entropy) with respect to the logits? {request.en}",
             zh=f"分类器输出的 logits 为 z = {logits}，真实类别的下标是 {p.target}（从 0 开始）。"
-            f"softmax 交叉熵损失（F.cross_entropy）对 logits 的梯度是多少？"
-            f"请给出由 {len(p.logits)} 个数组成的列表。",
+            f"softmax 交叉熵损失（F.cross_entropy）对 logits 的梯度是多少？{request.zh}",
         )
 
     def solve(self, p: SoftmaxCrossEntropyParams) -> Solved:
@@ -585,9 +597,10 @@ class BatchnormForward(Family[BatchnormForwardParams]):
             f"β = {f(p.beta)}，输入一个特征在大小为 {len(p.x)} 的批次上的值：x = {fl(p.x)}。"
         )
         if p.output == "y":
+            request = list_request(len(p.x), self.tolerance)
             return Localized(
-                en=f"{setup_en} What is the output? Give a list of {len(p.x)} numbers.",
-                zh=f"{setup_zh}输出是什么？请给出由 {len(p.x)} 个数组成的列表。",
+                en=f"{setup_en} What is the output? {request.en}",
+                zh=f"{setup_zh}输出是什么？{request.zh}",
             )
         stat = p.output
         return Localized(

@@ -61,7 +61,8 @@ class SkipgramPairs(Family[SkipgramPairsParams]):
             else (f"一段 {format_number(p.n_tokens)} 个词的文本")
         )
         return Localized(
-            en=f"word2vec skip-gram with a fixed window of {p.window} words on each side is "
+            en=f"word2vec skip-gram with a fixed window of {p.window} "
+            f"{'word' if p.window == 1 else 'words'} on each side is "
             f"trained on {text_en}. How many (center, context) pairs does it produce? The window "
             "is truncated at the ends of the text (no padding), and the window size is not "
             "sampled.",

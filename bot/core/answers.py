@@ -372,9 +372,31 @@ def unreadable_grade(form: Localized) -> Grade:
     )
 
 
+def _roughly(value: Fraction, expected: Number) -> bool:
+    """Within 1% (or the default absolute tolerance near zero): what rounding to two or three
+    significant figures gives."""
+    if not math.isfinite(expected):
+        return False
+    return abs(float(value) - expected) <= max(0.01 * abs(expected), DEFAULT_TOLERANCE.abs)
+
+
 def _near_miss(value: Fraction | list[Fraction], expected: Expected) -> KnownMistake | None:
     """A generic hint when no known mistake matched but the answer is close."""
     if isinstance(expected, list) or isinstance(value, list):
+        if not isinstance(expected, list) or not isinstance(value, list):
+            return None
+        if len(value) != len(expected) or all(isinstance(e, int) for e in expected):
+            return None  # a shape or a list of counts is exact: nothing is "close"
+        if all(_roughly(v, e) for v, e in zip(value, expected, strict=True)):
+            return KnownMistake(
+                "imprecise",
+                [float(v) for v in value],
+                Localized(
+                    en="Close, but not precise enough: give every number to at least four "
+                    "significant figures.",
+                    zh="很接近，但精度不够：每个数都请至少给出四位有效数字。",
+                ),
+            )
         return None
     if isinstance(expected, int):
         if expected and abs(float(value) - expected) <= 0.01 * abs(expected):
