@@ -33,7 +33,7 @@ FILES = [
 ]
 
 # demos.py: its texts are in bot/demo_texts.py.
-NO_TEXT_OF_THEIR_OWN = {"bot/discord/ext/demos.py", "bot/charts.py"}
+NO_TEXT_OF_THEIR_OWN = {"bot/discord/ext/demos.py"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 HOLE = "\x00"  # where an f-string's value goes
 # What may keep ASCII punctuation or Latin letters inside a Chinese sentence: code and command
