@@ -1,6 +1,7 @@
 """The topic outline every question belongs to (from the seed notes' outline).
 
-Areas are the four chapters of the outline; topics are its bullets. Ids are stable: they are
+Areas are the four chapters of the outline (plus attention and Transformers, issue 14); topics
+are its bullets. Ids are stable: they are
 stored in the database and written in the question bank.
 """
 
@@ -29,6 +30,8 @@ AREAS: tuple[Area, ...] = (
     Area("cnn", Localized(en="CNNs", zh="卷积神经网络")),
     Area("rnn", Localized(en="RNNs and word2vec", zh="循环神经网络与 word2vec")),
     Area("gan", Localized(en="GANs and WGAN", zh="生成对抗网络与 WGAN")),
+    # Not "attention": an area id must differ from every topic id (topics_in reads an area first).
+    Area("attn", Localized(en="Attention and Transformers", zh="注意力机制与 Transformer")),
 )
 
 TOPICS: tuple[Topic, ...] = (
@@ -73,6 +76,12 @@ TOPICS: tuple[Topic, ...] = (
         Localized(en="Disjoint supports and mode collapse", zh="支撑集不重叠与模式坍塌"),
     ),
     Topic("wgan", "gan", Localized(en="f-divergences and WGAN", zh="f 散度与 WGAN")),
+    Topic("attention", "attn", Localized(en="Scaled dot-product attention", zh="缩放点积注意力")),
+    Topic(
+        "transformers",
+        "attn",
+        Localized(en="The Transformer architecture", zh="Transformer 架构"),
+    ),
 )
 
 AREA_IDS: frozenset[str] = frozenset(a.id for a in AREAS)
