@@ -109,7 +109,7 @@ async def capture() -> tuple[list[Shot], list[Shot]]:
     sys.path.insert(0, str(ROOT))
     from bot.checkers import TorchCheckers
     from tests.e2e.fakediscord import FakeDiscord, patch_discord
-    from tests.e2e.harness import button_ids, footer, running_bot
+    from tests.e2e.harness import button_ids, ref_of, running_bot
 
     async with FakeDiscord(heartbeat_interval_ms=1000) as fake:
         undo = patch_discord(fake.api_base, fake.gateway_url)
@@ -138,7 +138,7 @@ async def capture() -> tuple[list[Shot], list[Shot]]:
                     posted = await alice.slash("question", topic=NUMERIC_TOPIC, kind="numeric")
                     numeric = posted.message
                     assert numeric is not None
-                    family, seed = footer(numeric).split(" · ")[0].split(":")
+                    family, seed = ref_of(numeric).split(":")
                     problem = TorchCheckers().problem_for_seed(family, int(seed))
                     typed = problem.mistakes[0].value if problem.mistakes else problem.expected
                     opened = await alice.click(numeric, button_ids(numeric)[0])
