@@ -2,12 +2,13 @@
 
 Every check is a small pure function that returns the problems it finds; the bank tests assert
 that list is empty, and the `test_detector_*` tests feed each function a bad example to show it
-can fail. Standard library + pytest + the project's loader only; the whole module runs in well
-under a second or two.
+can fail. Standard library + pytest + the project's loader only, except the last section, whose
+tests recompute with torch the numbers some explanations state; the module runs in seconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.bank import Bank, load_bank
-from bot.core.models import LANGS, Choice, Difficulty, Kind, Lang, Localized, Question
+from bot.core.models import LANGS, LETTERS, Choice, Difficulty, Kind, Lang, Localized, Question
 from bot.core.topics import AREAS, TOPICS, topic
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -528,3 +529,185 @@ def test_detector_lengths_and_shapes() -> None:
     q = _mcq("long", ["x" * (MAX_OPTION + 1), "b", "c"])
     assert length_problems(q)
     assert shape_problems(q) == ["long: 3 options, not 4"]
+
+
+# --------------------------------------------------------------------------- numbers in the bank
+# An expert review (issue 14) found explanations whose numbers or claims were wrong. Each test
+# below recomputes the fact with torch (imported inside the test, to keep the rest of the module
+# light) and pins the text that states it.
+
+
+def _choice(question: Question, en: str) -> Choice:
+    return next(c for c in question.choices if c.en == en)
+
+
+def _why(choice: Choice) -> Localized:
+    assert choice.why is not None
+    return choice.why
+
+
+def test_rnn_two_biases_counts(bank: Bank) -> None:
+    import torch
+    from torch import nn
+
+    q = bank.questions["rnn-pytorch-two-biases"]
+    rnn = nn.RNN(input_size=10, hidden_size=20)
+    size = {name: p.numel() for name, p in rnn.named_parameters()}
+    total = sum(size.values())
+    assert q.answer is not None and q.choices[LETTERS.index(q.answer)].en == str(total) == "640"
+    assert "one bias" in _why(_choice(q, str(total - size["bias_hh_l0"]))).en  # 620
+    # 220 is W_ih and one bias; dropping W_hh alone would give 240
+    w_ih_and_one_bias = size["weight_ih_l0"] + size["bias_ih_l0"]
+    why = _why(_choice(q, str(w_ih_and_one_bias)))
+    no_w_hh = str(total - size["weight_hh_l0"])
+    assert no_w_hh in why.en and no_w_hh in why.zh and "b_hh" in why.en and "b_hh" in why.zh
+    lstm = nn.LSTM(input_size=10, hidden_size=20)
+    assert f"{sum(p.numel() for p in lstm.parameters()):,}" == "2,560"
+    _choice(q, "2,560")
+
+    # In an LSTM the two biases only ever appear as a sum; in a GRU b_hn does not: it is
+    # inside r ⊙ (W_hn h + b_hn), so moving it into b_in changes the output.
+    def merged_biases_change_output(cell: nn.RNNCellBase) -> bool:
+        torch.manual_seed(0)
+        x, h = torch.randn(4, 10), torch.randn(4, 20)
+        c = (h, torch.randn(4, 20)) if isinstance(cell, nn.LSTMCell) else h
+        before = cell(x, c)
+        with torch.no_grad():
+            cell.bias_ih.add_(cell.bias_hh)
+            cell.bias_hh.zero_()
+        after = cell(x, c)
+        first = before[0] if isinstance(before, tuple) else before
+        second = after[0] if isinstance(after, tuple) else after
+        return not torch.allclose(first, second, atol=1e-6)
+
+    torch.manual_seed(1)
+    assert not merged_biases_change_output(nn.LSTMCell(10, 20))
+    assert merged_biases_change_output(nn.GRUCell(10, 20))
+    assert q.explanation is not None
+    for text in (q.explanation.en, q.explanation.zh):
+        assert "b_hn" in text and "reset_after=True" in text
+    assert "they add up" not in q.explanation.en
+
+
+def test_adam_step_after_a_spike(bank: Bank) -> None:
+    """Adam's step after a huge gradient is lr at t = 1 and (1 − β₁)/√(1 − β₂) ≈ 3.16·lr late
+    in training, not smaller."""
+    import torch
+
+    lr = 1e-3
+
+    def spike_step(t: int) -> float:
+        w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.Adam([w], lr=lr)  # betas (0.9, 0.999), eps 1e-8
+        if t > 1:  # t - 1 steps of a small steady gradient g = 1e-6: m = g, v = g², step t - 1
+            w.grad = torch.full_like(w, 1e-6)
+            optimizer.step()
+            state = optimizer.state[w]
+            state["step"].fill_(t - 1)
+            state["exp_avg"].fill_(1e-6)
+            state["exp_avg_sq"].fill_(1e-12)
+        before = float(w.item())
+        w.grad = torch.full_like(w, 1e3)
+        optimizer.step()
+        return (before - float(w.item())) / lr
+
+    assert spike_step(1) == pytest.approx(1.0, rel=1e-6)
+    late = (1 - 0.9) / (1 - 0.999) ** 0.5
+    assert f"{late:.2f}" == "3.16"
+    assert spike_step(20_000) == pytest.approx(late, rel=1e-3)
+    q = bank.questions["clip-with-adam"]
+    assert q.model_answer is not None
+    for text in (q.model_answer.en, q.model_answer.zh):
+        assert "3.16·lr" in text and "t = 1" in text
+    assert "small ε" not in q.model_answer.en and "ε 很小" not in q.model_answer.zh
+
+
+def test_resnet_projection_strides(bank: Bank) -> None:
+    """conv2_x keeps the max-pool's 56×56 (He et al., Table 1: 56, 28, 14, 7), so its first
+    block projects 64 → 256 with stride 1; stride 2 only where the size halves."""
+    import torch
+    from torch import nn
+
+    stem = nn.Sequential(nn.Conv2d(3, 64, 7, 2, 3), nn.MaxPool2d(3, 2, 1))
+    sizes = [stem(torch.zeros(1, 3, 224, 224)).shape[-1], 56, 28, 14, 7]
+    assert [a // b for a, b in itertools.pairwise(sizes)] == [1, 2, 2, 2]
+    q = bank.questions["models-resnet-bottleneck"]
+    assert q.explanation is not None
+    assert "64 → 256 channels with stride 1" in q.explanation.en
+    assert "步长为 1" in q.explanation.zh
+    assert "projection with stride 2." not in q.explanation.en
+
+
+def test_delta_of_softmax_cross_entropy_is_a_minus_y(bank: Bank) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    z = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    (delta,) = torch.autograd.grad(F.cross_entropy(z.unsqueeze(0), torch.tensor([1])), z)
+    a = torch.softmax(z.detach(), 0)
+    y = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+    assert torch.allclose(delta, a - y)  # δ = a − y, so y − a = −δ
+    option = "The difference between the target and the layer's output, y − a⁽ˡ⁾"
+    why = _why(_choice(bank.questions["backprop-delta-definition"], option))
+    assert "δ = a − y" in why.en and "y − a is −δ" in why.en
+    assert "δ = a − y" in why.zh and "y − a 是 −δ" in why.zh
+
+
+def _first_layer_gradient(
+    act: str, *, zero_second: bool, relu_slope_at_0: float = 0.0
+) -> tuple[float, float]:
+    """A 4-3-2 MLP whose first layer (weights and bias) starts at 0, the second random or also
+    0: the largest |gradient| of W1, and the largest difference between two rows of it."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    def relu(z: torch.Tensor) -> torch.Tensor:  # ReLU with a chosen derivative at 0
+        slope = torch.where(z > 0, 1.0, 0.0) + torch.where(z == 0, relu_slope_at_0, 0.0)
+        return torch.relu(z).detach() + (z - z.detach()) * slope
+
+    torch.manual_seed(0)
+    x, t = torch.randn(8, 4), torch.randn(8, 2)
+    first, second = nn.Linear(4, 3), nn.Linear(3, 2)
+    with torch.no_grad():
+        first.weight.zero_()
+        first.bias.zero_()
+        if zero_second:
+            second.weight.zero_()
+            second.bias.zero_()
+    h = torch.tanh(first(x)) if act == "tanh" else relu(first(x))
+    (grad,) = torch.autograd.grad(F.mse_loss(second(h), t), first.weight)
+    return float(grad.abs().max()), float((grad[0] - grad[1]).abs().max())
+
+
+def test_zero_initialisation_claims(bank: Bank) -> None:
+    from torch import nn
+
+    # An all-zero network: no hidden gradient with tanh, nor with ReLU whatever ReLU'(0) is.
+    for act, slope in [("tanh", 0.0), ("relu", 0.0), ("relu", 1.0)]:
+        assert _first_layer_gradient(act, zero_second=True, relu_slope_at_0=slope)[0] == 0
+    # One zero layer under a random one: tanh trains (and the units differ); ReLU with
+    # ReLU'(0) = 0, PyTorch's choice, gets nothing; with ReLU'(0) = 1 it would.
+    largest, spread = _first_layer_gradient("tanh", zero_second=False)
+    assert largest > 0 and spread > 0
+    assert _first_layer_gradient("relu", zero_second=False)[0] == 0
+    assert _first_layer_gradient("relu", zero_second=False, relu_slope_at_0=1.0)[0] > 0
+    # PyTorch does not start biases at zero: U(−1/√fan_in, 1/√fan_in).
+    bias = nn.Linear(100, 10).bias.detach()
+    assert bool((bias != 0).all()) and float(bias.abs().max()) <= 1 / 100**0.5
+
+    q = bank.questions["init-what-can-be-zero"]
+    why = _why(_choice(q, "The first hidden layer's weights, if the inputs are standardised"))
+    assert "tanh" in why.en and "ReLU′(0) = 0" in why.en and "tanh" in why.zh
+    assert q.explanation is not None
+    assert "U(−1/√fan_in, 1/√fan_in)" in q.explanation.en
+    assert "most frameworks" not in q.explanation.en and "大多数框架" not in q.explanation.zh
+    symmetry = bank.questions["init-zero-symmetry"].explanation
+    relu_grad = bank.questions["act-relu-grad-at-zero"].explanation
+    assert symmetry is not None and relu_grad is not None
+    assert "whatever value ReLU′(0) is given" in symmetry.en and "无论 ReLU′(0)" in symmetry.zh
+    assert "whatever ReLU′(0) is" in relu_grad.en and "无论 ReLU′(0)" in relu_grad.zh
+    exceptions = bank.questions["init-zero-exceptions"].model_answer
+    assert exceptions is not None
+    assert "One zero hidden layer between random layers" in exceptions.en
+    assert "two or more consecutive zero layers" in exceptions.en
