@@ -191,11 +191,17 @@ def report_figure(report: Report, lang: Lang = "en") -> Figure:
         left.set_yticks(rows, labels)
         ends = [t.answered + t.timed_out for t in topics]
         top = max(ends)
-        left.set_xlim(0, top * 1.35 + 0.5)  # room for the labels and the legend
+        left.set_xlim(0, top * 1.25 + 0.5)  # room for the value labels
         for row, (score, end) in enumerate(zip(topics, ends, strict=True)):
             note = f"{score.correct}/{score.answered}"
             left.text(end + top * 0.03, row, note, va="center", fontsize=8)
-        left.legend(loc="lower right", prop=style.legend())
+        left.legend(  # under the bars: it never hides one
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncols=3,
+            frameon=False,
+            prop=style.legend(),
+        )
     style.text(left.set_title(style(Localized(en="Score by topic", zh="各主题得分"))))
     left.xaxis.get_major_locator().set_params(integer=True)
 
