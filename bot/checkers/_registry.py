@@ -15,10 +15,13 @@ from fractions import Fraction
 from random import Random
 from typing import Any
 
+from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
 from bot.checkers._base import CheckRequestError, Family, Params, UnknownFamilyError
+from bot.checkers._costs import AttentionCost, SeparableConvMacs
 from bot.checkers._gan import GanGeneratorGrad, GanLoss, GanOptimalDiscriminator
 from bot.checkers._models import ModelParams
+from bot.checkers._norms import LayernormForward
 from bot.checkers._optim import ClipGradNorm, OptimizerStep
 from bot.checkers._params import (
     BatchnormParams,
@@ -29,6 +32,9 @@ from bot.checkers._params import (
     RnnParams,
     SeparableConvParams,
 )
+from bot.checkers._recurrent import GruStep, LstmStep, RnnOutputShape
+from bot.checkers._schedules import LrSchedule
+from bot.checkers._sgns import NoiseDistribution, SgnsGrad, SgnsLoss, SubsampleKeep
 from bot.checkers._shapes import (
     ConvOutput,
     ConvShape,
@@ -43,6 +49,7 @@ from bot.checkers._values import (
     SoftmaxCrossEntropy,
     VanishingSigmoidBound,
 )
+from bot.checkers._wgan import GradientPenalty, Wasserstein1d
 from bot.checkers._word2vec import SkipgramPairs
 from bot.core.answers import (
     DEFAULT_TOLERANCE,
@@ -87,6 +94,22 @@ def _all_families() -> list[Family[Any]]:
         SkipgramPairs(),
         VanishingSigmoidBound(),
         ConvShape(),
+        # issue 14: recurrent steps and shapes, attention, costs, norms, schedules, WGAN, SGNS
+        LstmStep(),
+        GruStep(),
+        RnnOutputShape(),
+        MhaParams(),
+        SdpaOutput(),
+        AttentionCost(),
+        SeparableConvMacs(),
+        LayernormForward(),
+        LrSchedule(),
+        Wasserstein1d(),
+        GradientPenalty(),
+        SgnsLoss(),
+        SgnsGrad(),
+        NoiseDistribution(),
+        SubsampleKeep(),
     ]
 
 

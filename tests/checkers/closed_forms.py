@@ -356,3 +356,171 @@ def gan_generator_grad(d: float, loss: str, wrt: str) -> float:
     if loss == "minimax":
         return -d if wrt == "logit" else -1 / (1 - d)
     return -(1 - d) if wrt == "logit" else -1 / d
+
+
+# --- issue 14: recurrent steps and shapes ---------------------------------------------------
+
+
+def _matvec(rows: list[list[float]], v: list[float]) -> list[float]:
+    return [sum(w * x for w, x in zip(row, v, strict=True)) for row in rows]
+
+
+def _or_zeros(values: list[float] | None, size: int) -> list[float]:
+    return list(values) if values is not None else [0.0] * size
+
+
+def lstm_step(p: dict[str, Any]) -> float | list[float]:
+    """One LSTM step in PyTorch's gate order i, f, g, o, with both biases."""
+    hidden = len(p["W_hh"][0])
+    h0, c0 = _or_zeros(p["h0"], hidden), _or_zeros(p["c0"], hidden)
+    b = [
+        u + v
+        for u, v in zip(
+            _or_zeros(p["b_ih"], 4 * hidden), _or_zeros(p["b_hh"], 4 * hidden), strict=True
+        )
+    ]
+    pre = [
+        a + c + bias
+        for a, c, bias in zip(_matvec(p["W_ih"], p["x"]), _matvec(p["W_hh"], h0), b, strict=True)
+    ]
+    i, f, g, o = (pre[k * hidden : (k + 1) * hidden] for k in range(4))
+    c1 = [
+        sigmoid(fj) * cj + sigmoid(ij) * math.tanh(gj)
+        for ij, fj, gj, cj in zip(i, f, g, c0, strict=True)
+    ]
+    h1 = [sigmoid(oj) * math.tanh(cj) for oj, cj in zip(o, c1, strict=True)]
+    out = h1 if p["output"] == "h" else c1
+    return out[0] if hidden == 1 else out
+
+
+def gru_step(p: dict[str, Any]) -> float | list[float]:
+    """One GRU step as PyTorch computes it: n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+    hidden = len(p["W_hh"][0])
+    h0 = _or_zeros(p["h0"], hidden)
+    b_ih, b_hh = _or_zeros(p["b_ih"], 3 * hidden), _or_zeros(p["b_hh"], 3 * hidden)
+    gi = [a + b for a, b in zip(_matvec(p["W_ih"], p["x"]), b_ih, strict=True)]
+    gh = [a + b for a, b in zip(_matvec(p["W_hh"], h0), b_hh, strict=True)]
+    h1 = []
+    for j in range(hidden):
+        r = sigmoid(gi[j] + gh[j])
+        z = sigmoid(gi[hidden + j] + gh[hidden + j])
+        n = math.tanh(gi[2 * hidden + j] + r * gh[2 * hidden + j])
+        h1.append((1 - z) * n + z * h0[j])
+    return h1[0] if hidden == 1 else h1
+
+
+def rnn_output_shape(p: dict[str, Any]) -> list[int]:
+    d = 2 if p["bidirectional"] else 1
+    if p["output"] == "output":
+        lead = [p["batch"], p["seq_len"]] if p["batch_first"] else [p["seq_len"], p["batch"]]
+        return [*lead, d * p["hidden_size"]]
+    return [p["num_layers"] * d, p["batch"], p["hidden_size"]]  # h_n and c_n ignore batch_first
+
+
+# --- attention and costs --------------------------------------------------------------------
+
+
+def mha_params(e: int, bias: bool, kdim: int | None, vdim: int | None) -> int:
+    k = e if kdim is None else kdim
+    v = e if vdim is None else vdim
+    return e * e + e * k + e * v + e * e + (4 * e if bias else 0)
+
+
+def sdpa(q: list[float], keys: list[list[float]], values: list[list[float]], scale: Any) -> Any:
+    """(weights, output) of softmax(q·k * scale) over the keys."""
+    factor = 1 / math.sqrt(len(q)) if scale is None else scale
+    weights = softmax([factor * s for s in _matvec(keys, q)])
+    output = [
+        sum(w * row[j] for w, row in zip(weights, values, strict=True))
+        for j in range(len(values[0]))
+    ]
+    return weights, output
+
+
+def attention_cost(p: dict[str, Any]) -> int:
+    b, h, n, d = (int(p[k]) for k in ("batch", "heads", "seq_len", "d_model"))
+    if p["quantity"] == "memory":
+        return b * h * n * n * {"float32": 4, "float16": 2, "bfloat16": 2}[p["dtype"]]
+    macs = 2 * b * n * n * d  # Q·K^T and A·V, n²·d_head each per head, summed over heads
+    return 2 * macs if p["quantity"] == "flops" else macs
+
+
+def separable_conv_macs(c_in: int, c_out: int, k: int, h: int, w: int) -> int:
+    return h * w * (c_in * k * k + c_in * c_out)
+
+
+# --- LayerNorm, schedules, WGAN ---------------------------------------------------------------
+
+
+def layernorm(x: list[float], gamma: Any, beta: Any, eps: float) -> list[float]:
+    n = len(x)
+    g = gamma if isinstance(gamma, list) else [gamma] * n
+    b = beta if isinstance(beta, list) else [beta] * n
+    mean = sum(x) / n
+    var = sum((v - mean) ** 2 for v in x) / n
+    return [gj * (v - mean) / math.sqrt(var + eps) + bj for v, gj, bj in zip(x, g, b, strict=True)]
+
+
+def lr_schedule(p: dict[str, Any]) -> float:
+    """Closed forms: linear warm-up from start_factor, then the main schedule from 0."""
+    t, w, base = int(p["epoch"]), int(p["warmup"]), float(p["base_lr"])
+    if w and t < w:
+        return base * (float(p["start_factor"]) + (1 - float(p["start_factor"])) * t / w)
+    e = t - w
+    if p["schedule"] == "cosine":
+        low = float(p["eta_min"])
+        return low + (base - low) * (1 + math.cos(math.pi * e / p["t_max"])) / 2
+    return base * float(p["gamma"]) ** (e // int(p["step_size"]))
+
+
+def wasserstein_1d(x: list[float], y: list[float]) -> float:
+    return sum(abs(a - b) for a, b in zip(sorted(x), sorted(y), strict=True)) / len(x)
+
+
+def gradient_penalty(p: dict[str, Any]) -> float:
+    point = [
+        p["eps"] * r + (1 - p["eps"]) * f for r, f in zip(p["x_real"], p["x_fake"], strict=True)
+    ]
+    grad = [w + p["a"] * v for w, v in zip(p["w"], point, strict=True)]  # ∇(w·x + a/2 |x|²)
+    norm = math.sqrt(sum(g * g for g in grad))
+    return p["lam"] * (norm - 1) ** 2 if p["output"] == "penalty" else norm
+
+
+# --- word2vec negative sampling -------------------------------------------------------------
+
+
+def _log_sigmoid(s: float) -> float:
+    return -math.log1p(math.exp(-s)) if s >= 0 else s - math.log1p(math.exp(s))
+
+
+def _dot(u: list[float], v: list[float]) -> float:
+    return sum(a * b for a, b in zip(u, v, strict=True))
+
+
+def sgns_loss(p: dict[str, Any]) -> float:
+    v = p["v_c"]
+    return -_log_sigmoid(_dot(p["u_o"], v)) - sum(_log_sigmoid(-_dot(u, v)) for u in p["u_neg"])
+
+
+def sgns_grad(p: dict[str, Any]) -> list[float]:
+    v, u_o = p["v_c"], p["u_o"]
+    s_o = sigmoid(_dot(u_o, v))
+    if p["wrt"] == "context":
+        return [(s_o - 1) * x for x in v]
+    if p["wrt"] == "negative":
+        return [sigmoid(_dot(p["u_neg"][p["k"]], v)) * x for x in v]
+    grad = [(s_o - 1) * x for x in u_o]
+    for u in p["u_neg"]:
+        weight = sigmoid(_dot(u, v))
+        grad = [g + weight * x for g, x in zip(grad, u, strict=True)]
+    return grad
+
+
+def noise_distribution(counts: list[int], word: int, power: float) -> float:
+    return float(counts[word] ** power / sum(c**power for c in counts))
+
+
+def subsample_keep(count: int, total: int, t: float, formula: str) -> float:
+    f = count / total
+    keep = math.sqrt(t / f) if formula == "paper" else (math.sqrt(f / t) + 1) * t / f
+    return min(1.0, keep)

@@ -48,6 +48,21 @@ FAMILIES = [
     "skipgram_pairs",
     "vanishing_sigmoid_bound",
     "conv_shape",
+    "lstm_step",
+    "gru_step",
+    "rnn_output_shape",
+    "mha_params",
+    "sdpa_output",
+    "attention_cost",
+    "separable_conv_macs",
+    "layernorm_forward",
+    "lr_schedule",
+    "wasserstein_1d",
+    "gradient_penalty",
+    "sgns_loss",
+    "sgns_grad",
+    "noise_distribution",
+    "subsample_keep",
 ]
 
 # CHECKERS_EXAMPLES=5000 for a longer hunt; 200 keeps the suite quick.
@@ -122,6 +137,41 @@ def closed_form(family: str, p: dict[str, Any]) -> Any:
         return cf.skipgram_pairs(p["n_tokens"], p["window"])
     if family == "vanishing_sigmoid_bound":
         return 0.25 ** p["layers"]
+    return _closed_form_issue14(family, p)
+
+
+def _closed_form_issue14(family: str, p: dict[str, Any]) -> Any:
+    if family == "lstm_step":
+        return cf.lstm_step(p)
+    if family == "gru_step":
+        return cf.gru_step(p)
+    if family == "rnn_output_shape":
+        return cf.rnn_output_shape(p)
+    if family == "mha_params":
+        return cf.mha_params(p["embed_dim"], p["bias"], p["kdim"], p["vdim"])
+    if family == "sdpa_output":
+        weights, output = cf.sdpa(p["q"], p["K"], p["V"], p["scale"])
+        return weights if p["output"] == "weights" else output
+    if family == "attention_cost":
+        return cf.attention_cost(p)
+    if family == "separable_conv_macs":
+        return cf.separable_conv_macs(p["c_in"], p["c_out"], p["k"], p["h_out"], p["w_out"])
+    if family == "layernorm_forward":
+        return cf.layernorm(p["x"], p["gamma"], p["beta"], p["eps"])
+    if family == "lr_schedule":
+        return cf.lr_schedule(p)
+    if family == "wasserstein_1d":
+        return cf.wasserstein_1d(p["x"], p["y"])
+    if family == "gradient_penalty":
+        return cf.gradient_penalty(p)
+    if family == "sgns_loss":
+        return cf.sgns_loss(p)
+    if family == "sgns_grad":
+        return cf.sgns_grad(p)
+    if family == "noise_distribution":
+        return cf.noise_distribution(p["counts"], p["word"], p["power"])
+    if family == "subsample_keep":
+        return cf.subsample_keep(p["count"], p["total"], p["t"], p["formula"])
     raise AssertionError(f"no closed form for {family}")
 
 
@@ -302,6 +352,166 @@ def densities(draw: st.DrawFn) -> dict[str, Any]:
 
 probability = real(0.001, 0.999)
 
+
+def _rows(draw: st.DrawFn, count: int, width: int, low: float = -3, high: float = 3) -> Any:
+    return [draw(st.lists(real(low, high), min_size=width, max_size=width)) for _ in range(count)]
+
+
+@st.composite
+def cell_params(draw: st.DrawFn, blocks: int) -> dict[str, Any]:
+    width, hidden = draw(small(1, 3)), draw(small(1, 2))
+    params: dict[str, Any] = {
+        "x": draw(st.lists(real(-3, 3), min_size=width, max_size=width)),
+        "W_ih": _rows(draw, blocks * hidden, width),
+        "W_hh": _rows(draw, blocks * hidden, hidden),
+    }
+    vector = st.lists(real(-2, 2), min_size=blocks * hidden, max_size=blocks * hidden)
+    state = st.lists(real(-2, 2), min_size=hidden, max_size=hidden)
+    for name, strategy in [("b_ih", vector), ("b_hh", vector), ("h0", state)]:
+        if draw(st.booleans()):
+            params[name] = draw(strategy)
+    if blocks == 4:
+        if draw(st.booleans()):
+            params["c0"] = draw(state)
+        params["output"] = draw(st.sampled_from(["h", "c"]))
+    return params
+
+
+@st.composite
+def rnn_shapes(draw: st.DrawFn) -> dict[str, Any]:
+    cell = draw(st.sampled_from(["rnn", "lstm", "gru"]))
+    return {
+        "cell": cell,
+        "input_size": draw(small(1, 2048)),
+        "hidden_size": draw(small(1, 2048)),
+        "seq_len": draw(small(1, 1000)),
+        "batch": draw(small(1, 512)),
+        "num_layers": draw(small(1, 6)),
+        "bidirectional": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "output": draw(
+            st.sampled_from(["output", "h_n", "c_n"] if cell == "lstm" else ["output", "h_n"])
+        ),
+    }
+
+
+@st.composite
+def mha(draw: st.DrawFn) -> dict[str, Any]:
+    heads = draw(small(1, 32))
+    params: dict[str, Any] = {
+        "embed_dim": heads * draw(small(1, 128)),
+        "num_heads": heads,
+        "bias": draw(st.booleans()),
+    }
+    for name in ("kdim", "vdim"):
+        if draw(st.booleans()):
+            params[name] = draw(small(1, 4096))
+    return params
+
+
+@st.composite
+def attention(draw: st.DrawFn) -> dict[str, Any]:
+    d, positions, d_v = draw(small(1, 4)), draw(small(2, 5)), draw(small(1, 3))
+    params: dict[str, Any] = {
+        "q": draw(st.lists(real(-3, 3), min_size=d, max_size=d)),
+        "K": _rows(draw, positions, d),
+        "V": _rows(draw, positions, d_v),
+        "output": draw(st.sampled_from(["output", "weights"])),
+    }
+    if draw(st.booleans()):
+        params["scale"] = draw(real(0.01, 4))
+    return params
+
+
+@st.composite
+def attention_costs(draw: st.DrawFn) -> dict[str, Any]:
+    heads = draw(small(1, 32))
+    return {
+        "seq_len": draw(small(1, 16384)),
+        "d_model": heads * draw(small(1, 256)),
+        "heads": heads,
+        "batch": draw(small(1, 64)),
+        "quantity": draw(st.sampled_from(["flops", "macs", "memory"])),
+        "dtype": draw(st.sampled_from(["float32", "float16", "bfloat16"])),
+    }
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> dict[str, Any]:
+    schedule = draw(st.sampled_from(["cosine", "step"]))
+    params: dict[str, Any] = {
+        "schedule": schedule,
+        "base_lr": draw(real(1e-5, 1)),
+        "warmup": draw(st.sampled_from([0, 0, 1, 3, 10])),
+        "start_factor": draw(real(0.001, 1)),
+        "gamma": draw(real(0.01, 1)),
+        "step_size": draw(small(1, 50)),
+        "t_max": draw(small(1, 200)),
+    }
+    params["eta_min"] = draw(real(0, params["base_lr"]))
+    limit = params["warmup"] + (params["t_max"] if schedule == "cosine" else 300)
+    params["epoch"] = draw(small(0, limit))
+    return params
+
+
+@st.composite
+def samples(draw: st.DrawFn) -> dict[str, Any]:
+    size = draw(small(1, 8))
+    values = st.lists(real(-10, 10), min_size=size, max_size=size)
+    return {"x": draw(values), "y": draw(values)}
+
+
+@st.composite
+def penalties(draw: st.DrawFn) -> dict[str, Any]:
+    size = draw(small(1, 4))
+    point = st.lists(real(-3, 3), min_size=size, max_size=size)
+    return {
+        "x_real": draw(point),
+        "x_fake": draw(point),
+        "w": draw(point),
+        "a": draw(real(-2, 2)),
+        "eps": draw(real(0, 1)),
+        "lam": draw(st.sampled_from([1, 10, 5.0])),
+        "output": draw(st.sampled_from(["penalty", "grad_norm"])),
+    }
+
+
+@st.composite
+def sgns(draw: st.DrawFn, grad: bool) -> dict[str, Any]:
+    size, negatives = draw(small(1, 4)), draw(small(1, 5))
+    vector = st.lists(real(-3, 3), min_size=size, max_size=size)
+    params: dict[str, Any] = {
+        "v_c": draw(vector),
+        "u_o": draw(vector),
+        "u_neg": [draw(vector) for _ in range(negatives)],
+    }
+    if grad:
+        params["wrt"] = draw(st.sampled_from(["center", "context", "negative"]))
+        params["k"] = draw(small(0, negatives - 1))
+    return params
+
+
+@st.composite
+def unigram(draw: st.DrawFn) -> dict[str, Any]:
+    counts = draw(st.lists(small(1, 10**9), min_size=2, max_size=12))
+    return {
+        "counts": counts,
+        "word": draw(small(0, len(counts) - 1)),
+        "power": draw(st.sampled_from([0.75, 0.75, 0.5, 1.0])),
+    }
+
+
+@st.composite
+def subsampling(draw: st.DrawFn) -> dict[str, Any]:
+    total = draw(small(1, 10**10))
+    return {
+        "count": draw(small(1, total)),
+        "total": total,
+        "t": draw(st.sampled_from([1e-5, 1e-4, 1e-3])),
+        "formula": draw(st.sampled_from(["paper", "code"])),
+    }
+
+
 STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "conv_output": conv_like(),
     "conv_shape": st.builds(
@@ -410,6 +620,41 @@ STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {"n_tokens": st.one_of(small(1, 2000), small(1, 10**9)), "window": small(1, 20)}
     ),
     "vanishing_sigmoid_bound": st.fixed_dictionaries({"layers": small(1, 200)}),
+    "lstm_step": cell_params(4),
+    "gru_step": cell_params(3),
+    "rnn_output_shape": rnn_shapes(),
+    "mha_params": mha(),
+    "sdpa_output": attention(),
+    "attention_cost": attention_costs(),
+    "separable_conv_macs": st.builds(
+        lambda c_in, c_out, k, h, w: {
+            "c_in": c_in,
+            "c_out": c_out,
+            "k": k,
+            "h_out": h,
+            **({"w_out": w} if w else {}),
+        },
+        small(1, 2048),
+        small(1, 2048),
+        small(1, 11),
+        small(1, 512),
+        st.one_of(st.none(), small(1, 512)),
+    ),
+    "layernorm_forward": st.fixed_dictionaries(
+        {
+            "x": st.lists(real(-10, 10), min_size=2, max_size=8),
+            "gamma": st.one_of(real(-3, 3), st.lists(real(-3, 3), min_size=2, max_size=2)),
+            "beta": real(-3, 3),
+            "eps": st.sampled_from([1e-5, 1e-3, 0.1, 0.5]),
+        }
+    ),
+    "lr_schedule": schedules(),
+    "wasserstein_1d": samples(),
+    "gradient_penalty": penalties(),
+    "sgns_loss": sgns(grad=False),
+    "sgns_grad": sgns(grad=True),
+    "noise_distribution": unigram(),
+    "subsample_keep": subsampling(),
 }
 
 

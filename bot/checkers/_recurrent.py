@@ -1,0 +1,653 @@
+"""Recurrent cells step by step: one LSTM step, one GRU step, and the shapes nn.LSTM/nn.GRU return.
+
+The steps run the real `nn.LSTMCell` / `nn.GRUCell` (built on the meta device, called with the
+given float64 weights through `torch.func.functional_call`, so no random initialisation runs);
+the shapes come from a forward pass of `nn.RNN/LSTM/GRU` on meta tensors.
+"""
+
+from __future__ import annotations
+
+import threading
+from random import Random
+from typing import Annotated, Any, Literal, Self
+
+import torch
+from pydantic import BeforeValidator, Field, model_validator
+from torch import nn
+from torch.func import functional_call
+
+from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
+from bot.checkers._telling import TellingFamily
+from bot.checkers._torch import F64, META
+from bot.checkers._values import f, fl
+from bot.core.answers import Expected, KnownMistake
+from bot.core.models import Difficulty, Localized
+
+Vec = Annotated[list[Real], Field(min_length=1, max_length=4)]
+Mat = Annotated[list[Vec], Field(min_length=1, max_length=16)]
+
+_GRID = [-1.0, -0.5, 0.5, 1.0, 1.5]
+_INPUTS = [-1.0, -0.5, 0.5, 1.0, 2.0]
+
+
+def fm(rows: list[list[float]]) -> str:
+    """A matrix as the questions show it: [[0.5], [-1], ...]."""
+    return "[" + ", ".join(fl(row) for row in rows) + "]"
+
+
+def _value(values: list[float]) -> Expected:
+    """One hidden unit gives a number, several a list."""
+    return values[0] if len(values) == 1 else values
+
+
+def _check_cell(
+    blocks: int,
+    x: list[float],
+    w_ih: list[list[float]],
+    w_hh: list[list[float]],
+    vectors: dict[str, list[float] | None],
+) -> None:
+    hidden, width = len(w_hh[0]), len(x)
+    if len(w_hh) != blocks * hidden or any(len(row) != hidden for row in w_hh):
+        raise ValueError(f"W_hh must be {blocks}·H rows of H numbers (H = len of a row)")
+    if len(w_ih) != blocks * hidden or any(len(row) != width for row in w_ih):
+        raise ValueError(f"W_ih must be {blocks}·H = {blocks * hidden} rows of len(x) = {width}")
+    for name, vector in vectors.items():
+        size = hidden if name in ("h0", "c0") else blocks * hidden
+        if vector is not None and len(vector) != size:
+            raise ValueError(f"{name} must have {size} numbers")
+
+
+def _tensor(values: list[float] | list[list[float]]) -> torch.Tensor:
+    return torch.tensor(values, dtype=F64)
+
+
+def _zeros_if_none(values: list[float] | None, size: int) -> list[float]:
+    return list(values) if values is not None else [0.0] * size
+
+
+def _draw_column(rng: Random, rows: int) -> list[list[float]]:
+    """A weight column with a different value in every gate row (so that swapping gate rows
+    is a visible mistake)."""
+    return [[v] for v in rng.sample(_GRID, rows)]
+
+
+def _draw_matrix(rng: Random, rows: int, cols: int) -> list[list[float]]:
+    columns = [[row[0] for row in _draw_column(rng, rows)] for _ in range(cols)]
+    return [[columns[c][r] for c in range(cols)] for r in range(rows)]
+
+
+def _cell_args(p: LstmStepParams | GruStepParams) -> tuple[str, str]:
+    return (
+        f"W_ih = {fm(p.W_ih)}, W_hh = {fm(p.W_hh)}, b_ih = "
+        f"{fl(p.b_ih) if p.b_ih is not None else 'zeros'}, b_hh = "
+        f"{fl(p.b_hh) if p.b_hh is not None else 'zeros'}",
+        f"W_ih = {fm(p.W_ih)}，W_hh = {fm(p.W_hh)}，b_ih = "
+        f"{fl(p.b_ih) if p.b_ih is not None else '全零'}，b_hh = "
+        f"{fl(p.b_hh) if p.b_hh is not None else '全零'}",
+    )
+
+
+# --- lstm_step --------------------------------------------------------------------------------
+
+
+class LstmStepParams(Params):
+    x: Vec = Field(description="the input x_t")
+    W_ih: Mat = Field(description="weight_ih, 4H rows (gates i, f, g, o) of len(x)")
+    W_hh: Mat = Field(description="weight_hh, 4H rows of H")
+    b_ih: Annotated[list[Real], Field(max_length=16)] | None = Field(
+        default=None, description="bias_ih (default zeros)"
+    )
+    b_hh: Annotated[list[Real], Field(max_length=16)] | None = Field(
+        default=None, description="bias_hh (default zeros)"
+    )
+    h0: Vec | None = Field(default=None, description="h_(t-1) (default zeros)")
+    c0: Vec | None = Field(default=None, description="c_(t-1) (default zeros)")
+    output: Literal["h", "c"] = "h"
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        _check_cell(
+            4,
+            self.x,
+            self.W_ih,
+            self.W_hh,
+            {"b_ih": self.b_ih, "b_hh": self.b_hh, "h0": self.h0, "c0": self.c0},
+        )
+        return self
+
+
+_CELLS: dict[tuple[type[nn.Module], int, int], nn.Module] = {}
+_CELL_LOCK = threading.Lock()
+"""functional_call swaps the given tensors into the shared module for the call: one at a time."""
+
+
+def _meta_cell(cls: type[nn.Module], width: int, hidden: int) -> nn.Module:
+    """The meta-device cell of that size, built once (its random initialisation on meta costs
+    more than the step itself); calls pass their own weights through functional_call."""
+    key = (cls, width, hidden)
+    with _CELL_LOCK:
+        cell = _CELLS.get(key)
+        if cell is None:
+            if len(_CELLS) > 64:
+                _CELLS.clear()
+            cell = _CELLS[key] = cls(width, hidden, device=META, dtype=F64)
+    return cell
+
+
+def lstm_cell(
+    p: LstmStepParams, *, use_b_hh: bool = True, order: str = "ifgo"
+) -> tuple[list[float], list[float], torch.Tensor]:
+    """(h1, c1, gate pre-activations) from the real nn.LSTMCell; `order` permutes the gate
+    rows first (to reproduce someone who read them in another order)."""
+    hidden, width = len(p.W_hh[0]), len(p.x)
+    blocks = {name: slice(i * hidden, (i + 1) * hidden) for i, name in enumerate("ifgo")}
+
+    def permuted(t: torch.Tensor) -> torch.Tensor:
+        return torch.cat([t[blocks[name]] for name in order])
+
+    params = {
+        "weight_ih": permuted(_tensor(p.W_ih)),
+        "weight_hh": permuted(_tensor(p.W_hh)),
+        "bias_ih": permuted(_tensor(_zeros_if_none(p.b_ih, 4 * hidden))),
+        "bias_hh": permuted(_tensor(_zeros_if_none(p.b_hh, 4 * hidden)))
+        if use_b_hh
+        else torch.zeros(4 * hidden, dtype=F64),
+    }
+    cell = _meta_cell(nn.LSTMCell, width, hidden)
+    x = _tensor(p.x).unsqueeze(0)
+    h0 = _tensor(_zeros_if_none(p.h0, hidden)).unsqueeze(0)
+    c0 = _tensor(_zeros_if_none(p.c0, hidden)).unsqueeze(0)
+    with _CELL_LOCK:
+        h1, c1 = functional_call(cell, params, (x, (h0, c0)))
+    gates = (
+        x @ params["weight_ih"].T
+        + params["bias_ih"]
+        + h0 @ params["weight_hh"].T
+        + params["bias_hh"]
+    )[0]
+    return [float(v) for v in h1[0]], [float(v) for v in c1[0]], gates
+
+
+def _asked(step: tuple[list[float], list[float], torch.Tensor], output: str) -> list[float]:
+    return step[0] if output == "h" else step[1]
+
+
+class LstmStep(TellingFamily[LstmStepParams]):
+    name = "lstm_step"
+    summary = "h_t or c_t after one nn.LSTMCell step (gate order i, f, g, o)"
+    params_model = LstmStepParams
+
+    def draw_once(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        width = 2 if level is Difficulty.HARD else 1
+        params: dict[str, Any] = {
+            "x": [rng.choice(_INPUTS) for _ in range(width)],
+            "W_ih": _draw_matrix(rng, 4, width),
+            "W_hh": _draw_column(rng, 4),
+            "output": rng.choice(["h", "c"]),
+        }
+        if level is not Difficulty.EASY:
+            params["h0"] = [rng.choice(_INPUTS[:4])]
+            params["c0"] = [rng.choice(_INPUTS)]
+        if level is Difficulty.HARD:
+            params["b_ih"] = [rng.choice([-0.5, 0.0, 0.5]) for _ in range(4)]
+            params["b_hh"] = [rng.choice([-0.5, 0.5, 1.0]) for _ in range(4)]
+        return params
+
+    def ask(self, p: LstmStepParams) -> Localized:
+        hidden = len(p.W_hh[0])
+        args_en, args_zh = _cell_args(p)
+        h0 = fl(p.h0) if p.h0 is not None else "zeros"
+        c0 = fl(p.c0) if p.c0 is not None else "zeros"
+        h0_zh = fl(p.h0) if p.h0 is not None else "全零"
+        c0_zh = fl(p.c0) if p.c0 is not None else "全零"
+        what_en = "the new hidden state h_t" if p.output == "h" else "the new cell state c_t"
+        what_zh = "新的隐藏状态 h_t" if p.output == "h" else "新的细胞状态 c_t"
+        shape = "a number" if hidden == 1 else f"a list of {hidden} numbers"
+        shape_zh = "一个数" if hidden == 1 else f"由 {hidden} 个数组成的列表"
+        return Localized(
+            en=f"An nn.LSTMCell(input_size={len(p.x)}, hidden_size={hidden}) has the weights "
+            f"{args_en} (PyTorch layout: the rows are the gate blocks i, f, g, o). Given "
+            f"x_t = {fl(p.x)}, h_(t-1) = {h0} and c_(t-1) = {c0}, what is {what_en}? "
+            f"Give {shape}.",
+            zh=f"一个 nn.LSTMCell(input_size={len(p.x)}, hidden_size={hidden}) 的权重为 "
+            f"{args_zh}（PyTorch 的排列：各行依次是 i、f、g、o 四组门）。已知 x_t = {fl(p.x)}，"
+            f"h_(t-1) = {h0_zh}，c_(t-1) = {c0_zh}，求{what_zh}。请给出{shape_zh}。",
+        )
+
+    def work(self, p: LstmStepParams) -> Solved:
+        h1, c1, gates = lstm_cell(p)
+        hidden = len(h1)
+        i, fg, g, o = (gates[k * hidden : (k + 1) * hidden] for k in range(4))
+        si, sf, tg, so = torch.sigmoid(i), torch.sigmoid(fg), torch.tanh(g), torch.sigmoid(o)
+        c0 = _tensor(_zeros_if_none(p.c0, hidden))
+        c1_t = _tensor(c1)
+        asked = h1 if p.output == "h" else c1
+        values = (fl(gates.tolist()), fl(si.tolist()), fl(sf.tolist()), fl(tg.tolist()))
+        lines = (
+            f"pre-activations W_ih·x + b_ih + W_hh·h + b_hh = {values[0]}; "
+            f"i = σ = {values[1]}, f = σ = {values[2]}, g = tanh = {values[3]}, "
+            f"o = σ = {fl(so.tolist())}"
+        )
+        lines_zh = (
+            f"预激活值 W_ih·x + b_ih + W_hh·h + b_hh = {values[0]}；"
+            f"i = σ = {values[1]}，f = σ = {values[2]}，g = tanh = {values[3]}，"
+            f"o = σ = {fl(so.tolist())}"
+        )
+        solution = Localized(
+            en=f"PyTorch's LSTM: {lines}. c_t = f·c_(t-1) + i·g = {fl(sf.tolist())}·"
+            f"{fl(c0.tolist())} + {fl(si.tolist())}·{fl(tg.tolist())} = {fl(c1)}; "
+            f"h_t = o·tanh(c_t) = {fl(so.tolist())}·{fl(torch.tanh(c1_t).tolist())} = {fl(h1)}."
+            f" Answer: {fl(asked) if hidden > 1 else f(asked[0])}.",
+            zh=f"PyTorch 的 LSTM：{lines_zh}。"
+            f"c_t = f·c_(t-1) + i·g = {fl(sf.tolist())}·{fl(c0.tolist())} + "
+            f"{fl(si.tolist())}·{fl(tg.tolist())} = {fl(c1)}；h_t = o·tanh(c_t) = "
+            f"{fl(so.tolist())}·{fl(torch.tanh(c1_t).tolist())} = {fl(h1)}。"
+            f"答案：{fl(asked) if hidden > 1 else f(asked[0])}。",
+        )
+        sig_g_c = sf * c0 + si * torch.sigmoid(g)
+        candidates: list[KnownMistake | None] = [
+            mistake(
+                "cell_state",
+                _value(c1),
+                "That is the cell state c_t; the hidden state is h_t = o·tanh(c_t).",
+                "这是细胞状态 c_t；隐藏状态是 h_t = o·tanh(c_t)。",
+            )
+            if p.output == "h"
+            else mistake(
+                "hidden_state",
+                _value(h1),
+                "That is the hidden state h_t = o·tanh(c_t); the question asks for c_t.",
+                "这是隐藏状态 h_t = o·tanh(c_t)；题目问的是细胞状态 c_t。",
+            ),
+            mistake(
+                "no_tanh_on_cell",
+                _value((so * c1_t).tolist()),
+                "h_t = o·tanh(c_t): the cell state goes through tanh before the output gate.",
+                "h_t = o·tanh(c_t)：细胞状态要先经过 tanh 再乘输出门。",
+            )
+            if p.output == "h"
+            else None,
+            mistake(
+                "sigmoid_candidate",
+                _value((so * torch.tanh(sig_g_c) if p.output == "h" else sig_g_c).tolist()),
+                "The candidate g uses tanh (values in (-1, 1)), not the sigmoid of the gates.",
+                "候选值 g 用的是 tanh（取值在 (-1, 1)），而不是门所用的 sigmoid。",
+            ),
+            mistake(
+                "gate_order",
+                _value(_asked(lstm_cell(p, order="ifog"), p.output)),
+                "PyTorch stacks the gate rows as i, f, g, o (input, forget, cell candidate, "
+                "output); reading them as i, f, o, g swaps the candidate and the output gate.",
+                "PyTorch 的门按 i、f、g、o（输入门、遗忘门、候选值、输出门）的顺序排列；"
+                "按 i、f、o、g 读会把候选值和输出门弄反。",
+            ),
+            mistake(
+                "one_bias",
+                _value(_asked(lstm_cell(p, use_b_hh=False), p.output)),
+                "PyTorch adds both biases, b_ih and b_hh, to every gate's pre-activation.",
+                "PyTorch 在每个门的预激活值上同时加 b_ih 和 b_hh 两个偏置。",
+            )
+            if p.b_hh is not None and any(p.b_hh)
+            else None,
+            mistake(
+                "forgot_old_cell",
+                _value((so * torch.tanh(si * tg) if p.output == "h" else si * tg).tolist()),
+                "c_t = f·c_(t-1) + i·g: the forget gate keeps part of the old cell state.",
+                "c_t = f·c_(t-1) + i·g：遗忘门会保留一部分旧的细胞状态。",
+            )
+            if p.c0 is not None and any(p.c0)
+            else None,
+        ]
+        return Solved(_value(asked), solution, tuple(m for m in candidates if m is not None))
+
+
+# --- gru_step ---------------------------------------------------------------------------------
+
+
+class GruStepParams(Params):
+    x: Vec = Field(description="the input x_t")
+    W_ih: Mat = Field(description="weight_ih, 3H rows (gates r, z, n) of len(x)")
+    W_hh: Mat = Field(description="weight_hh, 3H rows of H")
+    b_ih: Annotated[list[Real], Field(max_length=12)] | None = Field(
+        default=None, description="bias_ih (default zeros)"
+    )
+    b_hh: Annotated[list[Real], Field(max_length=12)] | None = Field(
+        default=None, description="bias_hh (default zeros)"
+    )
+    h0: Vec | None = Field(default=None, description="h_(t-1) (default zeros)")
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        _check_cell(
+            3, self.x, self.W_ih, self.W_hh, {"b_ih": self.b_ih, "b_hh": self.b_hh, "h0": self.h0}
+        )
+        return self
+
+
+def gru_cell(p: GruStepParams, *, order: str = "rzn", use_b_hh: bool = True) -> list[float]:
+    hidden, width = len(p.W_hh[0]), len(p.x)
+    blocks = {name: slice(i * hidden, (i + 1) * hidden) for i, name in enumerate(order)}
+
+    def permuted(t: torch.Tensor) -> torch.Tensor:
+        return torch.cat([t[blocks[name]] for name in "rzn"])
+
+    params = {
+        "weight_ih": permuted(_tensor(p.W_ih)),
+        "weight_hh": permuted(_tensor(p.W_hh)),
+        "bias_ih": permuted(_tensor(_zeros_if_none(p.b_ih, 3 * hidden))),
+        "bias_hh": permuted(_tensor(_zeros_if_none(p.b_hh, 3 * hidden)))
+        if use_b_hh
+        else torch.zeros(3 * hidden, dtype=F64),
+    }
+    cell = _meta_cell(nn.GRUCell, width, hidden)
+    x = _tensor(p.x).unsqueeze(0)
+    h0 = _tensor(_zeros_if_none(p.h0, hidden)).unsqueeze(0)
+    with _CELL_LOCK:
+        h1 = functional_call(cell, params, (x, h0))
+    return [float(v) for v in h1[0]]
+
+
+class GruStep(TellingFamily[GruStepParams]):
+    name = "gru_step"
+    summary = "h_t after one nn.GRUCell step (gate order r, z, n; h_t = (1-z)·n + z·h)"
+    params_model = GruStepParams
+
+    def draw_once(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        width = 2 if level is Difficulty.HARD else 1
+        params: dict[str, Any] = {
+            "x": [rng.choice(_INPUTS) for _ in range(width)],
+            "W_ih": _draw_matrix(rng, 3, width),
+            "W_hh": _draw_column(rng, 3),
+            "h0": [rng.choice(_INPUTS[:4])],
+        }
+        if level is not Difficulty.EASY:
+            params["b_hh"] = [rng.choice([-0.5, 0.5, 1.0]) for _ in range(3)]
+        if level is Difficulty.HARD:
+            params["b_ih"] = [rng.choice([-0.5, 0.0, 0.5]) for _ in range(3)]
+        return params
+
+    def ask(self, p: GruStepParams) -> Localized:
+        hidden = len(p.W_hh[0])
+        args_en, args_zh = _cell_args(p)
+        h0 = fl(p.h0) if p.h0 is not None else "zeros"
+        h0_zh = fl(p.h0) if p.h0 is not None else "全零"
+        shape = "a number" if hidden == 1 else f"a list of {hidden} numbers"
+        shape_zh = "一个数" if hidden == 1 else f"由 {hidden} 个数组成的列表"
+        return Localized(
+            en=f"An nn.GRUCell(input_size={len(p.x)}, hidden_size={hidden}) has the weights "
+            f"{args_en} (PyTorch layout: the rows are the gate blocks r, z, n). Given "
+            f"x_t = {fl(p.x)} and h_(t-1) = {h0}, what is the new hidden state h_t, as PyTorch "
+            f"computes it? Give {shape}.",
+            zh=f"一个 nn.GRUCell(input_size={len(p.x)}, hidden_size={hidden}) 的权重为 "
+            f"{args_zh}（PyTorch 的排列：各行依次是 r、z、n 三组门）。已知 x_t = {fl(p.x)}，"
+            f"h_(t-1) = {h0_zh}，按 PyTorch 的计算方式，新的隐藏状态 h_t 是多少？"
+            f"请给出{shape_zh}。",
+        )
+
+    def work(self, p: GruStepParams) -> Solved:
+        h1 = gru_cell(p)
+        hidden = len(h1)
+        x, h0 = _tensor(p.x), _tensor(_zeros_if_none(p.h0, hidden))
+        w_ih, w_hh = _tensor(p.W_ih), _tensor(p.W_hh)
+        b_ih = _tensor(_zeros_if_none(p.b_ih, 3 * hidden))
+        b_hh = _tensor(_zeros_if_none(p.b_hh, 3 * hidden))
+        gi, gh = w_ih @ x + b_ih, w_hh @ h0 + b_hh
+        block = [slice(k * hidden, (k + 1) * hidden) for k in range(3)]
+        r = torch.sigmoid(gi[block[0]] + gh[block[0]])
+        z = torch.sigmoid(gi[block[1]] + gh[block[1]])
+        n_gate = torch.tanh(gi[block[2]] + r * gh[block[2]])
+        solution = Localized(
+            en=f"r = σ(W_ir·x + b_ir + W_hr·h + b_hr) = {fl(r.tolist())}; z = σ(...) = "
+            f"{fl(z.tolist())}; n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)) = "
+            f"{fl(n_gate.tolist())} (PyTorch applies r after the hidden matmul and its bias); "
+            f"h_t = (1 - z)·n + z·h_(t-1) = {fl((1 - z).tolist())}·{fl(n_gate.tolist())} + "
+            f"{fl(z.tolist())}·{fl(h0.tolist())} = {fl(h1)}.",
+            zh=f"r = σ(W_ir·x + b_ir + W_hr·h + b_hr) = {fl(r.tolist())}；z = σ(...) = "
+            f"{fl(z.tolist())}；n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)) = "
+            f"{fl(n_gate.tolist())}（PyTorch 在隐藏状态的矩阵乘法和偏置之后才乘 r）；"
+            f"h_t = (1 - z)·n + z·h_(t-1) = {fl((1 - z).tolist())}·{fl(n_gate.tolist())} + "
+            f"{fl(z.tolist())}·{fl(h0.tolist())} = {fl(h1)}。",
+        )
+        cho_n = torch.tanh(gi[block[2]] + w_hh[block[2]] @ (r * h0) + b_hh[block[2]])
+        no_reset_n = torch.tanh(gi[block[2]] + gh[block[2]])
+        candidates: list[KnownMistake | None] = [
+            mistake(
+                "swapped_update",
+                _value((z * n_gate + (1 - z) * h0).tolist()),
+                "In PyTorch h_t = (1 - z)·n + z·h_(t-1): z is the share of the old state kept "
+                "(some texts swap the roles of z and 1 - z).",
+                "PyTorch 中 h_t = (1 - z)·n + z·h_(t-1)：z 是保留旧状态的比例"
+                "（有些教材把 z 和 1 - z 的角色对调）。",
+            ),
+            mistake(
+                "reset_before_matmul",
+                _value(((1 - z) * cho_n + z * h0).tolist()),
+                "That is the original paper's form W_hn·(r·h) + b_hn; PyTorch (like cuDNN) "
+                "computes r·(W_hn·h + b_hn), so r also scales the hidden bias.",
+                "这是原论文的形式 W_hn·(r·h) + b_hn；PyTorch（与 cuDNN 相同）计算的是 "
+                "r·(W_hn·h + b_hn)，所以 r 也会缩放隐藏偏置。",
+            )
+            if p.b_hh is not None and any(p.b_hh[2 * hidden :])
+            else None,
+            mistake(
+                "no_reset",
+                _value(((1 - z) * no_reset_n + z * h0).tolist()),
+                "The reset gate r multiplies the hidden part of the candidate n.",
+                "重置门 r 要乘在候选值 n 的隐藏状态部分上。",
+            ),
+            mistake(
+                "gate_order",
+                _value(gru_cell(p, order="zrn")),
+                "PyTorch stacks the rows as r, z, n; Keras stores z, r, h, so weights read in "
+                "Keras order swap the reset and update gates.",
+                "PyTorch 的行顺序是 r、z、n；Keras 存的是 z、r、h，按 Keras 的顺序读权重会把"
+                "重置门和更新门弄反。",
+            ),
+            mistake(
+                "one_bias",
+                _value(gru_cell(p, use_b_hh=False)),
+                "PyTorch has two bias vectors, b_ih and b_hh; both enter the gates.",
+                "PyTorch 有 b_ih 和 b_hh 两个偏置向量，两者都要加进门里。",
+            )
+            if p.b_hh is not None and any(p.b_hh)
+            else None,
+        ]
+        return Solved(_value(h1), solution, tuple(m for m in candidates if m is not None))
+
+
+# --- rnn_output_shape -------------------------------------------------------------------------
+
+Layers = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=16)]
+Small = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
+
+
+class RnnOutputShapeParams(Params):
+    cell: Literal["rnn", "lstm", "gru"]
+    input_size: Small
+    hidden_size: Small
+    seq_len: Small
+    batch: Small
+    num_layers: Layers = 1
+    bidirectional: bool = False
+    batch_first: bool = False
+    output: Literal["output", "h_n", "c_n"] = "output"
+
+    @model_validator(mode="after")
+    def _possible(self) -> Self:
+        if self.output == "c_n" and self.cell != "lstm":
+            raise ValueError(f"nn.{self.cell.upper()} has no cell state c_n (only LSTM does)")
+        return self
+
+
+class RnnOutputShape(Family[RnnOutputShapeParams]):
+    name = "rnn_output_shape"
+    summary = "shape of output, h_n or c_n of nn.RNN/LSTM/GRU (layers, bidirectional, batch_first)"
+    params_model = RnnOutputShapeParams
+
+    def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        cell = rng.choice(["lstm", "gru", "lstm", "rnn"])
+        params: dict[str, Any] = {
+            "cell": cell,
+            # Sizes chosen so that no two dimensions coincide (a swapped shape stays visible).
+            "input_size": rng.choice([10, 30, 50, 100, 300, 80]),
+            "hidden_size": rng.choice([16, 20, 64, 128, 256, 512]),
+            "seq_len": rng.choice([5, 9, 35, 50, 100]),
+            "batch": rng.choice([10, 12, 24, 32, 48, 60]),
+        }
+        outputs = ["output", "h_n", "c_n"] if cell == "lstm" else ["output", "h_n"]
+        if level is Difficulty.EASY:
+            params["output"] = "output"
+        elif level is Difficulty.MEDIUM:
+            params["output"] = rng.choice(outputs)
+            params["num_layers"] = rng.choice([1, 2, 3])
+            params["batch_first"] = rng.random() < 0.5
+        else:
+            params["output"] = rng.choice([*outputs[1:], "output"])
+            params["num_layers"] = rng.choice([2, 3, 4])
+            params["bidirectional"] = True
+            params["batch_first"] = rng.random() < 0.7
+        return params
+
+    def ask(self, p: RnnOutputShapeParams) -> Localized:
+        module = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[p.cell]
+        extras = [f"num_layers={p.num_layers}"] if p.num_layers != 1 else []
+        extras += ["bidirectional=True"] if p.bidirectional else []
+        extras += ["batch_first=True"] if p.batch_first else []
+        args = ", ".join([f"input_size={p.input_size}", f"hidden_size={p.hidden_size}", *extras])
+        layout = "(batch, seq_len, features)" if p.batch_first else "(seq_len, batch, features)"
+        unpack = "output, (h_n, c_n)" if p.cell == "lstm" else "output, h_n"
+        return Localized(
+            en=f"rnn = {module}({args}) is called on a batch of {p.batch} sequences of "
+            f"{p.seq_len} steps, passed as a tensor of shape {layout}. {unpack} = rnn(x): what "
+            f"is the shape of {p.output}? Give it like (a, b, c).",
+            zh=f"rnn = {module}({args}) 处理一个批次：{p.batch} 条序列，每条 {p.seq_len} 步，"
+            f"输入张量的形状是 {layout}。执行 {unpack} = rnn(x) 后，{p.output} 的形状是什么？"
+            "请写成 (a, b, c) 的形式。",
+        )
+
+    def solve(self, p: RnnOutputShapeParams) -> Solved:
+        cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[p.cell]
+        module = cls(
+            p.input_size,
+            p.hidden_size,
+            num_layers=p.num_layers,
+            bidirectional=p.bidirectional,
+            batch_first=p.batch_first,
+            device=META,
+        )
+        x = torch.empty(
+            *((p.batch, p.seq_len) if p.batch_first else (p.seq_len, p.batch)),
+            p.input_size,
+            device=META,
+        )
+        module.check_input(x, None)
+        # The states' layout is torch's own (it reads the batch from the input by batch_first);
+        # the output is the top layer's hidden state per step with the input's two leading axes.
+        # (Running the recurrence itself on meta tensors costs about a millisecond per step and
+        # layer; tests/checkers/test_new_families.py runs it on small cases to confirm.)
+        if p.output == "output":
+            features = module.hidden_size * (2 if module.bidirectional else 1)
+            shape = (*x.shape[:2], features)
+        elif p.output == "h_n":
+            shape = module.get_expected_hidden_size(x, None)
+        else:
+            assert isinstance(module, nn.LSTM)
+            shape = module.get_expected_cell_size(x, None)
+        expected = [int(v) for v in shape]
+        d = 2 if p.bidirectional else 1
+        h, layers = p.hidden_size, p.num_layers
+        b, t = p.batch, p.seq_len
+        rule_en = (
+            "output holds the top layer's hidden state at every step, directions concatenated: "
+            f"({'batch, seq_len' if p.batch_first else 'seq_len, batch'}, D·H) with D = {d}, "
+            f"H = {h}"
+            if p.output == "output"
+            else f"{p.output} holds the last step of every layer and direction: "
+            f"(num_layers·D, batch, H) = ({layers}·{d}, {b}, {h}); batch_first does not apply "
+            "to the states"
+        )
+        rule_zh = (
+            "output 是最上一层在每个时间步的隐藏状态，两个方向拼接："
+            f"({'batch, seq_len' if p.batch_first else 'seq_len, batch'}, D·H)，D = {d}，"
+            f"H = {h}"
+            if p.output == "output"
+            else f"{p.output} 是每一层、每个方向最后一步的状态：(num_layers·D, batch, H) = "
+            f"({layers}·{d}, {b}, {h})；batch_first 对状态不起作用"
+        )
+        shown = "(" + ", ".join(str(v) for v in expected) + ")"
+        solution = Localized(en=f"{rule_en}. Shape: {shown}.", zh=f"{rule_zh}。形状：{shown}。")
+        candidates: list[KnownMistake | None]
+        if p.output == "output":
+            swapped = [expected[1], expected[0], expected[2]]
+            candidates = [
+                mistake(
+                    "batch_first_ignored",
+                    swapped,
+                    "With batch_first=True the output is (batch, seq_len, D·H).",
+                    "batch_first=True 时 output 的形状是 (batch, seq_len, D·H)。",
+                )
+                if p.batch_first
+                else mistake(
+                    "assumed_batch_first",
+                    swapped,
+                    "PyTorch's recurrent layers default to batch_first=False: "
+                    "(seq_len, batch, D·H).",
+                    "PyTorch 的循环层默认 batch_first=False：形状是 (seq_len, batch, D·H)。",
+                ),
+                mistake(
+                    "not_doubled",
+                    [expected[0], expected[1], h],
+                    "A bidirectional layer concatenates both directions: the last dimension "
+                    "is 2·H.",
+                    "双向层会把两个方向拼接起来：最后一维是 2·H。",
+                )
+                if p.bidirectional
+                else None,
+                mistake(
+                    "input_size_last",
+                    [expected[0], expected[1], p.input_size],
+                    "The features of the output are the hidden units, not the input features.",
+                    "output 的特征维是隐藏单元数，而不是输入特征数。",
+                ),
+            ]
+        else:
+            state = f"{p.output}"
+            candidates = [
+                mistake(
+                    "state_batch_first",
+                    [b, layers * d, h],
+                    f"batch_first only changes the input and output; {state} is always "
+                    "(num_layers·D, batch, H).",
+                    f"batch_first 只影响输入和 output；{state} 的形状始终是 "
+                    "(num_layers·D, batch, H)。",
+                )
+                if p.batch_first
+                else None,
+                mistake(
+                    "layers_only",
+                    [layers, b, h],
+                    f"{state} has one entry per layer and direction: num_layers·D = {layers}·{d}.",
+                    f"{state} 每一层、每个方向各一个：num_layers·D = {layers}·{d}。",
+                )
+                if p.bidirectional
+                else None,
+                mistake(
+                    "directions_in_last",
+                    [layers, b, d * h],
+                    f"The directions are stacked in the first dimension of {state}, not "
+                    "concatenated in the last as in output.",
+                    f"{state} 把两个方向叠在第一维，而不是像 output 那样拼接在最后一维。",
+                )
+                if p.bidirectional
+                else None,
+                mistake(
+                    "like_output",
+                    [b, t, d * h] if p.batch_first else [t, b, d * h],
+                    f"That is the shape of output (every step); {state} keeps only the last "
+                    "step, per layer and direction.",
+                    f"这是 output 的形状（每个时间步）；{state} 只保留最后一步，"
+                    "每层每个方向各一个。",
+                ),
+            ]
+        return Solved(expected, solution, tuple(m for m in candidates if m is not None))
