@@ -84,7 +84,7 @@ def format_result(result: dict[str, Any], lang: Lang, limit: int = 2000) -> str:
     if isinstance(question, dict):
         lines.append(str(question[lang]))
     expected = result.get("display", result.get("expected"))
-    lines.append(f"答案:**{expected}**" if lang == "zh" else f"Expected: **{expected}**")
+    lines.append(f"答案：**{expected}**" if lang == "zh" else f"Expected: **{expected}**")
     if result.get("correct") is not None or "verdict" in result:
         lines.append(str(result["feedback_zh"] if lang == "zh" else result["feedback"]))
     solution = result.get("solution")

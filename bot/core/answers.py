@@ -47,7 +47,7 @@ def read_choice(text: str, n_choices: int) -> int:
     raise AnswerFormatError(
         Localized(
             en=f"one option letter, {letters[0]} to {letters[-1]}",
-            zh=f"一个选项字母({letters[0]} 到 {letters[-1]})",
+            zh=f"一个选项字母（{letters[0]} 到 {letters[-1]}）",
         )
     )
 

@@ -15,6 +15,7 @@ from .harness import button_ids, footer, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
+
 MANAGE_GUILD = 1 << 5
 GUILD_CONTEXT = 0
 
@@ -225,6 +226,10 @@ async def test_check_explains_bad_parameters_in_chinese(
         assert await told(bad) == "⚠️ 请求有误：conv_output：参数 'n'：应为整数（收到 'abc'）"
         low = await alice.slash("check", family="conv_output", params="n=0 k=3", locale="zh-CN")
         assert "应大于或等于 1（收到 0）" in await told(low)
+        ok = await alice.slash(
+            "check", family="conv_output", params="n=224 k=11 s=4 p=2", locale="zh-CN"
+        )
+        assert "答案：**55**" in await told(ok)
         english = await alice.slash("check", family="conv_output", params="n=abc k=3")
         assert (await told(english)).startswith("⚠️ conv_output: parameter 'n': Input should")
         fake_discord.assert_clean()
