@@ -8,13 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.models import Lang, Localized
+from bot.core.models import Lang
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._i18n import description, reply_language
 from bot.discord._render import DESCRIPTION_LIMIT, clip, t
-
-MANAGE_SERVER = Localized(en="(Manage Server)", zh="（需要“管理服务器”权限）")
 
 
 def help_lines(tree: app_commands.CommandTree[Any], lang: Lang) -> list[str]:
@@ -29,7 +27,7 @@ def help_lines(tree: app_commands.CommandTree[Any], lang: Lang) -> list[str]:
         text = description(command.description, lang)
         manager = root.default_permissions is not None and root.default_permissions.value != 0
         if manager:
-            text += MANAGE_SERVER.get(lang) if lang == "zh" else f" {MANAGE_SERVER.en}"
+            text += t(lang, " (Manage Server)", "（需要“管理服务器”权限）")
         rank = 2 if command.qualified_name == "help" else 1 if manager else 0
         lines.append((rank, f"**/{command.qualified_name}** — {text}"))
     return [line for _, line in sorted(lines, key=lambda item: item[0])]
