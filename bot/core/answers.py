@@ -21,11 +21,14 @@ from bot.core.models import LETTERS, Grade, Localized, Verdict
 
 
 class AnswerFormatError(ValueError):
-    """The answer could not be read; `expected_form` says, in both languages, what would be."""
+    """The answer could not be read; `expected_form` says, in both languages, what would be,
+    and `reason` (a sentence, when there is more to say) why this one was not: a number far
+    too large, say, is read but refused."""
 
-    def __init__(self, expected_form: Localized) -> None:
-        super().__init__(expected_form.en)
+    def __init__(self, expected_form: Localized, reason: Localized | None = None) -> None:
+        super().__init__(expected_form.en if reason is None else f"{reason.en} {expected_form.en}")
         self.expected_form = expected_form
+        self.reason = reason
 
 
 def normalize(text: str) -> str:
@@ -106,10 +109,50 @@ class KnownMistake:
 class _Unreadable(Exception):
     """Internal: the text is not a number; the caller raises the public error with its form."""
 
+    reason: Localized | None = None
+
+
+class _OutOfRange(_Unreadable):
+    """Internal: a number, but one too large, too small or too long to grade."""
+
+    def __init__(self, reason: Localized) -> None:
+        super().__init__(reason.en)
+        self.reason = reason
+
+
+TOO_LARGE = Localized(
+    en=f"That number is too large (more than {MAX_DIGITS} digits, or beyond 1e300).",
+    zh=f"这个数太大了（超过 {MAX_DIGITS} 位，或大于 1e300）。",
+)
+TOO_SMALL = Localized(
+    en=f"That number is too close to zero (an exponent below -{MAX_EXPONENT}).",
+    zh=f"这个数太接近零了（指数小于 -{MAX_EXPONENT}）。",
+)
+TOO_LONG = Localized(
+    en=f"That number has too many digits (at most {MAX_DIGITS} significant digits).",
+    zh=f"这个数的位数太多了（最多 {MAX_DIGITS} 位有效数字）。",
+)
+
 
 # Unicode minus signs and dashes people paste instead of ASCII '-'; NFKC keeps most of them.
-_MINUSES = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-"})
+# The ideographic comma (64、112、112) separates list items as a comma does.
+_MINUSES = str.maketrans(
+    {"\u2212": "-", "\u2012": "-", "\u2013": "-", "\ufe63": "-", "\u3001": ","}
+)
 _PREFIXES = ("=", "≈", "~", "约")
+# What people put around a number: "the answer is", "答案是"; torch's own printouts
+# (`torch.Size([64, 112, 112])`, `tensor(0.2500)`); a unit after it ("110 pixels", "110像素").
+_LEAD_IN = re.compile(
+    r"^(?:(?:the\s+)?answer(?:\s+is)?|it\s+is|it's|(?:答案|结果)\s*(?:是|为)?)\s*[:=]?\s*",
+    re.IGNORECASE,
+)
+_TORCH_PRINT = re.compile(r"^(?:torch\.)?(?:size|tensor)\s*\((.*)\)$", re.IGNORECASE | re.DOTALL)
+_TORCH_KEYWORDS = re.compile(r",\s*(?:dtype|device|grad_fn|requires_grad)\s*=.*$", re.DOTALL)
+_UNIT = re.compile(
+    r"\s*(?:pixels?|px|parameters?|params?|weights?|elements?|pairs?|macs?|flops?"
+    r"|个像素|像素|个参数|参数|个元素|个|对)$",
+    re.IGNORECASE,
+)
 _MULTIPLIERS = {
     "k": Fraction(10**3),
     "K": Fraction(10**3),
@@ -139,23 +182,39 @@ def _clean(text: str) -> str:
     # NFKC can expand a character into many; check again after it.
     if len(cleaned) > MAX_ANSWER_CHARS:
         raise _Unreadable
+    # Zero-width spaces and joiners, bidi marks, a BOM: invisible, pasted around digits.
+    cleaned = "".join(c for c in cleaned if unicodedata.category(c) != "Cf")
     cleaned = cleaned.rstrip("。").strip()  # a sentence-final ideographic full stop
+    cleaned = _LEAD_IN.sub("", cleaned, count=1)
     for prefix in _PREFIXES:
         if cleaned.startswith(prefix):
             cleaned = cleaned[len(prefix) :].strip()
             break
+    cleaned = _UNIT.sub("", cleaned, count=1).strip()
+    printed = _TORCH_PRINT.fullmatch(cleaned)
+    if printed:
+        cleaned = _TORCH_KEYWORDS.sub("", printed.group(1)).strip()
     return cleaned
 
 
 def _decimal(sign: str, whole: str, frac: str, exp: str | None) -> Fraction:
     digits = (whole + frac).lstrip("0")
-    if len(digits) > MAX_DIGITS or (exp is not None and len(exp.lstrip("+-0")) > 4):
-        raise _Unreadable
-    exponent = int(exp) if exp else 0
+    if len(whole.lstrip("0")) > MAX_DIGITS:
+        raise _OutOfRange(TOO_LARGE)
+    if len(digits) > MAX_DIGITS:
+        raise _OutOfRange(TOO_LONG)
+    exponent = _exponent(exp) if exp else 0
     if abs(exponent) > MAX_EXPONENT:
-        raise _Unreadable
+        raise _OutOfRange(TOO_SMALL if exponent < 0 else TOO_LARGE)
     value = Fraction(int(whole + frac or "0")) * Fraction(10) ** (exponent - len(frac))
     return -value if sign == "-" else value
+
+
+def _exponent(text: str) -> int:
+    """An exponent's value, capped (so a thousand-digit one costs nothing to read)."""
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    return sign * (MAX_EXPONENT + 1 if len(digits) > 6 else int(digits))
 
 
 def _plain_number(text: str, grouping: bool) -> Fraction:
@@ -182,10 +241,10 @@ def _term(text: str, grouping: bool) -> Fraction:
         raise _Unreadable
     power = _TIMES_TEN.fullmatch(text)
     if power:
-        exponent = power.group(2)
-        if len(exponent.lstrip("+-0")) > 4 or abs(int(exponent)) > MAX_EXPONENT:
-            raise _Unreadable
-        return _plain_number(power.group(1).strip(), grouping) * Fraction(10) ** int(exponent)
+        exponent = _exponent(power.group(2))
+        if abs(exponent) > MAX_EXPONENT:
+            raise _OutOfRange(TOO_SMALL if exponent < 0 else TOO_LARGE)
+        return _plain_number(power.group(1).strip(), grouping) * Fraction(10) ** exponent
     multiplier = _MULTIPLIERS.get(text[-1])
     if multiplier is not None:
         return _plain_number(text[:-1].strip(), grouping) * multiplier
@@ -194,7 +253,7 @@ def _term(text: str, grouping: bool) -> Fraction:
 
 def _check_range(value: Fraction) -> Fraction:
     if value and value.numerator.bit_length() - value.denominator.bit_length() > _MAX_BITS:
-        raise _Unreadable  # too large for a float; a tiny value simply rounds towards 0
+        raise _OutOfRange(TOO_LARGE)  # too large for a float; a tiny one rounds towards 0
     return value
 
 
@@ -285,8 +344,8 @@ def read_number(text: str, *, percent_ok: bool = False) -> Fraction:
     """
     try:
         return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
-    except _Unreadable:
-        raise AnswerFormatError(expected_form(0.0, percent_ok=percent_ok)) from None
+    except _Unreadable as exc:
+        raise AnswerFormatError(expected_form(0.0, percent_ok=percent_ok), exc.reason) from None
 
 
 def read_numbers(text: str, count: int, *, percent_ok: bool = False) -> list[Fraction]:
@@ -296,8 +355,9 @@ def read_numbers(text: str, count: int, *, percent_ok: bool = False) -> list[Fra
     """
     try:
         return _numbers(text, count, percent_ok=percent_ok)
-    except _Unreadable:
-        raise AnswerFormatError(expected_form([0.0] * count, percent_ok=percent_ok)) from None
+    except _Unreadable as exc:
+        form = expected_form([0.0] * count, percent_ok=percent_ok)
+        raise AnswerFormatError(form, exc.reason) from None
 
 
 def _numbers(text: str, count: int, *, percent_ok: bool) -> list[Fraction]:
@@ -318,8 +378,9 @@ def read_answer(
         if isinstance(expected, list):
             return _numbers(text, len(expected), percent_ok=percent_ok)
         return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
-    except _Unreadable:
-        raise AnswerFormatError(expected_form(expected, percent_ok=percent_ok)) from None
+    except _Unreadable as exc:
+        form = expected_form(expected, percent_ok=percent_ok)
+        raise AnswerFormatError(form, exc.reason) from None
 
 
 def _close(value: Fraction, expected: Number, tolerance: Tolerance) -> bool:
@@ -360,9 +421,18 @@ def format_expected(expected: Expected) -> str:
     return format_number(expected)
 
 
-def unreadable_grade(form: Localized) -> Grade:
-    """The grade of an answer that could not be read: ⚠️, what form is expected, no attempt."""
+def unreadable_grade(form: Localized, reason: Localized | None = None) -> Grade:
+    """The grade of an answer that could not be read: ⚠️ and what form is expected. (That it
+    cost no attempt is the front end's to say, once: a calculator's check is no attempt.)"""
     marker = Verdict.UNREADABLE.marker
+    if reason is not None:  # read, but refused: say why
+        return Grade(
+            verdict=Verdict.UNREADABLE,
+            feedback=Localized(
+                en=f"{marker} {reason.en} Expected {form.en}.",
+                zh=f"{marker} {reason.zh}应为{form.zh}。",
+            ),
+        )
     return Grade(
         verdict=Verdict.UNREADABLE,
         feedback=Localized(
@@ -439,7 +509,7 @@ def grade_numeric(
     try:
         value = read_answer(text, expected, percent_ok=percent_ok)
     except AnswerFormatError as error:
-        return unreadable_grade(error.expected_form)
+        return unreadable_grade(error.expected_form, error.reason)
     shown = display if display is not None else format_expected(expected)
     if matches(value, expected, tolerance):
         marker = Verdict.CORRECT.marker

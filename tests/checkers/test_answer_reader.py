@@ -377,3 +377,97 @@ def test_answers_module_stays_pure() -> None:
         "bot",
     }, roots
     assert "literal_eval" not in source
+
+
+# --- what people actually type (issue 12) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("64、112、112", [64, 112, 112]),  # the ideographic comma of a Chinese keyboard
+        ("64、112、112。", [64, 112, 112]),
+        ("torch.Size([64, 112, 112])", [64, 112, 112]),  # pasted from a Python session
+        ("Size([64, 112, 112])", [64, 112, 112]),
+        ("tensor([0.9000, 0.7100], dtype=torch.float64)", [0.9, 0.71]),
+        ("tensor(0.2500, grad_fn=<MulBackward0>)", 0.25),
+        ("110 pixels", 110),
+        ("110 px", 110),
+        ("110像素", 110),
+        ("110 个像素", 110),
+        ("34,944 parameters", 34944),
+        ("61.1M params", 61_100_000),
+        ("答案是118013952", 118013952),
+        ("答案：118,013,952", 118013952),
+        ("结果为 0.25", 0.25),
+        ("The answer is 110.", 110),
+        ("answer: 110", 110),
+        ("\u200b110\u200b", 110),  # zero-width spaces
+        ("\u200e110\u200f", 110),  # left-to-right and right-to-left marks
+        ("\u2066110\u2069", 110),  # bidi isolates
+        ("\ufeff1\u200d10", 110),  # a BOM and a zero-width joiner between digits
+        ("(\u200e64, 112, 112)", [64, 112, 112]),
+    ],
+)
+def test_reads_what_people_type(text: str, expected: Any) -> None:
+    grade = grade_numeric(text, expected)
+    assert grade.verdict is Verdict.CORRECT, grade.feedback.en
+
+
+@pytest.mark.parametrize("digits", [61, 200, 1999])
+def test_a_huge_integer_is_too_large_not_unreadable(digits: int) -> None:
+    grade = grade_numeric("9" * digits, 118013952)
+    assert grade.verdict is Verdict.UNREADABLE
+    assert grade.feedback.en.startswith("⚠️ That number is too large")
+    assert "这个数太大了" in grade.feedback.zh
+    assert "whole number" in grade.feedback.en  # and the form that would be read
+    with pytest.raises(AnswerFormatError) as info:
+        read_number("9" * digits)
+    assert info.value.reason is not None and "too large" in info.value.reason.en
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("1e999999", "too large"),
+        ("3×10^999999", "too large"),
+        ("1e-999", "too close to zero"),
+        ("0." + "1" * 80, "too many digits"),
+    ],
+)
+def test_out_of_range_numbers_say_why(text: str, phrase: str) -> None:
+    grade = grade_numeric(text, 0.25)
+    assert grade.verdict is Verdict.UNREADABLE
+    assert phrase in grade.feedback.en, grade.feedback.en
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.integers(min_value=0, max_value=10**12),
+    marks=st.lists(
+        st.sampled_from(
+            [
+                "\u200b",
+                "\u200c",
+                "\u200d",
+                "\u200e",
+                "\u200f",
+                "\u2066",
+                "\u2069",
+                "\u202a",
+                "\u202c",
+                "\ufeff",
+            ]
+        ),
+        max_size=4,
+    ),
+    unit=st.sampled_from(["", " pixels", "像素", " params", " 个"]),
+    lead=st.sampled_from(["", "答案是", "The answer is ", "answer: "]),
+)
+def test_any_integer_with_marks_units_and_lead_in_reads_back(
+    value: int, marks: list[str], unit: str, lead: str
+) -> None:
+    digits = str(value)
+    cut = len(digits) // 2
+    text = lead + "".join(marks) + digits[:cut] + "".join(marks) + digits[cut:] + unit
+    assert read_number(text) == value
