@@ -46,7 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     backup = commands.add_parser(
         "backup", help="copy the database (safe while the bot runs) to PATH (a file or folder)"
     )
-    backup.add_argument("path", type=Path, metavar="PATH", help="backup file, or folder for one")
+    # A string, not a Path: `backups/new/` (a folder, created) must keep its trailing slash.
+    backup.add_argument(
+        "path", metavar="PATH", help="backup file, or folder for one (`DIR/` is created)"
+    )
     return parser
 
 

@@ -8,6 +8,7 @@ in health checks.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,13 +93,15 @@ def _size(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def backup_command(target: Path) -> int:
-    """Back the configured database up to `target` (a file, or a folder for a dated file)."""
+def backup_command(target: Path | str) -> int:
+    """Back the configured database up to `target` (a file, or a folder for a dated file;
+    written with a trailing `/`, a folder that is created if need be)."""
     settings = _settings()
     if settings is None:
         return FAILED
+    folder = isinstance(target, str) and target.endswith(("/", os.sep))
     try:
-        done = backup(settings.db_path, target)
+        done = backup(settings.db_path, Path(target).expanduser(), folder=folder)
     except StorageError as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return FAILED

@@ -97,8 +97,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def backup_target(source: Path, target: Path, now: datetime | None = None) -> Path:
-    """Where a backup of `source` asked for at `target` goes: a folder gets a dated file."""
+def backup_target(
+    source: Path, target: Path, now: datetime | None = None, *, folder: bool = False
+) -> Path:
+    """Where a backup of `source` asked for at `target` goes: a folder gets a dated file.
+
+    `folder`: the target was written as a folder (`backups/new/`): it is created if need be,
+    never taken for a file name."""
+    if folder:
+        if target.exists() and not target.is_dir():
+            raise StorageError(f"{target} exists and is not a folder")
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder {target}: {exc.strerror or exc}") from exc
     if target.is_dir():
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
         return target / f"{source.stem}-{stamp}.sqlite3"
@@ -128,15 +140,16 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def backup(source: Path, target: Path) -> BackupResult:
-    """Copy the live database `source` to `target` (a file, or a folder for a dated file)
-    with SQLite's online backup API: into a temporary file beside the target, checked
-    (`quick_check`), made self-contained (rollback journal, no -wal file), synced, then
-    renamed over the target. Never writes `source`. StorageError with a one-line reason."""
+def backup(source: Path, target: Path, *, folder: bool = False) -> BackupResult:
+    """Copy the live database `source` to `target` (a file, or a folder for a dated file;
+    `folder`: a folder, created if need be) with SQLite's online backup API: into a temporary
+    file beside the target, checked (`quick_check`), made self-contained (rollback journal,
+    no -wal file), synced, then renamed over the target. Never writes `source`. StorageError
+    with a one-line reason."""
     started = time.perf_counter()
     if not source.is_file():
         raise StorageError(f"no database at {source}")
-    target = backup_target(source, target)
+    target = backup_target(source, target, folder=folder)
     if not target.parent.is_dir():
         raise StorageError(f"no folder {target.parent} for the backup")
     _refuse_live(source, target)

@@ -257,3 +257,38 @@ async def test_refusals_are_one_line_and_leave_the_live_database_alone(tmp_path:
     missing = backup_cli(tmp_path / "nothing.sqlite3", tmp_path / "b.sqlite3")
     assert missing.returncode == 1 and "no database at" in one_line(missing)
     assert not (tmp_path / "nothing.sqlite3").exists()
+
+
+async def test_a_trailing_slash_means_a_folder_created_for_the_backup(tmp_path: Path) -> None:
+    live = tmp_path / "bot.sqlite3"
+    db = await Database.open(live)
+    await db.close()
+    (tmp_path / "backups").mkdir()
+
+    def run(target: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "backup", target],
+            cwd=tmp_path,
+            env=env_for(live),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = run("backups/newdir/")
+    assert done.returncode == 0, one_line(done)
+    newdir = tmp_path / "backups" / "newdir"
+    assert newdir.is_dir()  # not a file named `newdir`
+    (made,) = newdir.iterdir()
+    assert made.name.startswith("bot-") and made.suffix == ".sqlite3"
+    assert count(made, "SELECT COUNT(*) FROM users") == 0
+
+    nested = run("deeper/still/")  # parents too
+    assert nested.returncode == 0, one_line(nested)
+    assert len(list((tmp_path / "deeper" / "still").iterdir())) == 1
+
+    (tmp_path / "afile").write_text("x")
+    refused = run("afile/")
+    assert refused.returncode == 1
+    assert "afile exists and is not a folder" in one_line(refused)
+    assert (tmp_path / "afile").read_text() == "x"
