@@ -6,6 +6,7 @@ from bot.core.answers import AnswerFormatError
 from bot.core.errors import (
     BadTime,
     DomainError,
+    ForgedComponent,
     NoQuestionFound,
     StorageUnavailable,
     UnknownQuestion,
@@ -88,6 +89,11 @@ def error_text(error: BaseException, lang: Lang) -> str:
         return Localized(
             en=f"⚠️ This question ({error.ref}) is no longer available.",
             zh=f"⚠️ 这道题（{error.ref}）已不可用。",
+        ).get(lang)
+    if isinstance(error, ForgedComponent):
+        return Localized(
+            en="⚠️ That button is not one of this message's buttons; nothing was done.",
+            zh="⚠️ 这个按钮不属于这条消息，未做任何操作。",
         ).get(lang)
     if isinstance(error, WrongKind):
         return Localized(

@@ -3,11 +3,18 @@
 Every problem is reported as `file:line: question-id: field: message`, all at once, so an author
 fixes a file in one pass. Nothing here raises on bad content: `load_bank` returns the problems and
 the caller decides (the bot refuses to start; `/admin import` refuses the pack).
+
+Packs come from users (`/admin import`), so parsing has budgets: no anchors or aliases (a few
+hundred bytes of aliases expand to gigabytes), at most MAX_DEPTH levels of nesting and MAX_NODES
+nodes. Each is refused as a located problem, and it is refused as soon as it is seen.
 """
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +29,15 @@ from bot.core.topics import TOPIC_IDS, topics_in
 LineMap = dict[tuple[str | int, ...], int]
 
 
+# Budgets of one document (see the module docstring). A question of the bank format is 7 levels
+# deep (file, questions, question, choices, choice, why, en) and some 20 to 40 nodes.
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+MAX_PACK_BYTES = 512 * 1024  # an imported pack (`/admin import`), as UTF-8
+
+PackBody = tuple[str, str]  # a validated question as stored: its id and its JSON
+
+
 @dataclass(frozen=True, slots=True)
 class BankProblem:
     file: str
@@ -29,9 +45,15 @@ class BankProblem:
     question: str  # the question id, or "-" when the problem is not about one question
     field: str  # dotted path inside the question, or "-"
     message: str
+    message_zh: str | None = None  # the message in Chinese, where there is one
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.question}: {self.field}: {self.message}"
+        return self.text("en")
+
+    def text(self, lang: str) -> str:
+        """The problem in that language (schema messages exist in English only)."""
+        message = self.message_zh if lang == "zh" and self.message_zh else self.message
+        return f"{self.file}:{self.line}: {self.question}: {self.field}: {message}"
 
 
 @dataclass(slots=True)
@@ -86,8 +108,54 @@ class Bank:
         return counts
 
 
+class Refused(yaml.YAMLError):
+    """A document over one of the parsing budgets (an alias, too deep, too many nodes), at a
+    line (1-based)."""
+
+    def __init__(self, event: yaml.Event, en: str, zh: str) -> None:
+        super().__init__(en)
+        mark = event.start_mark
+        self.line = mark.line + 1 if mark is not None else 1
+        self.en = en
+        self.zh = zh
+
+
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every node it builds."""
+    """A safe loader within the budgets: it refuses anchors and aliases, and stops at
+    MAX_DEPTH levels of nesting or MAX_NODES nodes, before building anything more."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise Refused(
+                event,
+                "anchors and aliases (&name, *name) are not allowed in a question file",
+                "题目文件中不允许使用锚点和别名（&name、*name）",
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise Refused(
+                event,
+                f"more than {MAX_NODES} values: split the file",
+                f"值的数量超过 {MAX_NODES} 个：请拆分文件",
+            )
+        if self._depth >= MAX_DEPTH:
+            raise Refused(
+                event,
+                f"nested more than {MAX_DEPTH} levels deep",
+                f"嵌套超过 {MAX_DEPTH} 层",
+            )
+        self._depth += 1
+        try:
+            node: yaml.Node | None = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        return node
 
 
 def _compose_lines(node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
@@ -146,6 +214,34 @@ class ParsedDocument:
     ids: list[tuple[str, int]] = field(default_factory=list)  # every id written, with its line
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused (for as long as any thread is in here).
+
+    Parsing a large pack allocates hundreds of thousands of objects, which sets off full
+    collections; a full collection stops every thread, the event loop's too, for as long as it
+    walks the whole heap (torch's is large): up to a second on a busy machine. The objects of a
+    parse are freed by reference counting all the same."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def parse_document(
     text: str,
     file: str,
@@ -154,16 +250,25 @@ def parse_document(
     """Validate one YAML document of the bank format; returns its questions and problems.
 
     A file is a mapping with `questions:` (a list) and optionally `topic:`, the default topic of
-    its questions. Unknown families are problems only when `known_families` is given.
+    its questions. Unknown families are problems only when `known_families` is given. Takes a
+    while for a large pack: call it in a worker thread from async code.
     """
+    with _gc_paused():
+        return _parse_document(text, file, known_families)
+
+
+def _parse_document(text: str, file: str, known_families: Collection[str] | None) -> ParsedDocument:
     parsed = ParsedDocument()
     problems = parsed.problems
 
-    def problem(line: int, qid: str, where: str, message: str) -> None:
-        problems.append(BankProblem(file, line, qid, where, message))
+    def problem(line: int, qid: str, where: str, message: str, zh: str | None = None) -> None:
+        problems.append(BankProblem(file, line, qid, where, message, zh))
 
     try:
         data, lines = _parse(text)
+    except Refused as exc:
+        problem(exc.line, "-", "-", exc.en, exc.zh)
+        return parsed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -228,6 +333,26 @@ def parse_document(
     return parsed
 
 
+def pack_bodies(parsed: ParsedDocument) -> list[PackBody]:
+    """The validated questions of a parsed pack, as stored (see `PackBody`)."""
+    return [(q.question.id, q.question.model_dump_json()) for q in parsed.questions]
+
+
+def too_large(file: str, size: int | None = None) -> BankProblem:
+    """The problem of a pack over MAX_PACK_BYTES (`size`: its size in bytes, if known)."""
+    limit = MAX_PACK_BYTES // 1024
+    has = f"{(size + 1023) // 1024} KiB, " if size is not None else ""
+    has_zh = f"{(size + 1023) // 1024} KiB，" if size is not None else ""
+    return BankProblem(
+        file,
+        1,
+        "-",
+        "-",
+        f"the file is too large ({has}limit {limit} KiB): split it into smaller packs",
+        f"文件太大（{has_zh}上限 {limit} KiB）：请拆分成较小的题包",
+    )
+
+
 def content_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The YAML files named by `paths` (folders are searched recursively), sorted."""
     for path in paths:
@@ -262,14 +387,26 @@ def merge_document(
     bank: Bank, text: str, file: str, known_families: Collection[str] | None = None
 ) -> None:
     """Validate one document into `bank`; an id seen before (valid or not) is a duplicate."""
-    parsed = parse_document(text, file, known_families)
+    merge_parsed(bank, parse_document(text, file, known_families), file)
+
+
+def merge_parsed(bank: Bank, parsed: ParsedDocument, file: str) -> None:
+    """Add a parsed document to `bank` (see `merge_document`)."""
     bank.problems.extend(parsed.problems)
     duplicates: set[str] = set()
     for qid, line in parsed.ids:
         if qid in bank.origin:
             duplicates.add(qid)
+            other = bank.origin[qid]
             bank.problems.append(
-                BankProblem(file, line, qid, "id", f"duplicate id (also in {bank.origin[qid]})")
+                BankProblem(
+                    file,
+                    line,
+                    qid,
+                    "id",
+                    f"duplicate id (also in {other})",
+                    f"编号重复（{other} 中已有）",
+                )
             )
         else:
             bank.origin[qid] = file

@@ -21,9 +21,20 @@ from fsrs import Rating
 
 from bot.core.ahead import Background, NumericStock, PostedWriter, random_seed
 from bot.core.answers import AnswerFormatError, read_choice
-from bot.core.bank import Bank, BankProblem, merge_document
+from bot.core.bank import (
+    MAX_PACK_BYTES,
+    Bank,
+    BankProblem,
+    PackBody,
+    ParsedDocument,
+    merge_parsed,
+    pack_bodies,
+    parse_document,
+    too_large,
+)
 from bot.core.errors import (
     BadTime,
+    DuplicatePackQuestion,
     NoQuestionFound,
     PackInvalid,
     UnknownQuestion,
@@ -138,6 +149,7 @@ class Engine:
         self.rng = rng or random.Random()
         self.reviewer = reviewer or Reviewer()
         self.server_banks: dict[int, Bank] = {}  # questions imported by one server only
+        self._pack_locks: dict[int, asyncio.Lock] = {}  # one import at a time per server
         self._users: dict[tuple[str, str], User] = {}
         self._servers: dict[tuple[str, str], Server] = {}
         self._recent: dict[int, list[str]] = {}  # user id -> question ids served, newest first
@@ -201,42 +213,122 @@ class Engine:
     # server question packs
 
     async def load_packs(self) -> list[BankProblem]:
-        """Load every server's imported packs; returns problems (packs that no longer fit)."""
+        """Load every server's imported packs; returns problems (packs that no longer fit).
+
+        Packs are read in their validated form (no YAML parsing at start-up), in a worker
+        thread; a pack stored before that form was kept is parsed once and gets it."""
+        packs = await self.store.packs()
+        bodies = await self.store.pack_bodies()
+        banks, problems, upgrades = await asyncio.to_thread(self._pack_banks, packs, bodies)
+        self.server_banks = banks
+        for pack, validated in upgrades:
+            try:
+                await self.store.set_pack_bodies(pack.id, pack.server_id, validated)
+            except DuplicatePackQuestion:  # cannot happen in one process; kept as it is
+                pass
+        return problems
+
+    def _pack_banks(
+        self, packs: list[QuestionPack], bodies: dict[int, list[str]]
+    ) -> tuple[dict[int, Bank], list[BankProblem], list[tuple[QuestionPack, list[PackBody]]]]:
+        """Each server's bank of packs (in a worker thread: see `load_packs`), the problems of
+        the packs left out, and the validated form of packs that had none stored."""
+        banks: dict[int, Bank] = {}
         problems: list[BankProblem] = []
-        self.server_banks = {}
-        for pack in await self.store.packs():
-            current = self.server_banks.get(pack.server_id, Bank())
-            merged = self._with_pack(current, pack.content, f"pack {pack.id} ({pack.name})")
+        upgrades: list[tuple[QuestionPack, list[PackBody]]] = []
+        for pack in packs:
+            current = banks.get(pack.server_id, Bank())
+            name = f"pack {pack.id} ({pack.name})"
+            merged = self._with_stored(current, bodies.get(pack.id, []), name)
+            if merged is None:  # none stored, or no longer valid: the YAML says what is wrong
+                merged, parsed = self._with_pack(current, pack.content, name)
+                if not merged.problems and pack.id not in bodies:
+                    upgrades.append((pack, pack_bodies(parsed)))
             if merged.problems:  # e.g. the main bank now has one of its ids: skip the pack
                 problems.extend(merged.problems)
             else:
-                self.server_banks[pack.server_id] = merged
-        return problems
+                banks[pack.server_id] = merged
+        return banks, problems, upgrades
 
-    def _with_pack(self, bank: Bank, content: str, name: str) -> Bank:
-        """A copy of `bank` with the pack added; its `problems` say what does not fit."""
+    def _with_stored(self, bank: Bank, bodies: list[str], name: str) -> Bank | None:
+        """A copy of `bank` with a pack's stored questions added; None if there are none or
+        one no longer fits (not valid any more, an id now taken, a checker family gone)."""
+        if not bodies:
+            return None
+        merged = Bank(questions=dict(bank.questions), origin=dict(bank.origin))
+        families = frozenset(self.checkers.family_names())
+        for body in bodies:
+            try:
+                question = Question.model_validate_json(body)
+            except ValueError:
+                return None
+            taken = question.id in merged.origin or question.id in self.bank.questions
+            if taken or (question.family is not None and question.family not in families):
+                return None
+            merged.questions[question.id] = question
+            merged.origin[question.id] = name
+        return merged
+
+    def _with_pack(self, bank: Bank, content: str, name: str) -> tuple[Bank, ParsedDocument]:
+        """A copy of `bank` with the pack added (its `problems` say what does not fit), and
+        the pack as parsed. Parses YAML: call it in a worker thread."""
         merged = Bank(questions=dict(bank.questions), origin=dict(bank.origin))
         for qid in self.bank.questions:  # an id of the main bank is a duplicate too
             merged.origin.setdefault(qid, "the built-in bank")
-        merge_document(merged, content, name, frozenset(self.checkers.family_names()))
-        return merged
+        parsed = parse_document(content, name, frozenset(self.checkers.family_names()))
+        merge_parsed(merged, parsed, name)
+        return merged, parsed
 
     async def import_pack(
         self, server_id: int, name: str, content: str, user: User | None
     ) -> QuestionPack:
-        """Validate and store a pack for one server: all of it, or nothing (PackInvalid)."""
-        current = self.server_banks.get(server_id, Bank())
-        merged = self._with_pack(current, content, name)
-        if merged.problems:
-            raise PackInvalid(name, merged.problems)
-        count = len(merged.questions) - len(current.questions)
-        if count == 0:
-            raise PackInvalid(name, [BankProblem(name, 1, "-", "questions", "no questions")])
-        pack = await self.store.add_pack(
-            server_id, name, content, count, user.id if user else None, self.clock.now()
-        )
-        self.server_banks[server_id] = merged
-        return pack
+        """Validate and store a pack for one server: all of it, or nothing (PackInvalid).
+
+        One import at a time per server (two at once could both take the same id); parsing
+        and validating run in a worker thread, and the database refuses an id that another
+        pack of the server has (another process's import)."""
+        if len(content.encode("utf-8")) > MAX_PACK_BYTES:
+            raise PackInvalid(name, [too_large(name)])
+        lock = self._pack_locks.setdefault(server_id, asyncio.Lock())
+        async with lock:
+            current = self.server_banks.get(server_id, Bank())
+            merged, parsed = await asyncio.to_thread(self._with_pack, current, content, name)
+            if merged.problems:
+                raise PackInvalid(name, merged.problems)
+            count = len(merged.questions) - len(current.questions)
+            if count == 0:
+                raise PackInvalid(
+                    name,
+                    [BankProblem(name, 1, "-", "questions", "no questions", "没有题目")],
+                )
+            validated = await asyncio.to_thread(pack_bodies, parsed)
+            try:
+                pack = await self.store.add_pack(
+                    server_id,
+                    name,
+                    content,
+                    count,
+                    user.id if user else None,
+                    self.clock.now(),
+                    validated,
+                )
+            except DuplicatePackQuestion as exc:
+                line = next((line for qid, line in parsed.ids if qid == exc.question), 1)
+                raise PackInvalid(
+                    name,
+                    [
+                        BankProblem(
+                            name,
+                            line,
+                            exc.question,
+                            "id",
+                            f"duplicate id (also in {exc.pack})",
+                            f"编号重复（{exc.pack} 中已有）",
+                        )
+                    ],
+                ) from exc
+            self.server_banks[server_id] = merged
+            return pack
 
     def question(self, ref: str, server_id: int | None = None) -> Question | None:
         """A written question by id: the server's own packs first, then the main bank."""

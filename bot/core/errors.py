@@ -43,6 +43,15 @@ class WrongKind(DomainError):
         self.kind = kind
 
 
+class ForgedComponent(DomainError):
+    """A button or form whose custom_id is not one the bot put on that message (a modified
+    client, or a garbled id): refused before anything is looked up or written."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(f"not a component of this message: {custom_id[:100]!r}")
+        self.custom_id = custom_id[:100]
+
+
 class PackInvalid(DomainError):
     """An imported question pack has problems; nothing of it was imported."""
 
@@ -50,6 +59,15 @@ class PackInvalid(DomainError):
         super().__init__(f"{len(problems)} problem(s) in {name}")
         self.name = name
         self.problems = problems
+
+
+class DuplicatePackQuestion(DomainError):
+    """A pack has a question id that another pack of the same server already stored."""
+
+    def __init__(self, question: str, pack: str) -> None:
+        super().__init__(f"question id {question!r} is already in {pack}")
+        self.question = question
+        self.pack = pack
 
 
 class BadTime(DomainError):

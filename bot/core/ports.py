@@ -226,10 +226,25 @@ class Store(Protocol):
         questions: int,
         user_id: int | None,
         at: datetime,
-    ) -> QuestionPack: ...
+        bodies: Sequence[tuple[str, str]] = (),
+    ) -> QuestionPack:
+        """Store a pack and its validated questions (id and JSON of each, in order);
+        DuplicatePackQuestion, and nothing stored, if another pack of the server has one of
+        those ids."""
+        ...
 
     async def packs(self, server_id: int | None = None) -> list[QuestionPack]:
         """The imported packs of one server, or of every server (None)."""
+        ...
+
+    async def pack_bodies(self) -> dict[int, list[str]]:
+        """The validated questions (JSON) of every pack that has them, by pack id, in order."""
+        ...
+
+    async def set_pack_bodies(
+        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]]
+    ) -> None:
+        """Store the validated questions of a pack stored before they were kept."""
         ...
 
     async def leaderboard(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -112,6 +113,10 @@ class InterviewBot(commands.Bot):
         problems = await self.engine.load_packs()
         for problem in problems:
             log.warning("imported pack skipped: %s", problem)
+        # What start-up built (torch, the bank, the packs) stays: out of the garbage collector's
+        # full collections, which would otherwise walk it all, stopping every thread (the event
+        # loop's too) for up to a second each time.
+        gc.freeze()
         await self.sync_commands()
         self.start_heartbeat()
 

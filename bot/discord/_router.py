@@ -4,21 +4,51 @@ Every component we send has a custom_id `dlq:<action>:<arg>:<arg>...`; the ids c
 state a click needs (the question instance, the option letter...). Views are sent already
 stopped, so discord.py stores nothing in memory for them; instead, `on_interaction` looks the
 action up here. Modals work the same way (discord.py has no persistent modals).
+
+A custom_id comes from the user's client, so it is checked before its handler runs: each
+argument has a form (`Arg`), and a route registered with `shown` only takes a custom_id that the
+message of the interaction (which Discord, not the client, supplies) really carries on one of its
+components, on a message of ours. A forged id (`dlq:pick:999999999:A`) is refused with
+`ForgedComponent` before anything is looked up or written.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import discord
+
+from bot.core.errors import ForgedComponent
 
 log = logging.getLogger(__name__)
 
 PREFIX = "dlq"
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
+Arg = Callable[[str], bool]  # whether a custom_id argument has the form its route expects
+# The custom_id that the interaction's message must carry, from the arguments (for a modal: the
+# button that opened it); True: the custom_id itself.
+Shown = Callable[[list[str]], str]
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def an_id(value: str) -> bool:
+    """A positive decimal integer id (a question instance, a Discord user...)."""
+    return (
+        value.isascii() and value.isdigit() and not value.startswith("0") and (int(value) <= MAX_ID)
+    )
+
+
+def an_id_or_zero(value: str) -> bool:
+    return value == "0" or an_id(value)
+
+
+def one_of(values: Iterable[str]) -> Arg:
+    allowed = frozenset(values)
+    return allowed.__contains__
 
 
 def custom_id(action: str, *args: object) -> str:
@@ -40,19 +70,36 @@ def parse_custom_id(value: str) -> tuple[str, list[str]] | None:
 class Route:
     handler: Handler
     arity: int  # how many arguments the custom_id must carry
+    args: tuple[Arg, ...] = ()  # the form of each argument (none: any)
+    shown: Shown | bool = False  # see `Router.add`
 
 
 class Router:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def add(self, action: str, arity: int, handler: Handler) -> None:
+    def add(
+        self,
+        action: str,
+        arity: int,
+        handler: Handler,
+        *,
+        args: tuple[Arg, ...] = (),
+        shown: Shown | bool = False,
+    ) -> None:
+        """Route `dlq:<action>:...` to `handler`. `args`: the form of each argument. `shown`:
+        the interaction's message must be ours and carry this custom_id (True) or the one
+        `shown(args)` names (a modal: the button that opened it) on one of its components."""
         if action in self._routes:
             raise ValueError(f"action {action!r} registered twice")
-        self._routes[action] = Route(handler, arity)
+        if args and len(args) != arity:
+            raise ValueError(f"action {action!r}: {len(args)} argument forms for {arity}")
+        self._routes[action] = Route(handler, arity, args, shown)
 
     def resolve(self, value: str) -> tuple[Handler, list[str]] | None:
-        """The handler and arguments for a custom_id of ours; None if it is not one we know."""
+        """The handler and arguments for a custom_id of ours; None if it is not one we know.
+        The handler refuses (ForgedComponent) arguments of the wrong form, and a custom_id
+        its message does not carry (see `add`)."""
         parsed = parse_custom_id(value)
         if parsed is None:
             return None
@@ -60,7 +107,40 @@ class Router:
         route = self._routes.get(action)
         if route is None or len(args) != route.arity:
             return None
-        return route.handler, args
+        if not route.args and not route.shown:
+            return route.handler, args
+
+        async def checked(interaction: discord.Interaction, args: list[str]) -> None:
+            if not all(form(arg) for form, arg in zip(route.args, args, strict=False)):
+                raise ForgedComponent(value)
+            if route.shown:
+                expected = value if route.shown is True else route.shown(args)
+                if not carries(interaction, expected):
+                    raise ForgedComponent(value)
+            await route.handler(interaction, args)
+
+        return checked, args
+
+
+def carries(interaction: discord.Interaction, value: str) -> bool:
+    """Whether the message of the interaction is one the bot sent and has a component with
+    custom_id `value` (Discord puts the message in the interaction, as it is stored)."""
+    message = interaction.message
+    me = interaction.client.user
+    if message is None or me is None or message.author.id != me.id:
+        return False
+    return value in component_ids(message.components)
+
+
+def component_ids(components: Sequence[object]) -> set[str]:
+    """The custom_ids of the components of a message, at any depth (rows, sections...)."""
+    found: set[str] = set()
+    for component in components:
+        value = getattr(component, "custom_id", None)
+        if isinstance(value, str):
+            found.add(value)
+        found |= component_ids(getattr(component, "children", None) or [])
+    return found
 
 
 class SeenInteractions:

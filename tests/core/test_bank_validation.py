@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.core.bank import load_bank
+from bot.core.bank import MAX_DEPTH, MAX_NODES, load_bank, parse_document
 
 GOOD = """\
 topic: backprop
@@ -83,12 +83,12 @@ def test_answer_not_among_choices(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_unknown_topic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = GOOD.replace("    kind: mcq", "    topic: transformers\n    kind: mcq")
+    text = GOOD.replace("    kind: mcq", "    topic: quantum_chemistry\n    kind: mcq")
     path = write(tmp_path, "a.yaml", text)
     code, problems = validate([path], capsys)
     assert code == 1
     assert [(p["line"], p["id"], p["field"]) for p in problems] == [("4", "bp-good", "topic")]
-    assert "unknown topic 'transformers'" in problems[0]["msg"]
+    assert "unknown topic 'quantum_chemistry'" in problems[0]["msg"]
 
 
 def test_yaml_syntax_error_with_its_line(
@@ -160,3 +160,68 @@ def test_select_hands_out_a_list_of_its_own() -> None:
     count = len(first)
     first += first
     assert len(bank.select(None, {Kind.MCQ})) == count
+
+
+# Budgets: a file from a user (`/admin import`) is parsed within limits, refused as soon as it
+# goes over one, with the line where it did.
+
+
+def test_anchors_and_aliases_are_refused_where_they_appear(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GOOD.replace("    explanation:", "    explanation: &why")  # an anchor alone
+    path = write(tmp_path, "a.yaml", text)
+    code, problems = validate([path], capsys)
+    assert code == 1
+    assert problems == [
+        {
+            "file": str(path),
+            "line": "11",
+            "id": "-",
+            "field": "-",
+            "msg": "anchors and aliases (&name, *name) are not allowed in a question file",
+        }
+    ]
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    """7 levels of 9 aliases, 324 bytes that stand for 9**7 strings: refused at its first
+    anchor, before anything is built (expanded, it took 1.1 GB)."""
+    bomb = "questions: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"l{n}: &{chr(97 + n)} [{', '.join([f'*{chr(96 + n)}'] * 9)}]\n" for n in range(1, 7)
+    )
+    parsed = parse_document(bomb, "bomb.yaml")
+    assert [p.text("en") for p in parsed.problems] == [
+        "bomb.yaml:1: -: -: anchors and aliases (&name, *name) are not allowed in a question file"
+    ]
+    assert [p.text("zh") for p in parsed.problems] == [
+        "bomb.yaml:1: -: -: 题目文件中不允许使用锚点和别名（&name、*name）"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("questions:\n  - id: deep\n    text: " + "[" * 5000 + "]" * 5000 + "\n", 3),
+        ("questions:\n" + "".join("  " * i + "- \n" for i in range(1, 3000)), MAX_DEPTH + 1),
+        ("questions:\n  - id: deep\n    text: " + "{a: " * 5000 + "}" * 5000 + "\n", 3),
+    ],
+)
+def test_deep_nesting_is_a_located_problem(text: str, line: int) -> None:
+    parsed = parse_document(text, "deep.yaml")
+    assert [str(p) for p in parsed.problems] == [
+        f"deep.yaml:{line}: -: -: nested more than {MAX_DEPTH} levels deep"
+    ]
+
+
+def test_too_many_values_are_refused() -> None:
+    text = "questions: [" + ", ".join(["1"] * (MAX_NODES + 10)) + "]\n"
+    parsed = parse_document(text, "many.yaml")
+    assert [str(p) for p in parsed.problems] == [
+        f"many.yaml:1: -: -: more than {MAX_NODES} values: split the file"
+    ]
+
+
+def test_the_content_fits_the_budgets() -> None:
+    content = Path(__file__).resolve().parents[2] / "content"
+    assert load_bank([content]).ok

@@ -41,7 +41,7 @@ questions:
     answer: C
     explanation: {en: "x", zh: "x"}
   - id: club-two
-    topic: transformers
+    topic: quantum_chemistry
     kind: open
     difficulty: hard
     text: {en: "Explain attention.", zh: "解释注意力机制。"}
@@ -122,7 +122,7 @@ async def test_import_good_and_bad_packs(fake_discord: FakeDiscord, tmp_path: Pa
         assert report.startswith("⚠️ bad.yaml was not imported: 4 problem(s)")
         assert "bad.yaml:6: club-one: text.zh: missing" in report
         assert "bad.yaml:10: club-one: answer:" in report
-        assert "bad.yaml:13: club-two: topic: unknown topic 'transformers'" in report
+        assert "bad.yaml:13: club-two: topic: unknown topic 'quantum_chemistry'" in report
         assert "bad.yaml:23: club-adam-step: family: unknown checker family" in report
         assert "club-sgd-step" not in report  # that one is fine...
         # ...but nothing of the bad pack was imported, not even its valid question.

@@ -6,13 +6,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.bank import MAX_PACK_BYTES, too_large
 from bot.core.errors import PackInvalid
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of, refuse_without_manage_server
 from bot.discord._render import clip, t
-from bot.discord._router import custom_id, stopped
+from bot.discord._router import an_id, an_id_or_zero, custom_id, stopped
 
-PACK_LIMIT_BYTES = 512 * 1024
+PACK_LIMIT_BYTES = MAX_PACK_BYTES
 
 
 # On the group: Discord reads default permissions and contexts only from a top-level
@@ -116,19 +117,26 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             if await refuse_without_manage_server(interaction, ctx):
                 return
             assert ctx.server is not None
+            limit = PACK_LIMIT_BYTES // 1024
             if file.size > PACK_LIMIT_BYTES:
+                size = -(-file.size // 1024)
                 await interaction.response.send_message(
                     t(
                         ctx.lang,
-                        f"⚠️ {file.filename} is too large (limit {PACK_LIMIT_BYTES // 1024} KiB).",
-                        f"⚠️ {file.filename} 太大(上限 {PACK_LIMIT_BYTES // 1024} KiB)。",
+                        f"⚠️ {file.filename} is too large ({size} KiB, limit {limit} KiB): "
+                        "split it into smaller packs. Nothing was added.",
+                        f"⚠️ {file.filename} 太大（{size} KiB，上限 {limit} KiB）："
+                        "请拆分成较小的题包。未添加任何题目。",
                     ),
                     ephemeral=True,
                 )
                 return
+            # Deferred first: reading, parsing and validating a large pack take a while (in a
+            # worker thread: the bot keeps answering everyone else meanwhile).
             await interaction.response.defer(ephemeral=True, thinking=True)
             try:
-                text = (await file.read()).decode("utf-8")
+                data = await file.read()
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 await interaction.followup.send(
                     t(ctx.lang, "⚠️ The file is not UTF-8 text.", "⚠️ 文件不是 UTF-8 文本。"),
@@ -136,9 +144,11 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                 )
                 return
             try:
+                if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
+                    raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
                 pack = await self.engine.import_pack(ctx.server.id, file.filename, text, ctx.user)
             except PackInvalid as exc:
-                lines = [str(problem) for problem in exc.problems]
+                lines = [problem.text(ctx.lang) for problem in exc.problems]
                 header = t(
                     ctx.lang,
                     f"⚠️ {file.filename} was not imported: {len(lines)} problem(s). Nothing "
@@ -162,5 +172,5 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 async def setup(bot: InterviewBot) -> None:
     cog = Admin(bot)
     await bot.add_cog(cog)
-    bot.router.add("reset", 2, cog.on_reset_confirmed)
-    bot.router.add("cancel", 1, cog.on_reset_cancelled)
+    bot.router.add("reset", 2, cog.on_reset_confirmed, args=(an_id_or_zero, an_id), shown=True)
+    bot.router.add("cancel", 1, cog.on_reset_cancelled, args=(an_id,), shown=True)

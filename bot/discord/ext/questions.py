@@ -9,9 +9,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.engine import KindFilter, SelfRating
-from bot.core.errors import UnknownQuestion
-from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, QuestionInstance, Verdict
+from bot.core.engine import KindFilter, SelfRating, parse_generated_ref
+from bot.core.errors import UnknownQuestion, WrongKind
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    Difficulty,
+    Kind,
+    Lang,
+    QuestionInstance,
+    Verdict,
+)
 from bot.core.topics import AREAS, TOPICS
 from bot.discord._bot import InterviewBot
 from bot.discord._context import Context, context_of
@@ -27,7 +35,7 @@ from bot.discord._render import (
     rating_view,
     t,
 )
-from bot.discord._router import modal_values
+from bot.discord._router import an_id, custom_id, modal_values, one_of
 from bot.texts import percent, topic_name
 
 log = logging.getLogger(__name__)
@@ -143,33 +151,43 @@ class Questions(commands.Cog):
         try:
             outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
         except UnknownQuestion:
-            if not await self._restored(interaction, instance_id, ctx):
+            if not await self._restored(interaction, instance_id, ctx, Kind.MCQ, letter):
                 raise
             outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def _instance(
-        self, interaction: discord.Interaction, instance_id: int, ctx: Context
+        self, interaction: discord.Interaction, instance_id: int, ctx: Context, kind: Kind
     ) -> QuestionInstance:
-        """The posted question a button is on; UnknownQuestion if that id is another one."""
+        """The posted question a button is on; UnknownQuestion if that id is another one,
+        WrongKind if it is not a `kind` question."""
         try:
             instance = await self.engine.instance(instance_id)
         except UnknownQuestion:
-            if not await self._restored(interaction, instance_id, ctx):
+            if not await self._restored(interaction, instance_id, ctx, kind):
                 raise
             instance = await self.engine.instance(instance_id)
         ref = shown_ref(interaction)
         if ref is not None and ref != instance.ref:
             raise UnknownQuestion(ref)
+        if instance.kind is not kind:
+            raise WrongKind(instance.ref, instance.kind.value)
         return instance
 
     async def _restored(
-        self, interaction: discord.Interaction, instance_id: int, ctx: Context
+        self,
+        interaction: discord.Interaction,
+        instance_id: int,
+        ctx: Context,
+        kind: Kind,
+        letter: str | None = None,
     ) -> bool:
         """Store the question of a button whose row was never written (the bot stopped
         between replying and storing it: see Engine.posting) from the message it is on; False
         if its row is there after all (the error was something else) or the message does not
-        say which question it is."""
+        say which question it is. The router has checked that the message carries the button;
+        WrongKind, and nothing stored, if its question is not a `kind` one (with `letter`
+        among its options), as the bank has it now."""
         try:
             await self.engine.instance(instance_id)
             return False
@@ -179,6 +197,16 @@ class Questions(commands.Cog):
         if message is None or shown is None:
             return False
         ref, lang = shown
+        family, seed = parse_generated_ref(ref)
+        question = self.engine.question(ref, ctx.server_id)
+        if family is not None and seed is not None:
+            shown_kind, options = Kind.NUMERIC, 0
+        elif question is not None:
+            shown_kind, options = question.kind, len(question.choices)
+        else:
+            return False
+        if shown_kind is not kind or (letter is not None and letter not in LETTERS[:options]):
+            raise WrongKind(ref, shown_kind.value)
         private = message.flags.ephemeral
         log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
         await self.engine.restore(
@@ -195,7 +223,7 @@ class Questions(commands.Cog):
     async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
-        instance = await self._instance(interaction, instance_id, ctx)
+        instance = await self._instance(interaction, instance_id, ctx, Kind.NUMERIC)
         previous = await self.engine.answered(instance_id, ctx.user)
         if previous is not None:
             marker = (Verdict.CORRECT if previous else Verdict.INCORRECT).marker
@@ -221,7 +249,7 @@ class Questions(commands.Cog):
     async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
-        instance = await self._instance(interaction, instance_id, ctx)
+        instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
         question = self.engine.question(instance.ref, instance.server_id)
         if question is None or question.kind is not Kind.OPEN:
             raise UnknownQuestion(instance.ref)
@@ -278,8 +306,11 @@ class Questions(commands.Cog):
 async def setup(bot: InterviewBot) -> None:
     cog = Questions(bot)
     await bot.add_cog(cog)
-    bot.router.add("pick", 2, cog.on_pick)
-    bot.router.add("answer", 1, cog.on_answer_button)
-    bot.router.add("submit", 1, cog.on_submit)
-    bot.router.add("reveal", 1, cog.on_reveal)
-    bot.router.add("rate", 2, cog.on_rate)
+    # Each only from the message that carries it (the modal: the message of its button).
+    bot.router.add("pick", 2, cog.on_pick, args=(an_id, one_of(LETTERS)), shown=True)
+    bot.router.add("answer", 1, cog.on_answer_button, args=(an_id,), shown=True)
+    bot.router.add(
+        "submit", 1, cog.on_submit, args=(an_id,), shown=lambda a: custom_id("answer", *a)
+    )
+    bot.router.add("reveal", 1, cog.on_reveal, args=(an_id,), shown=True)
+    bot.router.add("rate", 2, cog.on_rate, args=(an_id, one_of(SelfRating)), shown=True)

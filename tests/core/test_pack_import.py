@@ -1,0 +1,143 @@
+"""Imported question packs on a real SQLite file: one id per server whichever process imports,
+and start-up from the validated form (no YAML parsing), falling back to the YAML when that form
+no longer fits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.checkers import TorchCheckers
+from bot.core.bank import load_bank, parse_document
+from bot.core.engine import Engine
+from bot.core.errors import PackInvalid
+from bot.storage.db import Database
+from bot.storage.repo import SqliteStore
+from tests.conftest import FIXTURE_BANK, FakeClock
+
+QUESTION = """\
+  - id: club-q{i}
+    topic: optimizers
+    kind: mcq
+    difficulty: easy
+    text: {{en: "Q{i}: which optimiser?", zh: "第 {i} 题：哪种优化器？"}}
+    choices:
+      - {{en: "SGD", zh: "SGD"}}
+      - {{en: "Adam", zh: "Adam"}}
+    answer: A
+    explanation: {{en: "Plain SGD.", zh: "普通 SGD。"}}
+"""
+
+
+def pack(*numbers: int) -> str:
+    return "questions:\n" + "".join(QUESTION.format(i=i) for i in numbers)
+
+
+@asynccontextmanager
+async def process(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> AsyncIterator[Engine]:
+    """An engine with its own connection to the database file, as another process has."""
+    db = await Database.open(db_path)
+    engine = Engine(
+        SqliteStore(db), load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock
+    )
+    try:
+        await engine.load_packs()
+        yield engine
+    finally:
+        await engine.aclose()
+        await db.close()
+
+
+async def test_another_process_cannot_import_an_id_a_pack_of_the_server_has(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    async with process(db_path, checkers, clock) as one, process(db_path, checkers, clock) as two:
+        server = await one.server("discord", "1", "club")
+        other = await one.server("discord", "2", "other club")
+        await one.import_pack(server.id, "one.yaml", pack(1, 2), None)
+        # `two` loaded the packs before that import: only the database knows about it.
+        with pytest.raises(PackInvalid) as refused:
+            await two.import_pack(server.id, "two.yaml", pack(3, 2), None)
+        assert [p.text("en") for p in refused.value.problems] == [
+            "two.yaml:12: club-q2: id: duplicate id (also in pack 1 (one.yaml))"
+        ]
+        assert [p.text("zh") for p in refused.value.problems] == [
+            "two.yaml:12: club-q2: id: 编号重复（pack 1 (one.yaml) 中已有）"
+        ]
+        assert two.question("club-q3", server.id) is None  # nothing of it, in memory either
+        await two.import_pack(other.id, "two.yaml", pack(3, 2), None)  # another server: fine
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT name FROM question_packs ORDER BY id").fetchall() == [
+            ("one.yaml",),
+            ("two.yaml",),
+        ]
+
+
+async def test_imports_to_one_server_at_the_same_moment_keep_the_first(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    async with process(db_path, checkers, clock) as engine:
+        server = await engine.server("discord", "1", "club")
+        results = await asyncio.gather(
+            engine.import_pack(server.id, "one.yaml", pack(*range(0, 30)), None),
+            engine.import_pack(server.id, "two.yaml", pack(*range(29, 60)), None),
+            return_exceptions=True,
+        )
+        assert not isinstance(results[0], BaseException)
+        assert isinstance(results[1], PackInvalid)
+        assert [p.question for p in results[1].problems] == ["club-q29"]
+    async with process(db_path, checkers, clock) as engine:
+        assert engine.question("club-q0", server.id) is not None
+        assert engine.question("club-q59", server.id) is None
+
+
+async def test_start_up_reads_the_validated_form_and_it_equals_the_yaml(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    text = pack(1, 2, 3)
+    async with process(db_path, checkers, clock) as engine:
+        server = await engine.server("discord", "1", "club")
+        await engine.import_pack(server.id, "club.yaml", text, None)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE question_packs SET content = 'questions: [not yaml'")
+    async with process(db_path, checkers, clock) as engine:
+        loaded = engine.server_banks[server.id].questions
+        assert list(loaded.values()) == [q.question for q in parse_document(text, "x").questions]
+
+
+async def test_a_stored_form_that_no_longer_fits_falls_back_to_the_yaml(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    async with process(db_path, checkers, clock) as engine:
+        server = await engine.server("discord", "1", "club")
+        await engine.import_pack(server.id, "club.yaml", pack(1, 2), None)
+    with sqlite3.connect(db_path) as conn:  # a later version would not accept it as stored
+        conn.execute('UPDATE pack_questions SET body = \'{"id": "club-q1"}\'')
+    async with process(db_path, checkers, clock) as engine:
+        assert engine.question("club-q2", server.id) is not None
+
+
+async def test_a_pack_whose_id_the_built_in_bank_now_has_is_skipped_with_its_line(
+    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    async with process(db_path, checkers, clock) as engine:
+        server = await engine.server("discord", "1", "club")
+        await engine.import_pack(server.id, "club.yaml", pack(1, 2), None)
+    with sqlite3.connect(db_path) as conn:  # as if the bank gained that id in an upgrade
+        for table, column in (("question_packs", "content"), ("pack_questions", "body")):
+            conn.execute(
+                f"UPDATE {table} SET {column} = replace({column}, 'club-q2', 'fx-zero-init')"
+            )
+    async with process(db_path, checkers, clock) as engine:
+        problems = await engine.load_packs()
+        assert [str(p) for p in problems] == [
+            "pack 1 (club.yaml):12: fx-zero-init: id: duplicate id (also in the built-in bank)"
+        ]
+        assert engine.question("club-q1", server.id) is None  # all of the pack, or none
