@@ -45,6 +45,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("activations", "basics", Localized(en="Activation functions", zh="激活函数")),
     Topic("optimizers", "basics", Localized(en="Optimizers", zh="参数更新方法（优化器）")),
     Topic("overfitting", "basics", Localized(en="Fighting overfitting", zh="防止过拟合")),
+    Topic("normalization", "basics", Localized(en="Normalisation layers", zh="归一化层")),
     Topic(
         "cnn_basics",
         "cnn",
