@@ -50,18 +50,31 @@ def make_checkers() -> Checkers:
     return TorchCheckers(cache_size=1024)
 
 
-def load_content(settings: Settings, checkers: Checkers) -> Bank:
-    bank = load_bank([settings.content_dir], frozenset(checkers.family_names()))
+def load_content(settings: Settings, checkers: Checkers | None) -> Bank:
+    """The question bank; without `checkers`, the families it names are not checked."""
+    families = None if checkers is None else frozenset(checkers.family_names())
+    bank = load_bank([settings.content_dir], families)
     if not bank.ok:
         raise BankInvalid(bank.problems)
     return bank
 
 
 @asynccontextmanager
-async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
-    """The engine over the configured bank and database; closes the database on exit."""
-    checkers = await asyncio.to_thread(make_checkers)
-    bank = load_content(settings, checkers)
+async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> AsyncIterator[Engine]:
+    """The engine over the configured bank and database; closes the database on exit.
+
+    `lazy_checkers` (the console): torch is loaded by the first question that needs it, not
+    before the prompt (see bot/lazy_checkers.py)."""
+    checkers: Checkers
+    if lazy_checkers:
+        from bot.lazy_checkers import LazyCheckers
+
+        bank = load_content(settings, None)
+        used = {q.family for q in bank.questions.values() if q.family}
+        checkers = LazyCheckers(make_checkers, bank_families=used)
+    else:
+        checkers = await asyncio.to_thread(make_checkers)
+        bank = load_content(settings, checkers)
     db = await Database.open(settings.db_path)
     engine = Engine(SqliteStore(db), bank, checkers, SystemClock())
     try:
@@ -124,18 +137,18 @@ async def run_console(settings: Settings, user: str | None) -> None:
     from bot.calculator import CheckRequest
     from bot.console import Console, StdTerminal
 
-    async with open_engine(settings) as engine:
-        checkers = engine.checkers
+    async with open_engine(settings, lazy_checkers=True) as engine:
+        checkers: Any = engine.checkers  # TorchCheckers, or the LazyCheckers that build one
         # The demo workers start on the first `demo`, not here: starting one imports torch and
         # matplotlib in a new process (about 3 s of a core and 350 MB) and most console
         # sessions never run a demo. One local user: no cooldown.
         demos = make_demo_runner(settings, cooldown_s=0.0)
 
         def check(request: CheckRequest) -> dict[str, Any]:
-            from bot.checkers import TorchCheckers
-
-            assert isinstance(checkers, TorchCheckers)
-            return checkers.check(request.family, request.params, request.answer, seed=request.seed)
+            result: dict[str, Any] = checkers.check(
+                request.family, request.params, request.answer, seed=request.seed
+            )
+            return result
 
         console = Console(
             engine,
@@ -172,9 +185,27 @@ def main(command: str, user: str | None = None) -> int:
     if command == "run" and not settings.has_token:
         print(TOKEN_MISSING, file=sys.stderr)
         return 2
-    level = settings.log_level if command == "run" else "WARNING"
+    if not settings.content_dir.exists():
+        print(
+            f"question bank: there is no {settings.content_dir}; set BOT_CONTENT to the folder"
+            " of question files (YAML), e.g. BOT_CONTENT=/path/to/content",
+            file=sys.stderr,
+        )
+        return 2
     token = settings.discord_token
-    configure_logging(level, [token.get_secret_value()] if token is not None else [])
+    secrets = [token.get_secret_value()] if token is not None else []
+    if command == "console":  # the terminal is the user's: no JSON lines in it
+        from bot.logs import setup_console_logging
+
+        try:
+            setup_console_logging(settings.log_file, settings.log_level, secrets)
+        except OSError as exc:
+            print(
+                f"BOT_LOG_FILE: cannot write {settings.log_file}: {exc.strerror}", file=sys.stderr
+            )
+            return 2
+    else:
+        configure_logging(settings.log_level, secrets)
     try:
         if command == "console":
             asyncio.run(run_console(settings, user))

@@ -8,7 +8,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.checkers.cli import parse_value
 from bot.core.models import Lang
 
 
@@ -22,6 +21,17 @@ class CheckRequest:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     answer: str | None = None
+
+
+def parse_value(text: str) -> Any:
+    """A parameter's value: JSON where it parses (3, [1,2], false, 0.5), else the string.
+
+    Here rather than in the checkers package, whose import loads torch: the console reads a
+    `check` request before anything needs torch."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _seed(value: Any) -> int:

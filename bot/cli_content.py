@@ -30,12 +30,40 @@ def validate(paths: Sequence[Path]) -> int:
 
 
 def print_topics() -> int:
+    """The outline; with the question bank, each topic's count and 🔢 where it has numeric
+    questions."""
+    counts, numeric = _bank_counts()
     for area in AREAS:
         print(f"{area.id}: {area.name.en} / {area.name.zh}")
         for topic in TOPICS:
             if topic.area == area.id:
-                print(f"  {topic.id}: {topic.name.en} / {topic.name.zh}")
+                extra = ""
+                if counts is not None:
+                    n = counts.get(topic.id, 0)
+                    extra = f"  ({n} question{'' if n == 1 else 's'})"
+                    extra += "  🔢 numeric" if topic.id in numeric else ""
+                print(f"  {topic.id}: {topic.name.en} / {topic.name.zh}{extra}")
+    if counts is not None:
+        print("🔢: the topic has numeric questions (question TOPIC numeric)")
     return 0
+
+
+def _bank_counts() -> tuple[dict[str, int] | None, set[str]]:
+    """Questions per topic and the topics with numeric ones; (None, ∅) without a bank."""
+    from pydantic import ValidationError
+
+    from bot.core.models import Kind
+    from bot.settings import Settings
+
+    try:
+        folder = Settings().content_dir
+    except ValidationError:
+        return None, set()
+    if not folder.exists():
+        return None, set()
+    bank = load_bank([folder])
+    numeric = {q.topic for q in bank.questions.values() if q.kind is Kind.NUMERIC}
+    return bank.counts_by_topic(), numeric
 
 
 def _known_families() -> frozenset[str]:

@@ -1,5 +1,8 @@
 """Structured logs: one JSON object per line on stderr, and secrets blanked out of every record.
 
+(The console is the exception: its stderr is the user's terminal, so there it writes plain
+one-line warnings, or JSON lines to the file `BOT_LOG_FILE` names; see setup_console_logging.)
+
 A line looks like::
 
     {"time": "2026-11-27T07:15:10.777+00:00", "level": "INFO", "logger": "bot.discord._bot",
@@ -16,6 +19,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 REDACTED = "[redacted]"
@@ -78,11 +82,48 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=True, default=str)
 
 
+class PlainFormatter(logging.Formatter):
+    """One short line for a person at a terminal: `WARNING bot.x: message`. A traceback is
+    summed up as its last line (the whole of it goes to the log file, when there is one)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{record.levelname} {record.name}: {message_of(record)}"
+        if record.exc_info:
+            # The traceback's last line, from the text the redacting filter has scrubbed.
+            text = (record.exc_text or self.formatException(record.exc_info)).strip()
+            if text:
+                line += f" ({text.splitlines()[-1]})"
+        return line
+
+
 def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
     """Route every logger (and Python warnings) to one JSON handler on `stream` (stderr), at
     `level`, with `secrets` redacted. Replaces any handler configured before."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(JsonFormatter())
+    _install(handler, level, secrets)
+
+
+def setup_console_logging(
+    file: Path | None = None,
+    level: str = "WARNING",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+) -> None:
+    """Logging for the console, whose terminal is the user's: with `file`, JSON lines there at
+    `level`; else plain one-line messages on `stream` (stderr), warnings and errors only."""
+    handler: logging.Handler
+    if file is not None:
+        handler = logging.FileHandler(file, encoding="utf-8")
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+        handler.setFormatter(PlainFormatter())
+        level = "WARNING"
+    _install(handler, level, secrets)
+
+
+def _install(handler: logging.Handler, level: str, secrets: Iterable[str]) -> None:
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

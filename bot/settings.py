@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
+#: The question bank that comes with the code: `content/` beside the `bot` package (a checkout,
+#: an editable install, the Docker image's /app), wherever the command is run from.
+PACKAGE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+
 
 class Settings(BaseSettings):
     """Every setting the bot reads. Names match `.env.example` and the README table."""
@@ -23,8 +27,10 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
     dev_guild: int | None = Field(default=None, alias="BOT_DEV_GUILD")
     db_path: Path = Field(default=Path("data/bot.sqlite3"), alias="BOT_DB")
-    content_dir: Path = Field(default=Path("content"), alias="BOT_CONTENT")
+    content_dir: Path = Field(default=PACKAGE_CONTENT, alias="BOT_CONTENT")
     log_level: LogLevel = Field(default="INFO", alias="BOT_LOG_LEVEL")
+    # The console's log file (JSON lines at BOT_LOG_LEVEL); without it, warnings on stderr.
+    log_file: Path | None = Field(default=None, alias="BOT_LOG_FILE")
     demo_workers: int = Field(default=1, ge=1, le=8, alias="BOT_DEMO_WORKERS")
     demo_timeout_s: float = Field(default=30.0, gt=0, alias="BOT_DEMO_TIMEOUT")
     demo_cooldown_s: float = Field(default=30.0, ge=0, alias="BOT_DEMO_COOLDOWN")
@@ -41,7 +47,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("discord_api_base", "discord_gateway_url", "dev_guild", mode="before")
+    @field_validator(
+        "discord_api_base", "discord_gateway_url", "dev_guild", "log_file", mode="before"
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

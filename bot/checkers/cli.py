@@ -2,10 +2,11 @@
 
     python -m bot check FAMILY key=value ... [--answer TEXT]
     python -m bot check FAMILY --seed N [--answer TEXT]
-    python -m bot check --list
+    python -m bot check --list [--json]
     python -m bot check --batch FILE|-
 
-One JSON object on stdout (one per line with --batch). A bad request exits with code 2 and a
+One JSON object on stdout (one per line with --batch). `--list` is JSON too (an array), except
+on a terminal without `--json`, where people get a table. A bad request exits with code 2 and a
 one-line message on stderr, never a traceback; in --batch mode a bad line gets {"error": ...}
 and the batch goes on. The arguments are parsed by hand rather than with argparse, whose
 errors print a usage block, and so that `--answer -0.5` takes a negative number as the answer.
@@ -14,14 +15,18 @@ errors print a usage block, and so that `--answer -0.5` takes a negative number 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Iterable
 from typing import IO, Any
+
+from bot.calculator import parse_value
 
 USAGE = """\
 usage: python -m bot check FAMILY key=value ... [--answer TEXT]
        python -m bot check FAMILY --seed N [--answer TEXT]
-       python -m bot check --list
+       python -m bot check --list [--json]  (a table on a terminal, else JSON)
        python -m bot check --batch FILE|-   (one JSON request per line)
 """
 
@@ -30,14 +35,6 @@ _BATCH_KEYS = {"family", "params", "seed", "answer", "id"}
 
 class UsageError(Exception):
     """A malformed command line (exit code 2)."""
-
-
-def parse_value(text: str) -> Any:
-    """A command-line value: JSON where it parses (3, [1,2], false, 0.5), else the string."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _parse_seed(text: Any) -> int:
@@ -61,6 +58,8 @@ def _parse_args(argv: list[str]) -> dict[str, Any]:
             options["help"] = True
         elif token == "--list":
             options["list"] = True
+        elif token == "--json":
+            options["json"] = True
         elif token.split("=", 1)[0] in ("--seed", "--answer", "--batch"):
             name, has_value, inline = token.partition("=")
             if not has_value:
@@ -136,7 +135,11 @@ def _run(options: dict[str, Any], stdin: IO[str], out: IO[str]) -> int:
 
     checkers = TorchCheckers()
     if options.get("list"):
-        _emit(out, [info.to_json() for info in checkers.families()])
+        families = [info.to_json() for info in checkers.families()]
+        if options.get("json") or not _is_terminal(out):
+            _emit(out, families)
+        else:
+            out.write(family_table(families, shutil.get_terminal_size().columns))
         return 0
     if "batch" in options:
         return _batch(checkers, options["batch"], stdin, out)
@@ -212,6 +215,36 @@ def _answer_request(checkers: Any, request: Any) -> dict[str, Any]:
 def _emit(out: IO[str], value: Any) -> None:
     out.write(json.dumps(value, ensure_ascii=False) + "\n")
     out.flush()  # line by line, so a co-process reading the pipe sees each answer at once
+
+
+def _is_terminal(out: IO[str]) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: not a person
+        return False
+
+
+def family_table(families: list[dict[str, Any]], width: int = 100) -> str:
+    """`--list` for people: each family, its parameters with defaults, what it computes."""
+    width = max(60, width)
+    name_width = max(len(str(f["name"])) for f in families) + 2 if families else 2
+    indent = " " * name_width
+    lines: list[str] = []
+    for family in families:
+        signature = textwrap.wrap(
+            str(family["signature"]) or "(no parameters)",
+            width - name_width,
+            break_on_hyphens=False,
+        )
+        lines.append(f"{family['name']:<{name_width}}{signature[0]}")
+        lines.extend(indent + more for more in signature[1:])
+        lines.extend(
+            f"{indent}→ {part}" if i == 0 else f"{indent}  {part}"
+            for i, part in enumerate(textwrap.wrap(str(family["expected"]), width - name_width - 2))
+        )
+    lines.append(f"\n{len(families)} families. python -m bot check FAMILY k=v ... [--answer A]")
+    lines.append("(--list --json: every parameter's type and description, as JSON)")
+    return "\n".join(lines) + "\n"
 
 
 def _one_line(text: str) -> str:

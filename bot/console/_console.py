@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import shlex
@@ -12,14 +13,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.calculator import CheckRequest, format_result, parse_words
-from bot.charts import stats_chart
 from bot.console._practice import Practice
-from bot.core.engine import Engine, KindFilter, SelfRating, language_for
-from bot.core.errors import DomainError
+from bot.core.engine import Engine, KindFilter, SelfRating, language_for, parse_generated_ref
+from bot.core.errors import DomainError, UnknownQuestion
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
     Difficulty,
+    HistoryEntry,
     Kind,
     Lang,
     LanguagePref,
@@ -28,11 +29,13 @@ from bot.core.models import (
     Scope,
     ServedQuestion,
     User,
+    UserStats,
     Verdict,
 )
 from bot.core.topics import AREA_IDS, TOPIC_IDS
 from bot.demo_texts import demo_error_text, progress_bar
 from bot.demos import DemoError, DemoParamsError, DemoRunner, demo_names, get_spec, parse_params
+from bot.lazy_checkers import LazyCheckers
 from bot.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
@@ -46,6 +49,7 @@ from bot.texts import (
 log = logging.getLogger(__name__)
 
 PLATFORM = "local"
+QUIT_WORDS = ("quit", "exit")
 
 
 class Terminal(Protocol):
@@ -99,7 +103,7 @@ class Console:
         self.commands: dict[str, _Command] = {
             "question": _Command(
                 self.cmd_question,
-                "question [TOPIC] [concept|numeric|mcq|open|any] [easy|medium|hard]",
+                "question [TOPIC] [concept|numeric|mcq|open|any] [easy|medium|hard] | question REF",
                 Localized(en="ask me a question", zh="出一道题"),
             ),
             "interview": _Command(
@@ -126,8 +130,16 @@ class Console:
             ),
             "stats": _Command(
                 self.cmd_stats,
-                "stats [chart [FILE.png]]",
+                "stats [chart [FILE.png|FOLDER/] [--force]]",
                 Localized(en="your points and accuracy by topic", zh="你在各主题的得分与正确率"),
+            ),
+            "history": _Command(
+                self.cmd_history,
+                "history [COUNT]",
+                Localized(
+                    en="your last answers, with references to ask again",
+                    zh="你最近的作答记录（附题目编号，可再次作答）",
+                ),
             ),
             "leaderboard": _Command(
                 self.cmd_leaderboard,
@@ -159,6 +171,33 @@ class Console:
         }
         self.aliases = {"q": "question", "exit": "quit", "lb": "leaderboard", "?": "help"}
         self._running = True
+        if isinstance(engine.checkers, LazyCheckers):
+            engine.checkers.on_load = self._announce_checkers
+
+    def _announce_checkers(self) -> None:
+        """Called (from a worker thread) just before torch loads, for the first question or
+        check that needs it."""
+        self.say(
+            Localized(
+                en="Loading the numeric checker (first time only, a few seconds)…",
+                zh="正在加载数值题计算器（仅第一次，需要几秒）……",
+            )
+        )
+
+    def quits(self, line: str | None) -> bool:
+        """Whether a line read at any prompt ends the session: end of input, `quit` or
+        `exit` (never taken for an answer); the console stops after the current command."""
+        if line is None or line.strip().lower() in QUIT_WORDS:
+            self._running = False
+            return True
+        return False
+
+    async def checkers_ready(self) -> None:
+        """Load the numeric checkers now (in a worker thread) if they are not loaded yet: for
+        commands whose engine calls ask for the family names on the event loop."""
+        checkers = self.engine.checkers
+        if isinstance(checkers, LazyCheckers) and not checkers.loaded:
+            await asyncio.to_thread(checkers.get)
 
     # plumbing
 
@@ -236,27 +275,61 @@ class Console:
         self.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为：{choice}。"))
 
     async def cmd_question(self, args: list[str]) -> None:
-        topic: str | None = None
-        kind = KindFilter.ANY
-        difficulty: Difficulty | None = None
+        if len(args) == 1 and self._is_reference(args[0]):
+            await self._ask_reference(args[0])
+            return
+        chosen: dict[str, str] = {}  # "kind" / "difficulty" / "topic" -> the word given
         for word in (a.lower() for a in args):
             if word in KindFilter.__members__.values():
-                kind = KindFilter(word)
+                slot = "kind"
             elif word in Difficulty.__members__.values():
-                difficulty = Difficulty(word)
+                slot = "difficulty"
             elif word in AREA_IDS or word in TOPIC_IDS:
-                topic = word
+                slot = "topic"
             else:
                 self.say(
                     Localized(
                         en=f"⚠️ `{word}` is not a topic, kind or difficulty. "
-                        "Try `topics`, or: question cnn numeric hard",
-                        zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`,"
-                        "或者：question cnn numeric hard",
+                        "Try `topics`, or: question cnn numeric hard "
+                        "(or a reference, alone: question conv_macs:1790127)",
+                        zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`，"
+                        "或者：question cnn numeric hard（也可以只写题目编号：question "
+                        "conv_macs:1790127）",
                     )
                 )
                 return
-        served = await self.engine.serve(self.user, topic, kind, difficulty)
+            if slot in chosen and chosen[slot] != word:
+                self.say(_conflict(slot, chosen[slot], word))
+                return
+            chosen[slot] = word
+        kind = KindFilter(chosen["kind"]) if "kind" in chosen else KindFilter.ANY
+        difficulty = Difficulty(chosen["difficulty"]) if "difficulty" in chosen else None
+        served = await self.engine.serve(self.user, chosen.get("topic"), kind, difficulty)
+        await self.ask(served)
+
+    def _is_reference(self, word: str) -> bool:
+        """A generated question's `FAMILY:SEED`, or a written question's id."""
+        family, seed = parse_generated_ref(word)
+        if family is not None and seed is not None:
+            return True
+        return ":" in word or self.engine.question(word) is not None
+
+    async def _ask_reference(self, ref: str) -> None:
+        """Ask the question that reference names again (shown after each question and in
+        `history`)."""
+        try:
+            served = await self.engine.by_reference(ref)
+        except UnknownQuestion:
+            self.say(
+                Localized(
+                    en=f"⚠️ No question has the reference `{ref}`. A reference is FAMILY:SEED "
+                    "(e.g. conv_macs:1790127) or a question id, as shown in brackets after "
+                    "each question and in `history`.",
+                    zh=f"⚠️ 没有编号为 `{ref}` 的题目。编号是 FAMILY:SEED（例如 "
+                    "conv_macs:1790127）或题目 id，见每道题方括号中的最后一项及 `history`。",
+                )
+            )
+            return
         await self.ask(served)
 
     async def ask(self, served: ServedQuestion) -> bool:
@@ -296,9 +369,9 @@ class Console:
         self.say(hint)
         while True:
             line = await self.terminal.read("answer> ")
-            if line is None or line.strip().lower() in ("quit", "exit"):
-                self._running = False
+            if self.quits(line):
                 return
+            assert line is not None
             if line.strip().lower() in ("skip", "s", "跳过"):
                 self.say(Localized(en="Skipped.", zh="已跳过。"))
                 return
@@ -317,8 +390,7 @@ class Console:
                 zh="先想一想（也可以写下你的答案），然后按回车查看参考答案。",
             )
         )
-        if await self.terminal.read("answer> ") is None:
-            self._running = False
+        if self.quits(await self.terminal.read("answer> ")):
             return
         question = self.engine.bank.get(served.ref)
         if question is not None and question.model_answer is not None:
@@ -334,9 +406,9 @@ class Console:
         self.say(Localized(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
         while True:
             line = await self.terminal.read("rating> ")
-            if line is None:
-                self._running = False
+            if self.quits(line):
                 return
+            assert line is not None
             word = line.strip().lower()
             if word in ("skip", "s"):
                 return
@@ -372,20 +444,55 @@ class Console:
     async def cmd_topics(self, args: list[str]) -> None:
         lang = self.lang
         rows = await self.engine.topics(self.user)
+        numeric = numeric_topics(self.engine)
         lines = [
-            Localized(en="topic · questions · your accuracy", zh="主题 · 题量 · 你的正确率").get(
-                lang
-            )
+            Localized(
+                en="topic · questions · your accuracy · numeric (🔢: has numeric questions)",
+                zh="主题 · 题量 · 你的正确率 · 数值题（🔢：有数值计算题）",
+            ).get(lang)
         ]
         for row in rows:
+            mark = "🔢" if row.topic in numeric else ""
             lines.append(
                 f"  {row.topic:<22} {topic_name(row.topic, lang):<28} {row.questions:>4}"
-                f"   {percent(row.accuracy):>5} ({row.correct}/{row.answered})"
+                f"   {percent(row.accuracy):>5} ({row.correct}/{row.answered})  {mark}".rstrip()
             )
+        lines.append(
+            Localized(
+                en="Numeric questions: question TOPIC numeric (e.g. question cnn numeric).",
+                zh="数值题：question 主题 numeric（例如 question cnn numeric）。",
+            ).get(lang)
+        )
         self.say("\n".join(lines))
+
+    async def cmd_history(self, args: list[str]) -> None:
+        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 25)):
+            self.say(
+                Localized(
+                    en=f"⚠️ `{' '.join(args)}` is not a count: history [COUNT], COUNT from 1 to "
+                    "25 (10 if not given).",
+                    zh=f"⚠️ `{' '.join(args)}` 不是条数：history [条数]，条数为 1 到 25"
+                    "（不填则为 10）。",
+                )
+            )
+            return
+        entries = await self.engine.history(self.user, int(args[0]) if args else 10)
+        self.say(history_text(entries, self.lang))
 
     async def cmd_stats(self, args: list[str]) -> None:
         lang = self.lang
+        try:
+            chart = parse_chart_words(args)
+        except ValueError:
+            self.say(
+                Localized(
+                    en=f"⚠️ `{' '.join(args)}` is not understood. Usage: stats [chart [FILE.png | "
+                    "FOLDER/] [--force]]",
+                    zh=f"⚠️ 无法理解 `{' '.join(args)}`。用法：stats [chart [文件.png | 文件夹/] "
+                    "[--force]]",
+                )
+            )
+            return
         stats = await self.engine.stats(self.user)
         lines = [
             Localized(
@@ -410,12 +517,31 @@ class Console:
             )
         due = await self.engine.reviews_due(self.user)
         lines.append(Localized(en=f"Reviews due: {due}", zh=f"待复习：{due} 道").get(lang))
-        if args[:1] == ["chart"]:
-            path = Path(args[1]) if len(args) > 1 else Path("stats.png")
-            png = await asyncio.to_thread(stats_chart, stats, lang)
-            await asyncio.to_thread(path.write_bytes, png)
-            lines.append(Localized(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
+        if chart is not None:
+            lines.append(await self._save_chart(stats, chart))
         self.say("\n".join(lines))
+
+    async def _save_chart(self, stats: UserStats, chart: ChartTarget) -> str:
+        """Draw the stats chart and save it where `chart` says; the line that tells where
+        (or why not). Never replaces a file unless asked to (`--force`)."""
+        lang = self.lang
+        from bot.charts import stats_chart  # matplotlib: loaded when a chart is asked for
+
+        png = await asyncio.to_thread(stats_chart, stats, lang)
+        try:
+            path = await asyncio.to_thread(chart.write, png)
+        except FileExistsError as exc:
+            return Localized(
+                en=f"⚠️ {exc.filename} exists: give another name, or add --force to replace it.",
+                zh=f"⚠️ {exc.filename} 已存在：请换一个文件名，或加上 --force 覆盖。",
+            ).get(lang)
+        except OSError as exc:
+            where = exc.filename or chart.path
+            return Localized(
+                en=f"⚠️ Could not save the chart to {where}: {exc.strerror or exc}",
+                zh=f"⚠️ 无法把图表保存到 {where}：{exc.strerror or exc}",
+            ).get(lang)
+        return Localized(en=f"Chart: {path}", zh=f"图表：{path}").get(lang)
 
     async def cmd_leaderboard(self, args: list[str]) -> None:
         period = Period.ALL
@@ -443,7 +569,7 @@ class Console:
             self.say(Localized(en="⚠️ The checker is not available.", zh="⚠️ 计算器不可用。"))
             return
         if not args or args[0] in ("--list", "list"):
-            names = ", ".join(self.engine.checkers.family_names())
+            names = ", ".join(await asyncio.to_thread(self.engine.checkers.family_names))
             self.say(
                 Localized(
                     en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
@@ -517,6 +643,115 @@ class Console:
 
         show(0.0)
         return show
+
+
+_SLOT_NAMES = {
+    "kind": Localized(en="kind", zh="题型"),
+    "difficulty": Localized(en="difficulty", zh="难度"),
+    "topic": Localized(en="topic", zh="主题"),
+}
+
+
+def _conflict(slot: str, first: str, second: str) -> Localized:
+    name = _SLOT_NAMES[slot]
+    return Localized(
+        en=f"⚠️ `{first}` and `{second}` are both a {name.en}: give one {name.en} "
+        f"(e.g. question {first}).",
+        zh=f"⚠️ `{first}` 和 `{second}` 都是{name.zh}：只能选一个{name.zh}"
+        f"（例如 question {first}）。",
+    )
+
+
+def numeric_topics(engine: Engine) -> set[str]:
+    """The topics that have numeric (generated) questions."""
+    return {q.topic for q in engine.bank.questions.values() if q.kind is Kind.NUMERIC}
+
+
+def history_text(entries: list[HistoryEntry], lang: Lang) -> str:
+    """`history`: when, reference, topic, answer, ✅/❌, points; one line each."""
+    if not entries:
+        return Localized(
+            en="No answers yet: try `question`.", zh="还没有作答记录：试试 `question`。"
+        ).get(lang)
+    lines = [
+        Localized(
+            en="Your last answers (ask one again: question REF):",
+            zh="你最近的作答（再答一次：question 编号）：",
+        ).get(lang)
+    ]
+    for entry in entries:
+        when = entry.at.strftime("%Y-%m-%d %H:%M")
+        answer = entry.answer if len(entry.answer) <= 30 else entry.answer[:29] + "…"
+        if entry.kind is Kind.OPEN:
+            answer = Localized(en=f"rated {answer}", zh=f"自评 {answer}").get(lang)
+        points = points_en(entry.points) if lang == "en" else f"{entry.points} 分"
+        mark = "✅" if entry.correct else "❌"
+        lines.append(
+            f"  {when}  {mark} {points:<9} {entry.ref}  ·  {topic_name(entry.topic, lang)}"
+            f"  ·  {answer}"
+        )
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartTarget:
+    """Where `stats chart` saves: a file, or a folder (`DIR/` or an existing one) where the
+    first free `stats.png`, `stats-2.png`... goes."""
+
+    path: Path
+    folder: bool
+    force: bool
+
+    def write(self, png: bytes) -> Path:
+        """Write the PNG; the file written. FileExistsError rather than replace a file
+        (unless `force`); OSError for a folder that cannot be made or written."""
+        if self.folder or self.path.is_dir():
+            _make_folder(self.path)
+            number = 1
+            while True:
+                name = "stats.png" if number == 1 else f"stats-{number}.png"
+                try:
+                    return _write_new(self.path / name, png)
+                except FileExistsError:
+                    number += 1
+        _make_folder(self.path.parent)
+        if self.force:
+            self.path.write_bytes(png)
+            return self.path.absolute()
+        return _write_new(self.path, png)
+
+
+def _make_folder(path: Path) -> None:
+    """mkdir -p; a file in the way is "not a directory" (mkdir would say it "exists")."""
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(part))
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _write_new(path: Path, data: bytes) -> Path:
+    with path.open("xb") as handle:  # never replaces a file
+        handle.write(data)
+    return path.absolute()
+
+
+def parse_chart_words(args: list[str]) -> ChartTarget | None:
+    """`[chart [PATH] [--force]]` -> where to save the chart (None: no chart); ValueError for
+    anything else. A path ending in `/` is a folder; no path: the current folder."""
+    if not args:
+        return None
+    if args[0].lower() != "chart":
+        raise ValueError(args[0])
+    rest = args[1:]
+    force = "--force" in rest
+    rest = [word for word in rest if word != "--force"]
+    if len(rest) > 1 or (rest and rest[0].startswith("-")):
+        raise ValueError(" ".join(rest))
+    if not rest:
+        return ChartTarget(Path.cwd(), folder=True, force=force)
+    raw = rest[0]
+    folder = raw.endswith(("/", os.sep))
+    return ChartTarget(Path(raw).expanduser(), folder=folder, force=force)
 
 
 #: Other names the console accepts for a demo's parameters (the Discord option names).

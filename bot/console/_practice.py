@@ -7,7 +7,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.charts import report_chart
 from bot.core.engine import SelfRating
 from bot.core.interview import Interviews, Report, Step
 from bot.core.models import Kind, Lang, Localized
@@ -123,8 +122,10 @@ class Practice:
                 console.show(question)
             iid, index = step.interview.id, item.index
             line = await console.terminal.read("answer> ")
-            if line is None:
-                return  # paused: `interview status` resumes
+            if console.quits(line):  # end of input or `quit`: never an answer
+                self._paused()
+                return
+            assert line is not None
             word = line.strip().lower()
             if word in ("stop", "hint"):
                 step = await self._command(word, iid, index, step)
@@ -136,6 +137,7 @@ class Practice:
                     console.say(found.model_answer.get(console.lang))
                 rating = await self._rating()
                 if rating is None:
+                    self._paused()
                     return
                 step = await self.interviews.self_rate(iid, index, console.user, rating)
             elif not word:
@@ -168,13 +170,22 @@ class Practice:
             )
         return after
 
+    def _paused(self) -> None:
+        self.console.say(
+            L(
+                en="Interview paused: `interview status` resumes it.",
+                zh="面试已暂停：输入 `interview status` 可继续。",
+            )
+        )
+
     async def _rating(self) -> SelfRating | None:
         ratings = "/".join(r.value for r in SelfRating)
         self.console.say(L(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
         while True:
             line = await self.console.terminal.read("rating> ")
-            if line is None:
+            if self.console.quits(line):
                 return None
+            assert line is not None
             if line.strip().lower() in SelfRating.__members__.values():
                 return SelfRating(line.strip().lower())
             self.console.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
@@ -216,6 +227,8 @@ class Practice:
             title = entry.title.get(lang)
             lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
         path = Path(f"interview-{report.interview_id}.png")
+        from bot.charts import report_chart  # matplotlib: loaded for the first report
+
         png = await asyncio.to_thread(report_chart, report, lang)
         await asyncio.to_thread(path.write_bytes, png)
         lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
@@ -224,8 +237,18 @@ class Practice:
     # review and daily
 
     async def cmd_review(self, args: list[str]) -> None:
-        count = int(args[0]) if args and args[0].isdigit() else 3
-        count = max(1, min(10, count))
+        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 10)):
+            self.console.say(
+                L(
+                    en=f"⚠️ `{' '.join(args)}` is not a count: review [COUNT], COUNT from 1 to 10"
+                    " (3 if not given).",
+                    zh=f"⚠️ `{' '.join(args)}` 不是题数：review [题数]，题数为 1 到 10"
+                    "（不填则为 3）。",
+                )
+            )
+            return
+        count = int(args[0]) if args else 3
+        await self.console.checkers_ready()  # a card may be a numeric family's
         due = await self.engine.due_reviews(self.console.user, count)
         if not due:
             self.console.say(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -41,6 +43,7 @@ class StdTerminal:
         self.stdin = stdin
         self.stdout = stdout
         self.interactive = stdin.isatty()
+        self.closed = False  # stdout is a pipe whose reader has gone
 
     def _read_interactive(self, prompt: str) -> str | None:
         try:
@@ -54,14 +57,26 @@ class StdTerminal:
         return line.rstrip("\r\n") if line else None
 
     async def read(self, prompt: str) -> str | None:
+        if self.closed:
+            return None
         if self.interactive:
             return await _in_daemon_thread(lambda: self._read_interactive(prompt))
         line = await _in_daemon_thread(self._read_pipe)
         if line is not None:
             # A transcript of piped input reads like the session a person would have seen.
-            self.stdout.write(f"{prompt}{line}\n")
+            self._put(f"{prompt}{line}\n")
         return line
 
     def write(self, text: str) -> None:
-        self.stdout.write(text + "\n")
-        self.stdout.flush()
+        self._put(text + "\n")
+
+    def _put(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`... | head`): end quietly
+            self.closed = True
+            with contextlib.suppress(OSError, ValueError):  # no "Exception ignored" at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), self.stdout.fileno())

@@ -48,6 +48,7 @@ from bot.core.models import (
     DailySetting,
     Difficulty,
     Grade,
+    HistoryEntry,
     Kind,
     Lang,
     LanguagePref,
@@ -74,6 +75,7 @@ from bot.core.topics import TOPICS, topics_in
 RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
 RECENT_KEYS = 100  # how many recently answered or served generated questions, likewise
 FRESH_TRIES = 32  # seeds tried for a generated question the user has not seen recently
+MAX_SEED = 2**63 - 1  # the largest seed a reference can carry (the checkers' own bound)
 ID_BLOCK = 100  # question instance ids reserved at a time (see `posting`)
 
 
@@ -639,6 +641,21 @@ class Engine:
             raise UnknownQuestion(instance.ref)
         return await self.present(question)
 
+    async def by_reference(self, ref: str, server_id: int | None = None) -> ServedQuestion:
+        """The question a reference names, to ask it again: `FAMILY:SEED` (exactly that
+        variant) or a written question's id (a numeric template: a fresh variant).
+        UnknownQuestion if it names nothing."""
+        family, seed = parse_generated_ref(ref)
+        if family is not None and seed is not None:
+            names = await asyncio.to_thread(self.checkers.family_names)  # may load torch
+            if family not in names or seed > MAX_SEED:
+                raise UnknownQuestion(ref)
+            return await self.generated(family, seed)
+        question = self.question(ref, server_id)
+        if question is None:
+            raise UnknownQuestion(ref)
+        return await self.present(question)
+
     # daily questions
 
     async def set_daily(
@@ -859,6 +876,10 @@ class Engine:
         return await self.store.reset_scores(server_id, member.id if member else None)
 
     # stats
+
+    async def history(self, user: User, count: int = 10) -> list[HistoryEntry]:
+        """The user's last `count` counted answers (everywhere), newest first."""
+        return await self.store.recent_attempts(user.id, count)
 
     async def stats(self, user: User, server_id: int | None = None) -> UserStats:
         by_topic = await self.store.topic_stats(user.id, server_id)

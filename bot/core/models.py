@@ -407,6 +407,18 @@ class TopicStats(_Frozen):
         return self.correct / self.answered if self.answered else 0.0
 
 
+class HistoryEntry(_Frozen):
+    """One of a user's counted answers, as `history` lists it (newest first)."""
+
+    at: datetime
+    ref: str  # FAMILY:SEED or the bank id: `question REF` asks it again
+    topic: str
+    kind: Kind
+    answer: str  # as typed (an open question's: the self-rating)
+    correct: bool
+    points: int
+
+
 class UserStats(_Frozen):
     user: User
     by_topic: list[TopicStats]

@@ -15,6 +15,7 @@ from bot.core.models import (
     DailySetting,
     Difficulty,
     Grade,
+    HistoryEntry,
     InstanceCounts,
     Lang,
     LanguagePref,
@@ -153,6 +154,10 @@ class Store(Protocol):
         ...
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]: ...
+
+    async def recent_attempts(self, user_id: int, limit: int) -> list[HistoryEntry]:
+        """This user's last `limit` counted answers, everywhere, newest first."""
+        ...
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         """(current, best) daily streak."""

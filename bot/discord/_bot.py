@@ -41,6 +41,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.discord.ext.interview",
     "bot.discord.ext.review",
     "bot.discord.ext.daily",
+    "bot.discord.ext.history",
 )
 SHUTDOWN_GRACE_S = 10.0
 

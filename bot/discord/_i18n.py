@@ -60,6 +60,9 @@ ZH: dict[str, str] = {
     "Where to post it": "发布到哪个频道",
     "HH:MM in UTC, e.g. 09:30": "UTC 时间 HH:MM，例如 09:30",
     "Stop the daily question": "关闭每日一题",
+    # /history
+    "Your last answers with their references": "你最近的作答及题目编号",
+    "How many (1-25, default 10)": "数量（1-25，默认 10）",
     # /admin
     "Server administration": "服务器管理",
     "Reset this server's scores (asks for confirmation)": "重置本服务器的分数（需确认）",

@@ -14,6 +14,7 @@ from bot.core.models import (
     AttemptRecord,
     DailySetting,
     Difficulty,
+    HistoryEntry,
     InstanceCounts,
     Kind,
     Lang,
@@ -876,6 +877,27 @@ class SqliteStore:
         ):
             rows = await cursor.fetchall()
         return [TopicStats(topic=r[0], answered=r[1], correct=r[2], points=r[3]) for r in rows]
+
+    async def recent_attempts(self, user_id: int, limit: int) -> list[HistoryEntry]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT a.created_at, a.ref, a.topic, i.kind, a.answer, a.correct, a.points"
+                " FROM attempts a JOIN question_instances i ON i.id = a.instance_id"
+                " WHERE a.user_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+                (user_id, limit),
+            )
+        return [
+            HistoryEntry(
+                at=parse_iso(r[0]),
+                ref=r[1],
+                topic=r[2],
+                kind=Kind(r[3]),
+                answer=r[4],
+                correct=bool(r[5]),
+                points=r[6],
+            )
+            for r in rows
+        ]
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         async with (

@@ -228,3 +228,36 @@ def test_batch_from_stdin_keeps_order_and_echoes_ids() -> None:
 def test_help() -> None:
     code, out, _ = call("--help")
     assert code == 0 and "--batch" in out
+
+
+# --- `--list`: a table for people, JSON for programs (issue 12) ---------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_list_on_a_terminal_is_a_readable_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    out = _Terminal()
+    assert main(["--list"], stdout=out, stderr=io.StringIO()) == 0
+    text = out.getvalue()
+    lines = text.splitlines()
+    assert not text.lstrip().startswith("[")
+    assert max(len(line) for line in lines) <= 100  # fits the terminal, not one 10 kB line
+    assert "conv_output" in lines[0] and "n, k, s=1, p=0, d=1" in lines[0]
+    assert lines[1].strip() == "→ output size of nn.Conv2d along one spatial dim"
+    for name in TorchCheckers().family_names():
+        assert any(line.startswith(f"{name} ") for line in lines), name
+    assert f"{len(TorchCheckers().family_names())} families." in text
+
+
+def test_list_is_json_with_json_or_when_not_a_terminal() -> None:
+    on_terminal = _Terminal()
+    assert main(["--list", "--json"], stdout=on_terminal, stderr=io.StringIO()) == 0
+    piped = io.StringIO()
+    assert main(["--list"], stdout=piped, stderr=io.StringIO()) == 0
+    for out in (on_terminal, piped):
+        listed = json.loads(out.getvalue())
+        assert {family["name"] for family in listed} == set(TorchCheckers().family_names())

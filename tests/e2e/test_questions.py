@@ -34,6 +34,7 @@ SPEC_COMMANDS: dict[str, set[str] | dict[str, set[str]]] = {
     "daily": {"set": {"channel", "time"}, "off": set()},
     "admin": {"reset": {"member"}, "import": {"file"}},
     "help": set(),
+    "history": {"count"},
 }
 
 

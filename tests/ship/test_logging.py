@@ -140,3 +140,32 @@ async def test_the_real_bot_at_debug_never_logs_its_token(
     levels = {e["level"] for e in entries}
     loggers = {e["logger"].split(".")[0] for e in entries}
     assert "DEBUG" in levels and {"bot", "discord"} <= loggers
+
+
+def test_console_logging_is_plain_text_at_warning_or_json_in_a_file(
+    restore_logging: None, tmp_path: Path
+) -> None:
+    from bot.logs import setup_console_logging
+
+    stream = io.StringIO()
+    setup_console_logging(None, "DEBUG", [SECRET], stream)  # a terminal: WARNING whatever asked
+    log = logging.getLogger("bot.console.test")
+    log.info("not for the terminal")
+    log.warning("the bank names %s", "nosuch")
+    try:
+        raise FileNotFoundError(2, f"No such file or directory: {SECRET}")
+    except OSError:
+        log.exception(f"saving failed with {SECRET}")
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "WARNING bot.console.test: the bank names nosuch",
+        f"ERROR bot.console.test: saving failed with {REDACTED}"
+        f" (FileNotFoundError: [Errno 2] No such file or directory: {REDACTED})",
+    ]  # one line each: no JSON, no traceback in the user's terminal
+
+    log_file = tmp_path / "console.log"
+    setup_console_logging(log_file, "INFO", [SECRET])
+    log.info("kept in the file at %s", "INFO")
+    logging.getLogger().handlers[0].flush()
+    (entry,) = parsed(log_file.read_text(encoding="utf-8"))
+    assert entry["level"] == "INFO" and entry["msg"] == "kept in the file at INFO"

@@ -1,0 +1,71 @@
+"""bot/lazy_checkers.py: the real checkers built once, on first need, whoever asks first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from bot.core.models import Grade, Localized, NumericQuestion, Verdict
+from bot.lazy_checkers import LazyCheckers
+
+
+class Counting:
+    """A stand-in for TorchCheckers that counts how often it is built."""
+
+    built = 0
+
+    def __init__(self) -> None:
+        Counting.built += 1
+
+    def family_names(self) -> Sequence[str]:
+        return ["conv_output"]
+
+    def generate(self, family: str, seed: int) -> NumericQuestion:
+        raise NotImplementedError
+
+    def grade(self, family: str, seed: int, answer: str) -> Grade:
+        return Grade(verdict=Verdict.CORRECT, feedback=Localized(en=answer, zh=answer))
+
+    def check(self, family: str) -> str:
+        return f"checked {family}"
+
+
+def test_built_once_on_first_use_from_many_threads(caplog: pytest.LogCaptureFixture) -> None:
+    Counting.built = 0
+    announced: list[int] = []
+    start = threading.Barrier(8)
+
+    release = threading.Event()
+
+    def build() -> Counting:
+        built = Counting()
+        release.wait(30)  # the others ask meanwhile: they must wait for this one
+        return built
+
+    lazy = LazyCheckers(build, bank_families={"conv_output", "nosuch"})
+    lazy.on_load = lambda: announced.append(1)
+    assert not lazy.loaded and Counting.built == 0  # constructing it costs nothing
+
+    results: list[str] = []
+
+    def ask() -> None:
+        start.wait()
+        results.append(lazy.grade("conv_output", 0, "ok").feedback.en)
+
+    with caplog.at_level(logging.WARNING, logger="bot.lazy_checkers"):
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)  # let every thread reach `get` (a correct one passes however slow)
+        release.set()
+        for thread in threads:
+            thread.join()
+    assert results == ["ok"] * 8
+    assert Counting.built == 1 and announced == [1] and lazy.loaded
+    assert lazy.check("conv_output") == "checked conv_output"  # the rest passes through
+    (record,) = caplog.records  # the bank's unknown family, said once
+    assert "'nosuch'" in record.getMessage()
