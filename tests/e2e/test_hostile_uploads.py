@@ -16,7 +16,7 @@ from bot.core.bank import MAX_DEPTH, MAX_PACK_BYTES
 
 from .fakediscord import FakeDiscord, FakeUser, MessageRecord, SentInteraction, Upload
 from .fakediscord.interactions import MESSAGE_COMPONENT, MODAL_SUBMIT, envelope
-from .harness import button_ids, running_bot, told
+from .harness import FIXTURE_BANK, button_ids, running_bot, told
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -301,3 +301,32 @@ async def test_forged_custom_ids_create_no_rows(fake_discord: FakeDiscord, tmp_p
         assert (await told(picked)).startswith("✅")
         fake_discord.assert_clean()
     assert db_rows(db, "SELECT id FROM question_instances") == [(int(real),)]
+
+
+async def test_a_lost_question_is_not_restored_for_a_letter_it_no_longer_has(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A real button, but the bank changed since (an option removed): the question of a lost
+    row is restored only when the click fits it as the bank has it now."""
+    alice = fake_discord.user("alice")
+    db, bank = tmp_path / "bot.sqlite3", tmp_path / "bank"
+    bank.mkdir()
+    async with running_bot(fake_discord, db):
+        mcq = (await alice.slash("question", topic="vanishing_gradients", kind="concept")).message
+        assert mcq is not None and len(button_ids(mcq)) == 4
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM question_instances")
+    practice = (FIXTURE_BANK / "practice.yaml").read_text(encoding="utf-8")
+    removed = '      - {en: "It has no maximum", zh: "没有最大值"}\n'
+    assert removed in practice
+    (bank / "practice.yaml").write_text(practice.replace(removed, ""), encoding="utf-8")
+    async with running_bot(fake_discord, db, bank):
+        picked = await alice.click(mcq, button_ids(mcq)[3])  # D
+        assert await told(picked) == "⚠️ That action does not apply to this question."
+        fake_discord.assert_clean()
+    assert db_rows(db, "SELECT id FROM question_instances") == []
+    async with running_bot(fake_discord, db, bank):
+        picked = await alice.click(mcq, button_ids(mcq)[1])  # B: still there, still right
+        assert (await told(picked)).startswith("✅")
+        fake_discord.assert_clean()
+    assert len(db_rows(db, "SELECT id FROM question_instances")) == 1
