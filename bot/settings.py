@@ -56,6 +56,13 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("content_dir", mode="before")
+    @classmethod
+    def _empty_content_is_the_default(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():  # `BOT_CONTENT=` in .env
+            return PACKAGE_CONTENT
+        return value
+
     @field_validator("heartbeat_every_s")
     @classmethod
     def _heartbeat_within_max_age(cls, value: float, info: ValidationInfo) -> float:

@@ -262,9 +262,14 @@ def test_console_logs_are_plain_warnings_on_stderr_or_json_in_a_file(tmp_path: P
     assert entry["level"] == "WARNING" and "no_such_family" in entry["msg"]
 
 
-def test_the_console_finds_its_own_bank_from_any_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", [None, ""])  # not set, or `BOT_CONTENT=` as in .env.example
+def test_the_console_finds_its_own_bank_from_any_folder(
+    tmp_path: Path, setting: str | None
+) -> None:
     env = env_for(tmp_path)
     del env["BOT_CONTENT"]
+    if setting is not None:
+        env["BOT_CONTENT"] = setting
     run = subprocess.run(
         [sys.executable, "-m", "bot", "console", "--user", "pat"],
         input="question vanishing_gradients mcq\nskip\nquit\n",
@@ -277,6 +282,8 @@ def test_the_console_finds_its_own_bank_from_any_folder(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "cannot read" not in run.stderr
     assert "[Vanishing and exploding gradients · multiple choice" in run.stdout
+    if setting is not None:
+        return
 
     missing = console(tmp_path, "quit\n", BOT_CONTENT=str(tmp_path / "nowhere"))
     assert missing.returncode == 2
