@@ -47,6 +47,14 @@ TOPICS: tuple[Topic, ...] = (
     Topic("overfitting", "basics", Localized(en="Fighting overfitting", zh="防止过拟合")),
     Topic("normalization", "basics", Localized(en="Normalisation layers", zh="归一化层")),
     Topic(
+        "training_practice",
+        "basics",
+        Localized(
+            en="Training in practice: schedules, batch size, regularisers",
+            zh="训练实践：学习率调度、批大小与正则技巧",
+        ),
+    ),
+    Topic(
         "cnn_basics",
         "cnn",
         Localized(en="Local connectivity and weight sharing", zh="局部连接与权值共享"),
