@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from bot.core.models import Difficulty, Kind, Question
 from bot.core.topics import TOPIC_IDS, topics_in
+from bot.core.validation import validation_message
 
 # Each path in a YAML document (a tuple of keys and indices) -> its 1-based line.
 LineMap = dict[tuple[str | int, ...], int]
@@ -307,7 +308,9 @@ def _parse_document(text: str, file: str, known_families: Collection[str] | None
                 message = error["msg"].removeprefix("Value error, ")
                 if error["type"] == "missing":
                     message = "missing"
-                problem(_line_for(lines, (*base, *loc)), qid, _field_name(loc), message)
+                where = _line_for(lines, (*base, *loc))
+                zh = validation_message(error, "zh")  # pydantic's own wording is English only
+                problem(where, qid, _field_name(loc), message, zh)
             continue
         if question.topic not in TOPIC_IDS:
             problem(
