@@ -143,7 +143,7 @@ async def test_refusals_are_domain_errors(engine: Engine, ann: User) -> None:
             await interviews.start(ann, [], **kwargs)  # type: ignore[arg-type]
         assert caught.value.code == code
     with pytest.raises(InterviewError, match="Unknown topic"):
-        await interviews.start(ann, ["transformers"])
+        await interviews.start(ann, ["quantum_chemistry"])
     await interviews.start(ann, [])
     with pytest.raises(InterviewError) as caught:
         await interviews.start(ann, [])

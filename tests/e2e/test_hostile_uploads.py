@@ -330,3 +330,38 @@ async def test_a_lost_question_is_not_restored_for_a_letter_it_no_longer_has(
         assert (await told(picked)).startswith("✅")
         fake_discord.assert_clean()
     assert len(db_rows(db, "SELECT id FROM question_instances")) == 1
+
+
+async def test_forged_interview_custom_ids_are_refused(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """An interview's buttons carry its id and the question's place: made-up ones (another
+    interview, a place or letter of the wrong form, a button the message does not have) are
+    refused before anything is looked up; the real buttons still work."""
+    alice = fake_discord.user("alice")
+    db = tmp_path / "bot.sqlite3"
+    async with running_bot(fake_discord, db):
+        started = await alice.slash("interview start", topics="vanishing_gradients", questions=3)
+        message = started.message
+        assert message is not None
+        real = button_ids(message)[0].split(":")[2]
+        forged = [
+            ("dlq:ivpick:abc:0:A", False),
+            (f"dlq:ivpick:{real}:-1:A", False),
+            (f"dlq:ivpick:{real}:0:Z", False),
+            (f"dlq:ivstop:{int(real) + 1}", False),
+            (f"dlq:ivhint:{real}:7", False),
+            (f"dlq:ivrate:{real}:0:superb", False),
+            (f"dlq:ivsub:{real}:5", True),
+        ]
+        replies = {}
+        for custom_id, modal in forged:
+            sent = await forge(fake_discord, alice, message, custom_id, modal).wait_response()
+            replies[custom_id] = ephemeral_reply(sent)
+        fake_discord.assert_clean()
+        refused = "⚠️ That button is not one of this message's buttons; nothing was done."
+        assert replies == {custom_id: refused for custom_id, _ in forged}
+        assert db_rows(db, "SELECT COUNT(*) FROM attempts") == [(0,)]
+        stop = next(i for i in button_ids(message) if i.startswith("dlq:ivstop:"))
+        stopped = await alice.click(message, stop)
+        assert stopped.message is not None

@@ -99,8 +99,8 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         assert message is not None
         twice = await alice.slash("interview start")
         assert twice.message is not None and "already have an interview" in twice.message.content
-        bad = await bob.slash("interview start", topics="transformers")
-        assert bad.message is not None and "Unknown topic: transformers" in bad.message.content
+        bad = await bob.slash("interview start", topics="quantum_chemistry")
+        assert bad.message is not None and "Unknown topic: quantum_chemistry" in bad.message.content
         # bob presses alice's button (a forwarded message): refused, her interview unchanged.
         stolen = await bob.click(message, button_ids(message)[0])
         assert stolen.message is not None and "someone else's interview" in stolen.message.content

@@ -35,7 +35,7 @@ from bot.discord._render import (
     question_embed,
     t,
 )
-from bot.discord._router import custom_id, modal_values, stopped
+from bot.discord._router import an_id, an_id_or_zero, custom_id, modal_values, one_of, stopped
 from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
 
 log = logging.getLogger(__name__)
@@ -385,10 +385,13 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
 async def setup(bot: InterviewBot) -> None:
     cog = Interview(bot)
     await bot.add_cog(cog)
-    bot.router.add("ivpick", 3, cog.on_pick)
-    bot.router.add("ivans", 2, cog.on_answer_button)
-    bot.router.add("ivsub", 2, cog.on_submit)
-    bot.router.add("ivshow", 2, cog.on_show)
-    bot.router.add("ivrate", 3, cog.on_rate)
-    bot.router.add("ivhint", 2, cog.on_hint)
-    bot.router.add("ivstop", 1, cog.on_stop)
+    # Each only from the message that carries it (the modal: the message of its button).
+    at = (an_id, an_id_or_zero)  # the interview, the question's place in it
+    router = bot.router
+    router.add("ivpick", 3, cog.on_pick, args=(*at, one_of(LETTERS)), shown=True)
+    router.add("ivans", 2, cog.on_answer_button, args=at, shown=True)
+    router.add("ivsub", 2, cog.on_submit, args=at, shown=lambda a: custom_id("ivans", *a))
+    router.add("ivshow", 2, cog.on_show, args=at, shown=True)
+    router.add("ivrate", 3, cog.on_rate, args=(*at, one_of(SelfRating)), shown=True)
+    router.add("ivhint", 2, cog.on_hint, args=at, shown=True)
+    router.add("ivstop", 1, cog.on_stop, args=(an_id,), shown=True)
