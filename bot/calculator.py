@@ -12,7 +12,16 @@ from bot.core.models import Lang
 
 
 class CalculatorError(ValueError):
-    """A request that cannot be read; the message says what is wrong, in one line."""
+    """A request that cannot be read; the message says what is wrong, in one line (`zh`: the
+    same in Chinese, where there is one)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, lang: Lang) -> str:
+        """The message in `lang` (English where no Chinese was written)."""
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 @dataclass(slots=True)
@@ -38,7 +47,9 @@ def _seed(value: Any) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CalculatorError(f"seed must be a whole number, not {value!r}")
+        raise CalculatorError(
+            f"seed must be a whole number, not {value!r}", f"`seed` 应为非负整数，不能是 {value!r}"
+        )
     return value
 
 
@@ -47,12 +58,16 @@ def parse_params(text: str) -> tuple[dict[str, Any], int | None]:
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise CalculatorError(f"cannot read the parameters: {exc}") from None
+        raise CalculatorError(
+            f"cannot read the parameters: {exc}", "无法读取参数：引号没有成对，或反斜杠后缺少字符"
+        ) from None
     params: dict[str, Any] = {}
     for word in words:
         key, sep, value = word.partition("=")
         if not sep or not key:
-            raise CalculatorError(f"parameters are written k=v, not {word!r}")
+            raise CalculatorError(
+                f"parameters are written k=v, not {word!r}", f"参数的写法是 k=v，不是 {word!r}"
+            )
         params[key] = parse_value(value)
     seed = params.pop("seed", None)
     return params, None if seed is None else _seed(seed)

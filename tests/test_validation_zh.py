@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.calculator import CalculatorError, parse_params
 from bot.checkers import CheckRequestError, TorchCheckers
 from bot.core.validation import validation_message, validation_text
 from bot.demo_texts import demo_error_text
 from bot.demos import DemoParamsError, GanParams
-from bot.demos.base import parse_params
+from bot.demos.base import parse_params as parse_demo_params
 
 from .test_zh_texts import problems_in
 
@@ -86,7 +87,7 @@ def test_check_request_errors_in_chinese() -> None:
 
 def test_demo_parameter_errors_in_chinese() -> None:
     with pytest.raises(DemoParamsError) as caught:
-        parse_params(GanParams, {"steps": 99999, "loss": "hinge"}, "gan")
+        parse_demo_params(GanParams, {"steps": 99999, "loss": "hinge"}, "gan")
     text = demo_error_text(caught.value, "zh")
     assert text.startswith("⚠️ 参数有误：")
     assert "steps：应小于或等于 5000（收到 99999）" in text
@@ -94,3 +95,21 @@ def test_demo_parameter_errors_in_chinese() -> None:
     assert "Input should" not in text
     english = demo_error_text(caught.value, "en")
     assert "steps: Input should be less than or equal to 5000 (got 99999)" in english
+
+
+def test_calculator_errors_in_chinese() -> None:
+    with pytest.raises(CalculatorError) as caught:
+        parse_params("n=8 k")
+    assert caught.value.text("zh") == "参数的写法是 k=v，不是 'k'"
+    assert caught.value.text("en") == "parameters are written k=v, not 'k'"
+    with pytest.raises(CalculatorError) as caught:
+        parse_params("n='8")
+    assert caught.value.text("zh").startswith("无法读取参数：")
+    with pytest.raises(CalculatorError) as caught:
+        parse_params("n=8 seed=-1")
+    assert caught.value.text("zh") == "`seed` 应为非负整数，不能是 -1"
+    with pytest.raises(CheckRequestError) as caught:
+        TorchCheckers().check("conv_output", {"n": 8, "k": 3}, seed=4)
+    assert caught.value.text("zh") == "参数和 `--seed` 只能给一个"
+    for message in ("参数的写法是 k=v，不是 'k'", "`seed` 应为非负整数，不能是 -1"):
+        assert problems_in(message) == []

@@ -268,7 +268,10 @@ class TorchCheckers:
         """The parameters a seed draws: difficulty from `seed % 3`, the rest from Random(seed)."""
         fam = self.family(family)
         if not 0 <= seed <= MAX_SEED:
-            raise CheckRequestError(f"seed must be an integer from 0 to {MAX_SEED}, not {seed}")
+            raise CheckRequestError(
+                f"seed must be an integer from 0 to {MAX_SEED}, not {seed}",
+                f"`seed` 应为 0 到 {MAX_SEED} 之间的整数，不能是 {seed}",
+            )
         return fam.draw(Random(seed), difficulty_of_seed(seed))
 
     def problem_for_seed(self, family: str, seed: int) -> Problem:
@@ -299,11 +302,15 @@ class TorchCheckers:
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             )
             raise CheckRequestError(
-                f"{family}: cannot compute this configuration: {first}"
+                f"{family}: cannot compute this configuration: {first}",
+                f"{family}：无法计算这组参数：{first}",
             ) from error
         values = solved.expected if isinstance(solved.expected, list) else [solved.expected]
         if not all(math.isfinite(v) and abs(v) < 1e300 for v in values):
-            raise CheckRequestError(f"{family}: the answer overflows for these parameters")
+            raise CheckRequestError(
+                f"{family}: the answer overflows for these parameters",
+                f"{family}：这组参数的答案超出了可表示的范围",
+            )
         text = fam.ask(validated)
         if fam.tolerance != DEFAULT_TOLERANCE:
             note = fam.tolerance.describe()
@@ -341,7 +348,9 @@ class TorchCheckers:
         answer is not an error (`"correct": false`).
         """
         if seed is not None and params:
-            raise CheckRequestError("give either parameters or --seed, not both")
+            raise CheckRequestError(
+                "give either parameters or --seed, not both", "参数和 `--seed` 只能给一个"
+            )
         if seed is not None:
             problem = self.problem_for_seed(family, seed)
         else:

@@ -230,6 +230,8 @@ async def test_check_explains_bad_parameters_in_chinese(
             "check", family="conv_output", params="n=224 k=11 s=4 p=2", locale="zh-CN"
         )
         assert "答案：**55**" in await told(ok)
+        unread = await alice.slash("check", family="conv_output", params="n=8 k", locale="zh-CN")
+        assert await told(unread) == "⚠️ 请求有误：参数的写法是 k=v，不是 'k'"
         english = await alice.slash("check", family="conv_output", params="n=abc k=3")
         assert (await told(english)).startswith("⚠️ conv_output: parameter 'n': Input should")
         fake_discord.assert_clean()

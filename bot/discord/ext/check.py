@@ -41,7 +41,7 @@ class Check(commands.Cog):
                     self.checkers.check, family, values, answer, seed=seed
                 )
             except (CheckRequestError, CalculatorError) as exc:
-                text = exc.text(ctx.lang) if isinstance(exc, CheckRequestError) else str(exc)
+                text = exc.text(ctx.lang)
                 await interaction.response.send_message(
                     t(ctx.lang, f"⚠️ {text}", f"⚠️ 请求有误：{text}"), ephemeral=True
                 )
