@@ -31,6 +31,7 @@ FILES = [
     "bot/discord/ext/demos.py",
     "bot/discord/ext/admin.py",
     "bot/discord/ext/interview.py",
+    "bot/discord/ext/history.py",
     "bot/calculator.py",
 ]
 

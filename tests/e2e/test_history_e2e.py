@@ -42,8 +42,9 @@ async def test_history_lists_the_callers_answers_newest_first(
         assert shown.message is not None and shown.message.ephemeral  # the caller's only
         embed = shown.message.embeds[0]
         assert embed["title"] == "Your last answers"
-        lines = embed["description"].splitlines()
+        lines = embed["description"].split("\n\n")[0].splitlines()
         assert len(lines) == 2, lines
+        assert "python -m bot check FAMILY --seed SEED" in embed["description"]
         newest, oldest = lines
         assert f"`{numeric_ref}`" in newest and "❌" in newest and "**0 pts**" in newest
         assert f"`{int(expected) + 1}`" in newest  # the answer as typed
@@ -52,7 +53,7 @@ async def test_history_lists_the_callers_answers_newest_first(
 
         one = await alice.slash("history", count=1)
         assert one.message is not None
-        assert one.message.embeds[0]["description"].splitlines() == [newest]
+        assert one.message.embeds[0]["description"].split("\n\n")[0].splitlines() == [newest]
 
         others = await bob.slash("history")  # bob has answered nothing
         assert others.message is not None and others.message.ephemeral

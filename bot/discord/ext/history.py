@@ -46,8 +46,15 @@ def history_embed(entries: list[HistoryEntry], lang: Lang) -> discord.Embed:
             lang, "No answers yet: try /question.", "还没有作答记录：试试 /question。"
         )
         return embed
+    hint = t(
+        lang,
+        "A reference (`FAMILY:SEED` or a question id) names the exact question: "
+        "`python -m bot check FAMILY --seed SEED` reproduces a numeric one.",
+        "编号（`FAMILY:SEED` 或题目编号）唯一对应一道题：数值题可用 "
+        "`python -m bot check FAMILY --seed SEED` 复现。",
+    )
     lines: list[str] = []
-    size = 0
+    size = len(hint) + 2
     for entry in entries:
         line = history_line(entry, lang)
         if size + len(line) + 1 > EMBED_LIMIT - 10:
@@ -55,16 +62,7 @@ def history_embed(entries: list[HistoryEntry], lang: Lang) -> discord.Embed:
             break
         lines.append(line)
         size += len(line) + 1
-    embed.description = "\n".join(lines)
-    embed.set_footer(
-        text=t(
-            lang,
-            "A reference (FAMILY:SEED or a question id) names the exact question: "
-            "`python -m bot check FAMILY --seed SEED` reproduces a numeric one.",
-            "编号（FAMILY:SEED 或题目 id）唯一对应一道题：数值题可用 "
-            "`python -m bot check FAMILY --seed SEED` 复现。",
-        )
-    )
+    embed.description = "\n".join(lines) + "\n\n" + hint
     return embed
 
 
