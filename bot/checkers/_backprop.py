@@ -183,6 +183,17 @@ def torch_step(p: MlpBackpropParams) -> dict[str, Any]:
     }
 
 
+def _new_example(rng: Random, net: dict[str, Any]) -> dict[str, Any]:
+    """The same network on another input and target (most of the time)."""
+    if rng.random() < 0.2:
+        return net
+    return {
+        **net,
+        "x": [rng.choice([-1.0, -0.5, 0.05, 0.1, 0.5, 1.0, 2.0]) for _ in net["x"]],
+        "t": [rng.choice([0.0, 0.01, 0.2, 0.5, 0.8, 0.99, 1.0]) for _ in net["t"]],
+    }
+
+
 class MlpBackprop(Family[MlpBackpropParams]):
     name = "mlp_backprop"
     summary = (
@@ -220,9 +231,9 @@ class MlpBackprop(Family[MlpBackpropParams]):
             },
         ]
         if level is Difficulty.EASY:
-            net = MAZUR if rng.random() < 0.6 else rng.choice(nets)
-            return {**net, "output": "loss"}
-        net = rng.choice(nets)
+            net = MAZUR if rng.random() < 0.2 else rng.choice(nets)
+            return {**_new_example(rng, net), "output": "loss"}
+        net = _new_example(rng, rng.choice(nets))
         if level is Difficulty.MEDIUM:
             output = rng.choice(["grad_W2", "new_W2"])
             rows, cols = len(net["W2"]), len(net["W1"])

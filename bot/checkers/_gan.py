@@ -55,16 +55,20 @@ class GanOptimalDiscriminator(Family[GanOptimalDiscriminatorParams]):
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
-            p_data, p_g = rng.choice([(0.3, 0.1), (0.5, 0.5), (0.2, 0.6), (0.4, 0.4), (0.6, 0.2)])
+            p_data, p_g = rng.randint(1, 9) / 10, rng.randint(1, 9) / 10
         elif level is Difficulty.MEDIUM:
             # Densities of N(0, 1) (data) and N(mu, 1) (generator) at a point, to 4 places.
-            mu, x = rng.choice([(2.0, 0.5), (1.0, 0.0), (1.0, 1.0), (3.0, 1.0), (0.5, -1.0)])
+            mu = rng.choice([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, -1.0, -2.0])
+            x = rng.choice([-1.5, -1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 2.5])
             p_data = round(math.exp(-x * x / 2) / math.sqrt(2 * math.pi), 4)
             p_g = round(math.exp(-((x - mu) ** 2) / 2) / math.sqrt(2 * math.pi), 4)
         else:
-            p_data, p_g = rng.choice(
-                [(0.25, 0.0), (0.0, 0.7), (1.2, 0.3), (0.05, 0.45), (2.0, 2.0)]
-            )
+            # A density that is zero (disjoint supports), or above 1 (a density, not a
+            # probability).
+            values = [0.05, 0.25, 0.45, 0.6, 1.2, 2.0, 3.5, 0.3]
+            p_data, p_g = rng.choice(values), rng.choice(values)
+            if rng.random() < 0.5:
+                p_data, p_g = rng.choice([(0.0, p_g), (p_data, 0.0)])
         return {"p_data": p_data, "p_g": p_g}
 
     def ask(self, p: GanOptimalDiscriminatorParams) -> Localized:
@@ -183,15 +187,15 @@ class GanLoss(Family[GanLossParams]):
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
-            d_real, d_fake = rng.choice([(0.9, 0.1), (0.8, 0.3), (0.5, 0.5), (0.7, 0.2)])
+            d_real, d_fake = rng.randint(5, 19) / 20, rng.randint(1, 10) / 20
             return {"d_real": d_real, "d_fake": d_fake, "player": "discriminator"}
         if level is Difficulty.MEDIUM:
             return {
-                "d_fake": rng.choice([0.1, 0.2, 0.3, 0.5, 0.8]),
+                "d_fake": rng.randint(10, 90) / 100,
                 "player": rng.choice(["generator_minimax", "generator_nonsaturating"]),
             }
         return {  # early training: the discriminator easily rejects the fakes
-            "d_fake": rng.choice([0.01, 0.001, 0.05, 0.02]),
+            "d_fake": rng.randint(1, 50) / 1000,
             "player": rng.choice(["generator_minimax", "generator_nonsaturating"]),
         }
 
@@ -317,17 +321,17 @@ class GanGeneratorGrad(Family[GanGeneratorGradParams]):
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
             return {
-                "d_fake": rng.choice([0.5, 0.2, 0.8]),
+                "d_fake": rng.randint(1, 39) / 40,
                 "loss": rng.choice(["minimax", "nonsaturating"]),
             }
         if level is Difficulty.MEDIUM:
             return {
-                "d_fake": rng.choice([0.1, 0.05, 0.3, 0.9]),
+                "d_fake": rng.randint(2, 95) / 100,
                 "loss": rng.choice(["minimax", "nonsaturating"]),
                 "wrt": rng.choice(["logit", "d"]),
             }
         return {  # the saturation story: D(G(z)) near 0 early in training
-            "d_fake": rng.choice([0.01, 0.001, 0.02]),
+            "d_fake": rng.randint(1, 40) / 1000,
             "loss": rng.choice(["minimax", "nonsaturating"]),
             "wrt": "logit",
         }

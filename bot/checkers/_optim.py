@@ -199,6 +199,16 @@ class OptimizerStep(Family[OptimizerStepParams]):
     params_model = OptimizerStepParams
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        params = self._template(rng, level)
+        if rng.random() < 0.8:  # the same optimizer on another weight, gradients and rate
+            scale = rng.choice([0.5, 2.0, -1.0, 1.5, 4.0])
+            g = params["g"]
+            params["g"] = [v * scale for v in g] if isinstance(g, list) else g * scale
+            params["w"] = rng.choice([0.0, 0.5, 1.0, -1.0, 2.0, 3.0])
+            params["lr"] = rng.choice([0.001, 0.01, 0.05, 0.1, 0.5])
+        return params
+
+    def _template(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
             return rng.choice(
                 [
@@ -451,6 +461,10 @@ class ClipGradNorm(Family[ClipGradNormParams]):
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
             g, max_norm = rng.choice([([3.0, 4.0], 1.0), ([3.0, 4.0], 10.0), ([6.0, 8.0], 5.0)])
+            if rng.random() < 0.8:  # a 3-4-5 triangle, scaled, with signs
+                scale = rng.choice([0.5, 1.0, 2.0, 3.0, 10.0])
+                g = [rng.choice([-1, 1]) * 3 * scale, rng.choice([-1, 1]) * 4 * scale]
+                max_norm = rng.choice([1.0, 2.0, 5.0, 10.0, 20.0])
             return {"g": g, "max_norm": max_norm, "output": rng.choice(["clipped", "norm"])}
         if level is Difficulty.MEDIUM:
             g, max_norm = rng.choice(
@@ -461,6 +475,13 @@ class ClipGradNorm(Family[ClipGradNormParams]):
                     ([12.0, -5.0], 1.0),
                 ]
             )
+            if rng.random() < 0.8:  # integer-norm vectors (norms 3, 7, 9, 11, 13), signs, order
+                g = [
+                    rng.choice([-1.0, 1.0]) * v
+                    for v in rng.choice([[1, 2, 2], [2, 3, 6], [1, 4, 8], [2, 6, 9], [12, 5]])
+                ]
+                rng.shuffle(g)
+                max_norm = rng.choice([1.0, 2.0, 5.0, 0.5])
             return {"g": g, "max_norm": max_norm}
         g, max_norm = rng.choice(
             [
@@ -470,6 +491,9 @@ class ClipGradNorm(Family[ClipGradNormParams]):
                 ([0.1, 0.2, -0.2], 0.5),  # below the threshold: untouched
             ]
         )
+        if rng.random() < 0.8:
+            g = [rng.randint(-40, 40) / 10 for _ in range(rng.choice([4, 5]))]
+            max_norm = rng.choice([0.5, 1.0, 2.0, 5.0, 10.0])
         return {"g": g, "max_norm": max_norm, "output": rng.choice(["clipped", "clipped", "norm"])}
 
     def ask(self, p: ClipGradNormParams) -> Localized:

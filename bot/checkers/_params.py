@@ -99,6 +99,12 @@ class ConvParams(Family[ConvParamsParams]):
             ],
         }
         c_in, c_out, k, bias, groups = rng.choice(options[level])
+        if level is not Difficulty.HARD and rng.random() < 0.8:  # same layer, another width
+            c_out = rng.choice([8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024])
+            bias = bias if level is Difficulty.EASY else rng.random() < 0.5
+        elif level is Difficulty.HARD and rng.random() < 0.7:  # depthwise: groups = channels
+            c_in = c_out = groups = rng.choice([32, 64, 96, 128, 144, 192, 256, 384, 576, 960])
+            k, bias = rng.choice([3, 5, 7]), rng.random() < 0.3
         return {"c_in": c_in, "c_out": c_out, "k": k, "bias": bias, "groups": groups}
 
     def ask(self, p: ConvParamsParams) -> Localized:
@@ -192,6 +198,10 @@ class SeparableConvParams(Family[SeparableConvParamsParams]):
             Difficulty.HARD: [(728, 728, 3), (512, 1024, 3), (1024, 1024, 3), (96, 192, 5)],
         }
         c_in, c_out, k = rng.choice(options[level])
+        if rng.random() < 0.8:  # other widths of the same kind of block
+            c_in = rng.choice([8, 16, 24, 32, 48, 64, 96, 128, 256, 512, 728, 1024])
+            c_out = c_in * rng.choice([1, 2, 4]) if level is Difficulty.EASY else c_out
+            k = rng.choice([3, 5] if level is Difficulty.EASY else [3, 5, 7])
         bias = level is Difficulty.HARD and rng.random() < 0.5
         return {"c_in": c_in, "c_out": c_out, "k": k, "bias": bias}
 
@@ -290,6 +300,9 @@ class LinearParams(Family[LinearParamsParams]):
             Difficulty.HARD: [(9216, 4096), (25088, 4096), (4096, 4096), (512 * 7 * 7, 4096)],
         }
         n_in, n_out = rng.choice(options[level])
+        if rng.random() < 0.8:  # the same kind of layer with other sizes
+            n_in = rng.choice([n for n, _ in options[level]] + [64, 100, 256, 300, 1024, 2048])
+            n_out = rng.choice([m for _, m in options[level]] + [2, 10, 100, 512, 1000])
         bias = level is Difficulty.EASY or rng.random() < 0.8
         return {"n_in": n_in, "n_out": n_out, "bias": bias}
 
@@ -338,10 +351,12 @@ class BatchnormParams(Family[BatchnormParamsParams]):
     params_model = BatchnormParamsParams
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        # Channel counts of real CNNs: multiples of 8 up to 512 (easy), of 16 from 320 to
+        # 1,440 (medium), of 32 from 1,280 to 4,096 (hard).
         options = {
-            Difficulty.EASY: [64, 32, 16, 128],
-            Difficulty.MEDIUM: [256, 512, 192, 96],
-            Difficulty.HARD: [2048, 1024, 768, 1280],
+            Difficulty.EASY: range(8, 513, 8),
+            Difficulty.MEDIUM: range(320, 1441, 16),
+            Difficulty.HARD: range(1280, 4097, 32),
         }
         return {"c": rng.choice(options[level])}
 
@@ -405,11 +420,18 @@ class EmbeddingParams(Family[EmbeddingParamsParams]):
     params_model = EmbeddingParamsParams
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
-        if level is Difficulty.HARD:
-            vocab, dim = rng.choice([(30522, 768), (50257, 768), (32000, 4096), (49408, 512)])
+        if level is Difficulty.HARD:  # real tokenizers' vocabularies (BERT, GPT-2, LLaMA, ...)
+            vocab = rng.choice([30522, 50257, 32000, 49408, 128256, 151936, 250002, 32128, 65024])
+            dim = rng.choice([512, 768, 1024, 1280, 2048, 4096])
         else:
-            vocab = rng.choice([10_000, 20_000, 30_000, 40_000, 50_000])
-            dim = rng.choice([100, 200, 300] if level is Difficulty.EASY else [128, 256, 300, 512])
+            vocab = rng.choice([5_000, 8_000, 10_000, 12_000, 15_000, 20_000, 25_000, 30_000])
+            vocab = rng.choice([vocab, 40_000, 50_000, 60_000, 80_000, 100_000])
+            dim = rng.choice(
+                [50, 64, 100, 128, 200, 300]
+                if level is Difficulty.EASY
+                else [128, 256, 300, 512, 768, 1024]
+            )
+            vocab = vocab if level is Difficulty.EASY else vocab * rng.choice([1, 2, 10])
         return {"vocab": vocab, "dim": dim}
 
     def ask(self, p: EmbeddingParamsParams) -> Localized:
@@ -514,8 +536,8 @@ class RnnParams(Family[RnnParamsParams]):
             cell = rng.choice(["lstm", "lstm", "rnn", "gru"])
             return {
                 "cell": cell,
-                "input_size": rng.choice([100, 128, 300]),
-                "hidden_size": rng.choice([128, 256, 512]),
+                "input_size": rng.choice([50, 100, 128, 200, 256, 300]),
+                "hidden_size": rng.choice([64, 128, 256, 512]),
             }
         if level is Difficulty.MEDIUM:
             return {
@@ -527,9 +549,9 @@ class RnnParams(Family[RnnParamsParams]):
             }
         return {
             "cell": rng.choice(["lstm", "gru", "lstm"]),
-            "input_size": rng.choice([300, 512, 768]),
-            "hidden_size": rng.choice([256, 512]),
-            "num_layers": rng.choice([2, 3]),
+            "input_size": rng.choice([256, 300, 512, 768, 1024]),
+            "hidden_size": rng.choice([128, 256, 512, 1024]),
+            "num_layers": rng.choice([2, 3, 4]),
             "bidirectional": True,
         }
 
@@ -721,6 +743,12 @@ class ConvMacs(Family[ConvMacsParams]):
             ],
         }
         c_in, c_out, k, h, groups = rng.choice(options[level])
+        if rng.random() < 0.8:  # the same layer at another resolution and width
+            h = rng.choice([7, 10, 13, 14, 27, 28, 32, 55, 56, 64, 112, 224])
+            if groups == 1:
+                c_out = rng.choice([6, 16, 32, 64, 96, 128, 256, 512])
+            elif groups == c_in and groups == c_out:  # depthwise
+                c_in = c_out = groups = rng.choice([32, 64, 128, 256, 512, 1024])
         return {"c_in": c_in, "c_out": c_out, "k": k, "h_out": h, "groups": groups}
 
     def ask(self, p: ConvMacsParams) -> Localized:

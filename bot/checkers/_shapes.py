@@ -223,8 +223,8 @@ class ConvOutput(Family[ConvOutputParams]):
                     (227, 11, 4, 0, 1),  # AlexNet conv1 as the paper's figure computes it
                 ]
             )
-            if rng.random() < 0.5:  # vary the size around the canonical layer
-                n = rng.choice([28, 32, 56, 64, 112, 224])
+            if rng.random() < 0.7:  # vary the size around the canonical layer
+                n = rng.choice([28, 32, 48, 56, 64, 96, 100, 112, 128, 150, 160, 192, 224, 256])
             return {"n": n, "k": k, "s": s, "p": p}
         if level is Difficulty.MEDIUM:
             n, k, s, p = rng.choice(
@@ -239,8 +239,8 @@ class ConvOutput(Family[ConvOutputParams]):
                     (64, 4, 2, 1),  # DCGAN discriminator
                 ]
             )
-            if rng.random() < 0.5:
-                n = rng.choice([32, 56, 64, 112, 128, 224, 227, 256])
+            if rng.random() < 0.7:
+                n = rng.choice([32, 56, 64, 96, 112, 128, 160, 192, 224, 227, 256, 299, 320])
             return {"n": n, "k": k, "s": s, "p": p}
         kind = rng.choice(["dilated", "odd", "same", "valid"])
         if kind == "dilated":  # atrous convs of DeepLab / dilated ResNets
@@ -331,6 +331,9 @@ class ConvShape(Family[ConvShapeParams]):
             ],
         }
         c_in, c_out, n, k, s, p, d = rng.choice(choices[level])
+        if rng.random() < 0.7:  # the same layer with another width and input size
+            c_out = rng.choice([8, 16, 32, 48, 64, 96, 128, 192, 256, 512])
+            n = rng.choice([n, 32, 56, 64, 65, 96, 112, 128, 224, 227, 256])
         return {"c_in": c_in, "c_out": c_out, "n": n, "k": k, "s": s, "p": p, "d": d}
 
     def ask(self, p: ConvShapeParams) -> Localized:
@@ -416,18 +419,11 @@ class PoolOutput(Family[PoolOutputParams]):
     derived_defaults: ClassVar[Mapping[str, str]] = {"s": "k"}
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
-        if level is Difficulty.EASY:
-            n, k, s, p = rng.choice(
-                [
-                    (224, 2, 2, 0),  # VGG max-pool
-                    (112, 2, 2, 0),
-                    (28, 2, 2, 0),  # LeNet-5 S2
-                    (10, 2, 2, 0),  # LeNet-5 S4
-                    (56, 2, 2, 0),
-                    (32, 2, 2, 0),
-                ]
-            )
-            return {"n": n, "k": k, "s": s, "p": p} if rng.random() < 0.5 else {"n": n, "k": k}
+        sizes = [6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 48, 56, 64, 96, 112, 128, 160, 224]
+        if level is Difficulty.EASY:  # VGG / LeNet-5 style pooling that halves (or thirds)
+            k = rng.choice([2, 2, 3])
+            n = rng.choice(sizes)
+            return {"n": n, "k": k, "s": k} if rng.random() < 0.5 else {"n": n, "k": k}
         if level is Difficulty.MEDIUM:
             n, k, s, p = rng.choice(
                 [
@@ -439,6 +435,8 @@ class PoolOutput(Family[PoolOutputParams]):
                     (35, 3, 2, 0),  # Inception-v3 reduction
                 ]
             )
+            if rng.random() < 0.8:  # the same overlapping pools on other map sizes
+                n = rng.choice([*sizes[2:], 13, 15, 27, 31, 35, 55, 57, 63, 71, 111, 147])
             return {"n": n, "k": k, "s": s, "p": p}
         n, k, s, p = rng.choice(
             [
@@ -452,6 +450,8 @@ class PoolOutput(Family[PoolOutputParams]):
                 (9, 4, 3, 2),
             ]
         )
+        if rng.random() < 0.8:  # odd sizes are where ceil and floor differ
+            n = rng.choice([5, 7, 9, 11, 13, 15, 17, 21, 25, 27, 29, 33, 55, 57, 111, 113])
         return {"n": n, "k": k, "s": s, "p": p, "ceil_mode": True}
 
     def ask(self, p: PoolOutputParams) -> Localized:
@@ -595,16 +595,17 @@ class ConvTransposeOutput(Family[ConvTransposeOutputParams]):
     params_model = ConvTransposeOutputParams
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        sizes = [4, 5, 7, 8, 10, 13, 14, 16, 20, 25, 28, 32, 50, 56, 64, 100]
         if level is Difficulty.EASY:
-            n, k, s, p, op = rng.choice(
+            k, s, p, op = rng.choice(
                 [
-                    (28, 2, 2, 0, 0),  # U-Net up-convolution doubles the size
-                    (64, 2, 2, 0, 0),
-                    (4, 4, 2, 1, 0),  # DCGAN generator 4 -> 8
-                    (8, 4, 2, 1, 0),
-                    (16, 4, 2, 1, 0),
+                    (2, 2, 0, 0),  # U-Net up-convolution doubles the size
+                    (4, 2, 1, 0),  # DCGAN generator 4 -> 8
+                    (3, 1, 1, 0),  # keeps the size
+                    (1, 1, 0, 0),
                 ]
             )
+            n = rng.choice(sizes)
         elif level is Difficulty.MEDIUM:
             n, k, s, p, op = rng.choice(
                 [
@@ -614,8 +615,11 @@ class ConvTransposeOutput(Family[ConvTransposeOutputParams]):
                     (14, 3, 2, 0, 0),
                     (32, 4, 2, 1, 0),
                     (7, 4, 2, 1, 0),  # MNIST GAN: 7 -> 14
+                    (5, 3, 2, 0, 0),
                 ]
             )
+            if n > 1 and rng.random() < 0.8:
+                n = rng.choice(sizes)
         else:
             n, k, s, p, op = rng.choice(
                 [
@@ -626,6 +630,8 @@ class ConvTransposeOutput(Family[ConvTransposeOutputParams]):
                     (8, 3, 2, 1, 0),  # 15, not 16: why output_padding exists
                 ]
             )
+            if rng.random() < 0.8:
+                n = rng.choice(sizes)
         return {"n": n, "k": k, "s": s, "p": p, "output_padding": op}
 
     def ask(self, p: ConvTransposeOutputParams) -> Localized:
@@ -824,31 +830,45 @@ class ReceptiveField(Family[ReceptiveFieldParams]):
     derived_defaults: ClassVar[Mapping[str, str]] = {"s": "all 1", "d": "all 1"}
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
-        if level is Difficulty.EASY:
-            n = rng.choice([2, 3, 4, 5])
-            return {"k": [3] * n} if rng.random() < 0.7 else {"k": [5] * (n - 1) + [3]}
+        if level is Difficulty.EASY:  # stride-1 stacks of 3×3 / 5×5 / 7×7 convs
+            n = rng.choice([2, 3, 4, 5, 6])
+            if rng.random() < 0.3:
+                return {"k": [3] * n}
+            return {"k": [rng.choice([3, 3, 5, 7]) for _ in range(n)]}
         if level is Difficulty.MEDIUM:
-            k, s = rng.choice(
+            if rng.random() < 0.3:
+                k, s = rng.choice(
+                    [
+                        ([7, 3], [2, 2]),
+                        ([11, 3, 5, 3], [4, 2, 1, 2]),
+                        ([3, 3, 2, 3, 3], [1, 1, 2, 1, 1]),
+                        ([3, 3, 3], [2, 1, 1]),
+                        ([5, 2, 5, 2], [1, 2, 1, 2]),  # LeNet-5 conv/pool stack
+                        _VGG16_TO_POOL[3],
+                    ]
+                )
+                return {"k": k, "s": s}
+            layers = rng.choice([2, 3, 4])  # conv (stride 1 or 2) and 2×2 pools
+            pairs = [
+                rng.choice([(3, 1), (3, 2), (5, 1), (2, 2), (7, 2), (3, 1)]) for _ in range(layers)
+            ]
+            return {"k": [k for k, _ in pairs], "s": [s for _, s in pairs]}
+        if rng.random() < 0.3:
+            k, s, d = rng.choice(
                 [
-                    ([7, 3], [2, 2]),
-                    ([11, 3, 5, 3], [4, 2, 1, 2]),
-                    ([3, 3, 2, 3, 3], [1, 1, 2, 1, 1]),
-                    ([3, 3, 3], [2, 1, 1]),
-                    ([5, 2, 5, 2], [1, 2, 1, 2]),  # LeNet-5 conv/pool stack
-                    _VGG16_TO_POOL[3],
+                    ([2, 2, 2, 2], [1, 1, 1, 1], [1, 2, 4, 8]),
+                    ([3, 3, 3], [1, 1, 1], [1, 2, 4]),
+                    ([3, 3, 3, 3], [1, 1, 1, 1], [1, 2, 4, 8]),
+                    ([7, 3, 3, 3], [2, 2, 1, 1], [1, 1, 1, 1]),
+                    ([*_VGG16_TO_POOL[4][0]], [*_VGG16_TO_POOL[4][1]], [1] * 10),
+                    ([3, 3, 3], [2, 2, 1], [1, 1, 2]),
                 ]
             )
-            return {"k": k, "s": s}
-        k, s, d = rng.choice(
-            [
-                ([2, 2, 2, 2], [1, 1, 1, 1], [1, 2, 4, 8]),
-                ([3, 3, 3], [1, 1, 1], [1, 2, 4]),
-                ([3, 3, 3, 3], [1, 1, 1, 1], [1, 2, 4, 8]),
-                ([7, 3, 3, 3], [2, 2, 1, 1], [1, 1, 1, 1]),
-                ([*_VGG16_TO_POOL[4][0]], [*_VGG16_TO_POOL[4][1]], [1] * 10),
-                ([3, 3, 3], [2, 2, 1], [1, 1, 2]),
-            ]
-        )
+            return {"k": k, "s": s, "d": d}
+        layers = rng.choice([3, 4, 5])  # dilated (WaveNet / DeepLab) and strided stacks
+        k = [rng.choice([2, 3, 3]) for _ in range(layers)]
+        s = [rng.choice([1, 1, 2]) for _ in range(layers)]
+        d = [1 if stride > 1 else rng.choice([1, 2, 4]) for stride in s]
         return {"k": k, "s": s, "d": d}
 
     def ask(self, p: ReceptiveFieldParams) -> Localized:

@@ -177,17 +177,10 @@ class ActivationFamily(Family[ActivationParams]):
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
-            fn, x, derivative = rng.choice(
-                [
-                    ("sigmoid", 0.0, False),
-                    ("sigmoid", 0.0, True),
-                    ("sigmoid", rng.choice([1.0, 2.0, -1.0]), False),
-                    ("tanh", rng.choice([0.5, 1.0, -0.5]), False),
-                    ("relu", rng.choice([-2.0, 3.0, -0.5]), False),
-                    ("relu", rng.choice([-2.0, 3.0]), True),
-                ]
-            )
-            return {"fn": fn, "x": x, "derivative": derivative}
+            fn = rng.choice(["sigmoid", "sigmoid", "tanh", "relu"])
+            points = [-3.0, -2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 3.0]
+            x = rng.choice(points if fn == "relu" else [0.0, *points])  # relu's kink is hard
+            return {"fn": fn, "x": x, "derivative": rng.random() < 0.4}
         if level is Difficulty.MEDIUM:
             fn = rng.choice(["sigmoid", "tanh", "leaky_relu", "elu", "softplus"])
             x = rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
@@ -407,6 +400,9 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
                     ([1.0, 1.0, 1.0, 1.0], 3),
                 ]
             )
+            if rng.random() < 0.8:  # small integer logits, two or three classes
+                logits = [float(rng.randint(-1, 3)) for _ in range(rng.choice([2, 3]))]
+                target = rng.randrange(len(logits))
             return {"logits": logits, "target": target}
         if level is Difficulty.MEDIUM:
             logits, target = rng.choice(
@@ -417,6 +413,9 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
                     ([0.5, 1.5, -0.5], 1),
                 ]
             )
+            if rng.random() < 0.8:  # three classes with one decimal
+                logits = [rng.randint(-20, 50) / 10 for _ in range(3)]
+                target = rng.randrange(3)
             output = rng.choice(["loss", "grad"])
             return {"logits": logits, "target": target, "output": output}
         logits, target = rng.choice(
@@ -427,6 +426,9 @@ class SoftmaxCrossEntropy(Family[SoftmaxCrossEntropyParams]):
                 ([0.2, -0.3, 1.1, 0.7], 0),
             ]
         )
+        if rng.random() < 0.8:  # four or five classes with one decimal
+            logits = [rng.randint(-20, 40) / 10 for _ in range(rng.choice([4, 5]))]
+            target = rng.randrange(len(logits))
         return {"logits": logits, "target": target, "output": "grad"}
 
     def ask(self, p: SoftmaxCrossEntropyParams) -> Localized:
@@ -574,6 +576,8 @@ class BatchnormForward(Family[BatchnormForwardParams]):
             [0.2, 0.4, 0.9],
         ]
         x = rng.choice(batches)
+        if rng.random() < 0.8:  # a small batch of distinct integers
+            x = [float(v) for v in rng.sample(range(-2, 9), rng.choice([2, 3, 4]))]
         if level is Difficulty.EASY:
             return {"x": x}
         if level is Difficulty.MEDIUM:
@@ -779,10 +783,12 @@ class DropoutScale(Family[DropoutScaleParams]):
         self._rng_lock = threading.Lock()
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
+        # AlexNet's classifier uses 0.5, Transformers 0.1; hard ones drop most units (p is the
+        # drop probability, not the keep probability).
         options = {
-            Difficulty.EASY: [0.5, 0.2],  # AlexNet's classifier; a typical input dropout
-            Difficulty.MEDIUM: [0.1, 0.25, 0.3, 0.4],  # Transformers use 0.1
-            Difficulty.HARD: [0.8, 0.75, 0.9, 0.6],  # note: p is the drop probability
+            Difficulty.EASY: [i / 100 for i in range(5, 65)],
+            Difficulty.MEDIUM: [i / 100 for i in range(10, 80)],
+            Difficulty.HARD: [i / 200 for i in range(120, 196)],
         }
         return {"p": rng.choice(options[level])}
 
@@ -861,9 +867,9 @@ class VanishingSigmoidBound(Family[VanishingSigmoidBoundParams]):
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         options = {
-            Difficulty.EASY: [2, 3, 4],
-            Difficulty.MEDIUM: [5, 6, 8, 10],
-            Difficulty.HARD: [12, 16, 20, 30],
+            Difficulty.EASY: range(1, 61),
+            Difficulty.MEDIUM: range(10, 90),
+            Difficulty.HARD: range(30, 130),
         }
         return {"layers": rng.choice(options[level])}
 

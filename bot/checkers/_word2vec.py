@@ -20,6 +20,10 @@ _SENTENCES = {
 }
 
 
+_LONG_TEXTS = [1_000, 2_500, 5_000, 10_000, 30_000, 50_000, 100_000, 250_000, 1_000_000]
+_LONG_TEXTS += [3_000_000, 17_000_000, 100_000_000]
+
+
 class SkipgramPairsParams(Params):
     n_tokens: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=10_000_000_000)]
     window: Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1000)]
@@ -40,12 +44,18 @@ class SkipgramPairs(Family[SkipgramPairsParams]):
 
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         if level is Difficulty.EASY:
-            return {"n_tokens": rng.choice([4, 6, 9]), "window": rng.choice([1, 2])}
+            return {
+                "n_tokens": rng.choice([4, 6, 9, *range(5, 26)]),
+                "window": rng.choice([1, 2, 3]),
+            }
         if level is Difficulty.MEDIUM:
-            return {"n_tokens": rng.choice([9, 10, 20, 50]), "window": rng.choice([2, 3, 5])}
+            return {
+                "n_tokens": rng.choice([9, 10, 20, 50, 30, 40, 64, 80, 100, 128, 200]),
+                "window": rng.choice([2, 3, 4, 5, 8]),
+            }
         return {
-            "n_tokens": rng.choice([1_000, 10_000, 1_000_000, 17_000_000]),  # text8 is 17M
-            "window": rng.choice([5, 10]),
+            "n_tokens": rng.choice(_LONG_TEXTS),  # text8 is 17M tokens
+            "window": rng.choice([5, 10, 2, 8, 15]),
         }
 
     def ask(self, p: SkipgramPairsParams) -> Localized:
