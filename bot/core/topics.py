@@ -63,6 +63,11 @@ TOPICS: tuple[Topic, ...] = (
     Topic("conv_output", "cnn", Localized(en="Output sizes", zh="输出尺寸计算")),
     Topic("pooling", "cnn", Localized(en="Pooling", zh="池化")),
     Topic("cnn_models", "cnn", Localized(en="Classic CNN models", zh="经典 CNN 模型")),
+    Topic(
+        "efficient_cnns",
+        "cnn",
+        Localized(en="Efficient CNNs and transfer learning", zh="高效 CNN 与迁移学习"),
+    ),
     Topic("rnn_basics", "rnn", Localized(en="Recurrence", zh="循环结构")),
     Topic("lstm_gru", "rnn", Localized(en="RNN vs LSTM vs GRU", zh="RNN、LSTM 与 GRU")),
     Topic("gradient_clipping", "rnn", Localized(en="Gradient clipping", zh="梯度裁剪")),
