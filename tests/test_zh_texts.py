@@ -33,6 +33,7 @@ FILES = [
     "bot/discord/ext/interview.py",
     "bot/discord/ext/history.py",
     "bot/calculator.py",
+    "bot/console/_console.py",
 ]
 
 # demos.py: its texts are in bot/demo_texts.py.

@@ -166,7 +166,7 @@ class Console:
             ),
             "help": _Command(self.cmd_help, "help", Localized(en="this list", zh="显示本帮助")),
             "quit": _Command(
-                self.cmd_quit, "quit", Localized(en="leave (or Ctrl-D)", zh="退出（或 Ctrl-D）")
+                self.cmd_quit, "quit", Localized(en="leave (or Ctrl-D)", zh="退出（或 `Ctrl-D`）")
             ),
         }
         self.aliases = {"q": "question", "exit": "quit", "lb": "leaderboard", "?": "help"}
@@ -268,7 +268,9 @@ class Console:
     async def cmd_language(self, args: list[str]) -> None:
         choice = args[0].lower() if args else ""
         if choice not in ("auto", "en", "zh"):
-            self.say(Localized(en="⚠️ Usage: language auto|en|zh", zh="⚠️ 用法：language auto|en|zh"))
+            self.say(
+                Localized(en="⚠️ Usage: language auto|en|zh", zh="⚠️ 用法：`language auto|en|zh`")
+            )
             return
         pref: LanguagePref = "auto" if choice == "auto" else "en" if choice == "en" else "zh"
         self._user = await self.engine.set_language(self.user, pref)
@@ -293,8 +295,8 @@ class Console:
                         "Try `topics`, or: question cnn numeric hard "
                         "(or a reference, alone: question conv_macs:1790127)",
                         zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`，"
-                        "或者：question cnn numeric hard（也可以只写题目编号：question "
-                        "conv_macs:1790127）",
+                        "或者：`question cnn numeric hard`（也可以只写题目编号："
+                        "`question conv_macs:1790127`）",
                     )
                 )
                 return
@@ -325,8 +327,8 @@ class Console:
                     en=f"⚠️ No question has the reference `{ref}`. A reference is FAMILY:SEED "
                     "(e.g. conv_macs:1790127) or a question id, as shown in brackets after "
                     "each question and in `history`.",
-                    zh=f"⚠️ 没有编号为 `{ref}` 的题目。编号是 FAMILY:SEED（例如 "
-                    "conv_macs:1790127）或题目 id，见每道题方括号中的最后一项及 `history`。",
+                    zh=f"⚠️ 没有编号为 `{ref}` 的题目。编号是 `FAMILY:SEED`（例如 "
+                    "`conv_macs:1790127`）或题目编号，见每道题方括号中的最后一项及 `history`。",
                 )
             )
             return
@@ -460,7 +462,7 @@ class Console:
         lines.append(
             Localized(
                 en="Numeric questions: question TOPIC numeric (e.g. question cnn numeric).",
-                zh="数值题：question 主题 numeric（例如 question cnn numeric）。",
+                zh="数值题：`question 主题 numeric`（例如 `question cnn numeric`）。",
             ).get(lang)
         )
         self.say("\n".join(lines))
@@ -471,7 +473,7 @@ class Console:
                 Localized(
                     en=f"⚠️ `{' '.join(args)}` is not a count: history [COUNT], COUNT from 1 to "
                     "25 (10 if not given).",
-                    zh=f"⚠️ `{' '.join(args)}` 不是条数：history [条数]，条数为 1 到 25"
+                    zh=f"⚠️ `{' '.join(args)}` 不是条数：`history [条数]`，条数为 1 到 25"
                     "（不填则为 10）。",
                 )
             )
@@ -488,8 +490,8 @@ class Console:
                 Localized(
                     en=f"⚠️ `{' '.join(args)}` is not understood. Usage: stats [chart [FILE.png | "
                     "FOLDER/] [--force]]",
-                    zh=f"⚠️ 无法理解 `{' '.join(args)}`。用法：stats [chart [文件.png | 文件夹/] "
-                    "[--force]]",
+                    zh=f"⚠️ 无法理解 `{' '.join(args)}`。用法：`stats [chart [文件.png | 文件夹/] "
+                    "[--force]]`",
                 )
             )
             return
@@ -533,7 +535,7 @@ class Console:
         except FileExistsError as exc:
             return Localized(
                 en=f"⚠️ {exc.filename} exists: give another name, or add --force to replace it.",
-                zh=f"⚠️ {exc.filename} 已存在：请换一个文件名，或加上 --force 覆盖。",
+                zh=f"⚠️ {exc.filename} 已存在：请换一个文件名，或加上 `--force` 覆盖。",
             ).get(lang)
         except OSError as exc:
             where = exc.filename or chart.path
@@ -574,8 +576,8 @@ class Console:
                 Localized(
                     en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
                     "check FAMILY --seed N",
-                    zh=f"题型族：{names}\n用法：check FAMILY k=v ... [--answer A] | "
-                    "check FAMILY --seed N",
+                    zh=f"题型族：{names}\n用法：`check FAMILY k=v ... [--answer A]` | "
+                    "`check FAMILY --seed N`",
                 )
             )
             return
@@ -622,7 +624,7 @@ class Console:
             self.say(
                 Localized(
                     en=f"⚠️ Could not save the PNG to {path}: {exc.strerror or exc}",
-                    zh=f"⚠️ 无法把 PNG 保存到 {path}:{exc.strerror or exc}",
+                    zh=f"⚠️ 无法把 PNG 保存到 {path}：{exc.strerror or exc}",
                 )
             )
             return
@@ -658,7 +660,7 @@ def _conflict(slot: str, first: str, second: str) -> Localized:
         en=f"⚠️ `{first}` and `{second}` are both a {name.en}: give one {name.en} "
         f"(e.g. question {first}).",
         zh=f"⚠️ `{first}` 和 `{second}` 都是{name.zh}：只能选一个{name.zh}"
-        f"（例如 question {first}）。",
+        f"（例如 `question {first}`）。",
     )
 
 
@@ -676,7 +678,7 @@ def history_text(entries: list[HistoryEntry], lang: Lang) -> str:
     lines = [
         Localized(
             en="Your last answers (ask one again: question REF):",
-            zh="你最近的作答（再答一次：question 编号）：",
+            zh="你最近的作答（再答一次：`question 编号`）：",
         ).get(lang)
     ]
     for entry in entries:
