@@ -28,7 +28,7 @@ def current_ref(message: Any) -> str:
     for embed in message.embeds:
         footer = (embed.get("footer") or {}).get("text", "")
         if "interview #" in footer:
-            return str(footer.split(" · ")[0])
+            return str(footer.split(" · ")[0]).removeprefix("Ref ")
     raise AssertionError(f"no question in {message.embeds}")
 
 
@@ -229,4 +229,21 @@ async def test_open_questions_offer_a_free_hint(fake_discord: FakeDiscord, tmp_p
         message = started.message
         assert message is not None and any("ivshow" in i for i in button_ids(message))
         assert labels(message)["ivhint"] == "Hint"  # open questions earn no points
+        fake_discord.assert_clean()
+
+
+async def test_the_footer_shows_the_reference_in_the_users_language(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, li = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        en = await alice.slash("interview start", topics="vanishing_gradients", questions=3)
+        zh = await li.slash(
+            "interview start", topics="vanishing_gradients", questions=3, locale="zh-CN"
+        )
+        assert en.message is not None and zh.message is not None
+        en_footer = en.message.embeds[-1]["footer"]["text"]
+        zh_footer = zh.message.embeds[-1]["footer"]["text"]
+        assert en_footer.startswith("Ref ") and en_footer.endswith(" · interview #1")
+        assert zh_footer.startswith("编号：") and zh_footer.endswith(" · 面试 #2")
         fake_discord.assert_clean()

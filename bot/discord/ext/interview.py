@@ -33,6 +33,7 @@ from bot.discord._render import (
     model_answer_text,
     outcome_text,
     question_embed,
+    ref_text,
     t,
 )
 from bot.discord._router import an_id, an_id_or_zero, custom_id, modal_values, one_of, stopped
@@ -193,7 +194,11 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
                     f"{_stamp(step.item.deadline)}截止",
                 ),
             )
-            embed.set_footer(text=f"{step.question.ref} · interview #{step.interview.id}")
+            number = step.interview.id
+            embed.set_footer(
+                text=f"{ref_text(step.question.ref, lang)} · "
+                + t(lang, f"interview #{number}", f"面试 #{number}")
+            )
             embeds.append(embed)
         return embeds[-10:], step_view(step, lang), files
 
