@@ -35,6 +35,11 @@ SPEC_FAMILIES = frozenset(
         "softmax_cross_entropy", "mlp_backprop", "optimizer_step", "clip_grad_norm",
         "batchnorm_forward", "dropout_scale", "gan_optimal_discriminator", "gan_loss",
         "gan_generator_grad", "skipgram_pairs", "vanishing_sigmoid_bound",
+        # issue 14 (docs/families.md)
+        "lstm_step", "gru_step", "rnn_output_shape", "mha_params", "sdpa_output",
+        "attention_cost", "separable_conv_macs", "layernorm_forward", "lr_schedule",
+        "wasserstein_1d", "gradient_penalty", "sgns_loss", "sgns_grad", "noise_distribution",
+        "subsample_keep",
     }
 )  # fmt: skip
 
