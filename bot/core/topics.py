@@ -72,6 +72,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("lstm_gru", "rnn", Localized(en="RNN vs LSTM vs GRU", zh="RNN、LSTM 与 GRU")),
     Topic("gradient_clipping", "rnn", Localized(en="Gradient clipping", zh="梯度裁剪")),
     Topic("word2vec", "rnn", Localized(en="word2vec", zh="word2vec 词向量")),
+    Topic("rnn_pytorch", "rnn", Localized(en="RNNs in PyTorch", zh="PyTorch 中的循环网络")),
     Topic("gan_basics", "gan", Localized(en="Generator and discriminator", zh="生成器与判别器")),
     Topic(
         "optimal_discriminator",
@@ -90,6 +91,7 @@ TOPICS: tuple[Topic, ...] = (
         Localized(en="Disjoint supports and mode collapse", zh="支撑集不重叠与模式坍塌"),
     ),
     Topic("wgan", "gan", Localized(en="f-divergences and WGAN", zh="f 散度与 WGAN")),
+    Topic("modern_gans", "gan", Localized(en="GANs since WGAN", zh="WGAN 之后的 GAN")),
     Topic("attention", "attn", Localized(en="Scaled dot-product attention", zh="缩放点积注意力")),
     Topic(
         "transformers",
