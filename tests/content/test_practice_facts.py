@@ -225,6 +225,12 @@ def test_label_smoothing_targets(bank: Bank) -> None:
     assert float(builtin) == pytest.approx(float(F.cross_entropy(logits, smoothed)))
     q = bank.questions["tp-label-smoothing-targets"]
     assert right_option(q) == "0.92 for class 2, 0.02 for each other class"
+    # (1 − ε)·CE(one_hot) + ε·CE(u), as the open question writes it
+    uniform = torch.full((3, 5), 0.2, dtype=torch.float64)
+    split = 0.9 * F.cross_entropy(logits, labels) + 0.1 * F.cross_entropy(logits, uniform)
+    assert float(builtin) == pytest.approx(float(split))
+    answer = texts(bank.questions["tp-label-smoothing-open"].model_answer)
+    assert "(1 − ε)·CE(one_hot) + ε·CE(u)" in answer
 
 
 def test_mixup_loss_is_the_mix_of_two_losses(bank: Bank) -> None:
