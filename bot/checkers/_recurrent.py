@@ -7,6 +7,7 @@ the shapes come from a forward pass of `nn.RNN/LSTM/GRU` on meta tensors.
 
 from __future__ import annotations
 
+import math
 import threading
 from random import Random
 from typing import Annotated, Any, Literal, Self
@@ -135,24 +136,14 @@ def _meta_cell(cls: type[nn.Module], width: int, hidden: int) -> nn.Module:
     return cell
 
 
-def lstm_cell(
-    p: LstmStepParams, *, use_b_hh: bool = True, order: str = "ifgo"
-) -> tuple[list[float], list[float], torch.Tensor]:
-    """(h1, c1, gate pre-activations) from the real nn.LSTMCell; `order` permutes the gate
-    rows first (to reproduce someone who read them in another order)."""
+def lstm_cell(p: LstmStepParams) -> tuple[list[float], list[float], torch.Tensor]:
+    """(h1, c1, gate pre-activations) from the real nn.LSTMCell."""
     hidden, width = len(p.W_hh[0]), len(p.x)
-    blocks = {name: slice(i * hidden, (i + 1) * hidden) for i, name in enumerate("ifgo")}
-
-    def permuted(t: torch.Tensor) -> torch.Tensor:
-        return torch.cat([t[blocks[name]] for name in order])
-
     params = {
-        "weight_ih": permuted(_tensor(p.W_ih)),
-        "weight_hh": permuted(_tensor(p.W_hh)),
-        "bias_ih": permuted(_tensor(_zeros_if_none(p.b_ih, 4 * hidden))),
-        "bias_hh": permuted(_tensor(_zeros_if_none(p.b_hh, 4 * hidden)))
-        if use_b_hh
-        else torch.zeros(4 * hidden, dtype=F64),
+        "weight_ih": _tensor(p.W_ih),
+        "weight_hh": _tensor(p.W_hh),
+        "bias_ih": _tensor(_zeros_if_none(p.b_ih, 4 * hidden)),
+        "bias_hh": _tensor(_zeros_if_none(p.b_hh, 4 * hidden)),
     }
     cell = _meta_cell(nn.LSTMCell, width, hidden)
     x = _tensor(p.x).unsqueeze(0)
@@ -167,10 +158,6 @@ def lstm_cell(
         + params["bias_hh"]
     )[0]
     return [float(v) for v in h1[0]], [float(v) for v in c1[0]], gates
-
-
-def _asked(step: tuple[list[float], list[float], torch.Tensor], output: str) -> list[float]:
-    return step[0] if output == "h" else step[1]
 
 
 class LstmStep(TellingFamily[LstmStepParams]):
@@ -223,6 +210,22 @@ class LstmStep(TellingFamily[LstmStepParams]):
         c0 = _tensor(_zeros_if_none(p.c0, hidden))
         c1_t = _tensor(c1)
         asked = h1 if p.output == "h" else c1
+        x, h0 = _tensor(p.x), _tensor(_zeros_if_none(p.h0, hidden))
+        b_ih = _tensor(_zeros_if_none(p.b_ih, 4 * hidden))
+        b_hh = _tensor(_zeros_if_none(p.b_hh, 4 * hidden))
+        rows = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
+
+        def by_hand(order: list[int], bias: torch.Tensor) -> list[float]:
+            """The step written out with the gate rows read in another order or another bias
+            (for the mistakes; the key is the module's)."""
+            pre = torch.cat(
+                [(_tensor(p.W_ih) @ x + _tensor(p.W_hh) @ h0 + bias)[rows[k]] for k in order]
+            )
+            i_, f_, g_, o_ = (pre[r] for r in rows)
+            c_ = torch.sigmoid(f_) * c0 + torch.sigmoid(i_) * torch.tanh(g_)
+            out = torch.sigmoid(o_) * torch.tanh(c_) if p.output == "h" else c_
+            return [float(v) for v in out]
+
         values = (fl(gates.tolist()), fl(si.tolist()), fl(sf.tolist()), fl(tg.tolist()))
         lines = (
             f"pre-activations W_ih·x + b_ih + W_hh·h + b_hh = {values[0]}; "
@@ -276,7 +279,7 @@ class LstmStep(TellingFamily[LstmStepParams]):
             ),
             mistake(
                 "gate_order",
-                _value(_asked(lstm_cell(p, order="ifog"), p.output)),
+                _value(by_hand([0, 1, 3, 2], b_ih + b_hh)),
                 "PyTorch stacks the gate rows as i, f, g, o (input, forget, cell candidate, "
                 "output); reading them as i, f, o, g swaps the candidate and the output gate.",
                 "PyTorch 的门按 i、f、g、o（输入门、遗忘门、候选值、输出门）的顺序排列；"
@@ -284,7 +287,7 @@ class LstmStep(TellingFamily[LstmStepParams]):
             ),
             mistake(
                 "one_bias",
-                _value(_asked(lstm_cell(p, use_b_hh=False), p.output)),
+                _value(by_hand([0, 1, 2, 3], b_ih)),
                 "PyTorch adds both biases, b_ih and b_hh, to every gate's pre-activation.",
                 "PyTorch 在每个门的预激活值上同时加 b_ih 和 b_hh 两个偏置。",
             )
@@ -325,20 +328,14 @@ class GruStepParams(Params):
         return self
 
 
-def gru_cell(p: GruStepParams, *, order: str = "rzn", use_b_hh: bool = True) -> list[float]:
+def gru_cell(p: GruStepParams) -> list[float]:
+    """h1 from the real nn.GRUCell."""
     hidden, width = len(p.W_hh[0]), len(p.x)
-    blocks = {name: slice(i * hidden, (i + 1) * hidden) for i, name in enumerate(order)}
-
-    def permuted(t: torch.Tensor) -> torch.Tensor:
-        return torch.cat([t[blocks[name]] for name in "rzn"])
-
     params = {
-        "weight_ih": permuted(_tensor(p.W_ih)),
-        "weight_hh": permuted(_tensor(p.W_hh)),
-        "bias_ih": permuted(_tensor(_zeros_if_none(p.b_ih, 3 * hidden))),
-        "bias_hh": permuted(_tensor(_zeros_if_none(p.b_hh, 3 * hidden)))
-        if use_b_hh
-        else torch.zeros(3 * hidden, dtype=F64),
+        "weight_ih": _tensor(p.W_ih),
+        "weight_hh": _tensor(p.W_hh),
+        "bias_ih": _tensor(_zeros_if_none(p.b_ih, 3 * hidden)),
+        "bias_hh": _tensor(_zeros_if_none(p.b_hh, 3 * hidden)),
     }
     cell = _meta_cell(nn.GRUCell, width, hidden)
     x = _tensor(p.x).unsqueeze(0)
@@ -352,6 +349,25 @@ class GruStep(TellingFamily[GruStepParams]):
     name = "gru_step"
     summary = "h_t after one nn.GRUCell step (gate order r, z, n; h_t = (1-z)·n + z·h)"
     params_model = GruStepParams
+
+    def plausible(self, params: dict[str, Any]) -> bool:
+        """Most variants where a mistake is invisible have z near 1/2 (z and 1 - z alike), a
+        saturated reset gate or nothing for it to scale, or equal r and z rows."""
+        b_ih, b_hh = params.get("b_ih", [0.0] * 3), params.get("b_hh", [0.0] * 3)
+        inputs = [
+            sum(w * v for w, v in zip(params["W_ih"][row], params["x"], strict=True)) + b_ih[row]
+            for row in range(3)
+        ]
+        hidden = [params["W_hh"][row][0] * params["h0"][0] + b_hh[row] for row in range(3)]
+        r, z = inputs[0] + hidden[0], inputs[1] + hidden[1]
+        candidate = inputs[2] + hidden[2] / (1 + math.exp(-r))  # tanh saturates beyond ~2
+        return bool(
+            0.3 <= abs(z) <= 2.5
+            and abs(r) <= 2.5
+            and abs(hidden[2]) >= 0.3
+            and abs(r - z) >= 0.3
+            and abs(candidate) <= 1.8
+        )
 
     def draw_once(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         width = 2 if level is Difficulty.HARD else 1
@@ -397,6 +413,19 @@ class GruStep(TellingFamily[GruStepParams]):
         r = torch.sigmoid(gi[block[0]] + gh[block[0]])
         z = torch.sigmoid(gi[block[1]] + gh[block[1]])
         n_gate = torch.tanh(gi[block[2]] + r * gh[block[2]])
+        weights = (w_ih, w_hh, b_ih, b_hh)
+
+        def by_hand(
+            wi: torch.Tensor, wh: torch.Tensor, bi: torch.Tensor, bh: torch.Tensor
+        ) -> list[float]:
+            """The step written out with other weights (for the mistakes; the key is the
+            module's)."""
+            gates_i, gates_h = wi @ x + bi, wh @ h0 + bh
+            r_ = torch.sigmoid(gates_i[block[0]] + gates_h[block[0]])
+            z_ = torch.sigmoid(gates_i[block[1]] + gates_h[block[1]])
+            n_ = torch.tanh(gates_i[block[2]] + r_ * gates_h[block[2]])
+            return [float(v) for v in (1 - z_) * n_ + z_ * h0]
+
         solution = Localized(
             en=f"r = σ(W_ir·x + b_ir + W_hr·h + b_hr) = {fl(r.tolist())}; z = σ(...) = "
             f"{fl(z.tolist())}; n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)) = "
@@ -438,7 +467,9 @@ class GruStep(TellingFamily[GruStepParams]):
             ),
             mistake(
                 "gate_order",
-                _value(gru_cell(p, order="zrn")),
+                _value(
+                    by_hand(*(torch.cat([t[block[1]], t[block[0]], t[block[2]]]) for t in weights))
+                ),
                 "PyTorch stacks the rows as r, z, n; Keras stores z, r, h, so weights read in "
                 "Keras order swap the reset and update gates.",
                 "PyTorch 的行顺序是 r、z、n；Keras 存的是 z、r、h，按 Keras 的顺序读权重会把"
@@ -446,7 +477,7 @@ class GruStep(TellingFamily[GruStepParams]):
             ),
             mistake(
                 "one_bias",
-                _value(gru_cell(p, use_b_hh=False)),
+                _value(by_hand(w_ih, w_hh, b_ih, torch.zeros_like(b_hh))),
                 "PyTorch has two bias vectors, b_ih and b_hh; both enter the gates.",
                 "PyTorch 有 b_ih 和 b_hh 两个偏置向量，两者都要加进门里。",
             )

@@ -94,14 +94,22 @@ class LrSchedule(TellingFamily[LrScheduleParams]):
     summary = "learning rate in an epoch: LinearLR warm-up, then CosineAnnealingLR or StepLR"
     params_model = LrScheduleParams
 
+    def plausible(self, params: dict[str, Any]) -> bool:
+        """After a warm-up, a StepLR epoch must sit in another step than it would without the
+        warm-up (else forgetting the warm-up changes nothing)."""
+        t, w = params["epoch"], params.get("warmup", 0)
+        if params["schedule"] != "step" or not w or t < w:
+            return True
+        return bool(t // params["step_size"] != (t - w) // params["step_size"])
+
     def draw_once(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         schedule = rng.choice(["cosine", "step"])
         base = rng.choice([0.1, 0.01, 0.001, 0.05, 3e-4])
         params: dict[str, Any] = {"schedule": schedule, "base_lr": base}
         if schedule == "cosine":
-            params["t_max"] = t_max = rng.choice([10, 20, 50, 90, 100])
+            params["t_max"] = t_max = rng.choice([10, 20, 30, 40, 50])
         else:
-            params["step_size"] = step = rng.choice([10, 20, 30])
+            params["step_size"] = step = rng.choice([5, 10, 15, 20])
             params["gamma"] = rng.choice([0.1, 0.5])
         if level is Difficulty.EASY:
             span = t_max if schedule == "cosine" else 3 * step

@@ -40,12 +40,19 @@ class TellingFamily(Family[P]):
 
         params = self.draw_once(rng, level)
         for _ in range(TRIES):
+            if not self.plausible(params):
+                params = self.draw_once(rng, level)
+                continue
             solved = self.solve(self.parse(params))
             kept = distinct_mistakes(solved.expected, solved.mistakes, self.tolerance)
             if len(kept) == len(solved.mistakes):
                 break
             params = self.draw_once(rng, level)
         return params
+
+    def plausible(self, params: dict[str, Any]) -> bool:
+        """A cheap first filter before the variant is worked out (default: every variant)."""
+        return True
 
     def solve(self, p: P) -> Solved:
         key = p.model_dump_json()
