@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from bot.demos._util import new_figure, progress_or_noop, render_png
 from bot.demos.base import DemoResult, ProgressFn
@@ -16,13 +17,28 @@ from bot.demos.params import CrashParams, SleepParams
 __all__ = ["run_crash", "run_sleep"]
 
 
+GATE_LIMIT_S = 60.0
+GATE_POLL_S = 0.01
+
+
 def run_sleep(params: SleepParams, progress: ProgressFn | None = None) -> DemoResult:
-    """Sleep ``params.seconds`` in ten slices, reporting progress; return a tiny PNG."""
+    """Sleep ``params.seconds`` in ten slices, reporting progress; return a tiny PNG.
+
+    With ``params.gate``: report a quarter at once, then wait until the gate file exists
+    (at most GATE_LIMIT_S), then report the rest.
+    """
     report = progress_or_noop(progress)
     t0 = time.perf_counter()
-    for i in range(10):
-        time.sleep(params.seconds / 10)
-        report((i + 1) / 10)
+    if params.gate:
+        report(0.25)  # the job has started: a test waiting for this knows it is in a worker
+        gate = Path(params.gate)
+        while not gate.exists() and time.perf_counter() - t0 < GATE_LIMIT_S:
+            time.sleep(GATE_POLL_S)
+        report(0.9)
+    else:
+        for i in range(10):
+            time.sleep(params.seconds / 10)
+            report((i + 1) / 10)
     fig = new_figure(1.0, 1.0)
     fig.add_subplot().plot([0, 1], [0, 1])
     wall = time.perf_counter() - t0

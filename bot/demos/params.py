@@ -76,9 +76,15 @@ class VanishingParams(DemoParams):
 
 
 class SleepParams(DemoParams):
-    """Test-only demo: sleeps, reporting progress. Registered only on request."""
+    """Test-only demo: sleeps, reporting progress. Registered only on request.
+
+    With ``gate`` (a file path), it waits until that file exists instead of sleeping
+    (60 s at most), so a test decides when the job ends rather than racing a clock;
+    ``seconds`` still sets the cost the runner expects of it.
+    """
 
     seconds: float = Field(default=0.0, ge=0.0, le=60.0)
+    gate: str = Field(default="", max_length=4096)
 
 
 class CrashParams(DemoParams):

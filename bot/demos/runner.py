@@ -8,8 +8,11 @@ process runs an event loop and threads, which fork would copy in a broken state.
   initializer imports torch, matplotlib and the demos once, sets torch to
   ``worker_threads`` threads and renders a warm-up figure.
 * **Queue with a cap.** At most ``workers`` jobs are in the pool at a time; up to
-  ``queue_cap`` more wait in the runner. Past that, :class:`DemoBusy` with an
-  estimate of when a place frees up (from measured run times).
+  ``queue_cap`` more wait in the runner, first come first served. Past that,
+  :class:`DemoBusy` with an estimate of when a place frees up. ``status()`` estimates
+  when a new job would start: each running job's time left, then the jobs ahead of it
+  handed out to the workers in order, each expected to take its demo's measured time
+  (per unit of its cost) times its own cost. Run times are measured by ``clock``.
 * **Per-user cooldown.** A user whose request was accepted less than
   ``cooldown_s`` ago (by the injectable ``clock``) gets :class:`DemoCooldown`.
   Refused requests (bad parameters, busy, cooldown) do not start a cooldown;
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import inspect
 import itertools
 import logging
@@ -71,7 +75,9 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float], Awaitable[None] | None]
 
 _POLL_S = 0.1  # how often the progress reader thread checks whether to stop
-_DONE_WAIT_S = 1.0  # how long to wait for a job's last progress messages after its result
+# How long to wait for a job's last progress messages after its result: they are sent before
+# the result, so this is only spent when the reader thread is starved (a loaded machine).
+_DONE_WAIT_S = 5.0
 _CALLBACK_WAIT_S = 5.0  # how long run() waits for the caller's progress callbacks to finish
 _PRELOAD = ("bot.demos._worker", "bot.demos.gan", "bot.demos.rnn", "bot.demos.vanishing")
 _EMA = 0.3  # weight of a new measurement in the run-time estimate
@@ -144,7 +150,7 @@ class _Job:
 
 @dataclass(eq=False)
 class _Active:
-    started: float  # loop time
+    started: float  # by the runner's clock
     expected_s: float
 
 
@@ -195,7 +201,7 @@ class DemoRunner:
         timeout_s: float = 30.0,
         queue_cap: int = 4,
         cooldown_s: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,  # cooldowns and run-time estimates
         mp_context: Literal["spawn", "forkserver"] = "spawn",
         worker_threads: int = 1,
         startup_timeout_s: float = 120.0,
@@ -231,7 +237,8 @@ class DemoRunner:
         self._job_ids = itertools.count(1)
         self._slots: asyncio.Semaphore | None = None
         self._running = 0
-        self._waiting = 0
+        self._queued: dict[int, float] = {}  # ticket -> expected run time, in arrival order
+        self._tickets = itertools.count(1)
         self._jobs: dict[int, _Job] = {}
         self._active: dict[int, _Active] = {}
         self._cooldown_until: dict[str, float] = {}
@@ -343,11 +350,12 @@ class DemoRunner:
         if self._cooldown_s > 0:
             self._charge_cooldown(user_key, now)
 
-        self._waiting += 1
+        ticket = next(self._tickets)
+        self._queued[ticket] = self._expected_s(spec, parsed)
         try:
             await self._slots.acquire()
         finally:
-            self._waiting -= 1
+            del self._queued[ticket]
         self._running += 1
         hand_off: list[Callable[[], None]] = []
         try:
@@ -368,27 +376,34 @@ class DemoRunner:
             self._cooldown_until = {k: v for k, v in self._cooldown_until.items() if v > now}
         self._cooldown_until[user_key] = now + self._cooldown_s
 
+    @property
+    def _waiting(self) -> int:
+        return len(self._queued)
+
     def _expected_s(self, spec: DemoSpec, params: DemoParams) -> float:
         return self._s_per_cost.get(spec.name, spec.expected_s) * spec.cost(params)
 
+    def _time_left_s(self) -> list[float]:
+        """Expected time left of each running job (0 for one past its expected time)."""
+        now = self._clock()
+        return [max(a.started + a.expected_s - now, 0.0) for a in self._active.values()]
+
     def _retry_after_s(self) -> float:
         """Time until the first running job should end (and a queue place free up)."""
-        now = asyncio.get_running_loop().time()
-        left = [max(a.started + a.expected_s - now, 0.0) for a in self._active.values()]
-        return max(min(left, default=1.0), 1.0)
+        return max(min(self._time_left_s(), default=1.0), 1.0)
 
     def _estimated_wait_s(self) -> float:
+        """When a job submitted now would start: the workers' free times (each running job's
+        time left; 0 for an idle worker) take the waiting jobs in order, each on the worker
+        that frees up first; the new job starts when a worker frees up after that."""
         if self._loop is None:
             return 0.0
-        now = self._loop.time()
-        left = sorted(max(a.started + a.expected_s - now, 0.0) for a in self._active.values())
-        if len(left) < self._workers:
-            return 0.0  # a worker is free
-        return left[0] + self._waiting * self._mean_s() / self._workers
-
-    def _mean_s(self) -> float:
-        known = list(self._s_per_cost.values())
-        return sum(known) / len(known) if known else 2.0
+        left = self._time_left_s()
+        free = sorted(left + [0.0] * max(self._workers - len(left), 0))[: self._workers]
+        heapq.heapify(free)
+        for expected in self._queued.values():
+            heapq.heapreplace(free, free[0] + expected)
+        return free[0]
 
     def _new_generation(self) -> _Generation:
         assert self._loop is not None
@@ -548,7 +563,7 @@ class DemoRunner:
                     self._replace(gen, for_timeout=False)  # died since it became ready
                     continue
                 started = loop.time()
-                self._active[job.job_id] = _Active(started, self._expected_s(spec, params))
+                self._active[job.job_id] = _Active(self._clock(), self._expected_s(spec, params))
                 wrapped = asyncio.wrap_future(future)
                 try:
                     done, _ = await asyncio.wait({wrapped}, timeout=self._timeout_s)
@@ -576,7 +591,7 @@ class DemoRunner:
                 if exc is not None:
                     raise DemoCrashed(f"{type(exc).__name__}: {exc}") from exc
                 result = wrapped.result()
-                self._learn(spec, params, loop.time() - started)
+                self._learn(spec, params, self._clock() - self._active[job.job_id].started)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(job.done.wait(), _DONE_WAIT_S)
                 if events is not None:

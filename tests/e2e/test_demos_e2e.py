@@ -24,12 +24,14 @@ from .fakediscord import FakeDiscord, MessageRecord, SentInteraction, patch_disc
 from .harness import running_bot
 from .test_process import start_bot
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(900)  # a limit for a hung test: a busy machine is slow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COOLDOWN_S = 30.0
 WAIT = re.compile(r"<t:(\d+):R> \(about (\d+) s\)")
-DEMO_WITHIN = 40.0  # generous: a slow CI machine, queued demos
+# Limits for a hung bot, not speed goals: a busy 2-core machine made a 2 s demo take 30 s,
+# and demos queue behind each other. (Speed goals: bench/demos.py.)
+DEMO_WITHIN = 600.0
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ async def bot_with_demos(
     """
     settings: dict[str, Any] = {
         "workers": 1,
-        "timeout_s": 20.0,
+        "timeout_s": DEMO_WITHIN,
         "queue_cap": 3,
         "cooldown_s": COOLDOWN_S,
         "warmup": False,
@@ -162,7 +164,9 @@ async def test_cooldown_and_bad_parameters_are_refused_ephemerally(
         first = await bob.slash("demo vanishing", layers=4)
         assert (await finished(first)).attachment("vanishing.png")
 
+        asked = time.time()
         again = await bob.slash("demo rnn", steps=10)
+        answered = time.time()
         assert again.response_type == 4  # answered at once, not deferred
         assert again.message is not None and again.message.ephemeral
         text = again.message.content
@@ -170,7 +174,8 @@ async def test_cooldown_and_bad_parameters_are_refused_ephemerally(
         assert text.startswith("⏳ You ran a demo a moment ago") and match, text
         wait_s = int(match[2])
         assert 0 < wait_s <= COOLDOWN_S
-        assert abs(int(match[1]) - (time.time() + wait_s)) <= 2  # the timestamp says the same
+        # The timestamp says the same, from a moment between the request and its answer.
+        assert asked + wait_s - 1 <= int(match[1]) <= answered + wait_s + 1
 
         # Work over the GAN's cap (wgan = 6 passes a step): told what is wrong, at once...
         too_much = await alice.slash("demo gan", loss="wgan", steps=5000)
@@ -188,8 +193,9 @@ async def test_cooldown_and_bad_parameters_are_refused_ephemerally(
         fake.assert_clean()
 
 
-class SeedThirteenCrashes(DemoRunner):
-    """The real runner, except that seed 13 runs the test-only demo that kills its worker."""
+class SeedsRunTestDemos(DemoRunner):
+    """The real runner, except that some seeds run a test-only demo instead: 13 one that kills
+    its worker, 14 one that would sleep for a minute, 15 one that only draws a tiny PNG."""
 
     async def run(
         self,
@@ -198,26 +204,33 @@ class SeedThirteenCrashes(DemoRunner):
         params: Mapping[str, Any] | DemoParams | None = None,
         progress: ProgressCallback | None = None,
     ) -> DemoResult:
-        if isinstance(params, Mapping) and params.get("seed") == 13:
+        seed = params.get("seed") if isinstance(params, Mapping) else None
+        if seed == 13:
             return await super().run(user_key, "crash", {}, progress)
+        if seed == 14:
+            return await super().run(user_key, "sleep", {"seconds": 60}, progress)
+        if seed == 15:
+            return await super().run(user_key, "sleep", {}, progress)
         return await super().run(user_key, demo, params, progress)
 
 
 async def test_timeout_and_crash_end_in_an_edited_reply(fake: FakeDiscord, tmp_path: Path) -> None:
     alice, bob = fake.user("alice"), fake.user("bob")
-    runner = SeedThirteenCrashes(
+    # The limit is 100x what the last request takes on an idle machine (40 ms, on a fresh
+    # worker); the slow request would take a minute.
+    runner = SeedsRunTestDemos(
         workers=1,
-        timeout_s=1.0,
+        timeout_s=4.0,
         queue_cap=2,
         cooldown_s=0.0,
         warmup=False,
         allow_test_demos=True,
     )
     async with bot_with_demos(fake, tmp_path, runner):
-        slow = await alice.slash("demo gan", steps=3000)  # about 5 s of work; the limit is 1 s
+        slow = await alice.slash("demo gan", seed=14)
         assert slow.response_type == 5
         reply = await finished(slow)
-        assert reply.content.startswith("⏱️ The demo took longer than 1 s and was stopped")
+        assert reply.content.startswith("⏱️ The demo took longer than 4 s and was stopped")
         assert not reply.attachments and not reply.ephemeral
 
         crash = await bob.slash("demo rnn", steps=10, seed=13)
@@ -227,7 +240,7 @@ async def test_timeout_and_crash_end_in_an_edited_reply(fake: FakeDiscord, tmp_p
         assert runner.restarts == 2  # the pool was replaced after each
 
         # The replacement pool serves the next request.
-        after = await bob.slash("demo rnn", steps=10)
+        after = await bob.slash("demo rnn", steps=10, seed=15)
         assert (await finished(after)).attachment("rnn.png").data.startswith(PNG_SIGNATURE)
         assert fake.unanswered_interactions() == []
         fake.assert_clean()
@@ -294,7 +307,9 @@ async def test_ten_at_once_are_queued_or_refused_while_question_stays_fast(
     )
     # Generous, for a busy 2-core machine: the demos run in other processes, so the loop
     # hardly notices them. A demo run on the loop would hold /question for up to a second.
-    assert during / before < 10.0
+    # (The floor: the idle mean is a few ms, and the load on a shared machine can change
+    # between the two measurements.)
+    assert during < max(10 * before, 0.25)
 
 
 def _proc_stat(pid: int) -> list[str] | None:
@@ -348,7 +363,7 @@ async def test_the_real_process_serves_demo_and_its_workers_die_with_it(
         assert workers, "no demo worker process found"
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        for _ in range(100):  # the workers check on the bot twice a second
+        for _ in range(300):  # the workers check on the bot twice a second
             if not any(running(pid) for pid in workers):
                 break
             await asyncio.sleep(0.1)
