@@ -326,17 +326,30 @@ def test_fuzz_hostile_strings_never_raise_and_are_never_evaluated(
     monkeypatch.setattr(ast, "literal_eval", _forbid)
     rng = random.Random(20261127)
     texts = hostile_strings(12_000, rng)
-    slowest = 0.0
+    slow: list[int] = []
     for i, text in enumerate(texts):
         expected = EXPECTATIONS[i % len(EXPECTATIONS)]
         start = time.perf_counter()
         grade = grade_numeric(text, expected, percent_ok=bool(i % 2))
-        slowest = max(slowest, time.perf_counter() - start)
+        if time.perf_counter() - start >= 0.05:
+            slow.append(i)
         assert grade.verdict in (Verdict.CORRECT, Verdict.INCORRECT, Verdict.UNREADABLE)
         for feedback in (grade.feedback.en, grade.feedback.zh):
             assert feedback.startswith(grade.verdict.marker)
     assert not SENTINEL.exists()
-    assert slowest < 0.05, f"one answer took {slowest * 1000:.1f} ms to read"
+    # No answer takes 50 ms to read. One that looked slow is timed again, best of five: a
+    # busy machine can pause any one run, but a text that is really slow is slow every time.
+    for i in slow:
+        best = min(
+            _seconds(texts[i], EXPECTATIONS[i % len(EXPECTATIONS)], bool(i % 2)) for _ in range(5)
+        )
+        assert best < 0.05, f"{texts[i][:80]!r} took {best * 1000:.1f} ms to read"
+
+
+def _seconds(text: str, expected: Any, percent_ok: bool) -> float:
+    start = time.perf_counter()
+    grade_numeric(text, expected, percent_ok=percent_ok)
+    return time.perf_counter() - start
 
 
 @settings(max_examples=2000, deadline=None)

@@ -21,7 +21,7 @@ async def running_client(
     client: ClientT,
     fake: FakeDiscord,
     *,
-    ready_timeout: float = 5.0,
+    ready_timeout: float = 30.0,  # a limit for a hung start, not a speed goal
     wait_until_ready: bool = False,
 ) -> AsyncIterator[ClientT]:
     """Start ``client.start(fake.token)`` as a task, wait for the gateway handshake, and
@@ -52,10 +52,10 @@ async def running_client(
         with contextlib.suppress(asyncio.CancelledError, AssertionError):
             await ready
         await client.close()
-        done, _ = await asyncio.wait({task}, timeout=5.0)
+        done, _ = await asyncio.wait({task}, timeout=30.0)
         if not done:
             task.cancel()
-            raise AssertionError("discord client did not stop within 5s of close()")
+            raise AssertionError("discord client did not stop within 30 s of close()")
         if task.exception() is not None:
             raise AssertionError(
                 f"client.start() failed: {task.exception()!r}"

@@ -47,7 +47,11 @@ OPTION_TYPE_NAMES = {
     11: "attachment",
 }
 
-DEFAULT_TIMEOUT = 5.0
+# How long a wait for the bot (a response, an edit, a follow-up) lasts unless a test says
+# otherwise. Only a test that fails waits this long: it is a limit for a hung bot, far above
+# what anything takes on a busy machine, not a speed goal (those are in bench/; Discord's 3 s
+# limit on a first response is checked with `FakeDiscord(interaction_deadline=3.0)`).
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
