@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.answers import AnswerFormatError
+from bot.core.engine import SelfRating
 from bot.core.errors import (
     BadTime,
     DomainError,
@@ -27,6 +28,30 @@ DIFFICULTY_NAMES: dict[Difficulty, Localized] = {
     Difficulty.MEDIUM: Localized(en="medium", zh="中等"),
     Difficulty.HARD: Localized(en="hard", zh="困难"),
 }
+
+#: One name per self-rating, everywhere (buttons, console prompts, history, the engine's note).
+RATING_NAMES: dict[SelfRating, Localized] = {
+    SelfRating.AGAIN: Localized(en="Again", zh="没答上"),
+    SelfRating.HARD: Localized(en="Hard", zh="勉强"),
+    SelfRating.GOOD: Localized(en="Good", zh="答上了"),
+    SelfRating.EASY: Localized(en="Easy", zh="很轻松"),
+}
+
+
+def rating_prompt(lang: Lang) -> str:
+    """The console's question after an open answer: the words to type, named in Chinese too."""
+    if lang == "zh":
+        words = "、".join(f"{r.value}（{RATING_NAMES[r].zh}）" for r in SelfRating)
+        return f"答得怎么样？请输入：{words}"
+    return "How did it go? " + "/".join(r.value for r in SelfRating)
+
+
+def rating_name(word: str, lang: Lang) -> str:
+    """A recorded rating (`good`) as the user reads it; other text as it is."""
+    try:
+        return RATING_NAMES[SelfRating(word)].get(lang)
+    except ValueError:
+        return word
 
 
 _AREA_NAMES = {area.id: area.name for area in AREAS}

@@ -43,6 +43,9 @@ from bot.texts import (
     percent,
     points_en,
     points_note,
+    points_text,
+    rating_name,
+    rating_prompt,
     topic_name,
 )
 
@@ -405,7 +408,7 @@ class Console:
             ]
             self.say("\n".join(lines))
         ratings = "/".join(r.value for r in SelfRating)
-        self.say(Localized(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
+        self.say(rating_prompt(self.lang))
         while True:
             line = await self.terminal.read("rating> ")
             if self.quits(line):
@@ -508,7 +511,7 @@ class Console:
         ]
         for row in stats.by_topic:
             lines.append(
-                f"  {topic_name(row.topic, lang):<30} {row.points:>4} pts"
+                f"  {topic_name(row.topic, lang):<30} {points_text(row.points, lang):>10}"
                 f"  {row.correct}/{row.answered} ({percent(row.accuracy)})"
             )
         if not stats.by_topic:
@@ -519,7 +522,7 @@ class Console:
             )
         due = await self.engine.reviews_due(self.user)
         lines.append(Localized(en=f"Reviews due: {due}", zh=f"待复习：{due} 道").get(lang))
-        if chart is not None:
+        if chart is not None and stats.by_topic:  # no answers: the sentence above, no picture
             lines.append(await self._save_chart(stats, chart))
         self.say("\n".join(lines))
 
@@ -558,13 +561,16 @@ class Console:
         if not board.top:
             self.say(Localized(en="Nobody has points yet.", zh="还没有人得分。"))
             return
-        lines = [f"{'#':>3}  {'name':<20} {'pts':>6} {'acc':>5}"]
+        name, points, accuracy = (
+            ("name", "points", "accuracy") if lang == "en" else ("名字", "积分", "正确率")
+        )
+        lines = [f"{'#':>3}  {name:<20} {points:>6} {accuracy:>8}"]
         for entry in board.top:
             accuracy = percent(entry.accuracy)
-            lines.append(f"{entry.rank:>3}  {entry.name[:20]:<20} {entry.points:>6} {accuracy:>5}")
+            lines.append(f"{entry.rank:>3}  {entry.name[:20]:<20} {entry.points:>6} {accuracy:>8}")
         if board.me is not None and board.me not in board.top:
             lines.append(f"{board.me.rank:>3}  {board.me.name[:20]:<20} {board.me.points:>6}")
-        self.say("\n".join(lines) if lang == "en" else "\n".join(lines).replace("name", "名字"))
+        self.say("\n".join(lines))
 
     async def cmd_check(self, args: list[str]) -> None:
         if self.check_runner is None:
@@ -685,7 +691,8 @@ def history_text(entries: list[HistoryEntry], lang: Lang) -> str:
         when = entry.at.strftime("%Y-%m-%d %H:%M")
         answer = entry.answer if len(entry.answer) <= 30 else entry.answer[:29] + "…"
         if entry.kind is Kind.OPEN:
-            answer = Localized(en=f"rated {answer}", zh=f"自评 {answer}").get(lang)
+            rated = rating_name(entry.answer, lang)
+            answer = Localized(en=f"rated {rated}", zh=f"自评：{rated}").get(lang)
         points = points_en(entry.points) if lang == "en" else f"{entry.points} 分"
         mark = "✅" if entry.correct else "❌"
         lines.append(

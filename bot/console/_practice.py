@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.core.engine import SelfRating
 from bot.core.interview import Interviews, Report, Step
 from bot.core.models import Kind, Lang, Localized
-from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
+from bot.texts import OUTCOME_NAMES, percent, rating_prompt, report_summary, topic_name
 
 if TYPE_CHECKING:
     from bot.console._console import Console
@@ -180,7 +180,7 @@ class Practice:
 
     async def _rating(self) -> SelfRating | None:
         ratings = "/".join(r.value for r in SelfRating)
-        self.console.say(L(en=f"How did it go? {ratings}", zh=f"答得怎么样？{ratings}"))
+        self.console.say(rating_prompt(self.console.lang))
         while True:
             line = await self.console.terminal.read("rating> ")
             if self.console.quits(line):

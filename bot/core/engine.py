@@ -926,7 +926,7 @@ _FSRS = {
 }
 _RATING_ZH = {
     SelfRating.AGAIN: "没答上",
-    SelfRating.HARD: "勉强答上",
+    SelfRating.HARD: "勉强",
     SelfRating.GOOD: "答上了",
     SelfRating.EASY: "很轻松",
 }

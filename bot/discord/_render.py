@@ -13,7 +13,6 @@ from bot.core.models import (
     Kind,
     Lang,
     Leaderboard,
-    Localized,
     Question,
     ServedQuestion,
     UserStats,
@@ -23,6 +22,7 @@ from bot.discord._router import custom_id, stopped
 from bot.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
+    RATING_NAMES,
     percent,
     points_en,
     points_note,
@@ -207,12 +207,7 @@ def model_answer_text(question: Question, lang: Lang) -> str:
     return clip("\n".join(lines))
 
 
-RATING_LABELS: dict[SelfRating, Localized] = {
-    SelfRating.AGAIN: Localized(en="Again", zh="没答上"),
-    SelfRating.HARD: Localized(en="Hard", zh="勉强"),
-    SelfRating.GOOD: Localized(en="Good", zh="答上了"),
-    SelfRating.EASY: Localized(en="Easy", zh="很轻松"),
-}
+RATING_LABELS = RATING_NAMES
 
 
 def rating_view(instance_id: int, lang: Lang) -> discord.ui.View:

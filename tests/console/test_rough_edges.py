@@ -170,6 +170,7 @@ def test_stats_chart_paths(tmp_path: Path) -> None:
     (tmp_path / "notes.png").write_bytes(b"my own file")
     (tmp_path / "afile").write_text("x")
     script = (
+        "question vanishing_gradients mcq\nB\n"  # an answer: something to draw
         "stats Chart\n"  # any case: the chart, in the current folder
         "stats chart\n"  # again: a new name, the first one is kept
         "stats chart new/dir/x.png\n"  # missing folders are made, as `demo --out` does
@@ -327,3 +328,24 @@ def test_the_topics_command_line_marks_numeric_topics(tmp_path: Path) -> None:
     assert rows["conv_output"].endswith("(1 question)  🔢 numeric")
     assert rows["vanishing_gradients"].endswith("(1 question)")
     assert "🔢: the topic has numeric questions" in run.stdout
+
+
+# --- Chinese without English words; no chart of nothing ---------------------------------------
+
+
+def test_chinese_stats_leaderboard_history_and_rating_prompt_name_things_in_chinese(
+    tmp_path: Path,
+) -> None:
+    empty = console(tmp_path, "language zh\nstats chart\nquit\n")
+    assert "还没有作答记录" in empty.stdout
+    assert "图表：" not in empty.stdout and not list(tmp_path.glob("*.png"))  # no empty picture
+    script = (
+        "language zh\nquestion vanishing_gradients mcq\nB\n"
+        "question initialization open\n\ngood\nstats\nleaderboard\nhistory\nquit\n"
+    )
+    out = console(tmp_path, script).stdout
+    assert "good（答上了）" in out and "easy（很轻松）" in out
+    assert "名字" in out and "积分" in out and "正确率" in out
+    assert "自评：答上了" in out
+    for english in (" pts", " acc", "rated good", "name "):
+        assert english not in out, english
