@@ -18,10 +18,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# CPU PyTorch first, pinned, from PyTorch's CPU index: an unpinned `torch` from PyPI pulls a
-# multi-GB CUDA build. (On the dev machines `make` installs this same version, torch==2.13.0,
-# from a local wheel instead; the project's `torch>=2.4,<=2.14.1` is then already satisfied.)
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+# A CJK font, so that charts (/stats, the interview report) carry Chinese labels for Chinese
+# readers (without one they fall back to English labels).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
+# CPU PyTorch first, pinned, from PyTorch's CPU index: torch from PyPI is the CUDA build
+# (several GB). The index is a build argument, as TORCH_INDEX is in the Makefile (a mirror:
+# `docker compose build --build-arg TORCH_INDEX=...`). `make` installs this same version, from
+# a local wheel when the machine has one; the project's `torch>=2.4,<=2.14.1` is then satisfied.
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install torch==2.13.0 --index-url ${TORCH_INDEX}
 
 # The other dependencies, read from pyproject.toml: this layer is rebuilt only when they change.
 COPY pyproject.toml README.md ./
@@ -41,12 +49,19 @@ RUN groupadd --system --gid 10001 bot \
     && mkdir -p /data \
     && chown bot:bot /data
 
+# BOT_ON_CONFIG_ERROR=wait: `run` with a configuration error (no DISCORD_TOKEN, a bad setting)
+# prints it once and waits to be stopped, instead of exiting into a restart loop under
+# `restart: unless-stopped` (the container shows as unhealthy; see README).
 ENV BOT_DB=/data/bot.sqlite3 \
     BOT_CONTENT=/app/content \
+    BOT_ON_CONFIG_ERROR=wait \
     MPLCONFIGDIR=/home/bot/.cache/matplotlib
 VOLUME ["/data"]
 
 USER bot
+
+# Matplotlib's font list (the CJK font included), built once here rather than at the first chart.
+RUN python -c "import matplotlib.font_manager"
 
 # Healthy: the database passes `PRAGMA quick_check` at the latest schema, and the bot recorded a
 # gateway heartbeat within BOT_HEALTH_MAX_AGE (120 s). Start-up (torch warm-up, connecting,

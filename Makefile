@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
+# PyTorch's index of CPU-only wheels. torch from PyPI is the CUDA build (several GB of
+# nvidia-* packages); this index is asked only when no wheel on this machine satisfies
+# $(TORCH). Another mirror: `make test TORCH_INDEX=https://mirror.example/whl/cpu`.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: run test install lint typecheck validate-bank pytest console validate clean
 
@@ -15,10 +19,18 @@ test: install lint typecheck validate-bank pytest
 
 install: $(VENV)/.installed
 
-# CPU torch first, from the local wheel: an unpinned torch could pull a multi-GB CUDA build.
+# CPU torch first, so that nothing later pulls the CUDA build from PyPI:
+#  1. a wheel already on this machine (pip's find-links: PIP_FIND_LINKS or pip.conf), without
+#     touching the network (--no-index);
+#  2. otherwise the CPU build from $(TORCH_INDEX);
+#  3. then torch's own small dependencies (filelock, sympy, ...) from the usual index: torch
+#     itself is then installed, so pip does not fetch it again.
 $(VENV)/.torch:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-index --no-deps $(TORCH) 2>/dev/null \
+	  || { echo "no local wheel for $(TORCH): the CPU build from $(TORCH_INDEX)"; \
+	       $(BIN)/python -m pip install --quiet --no-deps --index-url $(TORCH_INDEX) $(TORCH); }
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	touch $@
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +56,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+HOLD_VAR = "BOT_ON_CONFIG_ERROR"
+HOLD_MESSAGE = (
+    "not starting until the configuration above is fixed; waiting to be stopped instead of "
+    "exiting, so that a restart policy does not run into the same error again and again. "
+    "Fix .env, then `docker compose up -d` (it recreates the container)."
+)
+
+
+def _hold_after_configuration_error() -> None:
+    """`run` in the image (BOT_ON_CONFIG_ERROR=wait): a configuration error (exit code 2)
+    would only repeat on every restart of `restart: unless-stopped`, so say it once and wait
+    for SIGTERM (`docker compose down`/`stop`) or SIGINT. The container shows as unhealthy."""
+    print(HOLD_MESSAGE, file=sys.stderr, flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(3600):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `check` has its own parser (its contract is in numeric-families.md).
@@ -81,7 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("start", "run", "console"):
         from bot.app import main as app_main
 
-        return app_main(args.command, user=getattr(args, "user", None))
+        code = app_main(args.command, user=getattr(args, "user", None))
+        if code == 2 and args.command == "run" and os.environ.get(HOLD_VAR) == "wait":
+            _hold_after_configuration_error()
+        return code
     if args.command == "content":
         parser.parse_args(["content", "--help"])
     parser.print_help()

@@ -1,4 +1,6 @@
-"""Dockerfile, .dockerignore and docker-compose.yml, checked statically (no Docker engine here).
+"""Dockerfile, .dockerignore and docker-compose.yml, checked statically (no Docker engine here);
+the Makefile's torch install, run with a stand-in for Python; `run` with a configuration error
+as the image runs it.
 
 Each guarantee is a check that returns the problems it finds; the real files must have none,
 and each check is shown to catch its problem on a mutated copy of the real file.
@@ -7,7 +9,12 @@ and each check is shown to catch its problem on a mutated copy of the real file.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY", re.IGNORECASE)
 TORCH_CPU = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH_RUN = "RUN pip install torch==2.13.0 --index-url ${TORCH_INDEX}\n"
 
 
 # Dockerfile
@@ -58,9 +66,26 @@ def env_values(args: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r"([A-Za-z_]\w*)=(\S+)", args)}
 
 
+def expand_args(steps: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """RUN lines with `${NAME}` / `$NAME` replaced by the default of an earlier `ARG NAME=...`
+    (what a build without --build-arg runs)."""
+    defaults: dict[str, str] = {}
+    result = []
+    for name, args in steps:
+        if name == "ARG" and "=" in args:
+            key, _, value = args.partition("=")
+            defaults[key.strip()] = value.strip()
+        if name == "RUN":
+            for key, value in defaults.items():
+                args = args.replace("${" + key + "}", value)
+                args = re.sub(rf"\${key}\b", value, args)
+        result.append((name, args))
+    return result
+
+
 def dockerfile_problems(text: str) -> list[str]:
     problems: list[str] = []
-    steps = instructions(text)
+    steps = expand_args(instructions(text))
     names = [name for name, _ in steps]
     stages: set[str] = set()
     for name, args in steps:
@@ -114,6 +139,13 @@ def dockerfile_problems(text: str) -> list[str]:
     env = {k: v for name, args in steps if name == "ENV" for k, v in env_values(args).items()}
     if env.get("BOT_DB") != "/data/bot.sqlite3":
         problems.append(f"BOT_DB is not /data/bot.sqlite3: {env.get('BOT_DB')}")
+    if env.get("BOT_ON_CONFIG_ERROR") != "wait":
+        problems.append("BOT_ON_CONFIG_ERROR is not wait: a bad .env restarts in a loop")
+    fonts = [args for name, args in steps if name == "RUN" and "fonts-noto-cjk" in args]
+    if not fonts or "apt-get install" not in fonts[0]:
+        problems.append("no CJK font (fonts-noto-cjk): charts lose their Chinese labels")
+    elif "--no-install-recommends" not in fonts[0] or "rm -rf /var/lib/apt/lists" not in fonts[0]:
+        problems.append("the font install keeps recommends or apt lists in its layer")
     return problems
 
 
@@ -282,11 +314,12 @@ DOCKERFILE_MUTATIONS = [
     ("COPY bot ./bot\n", "COPY bot ./bot\nCOPY .env ./\n", "copies .env"),
     ("torch==2.13.0 --index-url", "torch --index-url", "torch is not installed"),
     ("/whl/cpu", "/whl/cu121", "torch is not installed"),
-    (
-        "RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n",
-        "",
-        "torch is not installed",
-    ),
+    (TORCH_RUN, "", "torch is not installed"),
+    ("${TORCH_INDEX}", "https://pypi.org/simple", "torch is not installed"),
+    ("    BOT_ON_CONFIG_ERROR=wait \\\n", "", "BOT_ON_CONFIG_ERROR is not wait"),
+    (" fonts-noto-cjk ", " fonts-dejavu-core ", "no CJK font"),
+    ("--no-install-recommends fonts", "fonts", "keeps recommends"),
+    ("\\\n    && rm -rf /var/lib/apt/lists/*", "", "keeps recommends or apt lists"),
     ('CMD ["python", "-m", "bot", "run"]', 'CMD ["python", "-m", "bot", "console"]', "CMD is not"),
     ('CMD ["python", "-m", "bot", "health"]', 'CMD ["true"]', "no HEALTHCHECK"),
     ("BOT_DB=/data/bot.sqlite3", "BOT_DB=data/bot.sqlite3", "BOT_DB is not /data"),
@@ -304,7 +337,8 @@ def test_each_dockerfile_check_catches_its_problem(old: str, new: str, problem: 
 
 def test_torch_after_the_project_is_caught() -> None:
     text = DOCKERFILE.read_text()
-    moved = text.replace(f"RUN {TORCH_CPU}\n", "", 1) + f"RUN {TORCH_CPU}\n"
+    assert TORCH_RUN in text
+    moved = text.replace(TORCH_RUN, "", 1) + TORCH_RUN
     assert any("before the project" in p for p in dockerfile_problems(moved))
 
 
@@ -362,3 +396,166 @@ def test_a_token_reference_in_compose_is_not_a_secret() -> None:
     )
     assert compose_problems(yaml.safe_load(text)) == []
     assert seconds("1m30s") == 90 and seconds(20) == 20
+
+
+# Makefile: CPU torch, from a wheel on the machine when there is one, else PyTorch's CPU index
+
+FAKE_PYTHON = r"""#!/bin/sh
+# Stands in for python3 and the venv's python: logs its arguments; `-m venv DIR` makes
+# DIR/bin/python (this script); pip with --no-index fails unless FAKE_LOCAL_WHEEL=1.
+echo "$*" >> "$FAKE_LOG"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+    mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && exit 0
+fi
+case " $* " in
+    *" --no-index "*)
+        [ "$FAKE_LOCAL_WHEEL" = 1 ] || { echo "ERROR: No matching distribution" >&2; exit 1; } ;;
+esac
+exit 0
+"""
+
+
+def make_torch(tmp_path: Path, *, local_wheel: bool, args: tuple[str, ...] = ()) -> list[str]:
+    """Run the Makefile's torch step into a new venv with the stand-in; its calls, in order
+    (the program's own path left out)."""
+    fake = tmp_path / "python3"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    log, venv = tmp_path / "calls.log", tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    env |= {"FAKE_LOG": str(log), "FAKE_LOCAL_WHEEL": "1" if local_wheel else "0"}
+    done = subprocess.run(
+        ["make", "-C", str(ROOT), f"VENV={venv}", f"PYTHON={fake}", *args, f"{venv}/.torch"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (venv / ".torch").exists()
+    return [line.replace(str(venv), "VENV") for line in log.read_text().splitlines()]
+
+
+TORCH_STEPS_START = [
+    "-m venv VENV",
+    "-m pip install --quiet --upgrade pip",
+    "-m pip install --quiet --no-index --no-deps torch==2.13.0",
+]
+TORCH_DEPENDENCIES = "-m pip install --quiet torch==2.13.0"
+
+
+def test_make_takes_torch_from_a_local_wheel_without_asking_any_index(tmp_path: Path) -> None:
+    calls = make_torch(tmp_path, local_wheel=True)
+    # The wheel on this machine (pip's find-links), with no index at all; then its own
+    # dependencies, torch being installed by then.
+    assert calls == [*TORCH_STEPS_START, TORCH_DEPENDENCIES]
+
+
+@pytest.mark.parametrize(
+    ("args", "index"),
+    [
+        ((), "https://download.pytorch.org/whl/cpu"),
+        (("TORCH_INDEX=https://mirror.example/whl/cpu",), "https://mirror.example/whl/cpu"),
+    ],
+)
+def test_make_asks_the_cpu_index_when_no_local_wheel_fits(
+    tmp_path: Path, args: tuple[str, ...], index: str
+) -> None:
+    """On an ordinary machine: the CPU build from PyTorch's CPU index (or TORCH_INDEX), never
+    torch from PyPI, which is the multi-GB CUDA build."""
+    calls = make_torch(tmp_path, local_wheel=False, args=args)
+    assert calls == [
+        *TORCH_STEPS_START,
+        f"-m pip install --quiet --no-deps --index-url {index} torch==2.13.0",
+        TORCH_DEPENDENCIES,
+    ]
+
+
+# `run` with a configuration error, as the image runs it (BOT_ON_CONFIG_ERROR=wait)
+
+
+def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment without the bot's settings, with an empty DISCORD_TOKEN (run in
+    tmp_path: no .env is read)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+    return env | {
+        "DISCORD_TOKEN": "",
+        "BOT_DB": str(tmp_path / "bot.sqlite3"),
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def test_run_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    from bot.__main__ import HOLD_MESSAGE
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("DISCORD_TOKEN is not set") and HOLD_MESSAGE not in done.stderr
+
+
+def test_run_in_the_image_says_a_configuration_error_once_then_waits_to_be_stopped(
+    tmp_path: Path,
+) -> None:
+    """Under `restart: unless-stopped` an exit would be restarted into the same error every
+    time; the image's `run` says it once and waits for `docker compose stop` (SIGTERM)."""
+    from bot.__main__ import HOLD_MESSAGE
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path, BOT_ON_CONFIG_ERROR="wait"),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        while not lines or lines[-1].strip() != HOLD_MESSAGE:
+            line = process.stderr.readline()
+            assert line, f"it exited ({process.wait()}) after: {lines}"
+            lines.append(line)
+        # A process that meant to exit after the message would be gone after a second (this
+        # cannot fail a correct one, however busy the machine).
+        time.sleep(1.0)
+        assert process.poll() is None, "it exited instead of waiting"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
+    assert lines[0].startswith("DISCORD_TOKEN is not set") and len(lines) == 2, lines
+
+
+# .gitignore: what the console and the backups write in the folder they run in
+
+CONSOLE_OUTPUT = [
+    "demo-gan.png",
+    "stats.png",
+    "stats-2.png",
+    "interview-12.png",
+    "backups/bot-20261127-030000.sqlite3",
+    ".bot.sqlite3.4242.tmp",
+]
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_git_ignores_what_the_console_writes_and_keeps_the_docs_pictures() -> None:
+    def ignored_by_git(path: str) -> bool:
+        done = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, timeout=60
+        )
+        assert done.returncode in (0, 1)
+        return done.returncode == 0
+
+    assert [p for p in CONSOLE_OUTPUT if not ignored_by_git(p)] == []
+    assert not ignored_by_git("docs/question-mcq.png")
