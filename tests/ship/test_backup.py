@@ -206,7 +206,7 @@ async def test_an_old_backup_restored_is_migrated_when_the_bot_opens_it(tmp_path
     shutil.copyfile(tmp_path / "old-backup.sqlite3", live)
     db = await Database.open(live)
     try:
-        assert await db.user_version() == len(migrations()) == 4
+        assert await db.user_version() == len(migrations()) > 2
     finally:
         await db.close()
     with closing(sqlite3.connect(live)) as conn:
