@@ -1,4 +1,4 @@
-"""Whole-model parameter counts: LeNet-5, AlexNet, VGG-16, ResNet-18 and ResNet-50.
+"""Whole-model parameter counts: LeNet-5, AlexNet, VGG-11/13/16/19, ResNet-18/34/50/101/152.
 
 torchvision is not a dependency, so the architectures are rebuilt here layer for layer as
 torchvision defines them (LeNet-5: the common modern variant). Each model is built once per
@@ -20,7 +20,19 @@ from bot.checkers._torch import META, count_params
 from bot.core.answers import KnownMistake, format_number
 from bot.core.models import Difficulty, Localized
 
-ModelName = Literal["lenet5", "alexnet", "vgg16", "resnet18", "resnet50"]
+ModelName = Literal[
+    "lenet5",
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "vgg11",
+    "vgg13",
+    "vgg19",
+    "resnet34",
+    "resnet101",
+    "resnet152",
+]
 
 
 def lenet5() -> nn.Sequential:
@@ -74,13 +86,20 @@ def alexnet(*, paper: bool = False) -> nn.Sequential:
 
 
 _VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+_VGG_CONFIGS: dict[str, tuple[int | str, ...]] = {  # the paper's configurations A, B, D, E
+    "vgg11": (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg13": (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    "vgg16": _VGG16,
+    "vgg19": (64, 64, "M", 128, 128, "M", *(256,) * 4, "M", *(512,) * 4, "M", *(512,) * 4, "M"),
+}
 
 
-def vgg16() -> nn.Sequential:
-    """VGG-16 (configuration D), without batch norm, as torchvision's `vgg16`."""
+def vgg16(config: tuple[int | str, ...] = _VGG16) -> nn.Sequential:
+    """VGG-16 (configuration D, or another configuration), without batch norm, as
+    torchvision's `vgg16` (`vgg11`, `vgg13`, `vgg19`)."""
     layers: list[nn.Module] = []
     channels = 3
-    for item in _VGG16:
+    for item in config:
         if item == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:
@@ -183,6 +202,12 @@ _BUILDERS: dict[str, Callable[[], nn.Sequential]] = {
     "vgg16": vgg16,
     "resnet18": lambda: resnet(_Basic, (2, 2, 2, 2)),
     "resnet50": lambda: resnet(_Bottleneck, (3, 4, 6, 3)),
+    "vgg11": lambda: vgg16(_VGG_CONFIGS["vgg11"]),
+    "vgg13": lambda: vgg16(_VGG_CONFIGS["vgg13"]),
+    "vgg19": lambda: vgg16(_VGG_CONFIGS["vgg19"]),
+    "resnet34": lambda: resnet(_Basic, (3, 4, 6, 3)),
+    "resnet101": lambda: resnet(_Bottleneck, (3, 4, 23, 3)),
+    "resnet152": lambda: resnet(_Bottleneck, (3, 8, 36, 3)),
 }
 _INPUTS = {"lenet5": (1, 1, 32, 32)}  # the others take ImageNet's 224×224 RGB images
 
@@ -248,6 +273,12 @@ _NAMES = {
     "vgg16": "VGG-16",
     "resnet18": "ResNet-18",
     "resnet50": "ResNet-50",
+    "vgg11": "VGG-11",
+    "vgg13": "VGG-13",
+    "vgg19": "VGG-19",
+    "resnet34": "ResNet-34",
+    "resnet101": "ResNet-101",
+    "resnet152": "ResNet-152",
 }
 
 
@@ -274,8 +305,8 @@ class ModelParams(Family[ModelParamsParams]):
     def draw(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         options = {
             Difficulty.EASY: ["lenet5"],
-            Difficulty.MEDIUM: ["alexnet", "resnet18"],
-            Difficulty.HARD: ["vgg16", "resnet50"],
+            Difficulty.MEDIUM: ["alexnet", "resnet18", "resnet34", "vgg11"],
+            Difficulty.HARD: ["vgg16", "resnet50", "vgg13", "vgg19", "resnet101", "resnet152"],
         }
         return {"model": rng.choice(options[level])}
 

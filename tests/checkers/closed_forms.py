@@ -126,8 +126,9 @@ def alexnet() -> int:
     )
 
 
-def vgg16() -> int:
-    widths = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+def vgg16(widths: list[int] | None = None) -> int:
+    """VGG's convs (3×3, padding 1, with bias) then the 4096-4096-1000 classifier."""
+    widths = widths or [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     total, c_in = 0, 3
     for c_out in widths:
         total += conv_params(c_in, c_out, 3)
@@ -168,6 +169,12 @@ MODEL_PARAMS: dict[str, Callable[[], int]] = {
     "vgg16": vgg16,
     "resnet18": lambda: resnet([2, 2, 2, 2], bottleneck=False),
     "resnet50": lambda: resnet([3, 4, 6, 3], bottleneck=True),
+    "vgg11": lambda: vgg16([64, 128, 256, 256, 512, 512, 512, 512]),
+    "vgg13": lambda: vgg16([64, 64, 128, 128, 256, 256, 512, 512, 512, 512]),
+    "vgg19": lambda: vgg16([64, 64, 128, 128, *[256] * 4, *[512] * 8]),
+    "resnet34": lambda: resnet([3, 4, 6, 3], bottleneck=False),
+    "resnet101": lambda: resnet([3, 4, 23, 3], bottleneck=True),
+    "resnet152": lambda: resnet([3, 8, 36, 3], bottleneck=True),
 }
 PUBLISHED = {  # the counts everyone quotes, as a check on the check
     "lenet5": 61_706,
@@ -175,6 +182,12 @@ PUBLISHED = {  # the counts everyone quotes, as a check on the check
     "vgg16": 138_357_544,
     "resnet18": 11_689_512,
     "resnet50": 25_557_032,
+    "vgg11": 132_863_336,
+    "vgg13": 133_047_848,
+    "vgg19": 143_667_240,
+    "resnet34": 21_797_672,
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
 }
 
 

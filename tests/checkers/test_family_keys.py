@@ -548,9 +548,7 @@ STRATEGIES: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "bias": st.booleans(),
         }
     ),
-    "model_params": st.fixed_dictionaries(
-        {"model": st.sampled_from(["lenet5", "alexnet", "vgg16", "resnet18", "resnet50"])}
-    ),
+    "model_params": st.fixed_dictionaries({"model": st.sampled_from(sorted(cf.MODEL_PARAMS))}),
     "conv_macs": st.builds(
         lambda g, h, w: {**g, "h_out": h, **({"w_out": w} if w else {})},
         grouped(),
