@@ -43,8 +43,8 @@ SPEC_FAMILIES = frozenset(
     }
 )  # fmt: skip
 
-MIN_WRITTEN_PER_TOPIC = 4
-MIN_WRITTEN_TOTAL = 160
+MIN_WRITTEN_PER_TOPIC = 6  # issue 14: every outline bullet
+MIN_WRITTEN_TOTAL = 320  # issue 14
 MIN_OPEN_SHARE = 0.40
 # Letter balance for 4-option questions: every letter's share inside [15%, 35%] (a uniform
 # position would be 25%), and a chi-square goodness-of-fit test against uniform that fails at
