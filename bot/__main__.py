@@ -78,7 +78,7 @@ def _hold_after_configuration_error() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    # `check` has its own parser (its contract is in numeric-families.md).
+    # `check` has its own parser (its contract is in docs/numeric-checker.md).
     if args_list[:1] == ["check"]:
         from bot.checkers.cli import main as check_main
 

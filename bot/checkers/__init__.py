@@ -2,7 +2,8 @@
 
 The public API is `TorchCheckers` (the core `Checkers` protocol plus what the `check` command
 needs), its errors, and `grade_numeric` for grading a typed answer against any expected value.
-See /work/shared/spec/numeric-families.md for the families and their parameters.
+See docs/families.md for the families and their parameters, docs/numeric-checker.md for the
+command line and the grading rules.
 """
 
 from bot.checkers._base import CheckRequestError, UnknownFamilyError

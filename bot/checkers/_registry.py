@@ -342,7 +342,7 @@ class TorchCheckers:
         *,
         seed: int | None = None,
     ) -> dict[str, Any]:
-        """The JSON result of `python -m bot check` (see numeric-families.md).
+        """The JSON result of `python -m bot check` (see docs/numeric-checker.md).
 
         Give either `params` or `seed`. Raises `CheckRequestError` for a bad request; a wrong
         answer is not an error (`"correct": false`).

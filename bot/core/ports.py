@@ -46,7 +46,7 @@ class SystemClock:
 
 
 class Checkers(Protocol):
-    """The numeric question families (see `numeric-families.md`).
+    """The numeric question families (see `docs/numeric-checker.md`).
 
     Seeds encode difficulty: `seed % 3` is the index of the difficulty (0 easy, 1 medium,
     2 hard), so `FAMILY:SEED` alone reproduces a question exactly. Calls may take a few

@@ -24,9 +24,9 @@ from bot.core.topics import AREAS, TOPICS, topic
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
-# The checker families of /work/shared/spec/numeric-families.md (a public contract: "these names
-# and parameters must keep working"). Passed to load_bank so a misspelt family is a problem even
-# before the checkers package exists.
+# The checker families of docs/families.md (a public contract, docs/numeric-checker.md: these
+# names and parameters must keep working). Passed to load_bank so a misspelt family is a problem
+# even before the checkers package exists.
 SPEC_FAMILIES = frozenset(
     {
         "conv_output", "pool_output", "convtranspose_output", "conv_params",

@@ -1,4 +1,4 @@
-"""`/check`: the numeric checker of `numeric-families.md` as a calculator."""
+"""`/check`: the numeric checker of `docs/numeric-checker.md` as a calculator."""
 
 from __future__ import annotations
 
