@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.models import (
     AttemptRecord,
@@ -73,18 +73,26 @@ def difficulty_of_seed(seed: int) -> Difficulty:
     return list(Difficulty)[seed % 3]
 
 
-class Store(Protocol):
-    """Persistence the engine needs. Every method is one transaction."""
+class UserStore(Protocol):
+    """Users and servers (guilds), by platform and external id."""
 
-    async def get_or_create_user(self, platform: str, external_id: str, name: str) -> User: ...
+    async def get_or_create_user(self, platform: str, external_id: str, name: str) -> User:
+        """The user, created on first sight; a non-empty `name` that differs is stored."""
+        ...
 
     async def get_user(self, user_id: int) -> User | None: ...
 
     async def find_user(self, platform: str, external_id: str) -> User | None: ...
 
-    async def set_language(self, user_id: int, language: LanguagePref) -> User: ...
+    async def set_language(self, user_id: int, language: LanguagePref) -> User:
+        """KeyError for an unknown user."""
+        ...
 
     async def get_or_create_server(self, platform: str, external_id: str, name: str) -> Server: ...
+
+
+class QuestionStore(Protocol):
+    """Posted questions (instances) and what was served to whom."""
 
     async def create_instance(
         self,
@@ -118,8 +126,18 @@ class Store(Protocol):
 
     async def get_instance(self, instance_id: int) -> QuestionInstance | None: ...
 
+    async def recent_refs(self, user_id: int, limit: int) -> list[str]:
+        """Refs of the questions this user was served or answered most recently, newest first."""
+        ...
+
+
+class AttemptStore(Protocol):
+    """Answers (attempts), the question keys they earned points for, and the review cards
+    an answer schedules (written with the attempt, in its transaction)."""
+
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
-        """Record the attempt; False (and nothing written) if this user already answered."""
+        """Record the attempt, with its leaderboard totals, review card and streak; False (and
+        nothing written) if this user already answered."""
         ...
 
     async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
@@ -127,10 +145,6 @@ class Store(Protocol):
         ...
 
     async def instance_counts(self, instance_id: int) -> InstanceCounts: ...
-
-    async def recent_refs(self, user_id: int, limit: int) -> list[str]:
-        """Refs of the questions this user was served or answered most recently, newest first."""
-        ...
 
     async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
         """Keys (`AttemptRecord.question_key`) of the generated questions (those whose key is
@@ -159,10 +173,6 @@ class Store(Protocol):
         """This user's last `limit` counted answers, everywhere, newest first."""
         ...
 
-    async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
-        """(current, best) daily streak."""
-        ...
-
     async def get_card(self, user_id: int, item: str) -> ReviewCard | None: ...
 
     async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
@@ -170,6 +180,37 @@ class Store(Protocol):
         ...
 
     async def count_due(self, user_id: int, now: datetime) -> int: ...
+
+
+class BoardStore(Protocol):
+    """Leaderboards (the totals `record_attempt` keeps), streaks, and resetting scores."""
+
+    async def leaderboard(
+        self,
+        scope: Scope,
+        period: Period,
+        server_id: int | None,
+        topic: str | None,
+        user_id: int | None,
+        limit: int,
+        now: datetime,
+    ) -> Leaderboard:
+        """Top `limit` of a board (topic: a topic id, an area id or None for all) and the
+        caller's own row; the period (week, month) is the one that contains `now`."""
+        ...
+
+    async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
+        """(current, best) daily streak."""
+        ...
+
+    async def reset_scores(self, server_id: int, user_id: int | None) -> int:
+        """Delete this server's attempts (of one user, or everyone's) and streaks, and
+        recompute the totals; returns how many attempts."""
+        ...
+
+
+class InterviewStore(Protocol):
+    """Mock interviews: a JSON state saved with optimistic versioning."""
 
     async def create_interview(
         self, user_id: int, server_id: int | None, state: str, at: datetime
@@ -188,6 +229,10 @@ class Store(Protocol):
     async def active_interview_id(self, user_id: int) -> int | None: ...
 
     async def active_interview_ids(self) -> list[int]: ...
+
+
+class DailyStore(Protocol):
+    """Daily question settings per server and the question of each scope and day."""
 
     async def set_daily(
         self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
@@ -219,9 +264,9 @@ class Store(Protocol):
         """Mark the day's daily question as posted; False if it already was."""
         ...
 
-    async def reset_scores(self, server_id: int, user_id: int | None) -> int:
-        """Delete this server's attempts (of one user, or everyone's); returns how many."""
-        ...
+
+class PackStore(Protocol):
+    """Question packs imported by servers, with their validated questions."""
 
     async def add_pack(
         self,
@@ -249,19 +294,34 @@ class Store(Protocol):
     async def set_pack_bodies(
         self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]]
     ) -> None:
-        """Store the validated questions of a pack stored before they were kept."""
+        """Store the validated questions of a pack stored before they were kept;
+        DuplicatePackQuestion, and nothing stored, on an id another pack has."""
         ...
 
-    async def leaderboard(
-        self,
-        scope: Scope,
-        period: Period,
-        server_id: int | None,
-        topic: str | None,
-        user_id: int | None,
-        limit: int,
-        now: datetime,
-    ) -> Leaderboard:
-        """Top `limit` of a board (topic: a topic id, an area id or None for all) and the
-        caller's own row; the period (week, month) is the one that contains `now`."""
+
+@runtime_checkable
+class HeartbeatStore(Protocol):
+    """Where the bot records that its gateway connection is alive (`python -m bot health`)."""
+
+    async def record_heartbeat(self, value: str, at: datetime) -> None:
+        """The gateway is connected and ready at `at`; `value` says what was seen."""
         ...
+
+    async def last_heartbeat(self) -> tuple[str, datetime] | None:
+        """(value, time) of the last heartbeat, None if none was recorded."""
+        ...
+
+
+class Store(
+    UserStore,
+    QuestionStore,
+    AttemptStore,
+    BoardStore,
+    InterviewStore,
+    DailyStore,
+    PackStore,
+    HeartbeatStore,
+    Protocol,
+):
+    """Every role at once: what a storage engine implements (SQLite, memory, ...). Each
+    method is one transaction. Code that needs a few roles should ask for those."""

@@ -11,8 +11,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -21,6 +20,7 @@ from discord.ext import commands
 from bot.core.engine import Engine
 from bot.core.errors import DomainError
 from bot.core.models import Lang
+from bot.core.ports import HeartbeatStore
 from bot.demos import DemoRunner
 from bot.discord._endpoints import apply_endpoints
 from bot.discord._i18n import Translator, reply_language
@@ -44,13 +44,6 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.discord.ext.history",
 )
 SHUTDOWN_GRACE_S = 10.0
-
-
-@runtime_checkable
-class HeartbeatStore(Protocol):
-    """Where the bot records that its gateway connection is alive (`python -m bot health`)."""
-
-    async def record_heartbeat(self, value: str, at: datetime) -> None: ...
 
 
 class Tree(app_commands.CommandTree["InterviewBot"]):
