@@ -41,6 +41,7 @@ $(VENV)/.installed: $(VENV)/.torch pyproject.toml
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy bot

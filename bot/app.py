@@ -40,14 +40,9 @@ class BankInvalid(Exception):
 
 
 def make_checkers() -> Checkers:
-    import torch
+    from bot.checkers import make_checkers as torch_checkers  # imports torch: seconds
 
-    from bot.checkers import TorchCheckers
-
-    # The checkers' tensors are tiny: one thread. Torch's default (a thread per core, which
-    # spin a while after each call) would take the cores the event loop needs to reply.
-    torch.set_num_threads(1)
-    return TorchCheckers(cache_size=1024)
+    return torch_checkers()
 
 
 def load_content(settings: Settings, checkers: Checkers | None) -> Bank:
@@ -138,7 +133,7 @@ async def run_console(settings: Settings, user: str | None) -> None:
     from bot.console import Console, StdTerminal
 
     async with open_engine(settings, lazy_checkers=True) as engine:
-        checkers: Any = engine.checkers  # TorchCheckers, or the LazyCheckers that build one
+        checkers: Checkers = engine.checkers  # TorchCheckers, or the LazyCheckers that build one
         # The demo workers start on the first `demo`, not here: starting one imports torch and
         # matplotlib in a new process (about 3 s of a core and 350 MB) and most console
         # sessions never run a demo. One local user: no cooldown.

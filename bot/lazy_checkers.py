@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from bot.core.models import Grade, NumericQuestion
@@ -79,8 +79,18 @@ class LazyCheckers:
     def grade(self, family: str, seed: int, answer: str) -> Grade:
         return self.get().grade(family, seed, answer)
 
+    def check(
+        self,
+        family: str,
+        params: Mapping[str, Any] | None = None,
+        answer: str | None = None,
+        *,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        return self.get().check(family, params, answer, seed=seed)
+
     def __getattr__(self, name: str) -> Any:
-        """Everything else the real checkers offer (`check`, `families`...)."""
+        """Everything else the real checkers offer (`families`...)."""
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.get(), name)

@@ -17,26 +17,9 @@ from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, Union, g
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.answers import DEFAULT_TOLERANCE, Expected, KnownMistake, Tolerance
+from bot.core.errors import CheckRequestError
 from bot.core.models import Difficulty, Localized
 from bot.core.validation import validation_message
-
-
-class CheckRequestError(ValueError):
-    """A request the checkers cannot answer: unknown family or parameter, a value of the wrong
-    type, an impossible configuration. `message` is one line that names the problem; `zh`, the
-    same in Chinese where there is one."""
-
-    def __init__(self, message: str, zh: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.zh = zh
-
-    def __str__(self) -> str:
-        return self.message
-
-    def text(self, lang: str) -> str:
-        """The message in `lang` (English where no Chinese was written)."""
-        return self.zh if lang == "zh" and self.zh else self.message
 
 
 class UnknownFamilyError(CheckRequestError, KeyError):

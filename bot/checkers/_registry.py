@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
-from bot.checkers._base import CheckRequestError, Family, Params, UnknownFamilyError
+from bot.checkers._base import Family, Params, UnknownFamilyError
 from bot.checkers._costs import AttentionCost, SeparableConvMacs
 from bot.checkers._gan import GanGeneratorGrad, GanLoss, GanOptimalDiscriminator
 from bot.checkers._models import ModelParams
@@ -60,6 +60,7 @@ from bot.core.answers import (
     grade_numeric,
     matches,
 )
+from bot.core.errors import CheckRequestError
 from bot.core.models import Grade, Localized, NumericQuestion
 from bot.core.ports import difficulty_of_seed
 

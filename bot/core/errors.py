@@ -85,3 +85,23 @@ class StorageUnavailable(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"storage unavailable: {reason}")
         self.reason = reason
+
+
+class CheckRequestError(ValueError):
+    """A request the numeric checkers (the `Checkers` port) cannot answer: unknown family or
+    parameter, a value of the wrong type, an impossible configuration. `message` is one line that
+    names the problem; `zh`, the same in Chinese where there is one. Not a `DomainError`: the
+    front ends that take check requests (`/check`, the console, `python -m bot check`) answer it
+    themselves."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.zh = zh
+
+    def __str__(self) -> str:
+        return self.message
+
+    def text(self, lang: str) -> str:
+        """The message in `lang` (English where no Chinese was written)."""
+        return self.zh if lang == "zh" and self.zh else self.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.models import (
     AttemptRecord,
@@ -61,6 +61,18 @@ class Checkers(Protocol):
 
     def grade(self, family: str, seed: int, answer: str) -> Grade:
         """Grade a free-text answer to the question (family, seed); never raises on bad text."""
+        ...
+
+    def check(
+        self,
+        family: str,
+        params: Mapping[str, Any] | None = None,
+        answer: str | None = None,
+        *,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """The JSON result of `python -m bot check` (`docs/numeric-checker.md`), from `params`
+        or from `seed`; `CheckRequestError` (bot.core.errors) for a request it cannot answer."""
         ...
 
 

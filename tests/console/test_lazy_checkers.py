@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,14 @@ class Counting:
     def grade(self, family: str, seed: int, answer: str) -> Grade:
         return Grade(verdict=Verdict.CORRECT, feedback=Localized(en=answer, zh=answer))
 
-    def check(self, family: str) -> str:
+    def check(
+        self,
+        family: str,
+        params: Mapping[str, Any] | None = None,
+        answer: str | None = None,
+        *,
+        seed: int | None = None,
+    ) -> str:
         return f"checked {family}"
 
 

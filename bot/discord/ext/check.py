@@ -9,14 +9,15 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.calculator import CalculatorError, format_result, parse_params
-from bot.checkers import CheckRequestError, TorchCheckers
+from bot.core.errors import CheckRequestError
+from bot.core.ports import Checkers
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import t
 
 
 class Check(commands.Cog):
-    def __init__(self, bot: InterviewBot, checkers: TorchCheckers) -> None:
+    def __init__(self, bot: InterviewBot, checkers: Checkers) -> None:
         self.bot = bot
         self.checkers = checkers
 
@@ -58,7 +59,4 @@ class Check(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    checkers = bot.engine.checkers
-    if not isinstance(checkers, TorchCheckers):
-        raise TypeError("/check needs the torch checkers")
-    await bot.add_cog(Check(bot, checkers))
+    await bot.add_cog(Check(bot, bot.engine.checkers))
