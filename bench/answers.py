@@ -47,6 +47,7 @@ import aiosqlite
 
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
+from bot.core.boards import total_keys
 from bot.core.engine import Engine, grade_choice
 from bot.core.models import (
     AnswerOutcome,
@@ -61,7 +62,8 @@ from bot.core.ports import SystemClock
 from bot.core.review import rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.storage.db import BUSY_TIMEOUT_MS, Database
-from bot.storage.repo import SqliteStore, _card, iso, total_keys
+from bot.storage.sqlite import SqliteStore, iso
+from bot.storage.sqlite._attempts import _card
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"

@@ -23,16 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.boards import period_key, topic_key
 from bot.core.models import Period, Scope
 from bot.core.topics import TOPICS
 from bot.storage.db import Database, migrations
-from bot.storage.repo import (
-    _AHEAD_SQL,
-    _BOARD_SQL,
-    SqliteStore,
-    period_key,
-    topic_key,
-)
+from bot.storage.sqlite import SqliteStore
+from bot.storage.sqlite._boards import _AHEAD_SQL, _BOARD_SQL
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 

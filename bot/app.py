@@ -23,7 +23,7 @@ from bot.core.ports import Checkers, SystemClock
 from bot.demos import DemoError, DemoRunner
 from bot.settings import Settings
 from bot.storage.db import Database, StorageError
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger("bot")
 

@@ -13,7 +13,7 @@ from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine
 from bot.storage.db import Database
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 
 
 class FakeClock:
@@ -49,8 +49,8 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def store(db: Database) -> SqliteStore:
-    return SqliteStore(db)
+def store(db: Database, clock: FakeClock) -> SqliteStore:
+    return SqliteStore(db, clock)
 
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.storage.db import BUSY_TIMEOUT_MS, StorageError, migrations
-from bot.storage.repo import SqliteStore, parse_iso
+from bot.storage.sqlite import SqliteStore, parse_iso
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-shm", "-journal")

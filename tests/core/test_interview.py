@@ -14,7 +14,7 @@ from bot.core.engine import Engine, SelfRating
 from bot.core.interview import Interview, InterviewError, Interviews, Outcome, Step
 from bot.core.models import Kind, User
 from bot.storage.db import Database
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 
 from ..conftest import FIXTURE_BANK, FakeClock
 

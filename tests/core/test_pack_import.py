@@ -17,7 +17,7 @@ from bot.core.bank import load_bank, parse_document
 from bot.core.engine import Engine
 from bot.core.errors import PackInvalid
 from bot.storage.db import Database
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
 
 QUESTION = """\

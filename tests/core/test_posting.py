@@ -19,7 +19,7 @@ from bot.core.engine import Engine, KindFilter, parse_generated_ref
 from bot.core.errors import UnknownQuestion
 from bot.core.models import Difficulty, Kind, User
 from bot.storage.db import Database
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"

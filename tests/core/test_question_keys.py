@@ -16,7 +16,7 @@ from bot.core.bank import Bank, load_bank
 from bot.core.engine import Engine, KindFilter
 from bot.core.models import Difficulty, ServedQuestion, User
 from bot.core.ports import seed_for
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
 # One numeric template per topic, so that serving a topic serves that family.
@@ -272,7 +272,7 @@ async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
     from datetime import timedelta
 
     from bot.storage.db import Database, migrations
-    from bot.storage.repo import iso
+    from bot.storage.sqlite import iso
 
     old_ref = f"model_params:{seed_for(Difficulty.EASY, 1)}"
     db_path.parent.mkdir(parents=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.boards import topic_key
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, TOPICS, topics_in
-from bot.storage.repo import topic_key
 
 
 def test_area_ids_differ_from_topic_ids() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.storage.db import Database, migrations
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVED = ServedQuestion(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage.db import Database, migrations
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 from tests.e2e.fakediscord import FakeDiscord
 from tests.e2e.test_process import bot_env
 

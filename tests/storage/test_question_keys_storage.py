@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.storage.db import Database, migrations
-from bot.storage.repo import SqliteStore
+from bot.storage.sqlite import SqliteStore
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 DAY = AT.date()

@@ -1,0 +1,213 @@
+"""Answers (attempts), question keys, and the review cards an answer schedules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.models import (
+    AttemptRecord,
+    HistoryEntry,
+    InstanceCounts,
+    Kind,
+    ReviewCard,
+    TopicStats,
+)
+from bot.storage.sqlite._boards import add_to_totals, extend_streak
+from bot.storage.sqlite._common import Area, iso, parse_iso
+
+
+def _card(row: aiosqlite.Row) -> ReviewCard:
+    return ReviewCard(
+        item=row["item"],
+        topic=row["topic"],
+        card=json.loads(row["card"]),
+        due=parse_iso(row["due"]),
+        reviews=row["reviews"],
+    )
+
+
+async def _save_card(
+    conn: aiosqlite.Connection, user_id: int, card: ReviewCard, at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO review_cards (user_id, item, topic, card, due, reviews, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, item) DO UPDATE SET"
+        " topic = excluded.topic, card = excluded.card, due = excluded.due,"
+        " reviews = excluded.reviews, updated_at = excluded.updated_at",
+        (
+            user_id,
+            card.item,
+            card.topic,
+            json.dumps(card.card),
+            iso(card.due),
+            card.reviews,
+            iso(at),
+        ),
+    )
+
+
+class Attempts(Area):
+    async def record_attempt(self, attempt: AttemptRecord) -> bool:
+        async with self.db.transaction() as conn:
+            # RETURNING: a row if inserted, none on a repeat (one trip, no cursor to close).
+            returned = await conn.execute_fetchall(
+                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
+                " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
+                (
+                    attempt.instance_id,
+                    attempt.user_id,
+                    attempt.server_id,
+                    attempt.topic,
+                    attempt.ref,
+                    attempt.question_key or attempt.ref,
+                    attempt.answer,
+                    int(attempt.correct),
+                    attempt.points,
+                    iso(attempt.at),
+                ),
+            )
+            inserted = len(list(returned)) == 1
+            if inserted:
+                await add_to_totals(
+                    conn,
+                    attempt.user_id,
+                    attempt.server_id,
+                    attempt.topic,
+                    attempt.at,
+                    attempt.points,
+                    int(attempt.correct),
+                )
+                if attempt.review is not None:
+                    await _save_card(conn, attempt.user_id, attempt.review, attempt.at)
+                if attempt.streak_day is not None and attempt.correct:
+                    await extend_streak(
+                        conn, attempt.user_id, attempt.server_id, attempt.streak_day
+                    )
+        return inserted
+
+    async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT correct FROM attempts WHERE instance_id = ? AND user_id = ?",
+                (instance_id, user_id),
+            )
+        return next((bool(row[0]) for row in rows), None)
+
+    async def instance_counts(self, instance_id: int) -> InstanceCounts:
+        async with self.db.read() as conn:
+            (row,) = await conn.execute_fetchall(
+                "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
+                (instance_id,),
+            )
+        return InstanceCounts(answered=row[0], correct=row[1])
+
+    async def recent_keys(self, user_id: int, since: datetime, limit: int) -> list[str]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT question_key FROM attempts WHERE user_id = ? AND created_at >= ?"
+                " AND question_key <> ref"  # generated: a written question's key is its ref
+                " GROUP BY question_key ORDER BY MAX(created_at) DESC LIMIT ?",
+                (user_id, iso(since), limit),
+            )
+        return [row[0] for row in rows]
+
+    async def unkeyed_refs(self) -> list[str]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT DISTINCT ref FROM attempts"
+                " WHERE question_key = ref AND instr(ref, ':') > 0"  # as attempts_unkeyed
+            )
+        return [row[0] for row in rows]
+
+    async def set_question_keys(self, keys: Mapping[str, str]) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE attempts SET question_key = ? WHERE ref = ?"
+                " AND question_key = ref AND instr(ref, ':') > 0",
+                [(key, ref) for ref, key in keys.items()],
+            )
+
+    async def keys_rewarded_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
+    ) -> set[str]:
+        if not keys:
+            return set()
+        marks = ",".join("?" * len(keys))
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT DISTINCT question_key FROM attempts WHERE user_id = ? AND points > 0"
+                f" AND created_at >= ? AND question_key IN ({marks})",
+                (user_id, iso(since), *keys),
+            )
+        return {row[0] for row in rows}
+
+    async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
+        where = "user_id = ?" + (" AND server_id = ?" if server_id is not None else "")
+        args: tuple[int, ...] = (user_id,) if server_id is None else (user_id, server_id)
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                f"SELECT topic, COUNT(*), SUM(correct), SUM(points) FROM attempts WHERE {where}"
+                " GROUP BY topic ORDER BY topic",
+                args,
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [TopicStats(topic=r[0], answered=r[1], correct=r[2], points=r[3]) for r in rows]
+
+    async def recent_attempts(self, user_id: int, limit: int) -> list[HistoryEntry]:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT a.created_at, a.ref, a.topic, i.kind, a.answer, a.correct, a.points"
+                " FROM attempts a JOIN question_instances i ON i.id = a.instance_id"
+                " WHERE a.user_id = ? ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+                (user_id, limit),
+            )
+        return [
+            HistoryEntry(
+                at=parse_iso(r[0]),
+                ref=r[1],
+                topic=r[2],
+                kind=Kind(r[3]),
+                answer=r[4],
+                correct=bool(r[5]),
+                points=r[6],
+            )
+            for r in rows
+        ]
+
+    async def get_card(self, user_id: int, item: str) -> ReviewCard | None:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT * FROM review_cards WHERE user_id = ? AND item = ?", (user_id, item)
+            )
+        return next((_card(row) for row in rows), None)
+
+    async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
+        """Cards due by `now`, most overdue first."""
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT * FROM review_cards WHERE user_id = ? AND due <= ? ORDER BY due, item"
+                " LIMIT ?",
+                (user_id, iso(now), limit),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [_card(row) for row in rows]
+
+    async def count_due(self, user_id: int, now: datetime) -> int:
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT COUNT(*) FROM review_cards WHERE user_id = ? AND due <= ?",
+                (user_id, iso(now)),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
