@@ -118,25 +118,27 @@ class LstmStepParams(Params):
         return self
 
 
-_CELLS: dict[tuple[type[nn.Module], int, int], nn.Module] = {}
-_CELL_LOCK = threading.Lock()
-"""functional_call swaps the given tensors into the shared module for the call: one at a time."""
+class MetaCells:
+    """Meta-device cells by size, built once per family instance (their random initialisation
+    on meta costs more than the step itself); each call passes its own weights through
+    functional_call, which swaps them into the shared module: one call at a time."""
+
+    def __init__(self) -> None:
+        self._cells: dict[tuple[type[nn.Module], int, int], nn.Module] = {}
+        self.lock = threading.Lock()
+
+    def get(self, cls: type[nn.Module], width: int, hidden: int) -> nn.Module:
+        key = (cls, width, hidden)
+        with self.lock:
+            cell = self._cells.get(key)
+            if cell is None:
+                if len(self._cells) > 64:
+                    self._cells.clear()
+                cell = self._cells[key] = cls(width, hidden, device=META, dtype=F64)
+        return cell
 
 
-def _meta_cell(cls: type[nn.Module], width: int, hidden: int) -> nn.Module:
-    """The meta-device cell of that size, built once (its random initialisation on meta costs
-    more than the step itself); calls pass their own weights through functional_call."""
-    key = (cls, width, hidden)
-    with _CELL_LOCK:
-        cell = _CELLS.get(key)
-        if cell is None:
-            if len(_CELLS) > 64:
-                _CELLS.clear()
-            cell = _CELLS[key] = cls(width, hidden, device=META, dtype=F64)
-    return cell
-
-
-def lstm_cell(p: LstmStepParams) -> tuple[list[float], list[float], torch.Tensor]:
+def lstm_cell(p: LstmStepParams, cells: MetaCells) -> tuple[list[float], list[float], torch.Tensor]:
     """(h1, c1, gate pre-activations) from the real nn.LSTMCell."""
     hidden, width = len(p.W_hh[0]), len(p.x)
     params = {
@@ -145,11 +147,11 @@ def lstm_cell(p: LstmStepParams) -> tuple[list[float], list[float], torch.Tensor
         "bias_ih": _tensor(_zeros_if_none(p.b_ih, 4 * hidden)),
         "bias_hh": _tensor(_zeros_if_none(p.b_hh, 4 * hidden)),
     }
-    cell = _meta_cell(nn.LSTMCell, width, hidden)
+    cell = cells.get(nn.LSTMCell, width, hidden)
     x = _tensor(p.x).unsqueeze(0)
     h0 = _tensor(_zeros_if_none(p.h0, hidden)).unsqueeze(0)
     c0 = _tensor(_zeros_if_none(p.c0, hidden)).unsqueeze(0)
-    with _CELL_LOCK:
+    with cells.lock:
         h1, c1 = functional_call(cell, params, (x, (h0, c0)))
     gates = (
         x @ params["weight_ih"].T
@@ -164,6 +166,10 @@ class LstmStep(TellingFamily[LstmStepParams]):
     name = "lstm_step"
     summary = "h_t or c_t after one nn.LSTMCell step (gate order i, f, g, o)"
     params_model = LstmStepParams
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cells = MetaCells()
 
     def draw_once(self, rng: Random, level: Difficulty) -> dict[str, Any]:
         width = 2 if level is Difficulty.HARD else 1
@@ -203,7 +209,7 @@ class LstmStep(TellingFamily[LstmStepParams]):
         )
 
     def work(self, p: LstmStepParams) -> Solved:
-        h1, c1, gates = lstm_cell(p)
+        h1, c1, gates = lstm_cell(p, self._cells)
         hidden = len(h1)
         i, fg, g, o = (gates[k * hidden : (k + 1) * hidden] for k in range(4))
         si, sf, tg, so = torch.sigmoid(i), torch.sigmoid(fg), torch.tanh(g), torch.sigmoid(o)
@@ -328,7 +334,7 @@ class GruStepParams(Params):
         return self
 
 
-def gru_cell(p: GruStepParams) -> list[float]:
+def gru_cell(p: GruStepParams, cells: MetaCells) -> list[float]:
     """h1 from the real nn.GRUCell."""
     hidden, width = len(p.W_hh[0]), len(p.x)
     params = {
@@ -337,10 +343,10 @@ def gru_cell(p: GruStepParams) -> list[float]:
         "bias_ih": _tensor(_zeros_if_none(p.b_ih, 3 * hidden)),
         "bias_hh": _tensor(_zeros_if_none(p.b_hh, 3 * hidden)),
     }
-    cell = _meta_cell(nn.GRUCell, width, hidden)
+    cell = cells.get(nn.GRUCell, width, hidden)
     x = _tensor(p.x).unsqueeze(0)
     h0 = _tensor(_zeros_if_none(p.h0, hidden)).unsqueeze(0)
-    with _CELL_LOCK:
+    with cells.lock:
         h1 = functional_call(cell, params, (x, h0))
     return [float(v) for v in h1[0]]
 
@@ -349,6 +355,10 @@ class GruStep(TellingFamily[GruStepParams]):
     name = "gru_step"
     summary = "h_t after one nn.GRUCell step (gate order r, z, n; h_t = (1-z)·n + z·h)"
     params_model = GruStepParams
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cells = MetaCells()
 
     def plausible(self, params: dict[str, Any]) -> bool:
         """Most variants where a mistake is invisible have z near 1/2 (z and 1 - z alike), a
@@ -402,7 +412,7 @@ class GruStep(TellingFamily[GruStepParams]):
         )
 
     def work(self, p: GruStepParams) -> Solved:
-        h1 = gru_cell(p)
+        h1 = gru_cell(p, self._cells)
         hidden = len(h1)
         x, h0 = _tensor(p.x), _tensor(_zeros_if_none(p.h0, hidden))
         w_ih, w_hh = _tensor(p.W_ih), _tensor(p.W_hh)
