@@ -186,3 +186,16 @@ def test_warmup_schedule_is_torchs(checkers: TorchCheckers) -> None:
     assert cosine.expected == pytest.approx(0.001 + 0.099 * 0.5)
     forgot = 0.001 + 0.099 * (1 + torch.cos(torch.tensor(torch.pi * 15 / 20)).item()) / 2
     assert cosine.grade(f"{forgot:.4g}").mistake == "forgot_warmup"
+
+
+def test_new_families_leave_the_global_torch_rng_alone() -> None:
+    """Building the meta cells and modules must not draw from torch's global generator (a
+    fresh registry, so that every cell is built here)."""
+    fresh = TorchCheckers()
+    torch.manual_seed(7)
+    before = torch.rand(4)
+    torch.manual_seed(7)
+    for family in NEW_FAMILIES:
+        for seed in range(6):
+            fresh.generate(family, 5000 + seed)
+    assert torch.equal(torch.rand(4), before)
