@@ -115,10 +115,13 @@ async def setup_engine(
     assert bank.ok, bank.problems
     engine = Engine(store, bank, checkers, SystemClock(), random.Random(7))  # type: ignore[arg-type]
     mcq = next(q for q in bank.questions.values() if q.kind is Kind.MCQ)
-    people = [await engine.user("discord", str(10_000 + i), f"user{i}") for i in range(users)]
-    server = await engine.server("discord", "1", "bench")
+    people = [
+        await engine.identities.user("discord", str(10_000 + i), f"user{i}") for i in range(users)
+    ]
+    server = await engine.identities.server("discord", "1", "bench")
     instances = [
-        await engine.post(await engine.present(mcq), server.id, "42") for _ in range(questions)
+        await engine.postings.post(await engine.making.present(mcq), server.id, "42")
+        for _ in range(questions)
     ]
     store.reset()
     return engine, store, db, instances, people
@@ -264,7 +267,7 @@ class Proposed:
         rating = rating_for(instance.kind, correct, 0, seconds)
         points = points_for(instance.kind, instance.difficulty, correct, bool(row["rewarded"]), 0)
         item = review_item(instance.ref)
-        card = self.engine.reviewer.review(
+        card = self.engine.answering.reviewer.review(
             _card(row) if row["item"] is not None else None, item, instance.topic, rating, now
         )
         return AttemptRecord(
@@ -286,9 +289,9 @@ class Proposed:
 
     async def answer(self, instance_id: int, user: User, text: str) -> AnswerOutcome:
         engine = self.engine
-        instance = self.instances.get(instance_id) or await engine.instance(instance_id)
+        instance = self.instances.get(instance_id) or await engine.postings.instance(instance_id)
         self.instances[instance_id] = instance
-        question = engine.question(instance.ref, instance.server_id)
+        question = engine.catalog.question(instance.ref, instance.server_id)
         assert question is not None and instance.kind is Kind.MCQ
         grade = grade_choice(question, text)
         if grade.verdict is Verdict.UNREADABLE:
@@ -420,7 +423,7 @@ async def measure(
     # The same (instance id, user) pairs on every side: the set-ups create the same ids.
     pairs = [(i.id, u) for i in instances for u in people]
     sides: dict[str, list[Callable[[], Awaitable[Any]]]] = {
-        "engine": [(lambda i=i, u=u: engine.answer(i, u, "A")) for i, u in pairs],
+        "engine": [(lambda i=i, u=u: engine.answering.answer(i, u, "A")) for i, u in pairs],
         **{
             name: [(lambda i=i, u=u, p=proto: p.answer(i, u, "A")) for i, u in pairs]
             for name, proto in prototypes.items()

@@ -218,7 +218,7 @@ class Console:
 
     async def run(self) -> None:
         """Read commands until `quit` or end of input."""
-        self._user = await self.engine.user(PLATFORM, self.user_name, self.user_name)
+        self._user = await self.engine.identities.user(PLATFORM, self.user_name, self.user_name)
         self.say(
             Localized(
                 en=f"Hello {self.user_name}! Type `help` for the commands, `quit` to leave.",
@@ -276,7 +276,7 @@ class Console:
             )
             return
         pref: LanguagePref = "auto" if choice == "auto" else "en" if choice == "en" else "zh"
-        self._user = await self.engine.set_language(self.user, pref)
+        self._user = await self.engine.identities.set_language(self.user, pref)
         self.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为：{choice}。"))
 
     async def cmd_question(self, args: list[str]) -> None:
@@ -309,7 +309,7 @@ class Console:
             chosen[slot] = word
         kind = KindFilter(chosen["kind"]) if "kind" in chosen else KindFilter.ANY
         difficulty = Difficulty(chosen["difficulty"]) if "difficulty" in chosen else None
-        served = await self.engine.serve(self.user, chosen.get("topic"), kind, difficulty)
+        served = await self.engine.making.serve(self.user, chosen.get("topic"), kind, difficulty)
         await self.ask(served)
 
     def _is_reference(self, word: str) -> bool:
@@ -317,13 +317,13 @@ class Console:
         family, seed = parse_generated_ref(word)
         if family is not None and seed is not None:
             return True
-        return ":" in word or self.engine.question(word) is not None
+        return ":" in word or self.engine.catalog.question(word) is not None
 
     async def _ask_reference(self, ref: str) -> None:
         """Ask the question that reference names again (shown after each question and in
         `history`)."""
         try:
-            served = await self.engine.by_reference(ref)
+            served = await self.engine.making.by_reference(ref)
         except UnknownQuestion:
             self.say(
                 Localized(
@@ -339,7 +339,7 @@ class Console:
 
     async def ask(self, served: ServedQuestion) -> bool:
         """Post a question, show it and take the answer; False if input ended meanwhile."""
-        instance = await self.engine.post(served, lang=self.lang, served_to=self.user)
+        instance = await self.engine.postings.post(served, lang=self.lang, served_to=self.user)
         self.show(served)
         await self.answer_instance(instance.id, served)
         return self._running
@@ -382,7 +382,7 @@ class Console:
                 return
             if not line.strip():
                 continue
-            outcome = await self.engine.answer(instance_id, self.user, line)
+            outcome = await self.engine.answering.answer(instance_id, self.user, line)
             self.show_outcome(outcome)
             if outcome.grade.verdict is not Verdict.UNREADABLE:
                 return
@@ -397,7 +397,7 @@ class Console:
         )
         if self.quits(await self.terminal.read("answer> ")):
             return
-        question = self.engine.bank.get(served.ref)
+        question = self.engine.catalog.bank.get(served.ref)
         if question is not None and question.model_answer is not None:
             lang = self.lang
             lines = [
@@ -418,7 +418,9 @@ class Console:
             if word in ("skip", "s"):
                 return
             if word in SelfRating.__members__.values():
-                outcome = await self.engine.self_rate(instance_id, self.user, SelfRating(word))
+                outcome = await self.engine.answering.self_rate(
+                    instance_id, self.user, SelfRating(word)
+                )
                 self.show_outcome(outcome)
                 return
             self.say(Localized(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
@@ -448,7 +450,7 @@ class Console:
 
     async def cmd_topics(self, args: list[str]) -> None:
         lang = self.lang
-        rows = await self.engine.topics(self.user)
+        rows = await self.engine.boards.topics(self.user)
         numeric = numeric_topics(self.engine)
         lines = [
             Localized(
@@ -481,7 +483,7 @@ class Console:
                 )
             )
             return
-        entries = await self.engine.history(self.user, int(args[0]) if args else 10)
+        entries = await self.engine.boards.history(self.user, int(args[0]) if args else 10)
         self.say(history_text(entries, self.lang))
 
     async def cmd_stats(self, args: list[str]) -> None:
@@ -498,7 +500,7 @@ class Console:
                 )
             )
             return
-        stats = await self.engine.stats(self.user)
+        stats = await self.engine.boards.stats(self.user)
         lines = [
             Localized(
                 en=f"{self.user.name}: {points_en(stats.points)}, {stats.correct}/{stats.answered} "
@@ -520,7 +522,7 @@ class Console:
                     en="No answers yet: try `question`.", zh="还没有作答记录：试试 `question`。"
                 ).get(lang)
             )
-        due = await self.engine.reviews_due(self.user)
+        due = await self.engine.reviews.reviews_due(self.user)
         lines.append(Localized(en=f"Reviews due: {due}", zh=f"待复习：{due} 道").get(lang))
         if chart is not None and stats.by_topic:  # no answers: the sentence above, no picture
             lines.append(await self._save_chart(stats, chart))
@@ -556,7 +558,7 @@ class Console:
                 period = Period(word)
             else:
                 topic = word
-        board = await self.engine.leaderboard(Scope.GLOBAL, period, topic, user=self.user)
+        board = await self.engine.boards.leaderboard(Scope.GLOBAL, period, topic, user=self.user)
         lang = self.lang
         if not board.top:
             self.say(Localized(en="Nobody has points yet.", zh="还没有人得分。"))
@@ -672,7 +674,7 @@ def _conflict(slot: str, first: str, second: str) -> Localized:
 
 def numeric_topics(engine: Engine) -> set[str]:
     """The topics that have numeric (generated) questions."""
-    return {q.topic for q in engine.bank.questions.values() if q.kind is Kind.NUMERIC}
+    return {q.topic for q in engine.catalog.bank.questions.values() if q.kind is Kind.NUMERIC}
 
 
 def history_text(entries: list[HistoryEntry], lang: Lang) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.engine import SelfRating
-from bot.core.interview import Interviews, Report, Step
+from bot.core.interview import Report, Step
 from bot.core.models import Kind, Lang, Localized
 from bot.texts import OUTCOME_NAMES, percent, rating_prompt, report_summary, topic_name
 
@@ -33,7 +33,7 @@ class Practice:
     def __init__(self, console: Console) -> None:
         self.console = console
         self.engine = console.engine
-        self.interviews = Interviews(console.engine)
+        self.interviews = console.engine.interviews
 
     # interviews
 
@@ -131,8 +131,8 @@ class Practice:
                 step = await self._command(word, iid, index, step)
                 continue
             if question.kind is Kind.OPEN:
-                instance = await self.engine.instance(item.instance_id)
-                found = self.engine.question(instance.ref, instance.server_id)
+                instance = await self.engine.postings.instance(item.instance_id)
+                found = self.engine.catalog.question(instance.ref, instance.server_id)
                 if found is not None and found.model_answer is not None:
                     console.say(found.model_answer.get(console.lang))
                 rating = await self._rating()
@@ -165,8 +165,8 @@ class Practice:
         hint, after = await self.interviews.hint(iid, index, self.console.user)
         self.console.say(hint)
         if after.question is None and after.item is not None:
-            after.question = await self.engine.reshow(
-                await self.engine.instance(after.item.instance_id)
+            after.question = await self.engine.making.reshow(
+                await self.engine.postings.instance(after.item.instance_id)
             )
         return after
 
@@ -249,7 +249,7 @@ class Practice:
             return
         count = int(args[0]) if args else 3
         await self.console.checkers_ready()  # a card may be a numeric family's
-        due = await self.engine.due_reviews(self.console.user, count)
+        due = await self.engine.reviews.due_reviews(self.console.user, count)
         if not due:
             self.console.say(
                 L(
@@ -267,13 +267,15 @@ class Practice:
 
     async def cmd_daily(self, args: list[str]) -> None:
         # The user's question of the day: the same one (and instance) all day long.
-        posted = await self.engine.post_daily(None, None, self.console.lang, self.console.user)
+        posted = await self.engine.dailies.post_daily(
+            None, None, self.console.lang, self.console.user
+        )
         assert posted is not None  # the console has no server: nothing to claim
         served, instance = posted
         self.console.say(L(en="📅 Today's question", zh="📅 今日一题"))
         self.console.show(served)
         await self.console.answer_instance(instance.id, served)
-        stats = await self.engine.stats(self.console.user)
+        stats = await self.engine.boards.stats(self.console.user)
         self.console.say(
             L(
                 en=f"Daily streak: {stats.streak} (best {stats.best_streak})",

@@ -1,7 +1,8 @@
 """Mock interviews: a timed sequence of questions with hints, follow-ups and a report.
 
-`Interview` is the state (pydantic, saved as JSON after every event) and its pure transitions;
-`Interviews` runs them against the engine and the store with an injected clock. A restart
+`Interview` is the state (pydantic, saved as JSON after every event) and its pure transitions
+(in interview_state.py);
+`Interviews` runs them against the services and the store with an injected clock. A restart
 loses nothing: every event is saved before its result is shown, and a new `Interviews` over
 the same database carries on from the saved state.
 
@@ -20,14 +21,29 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Literal
+from datetime import timedelta
 
-from pydantic import BaseModel, Field
-
-from bot.core.engine import Engine, KindFilter, SelfRating, grade_choice, parse_generated_ref
-from bot.core.errors import DomainError, NoQuestionFound
+from bot.core.errors import NoQuestionFound
+from bot.core.interview_state import (
+    MAX_MINUTES,
+    MAX_QUESTIONS,
+    MIN_MINUTES,
+    MIN_QUESTIONS,
+    Expired,
+    Interview,
+    InterviewError,
+    Item,
+    Outcome,
+    Report,
+    ReviewEntry,
+    StaleSave,
+    Step,
+    Timing,
+    TopicScore,
+    _error,
+    count_text,
+    make_plan,
+)
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
@@ -41,270 +57,37 @@ from bot.core.models import (
     User,
     Verdict,
 )
+from bot.core.ports import Checkers, Clock, Store
 from bot.core.review import review_item
+from bot.core.services.answering import Answering, SelfRating, grade_choice
+from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
+from bot.core.services.making import Making
+from bot.core.services.posting import Postings
 from bot.core.topics import TOPIC_IDS, topic, topics_in
-
-MIN_QUESTIONS, MAX_QUESTIONS = 3, 20
-MIN_MINUTES, MAX_MINUTES = 1, 10
-Status = Literal["active", "finished", "stopped"]
-
-
-class Outcome(StrEnum):
-    CORRECT = "correct"
-    INCORRECT = "incorrect"
-    TIMEOUT = "timeout"
-    UNANSWERED = "unanswered"  # the interview was stopped while it was open
-
-
-class Item(BaseModel):
-    """One question of the interview."""
-
-    index: int
-    instance_id: int
-    ref: str
-    topic: str
-    kind: Kind
-    difficulty: Difficulty
-    follow_up: bool = False
-    shown_at: datetime
-    deadline: datetime
-    answered_at: datetime | None = None
-    outcome: Outcome | None = None
-    hints: int = 0
-    points: int = 0
-
-    @property
-    def open(self) -> bool:
-        return self.outcome is None
-
-    def seconds(self) -> float | None:
-        if self.answered_at is None:
-            return None
-        return (self.answered_at - self.shown_at).total_seconds()
-
-
-class Interview(BaseModel):
-    """The whole state of one mock interview."""
-
-    id: int = 0
-    user_id: int
-    server_id: int | None = None
-    lang: Lang = "en"
-    topics: list[str] = Field(default_factory=list)  # topic or area ids; empty: everything
-    planned: int
-    minutes: int
-    status: Status = "active"
-    started_at: datetime
-    finished_at: datetime | None = None
-    items: list[Item] = Field(default_factory=list)
-    plan: list[tuple[Kind, Difficulty]] = Field(default_factory=list)  # main questions to come
-    follow_ups: int = 0
-    pending_follow_up: str | None = None  # the topic of a follow-up owed after a miss
-
-    @property
-    def current(self) -> Item | None:
-        if self.status != "active" or not self.items or not self.items[-1].open:
-            return None
-        return self.items[-1]
-
-    @property
-    def asked(self) -> int:
-        return sum(1 for item in self.items if not item.follow_up)
-
-    @property
-    def follow_up_cap(self) -> int:
-        return self.planned // 2
-
-    def number(self, item: Item) -> int:
-        """The question's number: a follow-up has the number of the question it follows."""
-        return sum(1 for i in self.items[: item.index + 1] if not i.follow_up)
-
-    def label(self, item: Item) -> Localized:
-        """`Q3`, or `Q3 follow-up` for the follow-up after question 3."""
-        number = self.number(item)
-        if item.follow_up:
-            return Localized(en=f"Q{number} follow-up", zh=f"第 {number} 题追问")
-        return Localized(en=f"Q{number}", zh=f"第 {number} 题")
-
-    def position(self, item: Item) -> Localized:
-        """Where a question stands, for its header: `Q3 of 4`, or `Q3 follow-up`."""
-        if item.follow_up:
-            return self.label(item)
-        number = self.number(item)
-        return Localized(
-            en=f"Q{number} of {self.planned}", zh=f"第 {number} 题（共 {self.planned} 题）"
-        )
-
-    def expire(self, now: datetime) -> Item | None:
-        """Time out the open question if its deadline has passed; returns it if so."""
-        item = self.current
-        if item is None or now < item.deadline:
-            return None
-        item.outcome = Outcome.TIMEOUT
-        item.answered_at = item.deadline
-        self._after_miss(item)
-        return item
-
-    def settle(self, item: Item, correct: bool, points: int, now: datetime) -> None:
-        item.outcome = Outcome.CORRECT if correct else Outcome.INCORRECT
-        item.answered_at = now
-        item.points = points
-        if not correct:
-            self._after_miss(item)
-
-    def _after_miss(self, item: Item) -> None:
-        if not item.follow_up and self.follow_ups < self.follow_up_cap:
-            self.pending_follow_up = item.topic
-
-    def wants_next(self) -> bool:
-        return (
-            self.status == "active"
-            and self.current is None
-            and (self.pending_follow_up is not None or self.asked < self.planned)
-        )
-
-    def finish(self, now: datetime, stopped: bool) -> None:
-        for item in self.items:
-            if item.open:
-                item.outcome = Outcome.UNANSWERED
-        self.status = "stopped" if stopped else "finished"
-        self.finished_at = now
-        self.pending_follow_up = None
-
-
-def make_plan(count: int, rng: random.Random) -> list[tuple[Kind, Difficulty]]:
-    """A mix of kinds (roughly a third each) with difficulty rising through the interview."""
-    kinds = [(Kind.MCQ, Kind.NUMERIC, Kind.OPEN)[i % 3] for i in range(count)]
-    rng.shuffle(kinds)
-    levels = list(Difficulty)
-    return [(kind, levels[min(2, i * 3 // count)]) for i, kind in enumerate(kinds)]
-
-
-def count_text(questions: int, follow_ups: int) -> Localized:
-    """`4 questions + 1 follow-up` (no follow-up part when there were none)."""
-    en = f"{questions} question{'' if questions == 1 else 's'}"
-    zh = f"{questions} 道题"
-    if follow_ups:
-        en += f" + {follow_ups} follow-up{'' if follow_ups == 1 else 's'}"
-        zh += f" + {follow_ups} 道追问"
-    return Localized(en=en, zh=zh)
-
-
-class TopicScore(BaseModel):
-    topic: str
-    answered: int  # with a recorded answer, as `stats` counts them
-    correct: int
-    points: int
-    timed_out: int = 0
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
-
-
-class Timing(BaseModel):
-    """One question of the report: its label, how long it took and how it ended."""
-
-    index: int
-    label: Localized  # `Q3` or `Q3 follow-up`
-    short: str  # `Q3` or `Q3+` (chart ticks)
-    ref: str
-    seconds: float | None
-    outcome: Outcome
-
-
-class ReviewEntry(BaseModel):
-    """What the interview scheduled for review: a readable title, not the item's id."""
-
-    item: str
-    title: Localized
-    due: datetime
-
-
-class Report(BaseModel):
-    interview_id: int
-    status: Status
-    questions: int  # main questions shown
-    follow_ups: int  # follow-up questions shown
-    answered: int  # with a recorded answer (right or wrong): what `stats` counts
-    correct: int
-    timed_out: int
-    unanswered: int  # still open when the interview was stopped
-    points: int
-    hints: int
-    by_topic: list[TopicScore]
-    times: list[Timing]
-    weakest: list[str]  # topics, weakest first (only those with a miss)
-    review: list[ReviewEntry]  # what is now scheduled for review, soonest first
-
-    @property
-    def count(self) -> Localized:
-        return count_text(self.questions, self.follow_ups)
-
-
-class Expired(BaseModel):
-    """A question whose time ran out, with its solution; `late`: the answer that came after
-    the deadline (not counted), and `grade` how it would have been graded if readable."""
-
-    index: int
-    label: Localized
-    solution: Localized | None = None
-    late: bool = False
-    grade: Grade | None = None
-
-    def text(self) -> Localized:
-        en = [f"⏰ Time ran out on {self.label.en}."]
-        zh = [f"⏰ {self.label.zh}超时。"]
-        if self.late:
-            en[0] = (
-                f"⏰ Time had run out on {self.label.en}: this answer came late and does not count."
-            )
-            zh[0] = f"⏰ {self.label.zh}已超时：这个答案来得太晚，不计入成绩。"
-            if self.grade is not None:
-                en.append(self.grade.feedback.en)
-                zh.append(self.grade.feedback.zh)
-        if self.solution is not None:
-            en.append(self.solution.en)
-            zh.append(self.solution.zh)
-        return Localized(en="\n".join(en), zh="\n".join(zh))
-
-
-class Step(BaseModel):
-    """What an interview event produced, for the front end to show."""
-
-    interview: Interview
-    outcome: AnswerOutcome | None = None  # the grade of the answer just given
-    expired: list[Expired] = Field(default_factory=list)  # questions that ran out of time
-    question: ServedQuestion | None = None  # the next question, if one was served
-    item: Item | None = None  # its item (deadline, index)
-    report: Report | None = None  # when the interview ended
-
-
-class InterviewError(DomainError):
-    """Something about the interview the user should be told (and nothing changed)."""
-
-    def __init__(self, code: str, message: Localized) -> None:
-        super().__init__(message.en)
-        self.code = code
-        self.message = message
-
-
-class StaleSave(DomainError):
-    """The interview was changed by another event at the same time; retry on fresh state."""
-
-
-def _error(code: str, en: str, zh: str) -> InterviewError:
-    return InterviewError(code, Localized(en=en, zh=zh))
 
 
 class Interviews:
     """Starts and drives mock interviews; every event is saved before it is answered."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.clock = engine.clock
-        self.rng = engine.rng
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        rng: random.Random,
+        catalog: Catalog,
+        making: Making,
+        postings: Postings,
+        answering: Answering,
+        checkers: Checkers,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.rng = rng
+        self.catalog = catalog
+        self._making = making
+        self._postings = postings
+        self._answering = answering
+        self.checkers = checkers
 
     # loading and saving
 
@@ -412,7 +195,7 @@ class Interviews:
         interview, version, item, step = await self._open_item(interview_id, index, user, text)
         if item is None:
             return step
-        outcome = await self.engine.answer(item.instance_id, user, text, hints=item.hints)
+        outcome = await self._answering.answer(item.instance_id, user, text, hints=item.hints)
         return await self._settle(interview, version, item, step, outcome, user)
 
     async def self_rate(
@@ -421,7 +204,7 @@ class Interviews:
         interview, version, item, step = await self._open_item(interview_id, index, user, "")
         if item is None:
             return step
-        outcome = await self.engine.self_rate(item.instance_id, user, rating, hints=item.hints)
+        outcome = await self._answering.self_rate(item.instance_id, user, rating, hints=item.hints)
         return await self._settle(interview, version, item, step, outcome, user)
 
     async def hint(self, interview_id: int, index: int, user: User) -> tuple[Localized, Step]:
@@ -537,7 +320,7 @@ class Interviews:
             topic = self.rng.choice(interview.topics) if interview.topics else None
         served = await self._serve(user, topic, kind, level, interview.server_id)
         now = self.clock.now()
-        instance = await self.engine.post(
+        instance = await self._postings.post(
             served, interview.server_id, None, interview.lang, served_to=user
         )
         item = Item(
@@ -568,7 +351,7 @@ class Interviews:
         )
         for kinds, difficulty in ((wanted, level), (wanted, None), (KindFilter.ANY, None)):
             try:
-                return await self.engine.serve(user, topic, kinds, difficulty, server_id)
+                return await self._making.serve(user, topic, kinds, difficulty, server_id)
             except NoQuestionFound:
                 continue
         raise NoQuestionFound(topic, kind.value, level.value if level else None)
@@ -606,24 +389,24 @@ class Interviews:
         return entry
 
     async def _grade_late(self, item: Item, text: str) -> Grade | None:
-        instance = await self.engine.instance(item.instance_id)
+        instance = await self._postings.instance(item.instance_id)
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
-            return await asyncio.to_thread(self.engine.checkers.grade, family, seed, text)
-        question = self.engine.question(instance.ref, instance.server_id)
+            return await asyncio.to_thread(self.checkers.grade, family, seed, text)
+        question = self.catalog.question(instance.ref, instance.server_id)
         return grade_choice(question, text) if question is not None else None
 
     async def _solution(self, item: Item) -> Localized | None:
         """The answer and how to get it: the worked solution, the right option with its
         explanation, or the model answer with its key points."""
-        instance = await self.engine.instance(item.instance_id)
+        instance = await self._postings.instance(item.instance_id)
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
-            numeric = await asyncio.to_thread(self.engine.checkers.generate, family, seed)
+            numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
             return Localized(
                 en=f"Solution: {numeric.solution.en}", zh=f"解答：{numeric.solution.zh}"
             )
-        question = self.engine.question(instance.ref, instance.server_id)
+        question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             return None
         if question.kind is Kind.OPEN:
@@ -640,21 +423,21 @@ class Interviews:
         )
 
     async def _reshow(self, item: Item) -> ServedQuestion:
-        return await self.engine.reshow(await self.engine.instance(item.instance_id))
+        return await self._making.reshow(await self._postings.instance(item.instance_id))
 
     async def _hint_text(self, item: Item) -> Localized:
         """Open: the first key point. Numeric: the first step of the worked solution.
         Multiple choice: one wrong option ruled out, with why."""
-        instance = await self.engine.instance(item.instance_id)
+        instance = await self._postings.instance(item.instance_id)
         if item.kind is Kind.NUMERIC:
             family, seed = parse_generated_ref(instance.ref)
             assert family is not None and seed is not None
-            numeric = await asyncio.to_thread(self.engine.checkers.generate, family, seed)
+            numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
             return Localized(
                 en=f"💡 Start from: {_first_step(numeric.solution.en)}",
                 zh=f"💡 提示：{_first_step(numeric.solution.zh)}",
             )
-        question = self.engine.question(instance.ref, instance.server_id)
+        question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             raise _error("gone", "No hint for this question.", "这道题没有提示。")
         if item.kind is Kind.OPEN and question.key_points:
@@ -746,7 +529,7 @@ class Interviews:
         )
         if card.item.startswith("family:"):
             return Localized(en=f"{name.en} · numeric", zh=f"{name.zh} · 计算题")
-        question = self.engine.question(card.item, server_id)
+        question = self.catalog.question(card.item, server_id)
         if question is None or question.text is None:
             return name
         return Localized(

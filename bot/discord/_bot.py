@@ -104,7 +104,7 @@ class InterviewBot(commands.Bot):
                 log.exception("extension %s failed to load; its commands are unavailable", name)
                 self.failed_extensions.append(name)
         await self.engine.warm_up()
-        problems = await self.engine.load_packs()
+        problems = await self.engine.catalog.load_packs()
         for problem in problems:
             log.warning("imported pack skipped: %s", problem)
         # What start-up built (torch, the bank, the packs) stays: out of the garbage collector's
@@ -225,7 +225,7 @@ class InterviewBot(commands.Bot):
 
     async def language_of(self, interaction: discord.Interaction) -> Lang:
         try:
-            user = await self.engine.user(
+            user = await self.engine.identities.user(
                 "discord", str(interaction.user.id), interaction.user.name
             )
         except Exception:

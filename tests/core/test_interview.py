@@ -19,15 +19,15 @@ from bot.storage.sqlite import SqliteStore
 from ..conftest import FIXTURE_BANK, FakeClock
 
 
-async def right_answer(engine: Engine, step: Step) -> str:
+async def right_answer(interviews: Interviews, step: Step) -> str:
     """The correct answer to the step's question, computed independently of the grader."""
     assert step.question is not None
     if step.question.kind is Kind.MCQ:
-        question = engine.bank.get(step.question.ref)
+        question = interviews.catalog.bank.get(step.question.ref)
         assert question is not None and question.answer is not None
         return question.answer
     assert step.question.family is not None and step.question.seed is not None
-    return str(engine.checkers.generate(step.question.family, step.question.seed).expected)
+    return str(interviews.checkers.generate(step.question.family, step.question.seed).expected)
 
 
 async def respond(interviews: Interviews, step: Step, user: User, correct: bool = True) -> Step:
@@ -36,7 +36,7 @@ async def respond(interviews: Interviews, step: Step, user: User, correct: bool 
     if step.question.kind is Kind.OPEN:
         rating = SelfRating.GOOD if correct else SelfRating.AGAIN
         return await interviews.self_rate(step.interview.id, index, user, rating)
-    answer = await right_answer(interviews.engine, step)
+    answer = await right_answer(interviews, step)
     if not correct:
         answer = "D" if answer == "B" else str(float(answer) + 1000)
     return await interviews.answer(step.interview.id, index, user, answer)
@@ -44,13 +44,13 @@ async def respond(interviews: Interviews, step: Step, user: User, correct: bool 
 
 @pytest.fixture
 async def ann(engine: Engine) -> User:
-    return await engine.user("local", "ann", "ann")
+    return await engine.identities.user("local", "ann", "ann")
 
 
 async def test_a_full_interview_ends_with_a_report(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     step = await interviews.start(ann, [], questions=3, minutes=2)
     kinds = []
     while step.report is None:
@@ -78,7 +78,7 @@ async def test_a_full_interview_ends_with_a_report(
 async def test_timeout_moves_on_and_a_late_answer_does_not_count(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     first = await interviews.start(ann, [], questions=3, minutes=1)
     assert first.item is not None
     clock.advance(seconds=61)
@@ -90,7 +90,7 @@ async def test_timeout_moves_on_and_a_late_answer_does_not_count(
     assert late.outcome is None and late.item is not None and late.item.index == 1
     interview, _ = await interviews.load(first.interview.id)
     assert interview.items[0].outcome is Outcome.TIMEOUT
-    assert (await engine.answered(interview.items[0].instance_id, ann)) is None
+    assert (await engine.answering.answered(interview.items[0].instance_id, ann)) is None
     # The miss earns a follow-up on the same topic next (here question 1 is it).
     assert interview.items[1].follow_up and interview.items[1].topic == interview.items[0].topic
 
@@ -98,7 +98,7 @@ async def test_timeout_moves_on_and_a_late_answer_does_not_count(
 async def test_hint_costs_a_point_and_miss_brings_a_follow_up(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     engine.rng.seed(1)
     step = await interviews.start(ann, ["vanishing_gradients"], questions=3, minutes=3)
     assert step.question is not None and step.question.kind is Kind.MCQ  # only mcq there
@@ -118,7 +118,7 @@ async def test_hint_costs_a_point_and_miss_brings_a_follow_up(
 async def test_stopping_early_reports_what_was_answered(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     step = await interviews.start(ann, [], questions=5, minutes=3)
     step = await respond(interviews, step, ann)
     stopped = await interviews.stop(step.interview.id, ann)
@@ -133,7 +133,7 @@ async def test_stopping_early_reports_what_was_answered(
 
 
 async def test_refusals_are_domain_errors(engine: Engine, ann: User) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     for kwargs, code in [
         ({"questions": 2}, "questions"),
         ({"questions": 21}, "questions"),
@@ -148,7 +148,7 @@ async def test_refusals_are_domain_errors(engine: Engine, ann: User) -> None:
     with pytest.raises(InterviewError) as caught:
         await interviews.start(ann, [])
     assert caught.value.code == "active"
-    bob = await engine.user("local", "bob", "bob")
+    bob = await engine.identities.user("local", "bob", "bob")
     active = await interviews.active(ann)
     assert active is not None
     with pytest.raises(InterviewError) as caught:
@@ -163,7 +163,7 @@ async def test_a_restart_halfway_resumes_the_same_interview(
 
     async def engine_over(db: Database) -> tuple[Engine, Interviews, User]:
         engine = Engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
-        return engine, Interviews(engine), await engine.user("local", "ann", "ann")
+        return engine, engine.interviews, await engine.identities.user("local", "ann", "ann")
 
     db = await Database.open(db_path)
     _, interviews, ann = await engine_over(db)
@@ -193,7 +193,7 @@ async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
 ) -> None:
     """A timed-out question is not an answer: the report's `correct/answered` is what stats
     counts, timeouts come apart, and a follow-up is `Q1 follow-up`, not a question of its own."""
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     engine.rng.seed(1)
     step = await interviews.start(ann, ["vanishing_gradients"], questions=4, minutes=1)
     assert step.item is not None
@@ -213,7 +213,7 @@ async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
     while step.report is None:
         step = await respond(interviews, step, ann)
     report = step.report
-    stats = await engine.stats(ann)
+    stats = await engine.boards.stats(ann)
     answered = sum(t.answered for t in stats.by_topic)
     correct = sum(t.correct for t in stats.by_topic)
     assert (report.correct, report.answered) == (correct, answered)
@@ -230,7 +230,7 @@ async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
 async def test_a_late_answer_is_not_counted_but_shows_the_solution(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     engine.rng.seed(1)
     first = await interviews.start(ann, ["vanishing_gradients"], questions=3, minutes=1)
     assert first.question is not None and first.question.ref == "fx-sigmoid-max"
@@ -246,7 +246,7 @@ async def test_a_late_answer_is_not_counted_but_shows_the_solution(
     assert "正确答案是 B。" in text.zh
     interview, _ = await interviews.load(first.interview.id)
     assert interview.items[0].outcome is Outcome.TIMEOUT
-    assert (await engine.answered(interview.items[0].instance_id, ann)) is None
+    assert (await engine.answering.answered(interview.items[0].instance_id, ann)) is None
     # The next question is shown with it; a late answer after the sweeper settled the
     # timeout shows the solution the same way.
     assert late.item is not None and late.item.index == 1
@@ -259,7 +259,7 @@ async def test_a_late_answer_is_not_counted_but_shows_the_solution(
 async def test_a_late_answer_to_the_last_question_shows_the_solution_and_the_report(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     step = await interviews.start(ann, ["conv_output"], questions=3, minutes=1)
     step = await respond(interviews, step, ann, correct=False)  # its follow-up: the only one
     for _ in range(2):
@@ -281,7 +281,7 @@ async def test_a_late_answer_to_the_last_question_shows_the_solution_and_the_rep
 async def test_an_open_question_out_of_time_shows_its_model_answer(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     step = await interviews.start(ann, ["initialization"], questions=3, minutes=1)
     assert step.question is not None and step.question.kind is Kind.OPEN
     clock.advance(seconds=61)
@@ -297,7 +297,7 @@ async def test_an_open_question_out_of_time_shows_its_model_answer(
 async def test_the_review_list_names_questions_not_internal_ids(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     step = await interviews.start(ann, [], questions=3, minutes=2)
     while step.report is None:
         step = await respond(interviews, step, ann)
@@ -311,7 +311,7 @@ async def test_the_review_list_names_questions_not_internal_ids(
 
 
 async def test_messages_name_no_discord_command(engine: Engine, ann: User) -> None:
-    interviews = Interviews(engine)
+    interviews = engine.interviews
     await interviews.start(ann, [])
     with pytest.raises(InterviewError) as caught:
         await interviews.start(ann, [])

@@ -14,30 +14,30 @@ from ..conftest import FakeClock
 
 
 async def answer_mcq(engine: Engine, user: User, server_id: int | None, right: bool) -> int:
-    served = await engine.serve(user, "vanishing_gradients")  # fx-sigmoid-max, easy: 1 point
-    posted = await engine.post(served, server_id, "c1")
-    outcome = await engine.answer(posted.id, user, "B" if right else "A")
+    served = await engine.making.serve(user, "vanishing_gradients")  # fx-sigmoid-max, easy: 1 point
+    posted = await engine.postings.post(served, server_id, "c1")
+    outcome = await engine.answering.answer(posted.id, user, "B" if right else "A")
     assert outcome.counted
     return outcome.points
 
 
 async def test_boards_by_scope_period_and_topic(engine: Engine, clock: FakeClock) -> None:
     clock.current = datetime(2026, 10, 30, 12, tzinfo=UTC)  # a Friday in October
-    one = await engine.server("discord", "1", "one")
-    two = await engine.server("discord", "2", "two")
-    ann, bob, cat = [await engine.user("discord", n, n) for n in ("ann", "bob", "cat")]
+    one = await engine.identities.server("discord", "1", "one")
+    two = await engine.identities.server("discord", "2", "two")
+    ann, bob, cat = [await engine.identities.user("discord", n, n) for n in ("ann", "bob", "cat")]
     await answer_mcq(engine, ann, one.id, True)  # October, last week
     clock.current = datetime(2026, 11, 3, 9, tzinfo=UTC)  # Tuesday, November
     await answer_mcq(engine, bob, one.id, True)
     await answer_mcq(engine, cat, two.id, True)
     # The reward window stops a second point for the same question: new users, new points.
-    dan = await engine.user("discord", "dan", "dan")
+    dan = await engine.identities.user("discord", "dan", "dan")
     await answer_mcq(engine, dan, two.id, False)
 
     async def names(
         scope: Scope, period: Period, server: int | None = None, topic: str | None = None
     ) -> list[tuple[str, int]]:
-        board = await engine.leaderboard(scope, period, topic, server, ann)
+        board = await engine.boards.leaderboard(scope, period, topic, server, ann)
         return [(e.name, e.points) for e in board.top]
 
     assert await names(Scope.SERVER, Period.ALL, one.id) == [("ann", 1), ("bob", 1)]
@@ -52,41 +52,41 @@ async def test_boards_by_scope_period_and_topic(engine: Engine, clock: FakeClock
         Scope.GLOBAL, Period.ALL
     )
 
-    board = await engine.leaderboard(Scope.GLOBAL, Period.ALL, None, None, dan, limit=2)
+    board = await engine.boards.leaderboard(Scope.GLOBAL, Period.ALL, None, None, dan, limit=2)
     assert [e.name for e in board.top] == ["ann", "bob"]
     assert board.me is not None and (board.me.rank, board.me.name) == (4, "dan")
 
     # Resetting server one removes its answers from its board and from the global one.
-    assert await engine.reset_scores(one.id, None) == 2
+    assert await engine.boards.reset_scores(one.id, None) == 2
     assert await names(Scope.SERVER, Period.ALL, one.id) == []
     assert await names(Scope.GLOBAL, Period.ALL) == [("cat", 1), ("dan", 0)]
 
 
 async def test_daily_answers_build_a_streak(engine: Engine, clock: FakeClock) -> None:
-    server = await engine.server("discord", "1", "one")
-    ann = await engine.user("discord", "ann", "ann")
-    await engine.set_daily(server.id, "c1", "9:00", ann)
+    server = await engine.identities.server("discord", "1", "one")
+    ann = await engine.identities.user("discord", "ann", "ann")
+    await engine.dailies.set_daily(server.id, "c1", "9:00", ann)
     clock.current = datetime(2026, 11, 2, 8, 59, tzinfo=UTC)
-    assert await engine.due_dailies() == []
+    assert await engine.dailies.due_dailies() == []
     days = [(2, True), (3, True), (4, True), (5, False), (6, True)]
     streaks = []
     for day, right in days:
         clock.current = datetime(2026, 11, day, 9, 0, tzinfo=UTC)
-        (due,) = await engine.due_dailies()
-        posted = await engine.post_daily(due.server_id, due.channel_id)
+        (due,) = await engine.dailies.due_dailies()
+        posted = await engine.dailies.post_daily(due.server_id, due.channel_id)
         assert posted is not None
-        assert await engine.post_daily(due.server_id, due.channel_id) is None  # once a day
+        assert await engine.dailies.post_daily(due.server_id, due.channel_id) is None  # once a day
         served, instance = posted
         answer = "B" if right else "A"
         if served.family is not None and served.seed is not None:
             expected = engine.checkers.generate(served.family, served.seed).expected
             answer = str(expected) if right else "-1"
         clock.advance(minutes=5)
-        outcome = await engine.answer(instance.id, ann, answer)
+        outcome = await engine.answering.answer(instance.id, ann, answer)
         assert outcome.grade.correct is right
-        streaks.append((await engine.stats(ann, server.id)).streak)
+        streaks.append((await engine.boards.stats(ann, server.id)).streak)
     assert streaks == [1, 2, 3, 3, 1]  # a miss does not extend it; a gap restarts it
-    assert (await engine.stats(ann, server.id)).best_streak == 3
+    assert (await engine.boards.stats(ann, server.id)).best_streak == 3
 
 
 def test_daily_time_is_read_carefully() -> None:

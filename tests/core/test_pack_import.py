@@ -48,7 +48,7 @@ async def process(
         SqliteStore(db), load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock
     )
     try:
-        await engine.load_packs()
+        await engine.catalog.load_packs()
         yield engine
     finally:
         await engine.aclose()
@@ -59,20 +59,22 @@ async def test_another_process_cannot_import_an_id_a_pack_of_the_server_has(
     db_path: Path, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
     async with process(db_path, checkers, clock) as one, process(db_path, checkers, clock) as two:
-        server = await one.server("discord", "1", "club")
-        other = await one.server("discord", "2", "other club")
-        await one.import_pack(server.id, "one.yaml", pack(1, 2), None)
+        server = await one.identities.server("discord", "1", "club")
+        other = await one.identities.server("discord", "2", "other club")
+        await one.catalog.import_pack(server.id, "one.yaml", pack(1, 2), None)
         # `two` loaded the packs before that import: only the database knows about it.
         with pytest.raises(PackInvalid) as refused:
-            await two.import_pack(server.id, "two.yaml", pack(3, 2), None)
+            await two.catalog.import_pack(server.id, "two.yaml", pack(3, 2), None)
         assert [p.text("en") for p in refused.value.problems] == [
             "two.yaml:12: club-q2: id: duplicate id (also in pack 1 (one.yaml))"
         ]
         assert [p.text("zh") for p in refused.value.problems] == [
             "two.yaml:12: club-q2: id: 编号重复（pack 1 (one.yaml) 中已有）"
         ]
-        assert two.question("club-q3", server.id) is None  # nothing of it, in memory either
-        await two.import_pack(other.id, "two.yaml", pack(3, 2), None)  # another server: fine
+        assert two.catalog.question("club-q3", server.id) is None  # nothing of it, in memory either
+        await two.catalog.import_pack(
+            other.id, "two.yaml", pack(3, 2), None
+        )  # another server: fine
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT name FROM question_packs ORDER BY id").fetchall() == [
             ("one.yaml",),
@@ -84,18 +86,18 @@ async def test_imports_to_one_server_at_the_same_moment_keep_the_first(
     db_path: Path, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
     async with process(db_path, checkers, clock) as engine:
-        server = await engine.server("discord", "1", "club")
+        server = await engine.identities.server("discord", "1", "club")
         results = await asyncio.gather(
-            engine.import_pack(server.id, "one.yaml", pack(*range(0, 30)), None),
-            engine.import_pack(server.id, "two.yaml", pack(*range(29, 60)), None),
+            engine.catalog.import_pack(server.id, "one.yaml", pack(*range(0, 30)), None),
+            engine.catalog.import_pack(server.id, "two.yaml", pack(*range(29, 60)), None),
             return_exceptions=True,
         )
         assert not isinstance(results[0], BaseException)
         assert isinstance(results[1], PackInvalid)
         assert [p.question for p in results[1].problems] == ["club-q29"]
     async with process(db_path, checkers, clock) as engine:
-        assert engine.question("club-q0", server.id) is not None
-        assert engine.question("club-q59", server.id) is None
+        assert engine.catalog.question("club-q0", server.id) is not None
+        assert engine.catalog.question("club-q59", server.id) is None
 
 
 async def test_start_up_reads_the_validated_form_and_it_equals_the_yaml(
@@ -103,12 +105,12 @@ async def test_start_up_reads_the_validated_form_and_it_equals_the_yaml(
 ) -> None:
     text = pack(1, 2, 3)
     async with process(db_path, checkers, clock) as engine:
-        server = await engine.server("discord", "1", "club")
-        await engine.import_pack(server.id, "club.yaml", text, None)
+        server = await engine.identities.server("discord", "1", "club")
+        await engine.catalog.import_pack(server.id, "club.yaml", text, None)
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE question_packs SET content = 'questions: [not yaml'")
     async with process(db_path, checkers, clock) as engine:
-        loaded = engine.server_banks[server.id].questions
+        loaded = engine.catalog.server_banks[server.id].questions
         assert list(loaded.values()) == [q.question for q in parse_document(text, "x").questions]
 
 
@@ -116,28 +118,28 @@ async def test_a_stored_form_that_no_longer_fits_falls_back_to_the_yaml(
     db_path: Path, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
     async with process(db_path, checkers, clock) as engine:
-        server = await engine.server("discord", "1", "club")
-        await engine.import_pack(server.id, "club.yaml", pack(1, 2), None)
+        server = await engine.identities.server("discord", "1", "club")
+        await engine.catalog.import_pack(server.id, "club.yaml", pack(1, 2), None)
     with sqlite3.connect(db_path) as conn:  # a later version would not accept it as stored
         conn.execute('UPDATE pack_questions SET body = \'{"id": "club-q1"}\'')
     async with process(db_path, checkers, clock) as engine:
-        assert engine.question("club-q2", server.id) is not None
+        assert engine.catalog.question("club-q2", server.id) is not None
 
 
 async def test_a_pack_whose_id_the_built_in_bank_now_has_is_skipped_with_its_line(
     db_path: Path, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
     async with process(db_path, checkers, clock) as engine:
-        server = await engine.server("discord", "1", "club")
-        await engine.import_pack(server.id, "club.yaml", pack(1, 2), None)
+        server = await engine.identities.server("discord", "1", "club")
+        await engine.catalog.import_pack(server.id, "club.yaml", pack(1, 2), None)
     with sqlite3.connect(db_path) as conn:  # as if the bank gained that id in an upgrade
         for table, column in (("question_packs", "content"), ("pack_questions", "body")):
             conn.execute(
                 f"UPDATE {table} SET {column} = replace({column}, 'club-q2', 'fx-zero-init')"
             )
     async with process(db_path, checkers, clock) as engine:
-        problems = await engine.load_packs()
+        problems = await engine.catalog.load_packs()
         assert [str(p) for p in problems] == [
             "pack 1 (club.yaml):12: fx-zero-init: id: duplicate id (also in the built-in bank)"
         ]
-        assert engine.question("club-q1", server.id) is None  # all of the pack, or none
+        assert engine.catalog.question("club-q1", server.id) is None  # all of the pack, or none

@@ -31,7 +31,7 @@ def rows(db_path: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 async def alice(engine: Engine) -> User:
-    return await engine.user("discord", "1", "alice")
+    return await engine.identities.user("discord", "1", "alice")
 
 
 async def eventually(predicate: Callable[[], bool], limit_s: float = 60.0) -> None:
@@ -47,16 +47,16 @@ async def test_a_posted_question_is_stored_just_after_its_reply(
     engine: Engine, db_path: Path
 ) -> None:
     user = await alice(engine)
-    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
         instance_id = posting.instance.id
         # Shown, not yet written: nothing before the reply waits on the database.
         assert rows(db_path, f"SELECT id FROM question_instances WHERE id = {instance_id}") == []
         posting.message_id = "m1"
     # An answer arriving right away has the row written at once and finds it.
-    stored = await engine.instance(instance_id)
+    stored = await engine.postings.instance(instance_id)
     assert (stored.ref, stored.channel_id, stored.message_id) == ("fx-sigmoid-max", "c1", "m1")
-    outcome = await engine.answer(instance_id, user, "B")
+    outcome = await engine.answering.answer(instance_id, user, "B")
     assert outcome.counted and outcome.grade.correct
     assert rows(db_path, "SELECT ref FROM served") == [("fx-sigmoid-max",)]
 
@@ -69,13 +69,13 @@ async def test_posted_questions_are_written_together_and_on_close(
     user = await alice(engine)
     ids = []
     for _ in range(5):
-        served = await engine.serve(user, kind=KindFilter.CONCEPT)
-        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+        served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
+        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
             ids.append(posting.instance.id)
     assert len(set(ids)) == 5
     # Written on their own, without a flush (within STORE_AFTER_S on an idle machine).
     await eventually(lambda: len(rows(db_path, "SELECT id FROM question_instances")) == 5)
-    async with engine.posting(served, None, "c1", "en") as posting:
+    async with engine.postings.posting(served, None, "c1", "en") as posting:
         last = posting.instance.id
     await engine.aclose()  # a clean shutdown writes what is still queued
     assert (last,) in rows(db_path, "SELECT id FROM question_instances")
@@ -83,12 +83,12 @@ async def test_posted_questions_are_written_together_and_on_close(
 
 async def test_a_failed_reply_stores_nothing(engine: Engine, db_path: Path) -> None:
     user = await alice(engine)
-    served = await engine.serve(user, kind=KindFilter.CONCEPT)
+    served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
     with pytest.raises(RuntimeError):
-        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
             raise RuntimeError("the reply failed")
     with pytest.raises(UnknownQuestion):
-        await engine.instance(posting.instance.id)
+        await engine.postings.instance(posting.instance.id)
     assert rows(db_path, "SELECT COUNT(*) FROM question_instances") == [(0,)]
 
 
@@ -96,23 +96,23 @@ async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: 
     """The process died between the reply and the write: the click brings what the message
     shows (its reference), and the question is stored with the id its buttons carry."""
     user = await alice(engine)
-    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.posting(served, None, "c1", "en") as posting:
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.posting(served, None, "c1", "en") as posting:
         lost = posting.instance.id
-    await engine.instance(lost)
+    await engine.postings.instance(lost)
     with sqlite3.connect(db_path) as conn:
         conn.execute(f"DELETE FROM question_instances WHERE id = {lost}")
     with pytest.raises(UnknownQuestion):
-        await engine.instance(lost)
+        await engine.postings.instance(lost)
 
-    restored = await engine.restore(lost, "fx-sigmoid-max", None, "c1", "m9", "en")
+    restored = await engine.postings.restore(lost, "fx-sigmoid-max", None, "c1", "m9", "en")
     assert (restored.id, restored.kind, restored.message_id) == (lost, Kind.MCQ, "m9")
-    assert (await engine.answer(lost, user, "B")).counted
+    assert (await engine.answering.answer(lost, user, "B")).counted
     # Restoring again (two clicks racing) keeps the stored row.
-    again = await engine.restore(lost, "fx-sigmoid-max", None, "c1", "other", "en")
+    again = await engine.postings.restore(lost, "fx-sigmoid-max", None, "c1", "other", "en")
     assert again.message_id == "m9"
 
-    numeric = await engine.restore(lost + 1000, "conv_output:4", None, "c1", None, "en")
+    numeric = await engine.postings.restore(lost + 1000, "conv_output:4", None, "c1", None, "en")
     assert (numeric.kind, numeric.difficulty, numeric.topic) == (
         Kind.NUMERIC,
         Difficulty.MEDIUM,  # 4 % 3 == 1
@@ -120,7 +120,7 @@ async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: 
     )
     for ref in ("no-such-question", "no_family:3", "fx-conv-output"):
         with pytest.raises(UnknownQuestion):
-            await engine.restore(lost + 2000, ref, None, "c1", None, "en")
+            await engine.postings.restore(lost + 2000, ref, None, "c1", None, "en")
 
 
 async def test_two_processes_on_one_database_never_share_an_instance_id(
@@ -136,14 +136,14 @@ async def test_two_processes_on_one_database_never_share_an_instance_id(
     ]
     try:
         user = await alice(engines[0])
-        served = await engines[0].serve(user, kind=KindFilter.CONCEPT)
+        served = await engines[0].making.serve(user, kind=KindFilter.CONCEPT)
         ids = []
         for round_ in range(30):
             engine = engines[round_ % 2]
             if round_ % 3 == 0:
-                ids.append((await engine.post(served, None, "c1")).id)
+                ids.append((await engine.postings.post(served, None, "c1")).id)
             else:
-                async with engine.posting(served, None, "c1") as posting:
+                async with engine.postings.posting(served, None, "c1") as posting:
                     ids.append(posting.instance.id)
         for engine in engines:
             await engine.aclose()
@@ -187,20 +187,20 @@ async def test_recent_questions_are_avoided_across_a_restart(
     assert len(candidates) >= 8
     engine = Engine(store, bank, checkers, clock, random.Random(3))
     user = await alice(engine)
-    first = await engine.serve(user, topic, KindFilter.CONCEPT)  # loads the (empty) memory
+    first = await engine.making.serve(user, topic, KindFilter.CONCEPT)  # loads the (empty) memory
     served = [first.ref]
-    async with engine.posting(first, None, "c1", served_to=user):
+    async with engine.postings.posting(first, None, "c1", served_to=user):
         pass
     for _ in range(len(candidates) - 3):
-        question = await engine.serve(user, topic, KindFilter.CONCEPT)
-        async with engine.posting(question, None, "c1", served_to=user):
+        question = await engine.making.serve(user, topic, KindFilter.CONCEPT)
+        async with engine.postings.posting(question, None, "c1", served_to=user):
             served.append(question.ref)
         clock.advance(seconds=1)
     assert len(set(served)) == len(served)  # no repeats while fresh ones remain
     await engine.aclose()
 
     restarted = Engine(store, bank, checkers, clock, random.Random(4))
-    following = await restarted.serve(user, topic, KindFilter.CONCEPT)
+    following = await restarted.making.serve(user, topic, KindFilter.CONCEPT)
     assert following.ref not in served  # one of the two not served yet
     await restarted.aclose()
 
@@ -210,10 +210,10 @@ async def test_an_answer_right_after_the_reply_does_not_wait_for_the_batch(
 ) -> None:
     monkeypatch.setattr(ahead, "STORE_AFTER_S", 600.0)  # batches would wait ten minutes
     user = await alice(engine)
-    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.posting(served, None, "c1") as posting:
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.posting(served, None, "c1") as posting:
         pass
-    outcome = await asyncio.wait_for(engine.answer(posting.instance.id, user, "B"), 30)
+    outcome = await asyncio.wait_for(engine.answering.answer(posting.instance.id, user, "B"), 30)
     assert outcome.counted
 
 
@@ -252,21 +252,23 @@ async def test_an_id_numbered_again_is_never_taken_for_another_question(
     """A database restored from an older backup numbers new questions with ids that old
     messages carry: a click on an old message must not answer the new question."""
     user = await alice(engine)
-    mcq = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.posting(mcq, None, "c1") as posting:
+    mcq = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.posting(mcq, None, "c1") as posting:
         reused = posting.instance.id
-    await engine.instance(reused)
+    await engine.postings.instance(reused)
     with sqlite3.connect(db_path) as conn:  # that row now holds another question
         conn.execute(f"UPDATE question_instances SET ref = 'fx-zero-init' WHERE id = {reused}")
     with pytest.raises(UnknownQuestion):
-        await engine.answer(reused, user, "B", ref="fx-sigmoid-max")
+        await engine.answering.answer(reused, user, "B", ref="fx-sigmoid-max")
     with pytest.raises(UnknownQuestion):
-        await engine.restore(reused, "fx-sigmoid-max", None, "c1", None, "en")
+        await engine.postings.restore(reused, "fx-sigmoid-max", None, "c1", None, "en")
     assert rows(db_path, "SELECT COUNT(*) FROM attempts") == [(0,)]
 
     # A restore moves the counter past the id it stores, and keeps when it was posted.
     posted_at = clock.now().replace(hour=3)
-    restored = await engine.restore(10_000, "fx-sigmoid-max", None, "c1", None, "en", posted_at)
+    restored = await engine.postings.restore(
+        10_000, "fx-sigmoid-max", None, "c1", None, "en", posted_at
+    )
     assert restored.created_at == posted_at
     assert await engine.store.reserve_instance_ids(1) > 10_000
 
@@ -279,10 +281,10 @@ async def test_numeric_questions_served_from_the_stock_are_the_same_as_generated
     await engine.warm_up()
     user = await alice(engine)
     for _ in range(10):
-        served = await engine.serve(user, kind=KindFilter.NUMERIC)
+        served = await engine.making.serve(user, kind=KindFilter.NUMERIC)
         family, seed = parse_generated_ref(served.ref)
         assert family is not None and seed is not None
-        again = await engine.generated(family, seed)
+        again = await engine.making.generated(family, seed)
         assert served.text == again.text and served.difficulty == again.difficulty
 
 
@@ -312,8 +314,8 @@ async def test_reseeding_makes_the_next_question_reproducible(engine: Engine) ->
     user = await alice(engine)
     refs = []
     for _ in range(2):
-        engine.reseed(11)
-        refs.append((await engine.serve(user, "conv_output", KindFilter.NUMERIC)).ref)
+        engine.making.reseed(11)
+        refs.append((await engine.making.serve(user, "conv_output", KindFilter.NUMERIC)).ref)
     assert refs[0] == refs[1]
 
 
@@ -323,19 +325,19 @@ async def test_a_full_disk_loses_the_rows_not_the_questions(
     """The write after the reply fails (the file cannot grow): logged in one line, and the
     question is stored again from its message once there is room."""
     user = await alice(engine)
-    served = await engine.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
     async with db.read() as conn:
         rows_ = await conn.execute_fetchall("PRAGMA page_count")
         await conn.execute(f"PRAGMA max_page_count = {next(iter(rows_))[0]}")
     ids = []
     for _ in range(90):  # enough rows to need new pages (and within one block of ids)
-        async with engine.posting(served, None, "c1", "en", served_to=user) as posting:
+        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
             ids.append(posting.instance.id)
     with pytest.raises(UnknownQuestion):
-        await engine.instance(ids[-1])
+        await engine.postings.instance(ids[-1])
     failures = [r for r in caplog.records if "posted question(s) failed" in r.getMessage()]
     assert failures and all(r.exc_info is None for r in failures)  # no traceback for this
     async with db.read() as conn:
         await conn.execute("PRAGMA max_page_count = 1073741823")
-    await engine.restore(ids[-1], served.ref, None, "c1", "m1", "en")
-    assert (await engine.answer(ids[-1], user, "B")).counted
+    await engine.postings.restore(ids[-1], served.ref, None, "c1", "m1", "en")
+    assert (await engine.answering.answer(ids[-1], user, "B")).counted

@@ -67,10 +67,10 @@ def pool(checkers: TorchCheckers, family: str, level: Difficulty) -> set[str]:
 
 async def answer_right(engine: Engine, user: User, served: ServedQuestion) -> int:
     """Post the question for the user, answer it right; the points it paid."""
-    instance = await engine.post(served, served_to=user)
+    instance = await engine.postings.post(served, served_to=user)
     assert served.family is not None and served.seed is not None
     expected = engine.checkers.generate(served.family, served.seed).expected
-    outcome = await engine.answer(instance.id, user, str(expected))
+    outcome = await engine.answering.answer(instance.id, user, str(expected))
     assert outcome.counted and outcome.grade.correct, outcome.grade.feedback.en
     return outcome.points
 
@@ -92,16 +92,17 @@ async def test_the_same_question_under_another_seed_pays_once(
     engine: Engine, clock: FakeClock, checkers: TorchCheckers, db_path: Path
 ) -> None:
     """`question cnn_models numeric easy` six times gave LeNet-5 six times, six points."""
-    user = await engine.user("discord", "1", "alice")
+    user = await engine.identities.user("discord", "1", "alice")
     first, second = [
-        await engine.generated("model_params", seed_for(Difficulty.EASY, draw)) for draw in (1, 2)
+        await engine.making.generated("model_params", seed_for(Difficulty.EASY, draw))
+        for draw in (1, 2)
     ]
     assert first.ref != second.ref and first.question_key == second.question_key
     assert await answer_right(engine, user, first) == 1
     clock.advance(days=1)
     assert await answer_right(engine, user, second) == 0  # the same question: no second point
     # Served through the topic, it is still that question, and still pays nothing.
-    served = await engine.serve(user, "cnn_models", KindFilter.NUMERIC, Difficulty.EASY)
+    served = await engine.making.serve(user, "cnn_models", KindFilter.NUMERIC, Difficulty.EASY)
     assert served.question_key == first.question_key
     assert await answer_right(engine, user, served) == 0
     with sqlite3.connect(db_path) as conn:
@@ -109,7 +110,7 @@ async def test_the_same_question_under_another_seed_pays_once(
     assert keys == [(first.question_key, 1), (first.question_key, 0), (first.question_key, 0)]
 
     clock.advance(days=31)  # past the window it pays again
-    again = await engine.generated("model_params", seed_for(Difficulty.EASY, 3))
+    again = await engine.making.generated("model_params", seed_for(Difficulty.EASY, 3))
     assert await answer_right(engine, user, again) == 1
 
 
@@ -120,13 +121,15 @@ async def test_a_written_question_still_pays_once_and_its_key_is_its_id(
 
     engine = Engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
     try:
-        user = await engine.user("discord", "1", "alice")
-        question = engine.question("fx-sigmoid-max")
+        user = await engine.identities.user("discord", "1", "alice")
+        question = engine.catalog.question("fx-sigmoid-max")
         assert question is not None
         points = []
         for _ in range(2):
-            instance = await engine.post(await engine.present(question), served_to=user)
-            points.append((await engine.answer(instance.id, user, "B")).points)
+            instance = await engine.postings.post(
+                await engine.making.present(question), served_to=user
+            )
+            points.append((await engine.answering.answer(instance.id, user, "B")).points)
         assert points == [1, 0]
         with sqlite3.connect(db_path) as conn:
             assert conn.execute("SELECT DISTINCT question_key FROM attempts").fetchall() == [
@@ -146,16 +149,16 @@ async def test_a_tiny_pool_serves_each_question_before_repeating_one(
     size = len(pool(checkers, family, Difficulty.EASY))
     assert size > 1
     count = min(size, 8)
-    user = await engine.user("discord", "1", "alice")
+    user = await engine.identities.user("discord", "1", "alice")
     await engine.warm_up()  # with the stock generated ahead, as the bot runs
     seen = []
     for _ in range(count):
-        served = await engine.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
-        await engine.post(served, served_to=user)
+        served = await engine.making.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        await engine.postings.post(served, served_to=user)
         seen.append(served.question_key)
     assert len(set(seen)) == count, seen
     if count == size:  # every one seen: the least recent comes back
-        served = await engine.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        served = await engine.making.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
         assert served.question_key == seen[0]
 
 
@@ -166,21 +169,21 @@ async def test_answered_questions_are_avoided_after_a_restart(
     family, topic = "conv_macs", FAMILIES["conv_macs"]
     keys = pool(checkers, family, Difficulty.EASY)
     first = Engine(store, bank, checkers, clock, random.Random(1))
-    user = await first.user("discord", "1", "alice")
+    user = await first.identities.user("discord", "1", "alice")
     answered: set[str] = set()
     draw = 0
     while len(answered) < min(len(keys), 8) - 1:  # all but one (of at most 8)
         numeric = checkers.generate(family, seed_for(Difficulty.EASY, draw))
         draw += 1
         if numeric.key not in answered:
-            await answer_right(first, user, await first.generated(family, numeric.seed))
+            await answer_right(first, user, await first.making.generated(family, numeric.seed))
             answered.add(numeric.key)
             clock.advance(minutes=1)
     await first.aclose()
 
     for attempt in range(3):
         restarted = Engine(store, bank, checkers, clock, random.Random(attempt))
-        served = await restarted.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
+        served = await restarted.making.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
         assert served.question_key not in answered
         await restarted.aclose()
 
@@ -195,33 +198,33 @@ async def test_the_console_daily_is_one_question_a_day(
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     engine = Engine(store, bank, checkers, clock, random.Random(2))
     try:
-        ann = await engine.user("local", "ann", "ann")
-        posted = await engine.post_daily(None, None, "en", ann)
+        ann = await engine.identities.user("local", "ann", "ann")
+        posted = await engine.dailies.post_daily(None, None, "en", ann)
         assert posted is not None
         served, instance = posted
         assert instance.daily_day == clock.now().date()
-        first = await engine.answer(instance.id, ann, right_answer(engine, served))
+        first = await engine.answering.answer(instance.id, ann, right_answer(engine, served))
         assert first.counted and first.points > 0
 
         clock.advance(hours=3)
-        again = await engine.post_daily(None, None, "en", ann)
+        again = await engine.dailies.post_daily(None, None, "en", ann)
         assert again is not None
         assert (again[0].ref, again[1].id) == (served.ref, instance.id)
-        second = await engine.answer(again[1].id, ann, right_answer(engine, again[0]))
+        second = await engine.answering.answer(again[1].id, ann, right_answer(engine, again[0]))
         assert not second.counted and second.points == 0
 
         # A fresh engine (the console started again) finds the same question.
         restarted = Engine(store, bank, checkers, clock, random.Random(99))
-        third = await restarted.post_daily(None, None, "en", ann)
+        third = await restarted.dailies.post_daily(None, None, "en", ann)
         await restarted.aclose()
         assert third is not None and third[1].id == instance.id
 
         clock.advance(days=1)
-        tomorrow = await engine.post_daily(None, None, "en", ann)
+        tomorrow = await engine.dailies.post_daily(None, None, "en", ann)
         assert tomorrow is not None
         assert tomorrow[1].id != instance.id
         assert tomorrow[1].daily_day == clock.now().date()
-        assert (await engine.answer(tomorrow[1].id, ann, "?")).grade is not None
+        assert (await engine.answering.answer(tomorrow[1].id, ann, "?")).grade is not None
         with sqlite3.connect(db_path) as conn:
             days = conn.execute("SELECT scope, day FROM daily_questions ORDER BY day").fetchall()
         user_scope = f"user:{ann.id}"
@@ -240,17 +243,17 @@ async def test_a_servers_daily_is_one_question_a_day_even_when_set_again(
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     engine = Engine(store, bank, checkers, clock, random.Random(5))
     try:
-        server = await engine.server("discord", "g1", "guild")
-        await engine.set_daily(server.id, "c1", "00:00", None)
-        posted = await engine.post_daily(server.id, "c1")
+        server = await engine.identities.server("discord", "g1", "guild")
+        await engine.dailies.set_daily(server.id, "c1", "00:00", None)
+        posted = await engine.dailies.post_daily(server.id, "c1")
         assert posted is not None
-        assert await engine.post_daily(server.id, "c1") is None  # once a day
-        await engine.disable_daily(server.id)
-        await engine.set_daily(server.id, "c1", "00:00", None)
-        reposted = await engine.post_daily(server.id, "c1")
+        assert await engine.dailies.post_daily(server.id, "c1") is None  # once a day
+        await engine.dailies.disable_daily(server.id)
+        await engine.dailies.set_daily(server.id, "c1", "00:00", None)
+        reposted = await engine.dailies.post_daily(server.id, "c1")
         assert reposted is not None and reposted[1].id == posted[1].id
         clock.advance(days=1)
-        tomorrow = await engine.post_daily(server.id, "c1")
+        tomorrow = await engine.dailies.post_daily(server.id, "c1")
         assert tomorrow is not None and tomorrow[1].id != posted[1].id
     finally:
         await engine.aclose()
@@ -259,7 +262,7 @@ async def test_a_servers_daily_is_one_question_a_day_even_when_set_again(
 def right_answer(engine: Engine, served: ServedQuestion) -> str:
     if served.family is not None and served.seed is not None:
         return str(engine.checkers.generate(served.family, served.seed).expected)
-    question = engine.question(served.ref)
+    question = engine.catalog.question(served.ref)
     assert question is not None and question.answer is not None
     return question.answer
 
@@ -298,8 +301,8 @@ async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
     engine = Engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
     try:
         await engine.warm_up()
-        user = await engine.user("discord", "1", "alice")
-        served = await engine.generated("model_params", seed_for(Difficulty.EASY, 2))
+        user = await engine.identities.user("discord", "1", "alice")
+        served = await engine.making.generated("model_params", seed_for(Difficulty.EASY, 2))
         assert served.ref != old_ref
         assert await answer_right(engine, user, served) == 0
         assert await engine.store.unkeyed_refs() == []

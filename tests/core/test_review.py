@@ -27,15 +27,15 @@ def test_grades_map_to_ratings() -> None:
 async def test_a_miss_comes_due_as_fsrs_says_and_a_correct_review_pushes_it_out(
     engine: Engine, clock: FakeClock
 ) -> None:
-    ann = await engine.user("local", "ann", "ann")
+    ann = await engine.identities.user("local", "ann", "ann")
     reference = Scheduler(
         learning_steps=LEARNING_STEPS, relearning_steps=RELEARNING_STEPS, enable_fuzzing=False
     )
     start = clock.now()
-    served = await engine.serve(ann, "vanishing_gradients")
-    posted = await engine.post(served)
+    served = await engine.making.serve(ann, "vanishing_gradients")
+    posted = await engine.postings.post(served)
     clock.advance(seconds=40)  # neither fast nor slow: a plain Good/Again
-    missed = await engine.answer(posted.id, ann, "A")
+    missed = await engine.answering.answer(posted.id, ann, "A")
     assert missed.counted and not missed.grade.correct
 
     expected, _ = reference.review_card(Card(due=start), Rating.Again, clock.now())
@@ -43,29 +43,29 @@ async def test_a_miss_comes_due_as_fsrs_says_and_a_correct_review_pushes_it_out(
     assert card is not None and card.due == expected.due
     assert card.due - clock.now() == LEARNING_STEPS[0]  # hours, not FSRS's minutes
 
-    assert await engine.due_reviews(ann, 5) == []  # not yet
+    assert await engine.reviews.due_reviews(ann, 5) == []  # not yet
     clock.current = card.due
-    due = await engine.due_reviews(ann, 5)
+    due = await engine.reviews.due_reviews(ann, 5)
     assert [q.ref for q in due] == ["fx-sigmoid-max"]
-    assert await engine.reviews_due(ann) == 1
+    assert await engine.reviews.reviews_due(ann) == 1
 
-    again = await engine.post(due[0])
+    again = await engine.postings.post(due[0])
     clock.advance(seconds=40)
-    right = await engine.answer(again.id, ann, "B")
+    right = await engine.answering.answer(again.id, ann, "B")
     assert right.counted and right.grade.correct
     expected, _ = reference.review_card(expected, Rating.Good, clock.now())
     pushed = await engine.store.get_card(ann.id, "fx-sigmoid-max")
     assert pushed is not None and pushed.due == expected.due
     assert pushed.due - clock.now() >= timedelta(days=1)
     assert pushed.reviews == 2
-    assert await engine.due_reviews(ann, 5) == []
+    assert await engine.reviews.due_reviews(ann, 5) == []
 
 
 async def test_generated_questions_review_their_family(engine: Engine, clock: FakeClock) -> None:
-    ann = await engine.user("local", "ann", "ann")
-    served = await engine.serve(ann, "conv_output")
-    posted = await engine.post(served)
-    await engine.answer(posted.id, ann, "-5")  # wrong
+    ann = await engine.identities.user("local", "ann", "ann")
+    served = await engine.making.serve(ann, "conv_output")
+    posted = await engine.postings.post(served)
+    await engine.answering.answer(posted.id, ann, "-5")  # wrong
     clock.advance(days=2)
-    (review,) = await engine.due_reviews(ann, 3)
+    (review,) = await engine.reviews.due_reviews(ann, 3)
     assert review.family == "conv_output" and review.ref != served.ref  # a fresh variant

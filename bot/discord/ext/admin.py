@@ -87,13 +87,13 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             return
         member = None
         if who:
-            member = await self.engine.store.find_user(PLATFORM, str(who))
+            member = await self.engine.identities.find_user(PLATFORM, str(who))
             if member is None:
                 await interaction.response.edit_message(
                     content=t(ctx.lang, "Nothing to reset.", "没有需要重置的分数。"), view=None
                 )
                 return
-        removed = await self.engine.reset_scores(ctx.server.id, member)
+        removed = await self.engine.boards.reset_scores(ctx.server.id, member)
         await interaction.response.edit_message(
             content=t(
                 ctx.lang,
@@ -146,7 +146,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             try:
                 if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
                     raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
-                pack = await self.engine.import_pack(ctx.server.id, file.filename, text, ctx.user)
+                pack = await self.engine.catalog.import_pack(
+                    ctx.server.id, file.filename, text, ctx.user
+                )
             except PackInvalid as exc:
                 lines = [problem.text(ctx.lang) for problem in exc.problems]
                 header = t(

@@ -43,7 +43,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
             if await refuse_without_manage_server(interaction, ctx):
                 return
             assert ctx.server is not None
-            at = await self.engine.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
+            at = await self.engine.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
             await interaction.response.send_message(
                 t(
                     ctx.lang,
@@ -62,7 +62,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
             if await refuse_without_manage_server(interaction, ctx):
                 return
             assert ctx.server is not None
-            removed = await self.engine.disable_daily(ctx.server.id)
+            removed = await self.engine.dailies.disable_daily(ctx.server.id)
             await interaction.response.send_message(
                 t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
                 if removed
@@ -77,13 +77,15 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     async def post_due(self) -> int:
         """Post every daily question whose time has come; returns how many were posted."""
         posted = 0
-        for setting in await self.engine.due_dailies():
+        for setting in await self.engine.dailies.due_dailies():
             try:
                 guild = self.bot.get_guild(int(setting.server_external_id))
                 lang: Lang = "en"
                 if guild is not None and str(guild.preferred_locale).startswith("zh"):
                     lang = "zh"
-                result = await self.engine.post_daily(setting.server_id, setting.channel_id, lang)
+                result = await self.engine.dailies.post_daily(
+                    setting.server_id, setting.channel_id, lang
+                )
                 if result is None:
                     continue
                 served, instance = result
@@ -93,7 +95,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
                 message = await channel.send(
                     embed=embed, view=question_view(served, instance.id, lang)
                 )
-                await self.engine.attach_message(instance.id, str(message.id))
+                await self.engine.postings.attach_message(instance.id, str(message.id))
                 posted += 1
             except Exception:
                 log.exception("daily question for server %s failed", setting.server_id)

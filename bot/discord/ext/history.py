@@ -80,7 +80,7 @@ class History(commands.Cog):
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            entries = await self.engine.history(ctx.user, count)
+            entries = await self.engine.boards.history(ctx.user, count)
             await interaction.response.send_message(
                 embed=history_embed(entries, ctx.lang), ephemeral=True
             )

@@ -22,7 +22,7 @@ from discord.ext import commands, tasks
 
 from bot.charts import report_chart
 from bot.core.engine import SelfRating
-from bot.core.interview import Interviews, Report, StaleSave, Step
+from bot.core.interview import Report, StaleSave, Step
 from bot.core.models import LETTERS, Kind, Lang
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
@@ -152,7 +152,7 @@ def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
 class Interview(commands.GroupCog, group_name="interview", group_description="A mock interview"):
     def __init__(self, bot: InterviewBot) -> None:
         self.bot = bot
-        self.interviews = Interviews(bot.engine)
+        self.interviews = bot.engine.interviews
         self.live: dict[int, tuple[discord.Interaction, float]] = {}  # id -> last interaction
         super().__init__()
 
@@ -313,8 +313,8 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
         if step.item is None or step.item.index != index or step.question is None:
             await self.show(interaction, step, ctx.lang)
             return
-        instance = await self.bot.engine.instance(step.item.instance_id)
-        question = self.bot.engine.question(instance.ref, instance.server_id)
+        instance = await self.bot.engine.postings.instance(step.item.instance_id)
+        question = self.bot.engine.catalog.question(instance.ref, instance.server_id)
         if question is None:
             await self.show(interaction, step, ctx.lang)
             return
@@ -335,8 +335,8 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
         ctx = await context_of(self.bot, interaction)
         hint, step = await self._retrying(lambda: self.interviews.hint(iid, index, ctx.user))
         if step.question is None and step.item is not None:
-            step.question = await self.bot.engine.reshow(
-                await self.bot.engine.instance(step.item.instance_id)
+            step.question = await self.bot.engine.making.reshow(
+                await self.bot.engine.postings.instance(step.item.instance_id)
             )
         await self.show(interaction, step, ctx.lang, note=hint.get(ctx.lang))
 

@@ -44,7 +44,7 @@ class Preferences(commands.Cog):
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            user = await self.bot.engine.set_language(ctx.user, language)
+            user = await self.bot.engine.identities.set_language(ctx.user, language)
             lang = reply_language(user, interaction)
             await interaction.response.send_message(
                 t(lang, f"Language set to {language}.", f"语言已设为 {language}。"),

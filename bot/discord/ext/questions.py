@@ -86,7 +86,7 @@ class Questions(commands.Cog):
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            served = await self.engine.serve(
+            served = await self.engine.making.serve(
                 ctx.user,
                 topic,
                 KindFilter(kind),
@@ -96,7 +96,7 @@ class Questions(commands.Cog):
             channel = None if private else str(interaction.channel_id)
             # The reply goes first and the question is stored right after it (with the
             # message id): see Engine.posting, and _restore for a process that dies between.
-            async with self.engine.posting(
+            async with self.engine.postings.posting(
                 served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
             ) as posting:
                 callback = await interaction.response.send_message(
@@ -119,7 +119,7 @@ class Questions(commands.Cog):
     async def topics(self, interaction: discord.Interaction) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            rows = await self.engine.topics(ctx.user)
+            rows = await self.engine.boards.topics(ctx.user)
             lines = []
             for area in AREAS:
                 lines.append(f"**{area.name.get(ctx.lang)}**")
@@ -149,11 +149,11 @@ class Questions(commands.Cog):
         ctx = await context_of(self.bot, interaction)
         ref = shown_ref(interaction)
         try:
-            outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
+            outcome = await self.engine.answering.answer(instance_id, ctx.user, letter, ref=ref)
         except UnknownQuestion:
             if not await self._restored(interaction, instance_id, ctx, Kind.MCQ, letter):
                 raise
-            outcome = await self.engine.answer(instance_id, ctx.user, letter, ref=ref)
+            outcome = await self.engine.answering.answer(instance_id, ctx.user, letter, ref=ref)
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def _instance(
@@ -162,11 +162,11 @@ class Questions(commands.Cog):
         """The posted question a button is on; UnknownQuestion if that id is another one,
         WrongKind if it is not a `kind` question."""
         try:
-            instance = await self.engine.instance(instance_id)
+            instance = await self.engine.postings.instance(instance_id)
         except UnknownQuestion:
             if not await self._restored(interaction, instance_id, ctx, kind):
                 raise
-            instance = await self.engine.instance(instance_id)
+            instance = await self.engine.postings.instance(instance_id)
         ref = shown_ref(interaction)
         if ref is not None and ref != instance.ref:
             raise UnknownQuestion(ref)
@@ -189,7 +189,7 @@ class Questions(commands.Cog):
         WrongKind, and nothing stored, if its question is not a `kind` one (with `letter`
         among its options), as the bank has it now."""
         try:
-            await self.engine.instance(instance_id)
+            await self.engine.postings.instance(instance_id)
             return False
         except UnknownQuestion:
             pass
@@ -198,7 +198,7 @@ class Questions(commands.Cog):
             return False
         ref, lang = shown
         family, seed = parse_generated_ref(ref)
-        question = self.engine.question(ref, ctx.server_id)
+        question = self.engine.catalog.question(ref, ctx.server_id)
         if family is not None and seed is not None:
             shown_kind, options = Kind.NUMERIC, 0
         elif question is not None:
@@ -209,7 +209,7 @@ class Questions(commands.Cog):
             raise WrongKind(ref, shown_kind.value)
         private = message.flags.ephemeral
         log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
-        await self.engine.restore(
+        await self.engine.postings.restore(
             instance_id,
             ref,
             ctx.server_id,
@@ -224,7 +224,7 @@ class Questions(commands.Cog):
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.NUMERIC)
-        previous = await self.engine.answered(instance_id, ctx.user)
+        previous = await self.engine.answering.answered(instance_id, ctx.user)
         if previous is not None:
             marker = (Verdict.CORRECT if previous else Verdict.INCORRECT).marker
             await interaction.response.send_message(
@@ -243,14 +243,16 @@ class Questions(commands.Cog):
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
         text = modal_values(interaction).get("answer", "")
-        outcome = await self.engine.answer(instance_id, ctx.user, text, ref=shown_ref(interaction))
+        outcome = await self.engine.answering.answer(
+            instance_id, ctx.user, text, ref=shown_ref(interaction)
+        )
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
-        question = self.engine.question(instance.ref, instance.server_id)
+        question = self.engine.catalog.question(instance.ref, instance.server_id)
         if question is None or question.kind is not Kind.OPEN:
             raise UnknownQuestion(instance.ref)
         await interaction.response.send_message(
@@ -262,11 +264,11 @@ class Questions(commands.Cog):
     async def on_rate(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id, rating = int(args[0]), SelfRating(args[1])
         ctx = await context_of(self.bot, interaction)
-        outcome = await self.engine.self_rate(instance_id, ctx.user, rating)
+        outcome = await self.engine.answering.self_rate(instance_id, ctx.user, rating)
         # Replace the rating buttons with the verdict (in the ephemeral message).
         await interaction.response.edit_message(content=outcome_text(outcome, ctx.lang), view=None)
         if outcome.counted:
-            await self._refresh_posted(await self.engine.instance(instance_id), outcome)
+            await self._refresh_posted(await self.engine.postings.instance(instance_id), outcome)
 
     async def _after_answer(
         self,
@@ -279,7 +281,7 @@ class Questions(commands.Cog):
         feedback = outcome_text(outcome, lang)
         message = interaction.message
         if outcome.counted and message is not None and message.embeds:
-            instance = await self.engine.instance(instance_id)
+            instance = await self.engine.postings.instance(instance_id)
             embed = message.embeds[0]
             embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
             await interaction.response.edit_message(embed=embed)

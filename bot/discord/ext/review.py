@@ -23,7 +23,7 @@ class Review(commands.Cog):
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
-            due = await self.engine.due_reviews(ctx.user, count, ctx.server_id)
+            due = await self.engine.reviews.due_reviews(ctx.user, count, ctx.server_id)
             if not due:
                 await interaction.response.send_message(
                     t(
@@ -37,7 +37,7 @@ class Review(commands.Cog):
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)
             for number, served in enumerate(due):
-                instance = await self.engine.post(
+                instance = await self.engine.postings.post(
                     served, ctx.server_id, None, ctx.lang, served_to=ctx.user
                 )
                 embed = question_embed(served, ctx.lang)

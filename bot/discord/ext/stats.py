@@ -32,7 +32,7 @@ class Stats(commands.Cog):
             ctx = await context_of(self.bot, interaction)
             user = ctx.user
             if member is not None and member.id != interaction.user.id:
-                found = await self.engine.store.find_user(PLATFORM, str(member.id))
+                found = await self.engine.identities.find_user(PLATFORM, str(member.id))
                 if found is None:
                     await interaction.response.send_message(
                         t(
@@ -44,8 +44,8 @@ class Stats(commands.Cog):
                     )
                     return
                 user = found
-            stats = await self.engine.stats(user, ctx.server_id)
-            due = await self.engine.reviews_due(user)
+            stats = await self.engine.boards.stats(user, ctx.server_id)
+            due = await self.engine.reviews.reviews_due(user)
             embed = stats_embed(stats, ctx.lang, due)
             if not stats.by_topic:  # no chart of nothing: the embed says to try /question
                 await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -72,7 +72,7 @@ class Stats(commands.Cog):
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
             board_scope = Scope(scope) if ctx.server is not None else Scope.GLOBAL
-            board = await self.engine.leaderboard(
+            board = await self.engine.boards.leaderboard(
                 board_scope, Period(period), topic, ctx.server_id, ctx.user
             )
             await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
