@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import pkgutil
 import signal
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from bot.core.errors import DomainError
 from bot.core.models import Lang
 from bot.core.ports import HeartbeatStore
 from bot.demos import DemoRunner
+from bot.discord import ext
 from bot.discord._endpoints import apply_endpoints
 from bot.discord._i18n import Translator, reply_language
 from bot.discord._router import Router, SeenInteractions, interaction_custom_id
@@ -30,19 +32,20 @@ from bot.texts import error_text
 
 log = logging.getLogger(__name__)
 
-# One extension per feature.
-EXTENSIONS: tuple[str, ...] = (
-    "bot.discord.ext.questions",
-    "bot.discord.ext.stats",
-    "bot.discord.ext.check",
-    "bot.discord.ext.preferences",
-    "bot.discord.ext.admin",
-    "bot.discord.ext.demos",
-    "bot.discord.ext.interview",
-    "bot.discord.ext.review",
-    "bot.discord.ext.daily",
-    "bot.discord.ext.history",
-)
+
+def discover_extensions() -> tuple[str, ...]:
+    """Every public module of `bot/discord/ext` (one per feature), by name: a new file there is
+    loaded at start-up with no list to edit (docs/extending.md)."""
+    return tuple(
+        sorted(
+            f"{ext.__name__}.{module.name}"
+            for module in pkgutil.iter_modules(ext.__path__)
+            if not module.name.startswith("_")
+        )
+    )
+
+
+EXTENSIONS: tuple[str, ...] = discover_extensions()
 SHUTDOWN_GRACE_S = 10.0
 
 
@@ -56,6 +59,8 @@ class Tree(app_commands.CommandTree["InterviewBot"]):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         original = getattr(error, "original", error)
+        if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+            original = error.__cause__  # an option refused by its transformer (an unknown topic)
         await self.client.report_error(interaction, original)
 
 

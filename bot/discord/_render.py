@@ -18,7 +18,8 @@ from bot.core.models import (
     UserStats,
     Verdict,
 )
-from bot.discord._router import custom_id, stopped
+from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
+from bot.discord._router import stopped
 from bot.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
@@ -122,7 +123,7 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
                 discord.ui.Button(
                     label=letter,
                     style=discord.ButtonStyle.secondary,
-                    custom_id=custom_id("pick", instance_id, letter),
+                    custom_id=PICK.id(instance_id, letter),
                 )
             )
     elif served.kind is Kind.NUMERIC:
@@ -130,7 +131,7 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
             discord.ui.Button(
                 label=t(lang, "Answer", "作答"),
                 style=discord.ButtonStyle.primary,
-                custom_id=custom_id("answer", instance_id),
+                custom_id=ANSWER.id(instance_id),
             )
         )
     else:
@@ -138,14 +139,14 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
             discord.ui.Button(
                 label=t(lang, "Show model answer", "查看参考答案"),
                 style=discord.ButtonStyle.primary,
-                custom_id=custom_id("reveal", instance_id),
+                custom_id=REVEAL.id(instance_id),
             )
         )
     return stopped(view)
 
 
 def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
-    return answer_modal_for(custom_id("submit", instance_id), lang, ref)
+    return answer_modal_for(SUBMIT.id(instance_id), lang, ref)
 
 
 def answer_modal_for(modal_id: str, lang: Lang, ref: str) -> discord.ui.Modal:
@@ -219,7 +220,7 @@ def rating_view(instance_id: int, lang: Lang) -> discord.ui.View:
                 style=discord.ButtonStyle.danger
                 if rating is SelfRating.AGAIN
                 else discord.ButtonStyle.secondary,
-                custom_id=custom_id("rate", instance_id, rating.value),
+                custom_id=RATE.id(instance_id, rating.value),
             )
         )
     return stopped(view)

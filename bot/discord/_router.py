@@ -1,7 +1,8 @@
 """Buttons and modals, routed by their `custom_id`, so they keep working after a restart.
 
-Every component we send has a custom_id `dlq:<action>:<arg>:<arg>...`; the ids carry all the
-state a click needs (the question instance, the option letter...). Views are sent already
+Every component we send has a custom_id `dlq:<action>:<arg>:<arg>...`, built by its `Action`
+(each kind of button or modal is one `Action` object, which also routes it); the ids carry all
+the state a click needs (the question instance, the option letter...). Views are sent already
 stopped, so discord.py stores nothing in memory for them; instead, `on_interaction` looks the
 action up here. Modals work the same way (discord.py has no persistent modals).
 
@@ -66,6 +67,35 @@ def parse_custom_id(value: str) -> tuple[str, list[str]] | None:
     return parts[1], parts[2:]
 
 
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One kind of button or modal, defined once: its name in the custom_id, the form of each
+    argument, and the message it may come from. `id(...)` builds its custom_id, `parse(...)`
+    reads one back, and `Router.on(action, handler)` routes it to its handler.
+
+    `shown`: True, the interaction's message must carry this very custom_id (a button);
+    another action, the message must carry that action's custom_id with the same arguments (a
+    modal: the button that opened it); False, no such check.
+    """
+
+    name: str
+    args: tuple[Arg, ...]
+    shown: Action | bool = True
+
+    def id(self, *args: object) -> str:
+        if len(args) != len(self.args):
+            raise ValueError(f"action {self.name!r} takes {len(self.args)} arguments: {args}")
+        return custom_id(self.name, *args)
+
+    def parse(self, value: str) -> list[str] | None:
+        """The arguments of a custom_id of this action, if each has its form; else None."""
+        parsed = parse_custom_id(value)
+        if parsed is None or parsed[0] != self.name or len(parsed[1]) != len(self.args):
+            return None
+        args = parsed[1]
+        return args if all(form(arg) for form, arg in zip(self.args, args, strict=True)) else None
+
+
 @dataclass(slots=True)
 class Route:
     handler: Handler
@@ -95,6 +125,15 @@ class Router:
         if args and len(args) != arity:
             raise ValueError(f"action {action!r}: {len(args)} argument forms for {arity}")
         self._routes[action] = Route(handler, arity, args, shown)
+
+    def on(self, action: Action, handler: Handler) -> None:
+        """Route `action` to `handler`, with the argument forms and the `shown` rule the action
+        defines."""
+        opener = action.shown
+        shown: Shown | bool = (
+            opener if isinstance(opener, bool) else (lambda args: opener.id(*args))
+        )
+        self.add(action.name, len(action.args), handler, args=action.args, shown=shown)
 
     def resolve(self, value: str) -> tuple[Handler, list[str]] | None:
         """The handler and arguments for a custom_id of ours; None if it is not one we know.

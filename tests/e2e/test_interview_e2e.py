@@ -185,7 +185,7 @@ async def test_late_answer_shows_the_solution_and_the_report_agrees_with_stats(
 ) -> None:
     alice = fake_discord.user("alice")
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3") as bot:
-        cog: Any = bot.get_cog("Interview")  # loaded as an extension: its own module object
+        cog: Any = bot.get_cog("MockInterview")  # loaded as an extension: its own module object
         assert cog is not None and hasattr(cog, "interviews")
         cog.sweeper.cancel()  # this test moves the clock; it settles the timeout itself
         clock = AheadClock()

@@ -16,7 +16,7 @@ from .harness import button_ids, footer, ref_of, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
-# The contract of discord.md: command -> option names, or subcommand -> option names.
+# The contract of docs/discord.md: command -> option names, or subcommand -> option names.
 SPEC_COMMANDS: dict[str, set[str] | dict[str, set[str]]] = {
     "question": {"topic", "kind", "difficulty", "private"},
     "interview": {"start": {"topics", "questions", "minutes"}, "stop": set(), "status": set()},
@@ -197,6 +197,27 @@ async def test_topic_autocomplete(fake_discord: FakeDiscord, tmp_path: Path) -> 
         values = [c["value"] for c in choices]
         assert "vanishing_gradients" in values and "gradient_clipping" in values
         assert all(len(c["name"]) <= 100 for c in choices)
+
+
+async def test_question_and_leaderboard_share_one_topic_option(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Both offer the areas and topics as the user types, and refuse a topic that does not
+    exist, in the user's language."""
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        for command in ("question", "leaderboard"):
+            values = [c["value"] for c in await alice.autocomplete(command, "topic", "grad")]
+            assert "vanishing_gradients" in values and "gradient_clipping" in values, command
+            english = await told(await alice.slash(command, topic="quantum_chemistry"))
+            assert english.startswith("⚠️ Unknown topic `quantum_chemistry`."), english
+            chinese = await told(
+                await alice.slash(command, topic="quantum_chemistry", locale="zh-CN")
+            )
+            assert chinese.startswith("⚠️ 没有这个主题：`quantum_chemistry`。"), chinese
+            area = await alice.slash(command, topic="cnn")  # an area is a topic option too
+            assert "Unknown topic" not in await told(area)
+        fake_discord.assert_clean()
 
 
 async def test_restart_between_posting_and_answering(

@@ -11,7 +11,12 @@ from bot.core.errors import PackInvalid
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of, refuse_without_manage_server
 from bot.discord._render import clip, t
-from bot.discord._router import an_id, an_id_or_zero, custom_id, stopped
+from bot.discord._router import Action, an_id, an_id_or_zero, stopped
+
+#: Confirm a reset: (the member, 0 for everyone; the admin who asked).
+RESET = Action("reset", (an_id_or_zero, an_id))
+#: Cancel it: (the admin who asked,).
+CANCEL = Action("cancel", (an_id,))
 
 PACK_LIMIT_BYTES = MAX_PACK_BYTES
 
@@ -49,14 +54,14 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
                 discord.ui.Button(
                     label=t(ctx.lang, "Reset", "确认重置"),
                     style=discord.ButtonStyle.danger,
-                    custom_id=custom_id("reset", who, interaction.user.id),
+                    custom_id=RESET.id(who, interaction.user.id),
                 )
             )
             view.add_item(
                 discord.ui.Button(
                     label=t(ctx.lang, "Cancel", "取消"),
                     style=discord.ButtonStyle.secondary,
-                    custom_id=custom_id("cancel", interaction.user.id),
+                    custom_id=CANCEL.id(interaction.user.id),
                 )
             )
             await interaction.response.send_message(
@@ -174,5 +179,5 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 async def setup(bot: InterviewBot) -> None:
     cog = Admin(bot)
     await bot.add_cog(cog)
-    bot.router.add("reset", 2, cog.on_reset_confirmed, args=(an_id_or_zero, an_id), shown=True)
-    bot.router.add("cancel", 1, cog.on_reset_cancelled, args=(an_id,), shown=True)
+    bot.router.on(RESET, cog.on_reset_confirmed)
+    bot.router.on(CANCEL, cog.on_reset_cancelled)

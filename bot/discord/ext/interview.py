@@ -36,8 +36,19 @@ from bot.discord._render import (
     ref_text,
     t,
 )
-from bot.discord._router import an_id, an_id_or_zero, custom_id, modal_values, one_of, stopped
+from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
 from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
+
+# The buttons and the modal of an interview question, each taken only from the message that
+# carries it (the modal: the message of its button). `_AT`: the interview, the question's place.
+_AT = (an_id, an_id_or_zero)
+IV_PICK = Action("ivpick", (*_AT, one_of(LETTERS)))
+IV_ANSWER = Action("ivans", _AT)
+IV_SUBMIT = Action("ivsub", _AT, shown=IV_ANSWER)
+IV_SHOW = Action("ivshow", _AT)
+IV_RATE = Action("ivrate", (*_AT, one_of(SelfRating)))
+IV_HINT = Action("ivhint", _AT)
+IV_STOP = Action("ivstop", (an_id,))
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -93,7 +104,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             view.add_item(
                 discord.ui.Button(
                     label=LETTERS[index],
-                    custom_id=custom_id("ivpick", iid, item.index, LETTERS[index]),
+                    custom_id=IV_PICK.id(iid, item.index, LETTERS[index]),
                 )
             )
     elif question.kind is Kind.NUMERIC:
@@ -101,7 +112,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             discord.ui.Button(
                 label=t(lang, "Answer", "作答"),
                 style=discord.ButtonStyle.primary,
-                custom_id=custom_id("ivans", iid, item.index),
+                custom_id=IV_ANSWER.id(iid, item.index),
             )
         )
     else:
@@ -109,7 +120,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             discord.ui.Button(
                 label=t(lang, "Show model answer", "查看参考答案"),
                 style=discord.ButtonStyle.primary,
-                custom_id=custom_id("ivshow", iid, item.index),
+                custom_id=IV_SHOW.id(iid, item.index),
             )
         )
     hint = (  # open questions earn no points, so their hint costs nothing
@@ -122,7 +133,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             label=hint,
             emoji="💡",
             row=1,
-            custom_id=custom_id("ivhint", iid, item.index),
+            custom_id=IV_HINT.id(iid, item.index),
         )
     )
     view.add_item(
@@ -130,7 +141,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             label=t(lang, "Stop", "结束"),
             style=discord.ButtonStyle.danger,
             row=1,
-            custom_id=custom_id("ivstop", iid),
+            custom_id=IV_STOP.id(iid),
         )
     )
     return stopped(view)
@@ -143,13 +154,15 @@ def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
         view.add_item(
             discord.ui.Button(
                 label=label.get(lang),
-                custom_id=custom_id("ivrate", step.interview.id, step.item.index, rating.value),
+                custom_id=IV_RATE.id(step.interview.id, step.item.index, rating.value),
             )
         )
     return stopped(view)
 
 
-class Interview(commands.GroupCog, group_name="interview", group_description="A mock interview"):
+class MockInterview(
+    commands.GroupCog, group_name="interview", group_description="A mock interview"
+):
     def __init__(self, bot: InterviewBot) -> None:
         self.bot = bot
         self.interviews = bot.engine.interviews
@@ -296,7 +309,7 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
             return
         label = step.interview.label(step.item).get(ctx.lang)
         await interaction.response.send_modal(
-            answer_modal_for(custom_id("ivsub", iid, index), ctx.lang, label)
+            answer_modal_for(IV_SUBMIT.id(iid, index), ctx.lang, label)
         )
 
     async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
@@ -388,15 +401,15 @@ class Interview(commands.GroupCog, group_name="interview", group_description="A 
 
 
 async def setup(bot: InterviewBot) -> None:
-    cog = Interview(bot)
+    cog = MockInterview(bot)
     await bot.add_cog(cog)
-    # Each only from the message that carries it (the modal: the message of its button).
-    at = (an_id, an_id_or_zero)  # the interview, the question's place in it
-    router = bot.router
-    router.add("ivpick", 3, cog.on_pick, args=(*at, one_of(LETTERS)), shown=True)
-    router.add("ivans", 2, cog.on_answer_button, args=at, shown=True)
-    router.add("ivsub", 2, cog.on_submit, args=at, shown=lambda a: custom_id("ivans", *a))
-    router.add("ivshow", 2, cog.on_show, args=at, shown=True)
-    router.add("ivrate", 3, cog.on_rate, args=(*at, one_of(SelfRating)), shown=True)
-    router.add("ivhint", 2, cog.on_hint, args=at, shown=True)
-    router.add("ivstop", 1, cog.on_stop, args=(an_id,), shown=True)
+    for action, handler in (
+        (IV_PICK, cog.on_pick),
+        (IV_ANSWER, cog.on_answer_button),
+        (IV_SUBMIT, cog.on_submit),
+        (IV_SHOW, cog.on_show),
+        (IV_RATE, cog.on_rate),
+        (IV_HINT, cog.on_hint),
+        (IV_STOP, cog.on_stop),
+    ):
+        bot.router.on(action, handler)

@@ -21,6 +21,7 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.topics import AREAS, TOPICS
+from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._bot import InterviewBot
 from bot.discord._context import Context, context_of
 from bot.discord._render import (
@@ -35,27 +36,11 @@ from bot.discord._render import (
     rating_view,
     t,
 )
-from bot.discord._router import an_id, custom_id, modal_values, one_of
+from bot.discord._router import modal_values
+from bot.discord._topics import Topic
 from bot.texts import percent, topic_name
 
 log = logging.getLogger(__name__)
-
-
-def topic_choices(current: str, lang: Lang) -> list[app_commands.Choice[str]]:
-    """Areas and topics whose id or name (either language) contains what was typed."""
-    needle = current.strip().casefold()
-    options: list[app_commands.Choice[str]] = []
-    for area in AREAS:
-        label = f"{area.name.get(lang)} ({area.id})"
-        if needle in area.id or needle in area.name.en.casefold() or needle in area.name.zh:
-            options.append(app_commands.Choice(name=label, value=area.id))
-    for topic in TOPICS:
-        names = (topic.id, topic.name.en.casefold(), topic.name.zh)
-        if any(needle in name for name in names):
-            options.append(
-                app_commands.Choice(name=f"{topic.name.get(lang)} ({topic.id})", value=topic.id)
-            )
-    return options[:25]
 
 
 def shown_ref(interaction: discord.Interaction) -> str | None:
@@ -79,7 +64,7 @@ class Questions(commands.Cog):
     async def question(
         self,
         interaction: discord.Interaction,
-        topic: str | None = None,
+        topic: Topic | None = None,
         kind: Literal["concept", "numeric", "any"] = "any",
         difficulty: Literal["easy", "medium", "hard"] | None = None,
         private: bool = False,
@@ -107,13 +92,6 @@ class Questions(commands.Cog):
                 message_id = getattr(callback, "message_id", None)
                 if message_id is not None and not private:
                     posting.message_id = str(message_id)
-
-    @question.autocomplete("topic")
-    async def _topic_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        lang: Lang = "zh" if str(interaction.locale).startswith("zh") else "en"
-        return topic_choices(current, lang)
 
     @app_commands.command(name="topics", description="Topics, question counts and your accuracy")
     async def topics(self, interaction: discord.Interaction) -> None:
@@ -309,10 +287,11 @@ async def setup(bot: InterviewBot) -> None:
     cog = Questions(bot)
     await bot.add_cog(cog)
     # Each only from the message that carries it (the modal: the message of its button).
-    bot.router.add("pick", 2, cog.on_pick, args=(an_id, one_of(LETTERS)), shown=True)
-    bot.router.add("answer", 1, cog.on_answer_button, args=(an_id,), shown=True)
-    bot.router.add(
-        "submit", 1, cog.on_submit, args=(an_id,), shown=lambda a: custom_id("answer", *a)
-    )
-    bot.router.add("reveal", 1, cog.on_reveal, args=(an_id,), shown=True)
-    bot.router.add("rate", 2, cog.on_rate, args=(an_id, one_of(SelfRating)), shown=True)
+    for action, handler in (
+        (PICK, cog.on_pick),
+        (ANSWER, cog.on_answer_button),
+        (SUBMIT, cog.on_submit),
+        (REVEAL, cog.on_reveal),
+        (RATE, cog.on_rate),
+    ):
+        bot.router.on(action, handler)

@@ -15,7 +15,7 @@ from bot.core.models import Period, Scope
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of
 from bot.discord._render import leaderboard_embed, stats_embed, t
-from bot.discord.ext.questions import topic_choices
+from bot.discord._topics import Topic
 
 
 class Stats(commands.Cog):
@@ -67,7 +67,7 @@ class Stats(commands.Cog):
         interaction: discord.Interaction,
         scope: Literal["server", "global"] = "server",
         period: Literal["week", "month", "all"] = "all",
-        topic: str | None = None,
+        topic: Topic | None = None,
     ) -> None:
         async with self.bot.work():
             ctx = await context_of(self.bot, interaction)
@@ -76,12 +76,6 @@ class Stats(commands.Cog):
                 board_scope, Period(period), topic, ctx.server_id, ctx.user
             )
             await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
-
-    @leaderboard.autocomplete("topic")
-    async def _topic_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return topic_choices(current, "zh" if str(interaction.locale).startswith("zh") else "en")
 
 
 async def setup(bot: InterviewBot) -> None:
