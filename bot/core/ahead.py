@@ -15,7 +15,7 @@ from collections.abc import Container, Coroutine, Sequence
 
 from bot.core.errors import StorageUnavailable
 from bot.core.models import Difficulty, NewInstance, NumericQuestion
-from bot.core.ports import Checkers, Store, seed_for
+from bot.core.ports import Checkers, QuestionStore, seed_for
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class PostedWriter:
     If the process dies first, the rows are lost, not the questions: see `Engine.restore`.
     """
 
-    def __init__(self, store: Store, background: Background) -> None:
+    def __init__(self, store: QuestionStore, background: Background) -> None:
         self._store = store
         self._background = background
         self._queue: list[NewInstance] = []

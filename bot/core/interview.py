@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import timedelta
+from typing import Protocol
 
 from bot.core.errors import NoQuestionFound
 from bot.core.interview_state import (
@@ -57,7 +58,7 @@ from bot.core.models import (
     User,
     Verdict,
 )
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import AttemptStore, Checkers, Clock, InterviewStore, UserStore
 from bot.core.review import review_item
 from bot.core.services.answering import Answering, SelfRating, grade_choice
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
@@ -66,12 +67,16 @@ from bot.core.services.posting import Postings
 from bot.core.topics import TOPIC_IDS, topic, topics_in
 
 
+class InterviewsStore(InterviewStore, AttemptStore, UserStore, Protocol):
+    """What `Interviews` reads and writes: interviews, their users, review cards."""
+
+
 class Interviews:
     """Starts and drives mock interviews; every event is saved before it is answered."""
 
     def __init__(
         self,
-        store: Store,
+        store: InterviewsStore,
         clock: Clock,
         rng: random.Random,
         catalog: Catalog,

@@ -24,7 +24,7 @@ from bot.core.models import (
     User,
     Verdict,
 )
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import AttemptStore, Checkers, Clock
 from bot.core.review import Reviewer, rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.services.catalog import Catalog, parse_generated_ref
@@ -44,7 +44,7 @@ class SelfRating(StrEnum):
 class Answering:
     def __init__(
         self,
-        store: Store,
+        store: AttemptStore,
         clock: Clock,
         catalog: Catalog,
         postings: Postings,

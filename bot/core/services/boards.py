@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.errors import UnknownTopic
 from bot.core.models import HistoryEntry, Leaderboard, Period, Scope, User, UserStats
-from bot.core.ports import Clock, Store
+from bot.core.ports import AttemptStore, BoardStore, Clock
 from bot.core.services.catalog import Catalog
 from bot.core.topics import TOPICS, topics_in
 
@@ -23,8 +24,12 @@ class TopicSummary:
         return self.correct / self.answered if self.answered else None
 
 
+class ScoreStore(AttemptStore, BoardStore, Protocol):
+    """What `Boards` reads: attempts and the boards over them."""
+
+
 class Boards:
-    def __init__(self, store: Store, clock: Clock, catalog: Catalog) -> None:
+    def __init__(self, store: ScoreStore, clock: Clock, catalog: Catalog) -> None:
         self._store = store
         self._clock = clock
         self._catalog = catalog

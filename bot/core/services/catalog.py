@@ -18,7 +18,7 @@ from bot.core.bank import (
 )
 from bot.core.errors import DuplicatePackQuestion, PackInvalid, UnknownQuestion
 from bot.core.models import Difficulty, Kind, Question, QuestionPack, User
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import Checkers, Clock, PackStore
 
 
 class KindFilter(StrEnum):
@@ -51,7 +51,7 @@ class Catalog:
     """The questions there are: `question` by id, `candidates` to choose from, the numeric
     `template_for` a family; server packs loaded (`load_packs`) and imported (`import_pack`)."""
 
-    def __init__(self, bank: Bank, checkers: Checkers, packs: Store, clock: Clock) -> None:
+    def __init__(self, bank: Bank, checkers: Checkers, packs: PackStore, clock: Clock) -> None:
         self.bank = bank
         self._checkers = checkers
         self._packs = packs

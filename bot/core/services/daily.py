@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.errors import BadTime, NoQuestionFound
 from bot.core.models import DailySetting, Kind, Lang, QuestionInstance, ServedQuestion, User
-from bot.core.ports import Clock, Store
+from bot.core.ports import Clock, DailyStore
 from bot.core.services.catalog import Catalog, KindFilter
 from bot.core.services.making import Making
 
@@ -30,7 +30,7 @@ def daily_scope(server_id: int | None, user: User | None) -> str:
 
 
 class Dailies:
-    def __init__(self, store: Store, clock: Clock, catalog: Catalog, making: Making) -> None:
+    def __init__(self, store: DailyStore, clock: Clock, catalog: Catalog, making: Making) -> None:
         self._store = store
         self._clock = clock
         self._catalog = catalog

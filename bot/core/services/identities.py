@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.models import Lang, LanguagePref, Server, User
-from bot.core.ports import Store
+from bot.core.ports import UserStore
 
 
 def language_for(preference: LanguagePref, locale: str | None) -> Lang:
@@ -14,7 +14,7 @@ def language_for(preference: LanguagePref, locale: str | None) -> Lang:
 
 
 class Identities:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: UserStore) -> None:
         self._store = store
         self._users: dict[tuple[str, str], User] = {}
         self._servers: dict[tuple[str, str], Server] = {}

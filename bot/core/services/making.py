@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from typing import Protocol
 
 from bot.core.ahead import Background, NumericStock, random_seed
 from bot.core.errors import NoQuestionFound, UnknownQuestion, UnknownTopic
@@ -19,7 +20,7 @@ from bot.core.models import (
     ServedQuestion,
     User,
 )
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import AttemptStore, Checkers, Clock, QuestionStore
 from bot.core.scoring import REWARD_WINDOW
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
 from bot.core.topics import topics_in
@@ -30,11 +31,15 @@ FRESH_TRIES = 32  # seeds tried for a generated question the user has not seen r
 MAX_SEED = 2**63 - 1  # the largest seed a reference can carry (the checkers' own bound)
 
 
+class RecentStore(QuestionStore, AttemptStore, Protocol):
+    """What `Recent` reads: served questions and answered keys."""
+
+
 class Recent:
     """What each user was served and answered lately (question ids and generated questions'
     keys, newest first): read from the database once per user, then kept up to date here."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: RecentStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._refs: dict[int, list[str]] = {}  # user id -> question ids served, newest first

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from bot.core.ahead import Background, PostedWriter
 from bot.core.errors import UnknownQuestion
 from bot.core.models import Kind, Lang, NewInstance, QuestionInstance, ServedQuestion, User
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import Checkers, Clock, QuestionStore
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making, Recent
 
@@ -31,7 +31,7 @@ class Posting:
 class Postings:
     def __init__(
         self,
-        store: Store,
+        store: QuestionStore,
         clock: Clock,
         catalog: Catalog,
         making: Making,

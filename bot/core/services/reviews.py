@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from bot.core.models import ServedQuestion, User
-from bot.core.ports import Checkers, Clock, Store
+from bot.core.ports import AttemptStore, Checkers, Clock
 from bot.core.services.catalog import Catalog
 from bot.core.services.making import Making
 
 
 class Reviews:
     def __init__(
-        self, store: Store, clock: Clock, catalog: Catalog, making: Making, checkers: Checkers
+        self,
+        store: AttemptStore,
+        clock: Clock,
+        catalog: Catalog,
+        making: Making,
+        checkers: Checkers,
     ) -> None:
         self._store = store
         self._clock = clock
