@@ -55,6 +55,13 @@ class Tree(app_commands.CommandTree["InterviewBot"]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return self.client.seen.first_time(interaction.id)
 
+    async def _call(self, interaction: discord.Interaction[InterviewBot]) -> None:
+        """Every slash command (and autocomplete) counts as work in flight, which shutdown waits
+        for: the commands themselves need nothing for it. (discord.py's dispatch of one
+        interaction to its command; buttons and modals go through `on_interaction`.)"""
+        async with self.client.work():
+            await super()._call(interaction)
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

@@ -38,41 +38,40 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     async def reset(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            if await refuse_without_manage_server(interaction, ctx):
-                return
-            assert ctx.server is not None
-            who = member.id if member else 0
-            target = (
-                t(ctx.lang, f"the scores of {member.name}", f"{member.name} 的分数")
-                if member
-                else t(ctx.lang, "everyone's scores", "所有人的分数")
+        ctx = await context_of(self.bot, interaction)
+        if await refuse_without_manage_server(interaction, ctx):
+            return
+        assert ctx.server is not None
+        who = member.id if member else 0
+        target = (
+            t(ctx.lang, f"the scores of {member.name}", f"{member.name} 的分数")
+            if member
+            else t(ctx.lang, "everyone's scores", "所有人的分数")
+        )
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(
+                label=t(ctx.lang, "Reset", "确认重置"),
+                style=discord.ButtonStyle.danger,
+                custom_id=RESET.id(who, interaction.user.id),
             )
-            view = discord.ui.View(timeout=None)
-            view.add_item(
-                discord.ui.Button(
-                    label=t(ctx.lang, "Reset", "确认重置"),
-                    style=discord.ButtonStyle.danger,
-                    custom_id=RESET.id(who, interaction.user.id),
-                )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label=t(ctx.lang, "Cancel", "取消"),
+                style=discord.ButtonStyle.secondary,
+                custom_id=CANCEL.id(interaction.user.id),
             )
-            view.add_item(
-                discord.ui.Button(
-                    label=t(ctx.lang, "Cancel", "取消"),
-                    style=discord.ButtonStyle.secondary,
-                    custom_id=CANCEL.id(interaction.user.id),
-                )
-            )
-            await interaction.response.send_message(
-                t(
-                    ctx.lang,
-                    f"Reset {target} on this server? This cannot be undone.",
-                    f"确定重置本服务器上{target}吗？此操作无法撤销。",
-                ),
-                view=stopped(view),
-                ephemeral=True,
-            )
+        )
+        await interaction.response.send_message(
+            t(
+                ctx.lang,
+                f"Reset {target} on this server? This cannot be undone.",
+                f"确定重置本服务器上{target}吗？此操作无法撤销。",
+            ),
+            view=stopped(view),
+            ephemeral=True,
+        )
 
     async def on_reset_confirmed(self, interaction: discord.Interaction, args: list[str]) -> None:
         who, requester = int(args[0]), int(args[1])
@@ -117,63 +116,60 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
     @app_commands.command(name="import", description="Add a question pack (YAML) for this server")
     @app_commands.describe(file="A YAML file in the question-bank format")
     async def import_pack(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            if await refuse_without_manage_server(interaction, ctx):
-                return
-            assert ctx.server is not None
-            limit = PACK_LIMIT_BYTES // 1024
-            if file.size > PACK_LIMIT_BYTES:
-                size = -(-file.size // 1024)
-                await interaction.response.send_message(
-                    t(
-                        ctx.lang,
-                        f"⚠️ {file.filename} is too large ({size} KiB, limit {limit} KiB): "
-                        "split it into smaller packs. Nothing was added.",
-                        f"⚠️ {file.filename} 太大（{size} KiB，上限 {limit} KiB）："
-                        "请拆分成较小的题包。未添加任何题目。",
-                    ),
-                    ephemeral=True,
-                )
-                return
-            # Deferred first: reading, parsing and validating a large pack take a while (in a
-            # worker thread: the bot keeps answering everyone else meanwhile).
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            try:
-                data = await file.read()
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                await interaction.followup.send(
-                    t(ctx.lang, "⚠️ The file is not UTF-8 text.", "⚠️ 文件不是 UTF-8 文本。"),
-                    ephemeral=True,
-                )
-                return
-            try:
-                if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
-                    raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
-                pack = await self.engine.catalog.import_pack(
-                    ctx.server.id, file.filename, text, ctx.user
-                )
-            except PackInvalid as exc:
-                lines = [problem.text(ctx.lang) for problem in exc.problems]
-                header = t(
-                    ctx.lang,
-                    f"⚠️ {file.filename} was not imported: {len(lines)} problem(s). Nothing "
-                    "was added.",
-                    f"⚠️ {file.filename} 未导入：发现 {len(lines)} 个问题，未添加任何题目。",
-                )
-                body = clip("\n".join(lines), 1800 - len(header))
-                await interaction.followup.send(f"{header}\n```\n{body}\n```", ephemeral=True)
-                return
-            await interaction.followup.send(
+        ctx = await context_of(self.bot, interaction)
+        if await refuse_without_manage_server(interaction, ctx):
+            return
+        assert ctx.server is not None
+        limit = PACK_LIMIT_BYTES // 1024
+        if file.size > PACK_LIMIT_BYTES:
+            size = -(-file.size // 1024)
+            await interaction.response.send_message(
                 t(
                     ctx.lang,
-                    f"✅ Imported {pack.questions} question(s) from {file.filename} "
-                    "for this server.",
-                    f"✅ 已从 {file.filename} 为本服务器导入 {pack.questions} 道题。",
+                    f"⚠️ {file.filename} is too large ({size} KiB, limit {limit} KiB): "
+                    "split it into smaller packs. Nothing was added.",
+                    f"⚠️ {file.filename} 太大（{size} KiB，上限 {limit} KiB）："
+                    "请拆分成较小的题包。未添加任何题目。",
                 ),
                 ephemeral=True,
             )
+            return
+        # Deferred first: reading, parsing and validating a large pack take a while (in a
+        # worker thread: the bot keeps answering everyone else meanwhile).
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            data = await file.read()
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            await interaction.followup.send(
+                t(ctx.lang, "⚠️ The file is not UTF-8 text.", "⚠️ 文件不是 UTF-8 文本。"),
+                ephemeral=True,
+            )
+            return
+        try:
+            if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
+                raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
+            pack = await self.engine.catalog.import_pack(
+                ctx.server.id, file.filename, text, ctx.user
+            )
+        except PackInvalid as exc:
+            lines = [problem.text(ctx.lang) for problem in exc.problems]
+            header = t(
+                ctx.lang,
+                f"⚠️ {file.filename} was not imported: {len(lines)} problem(s). Nothing was added.",
+                f"⚠️ {file.filename} 未导入：发现 {len(lines)} 个问题，未添加任何题目。",
+            )
+            body = clip("\n".join(lines), 1800 - len(header))
+            await interaction.followup.send(f"{header}\n```\n{body}\n```", ephemeral=True)
+            return
+        await interaction.followup.send(
+            t(
+                ctx.lang,
+                f"✅ Imported {pack.questions} question(s) from {file.filename} for this server.",
+                f"✅ 已从 {file.filename} 为本服务器导入 {pack.questions} 道题。",
+            ),
+            ephemeral=True,
+        )
 
 
 async def setup(bot: InterviewBot) -> None:

@@ -34,20 +34,17 @@ class Check(commands.Cog):
         params: str = "",
         answer: str | None = None,
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            try:
-                values, seed = parse_params(params)
-                result = await asyncio.to_thread(
-                    self.checkers.check, family, values, answer, seed=seed
-                )
-            except (CheckRequestError, CalculatorError) as exc:
-                text = exc.text(ctx.lang)
-                await interaction.response.send_message(
-                    t(ctx.lang, f"⚠️ {text}", f"⚠️ 请求有误：{text}"), ephemeral=True
-                )
-                return
-            await interaction.response.send_message(format_result(result, ctx.lang), ephemeral=True)
+        ctx = await context_of(self.bot, interaction)
+        try:
+            values, seed = parse_params(params)
+            result = await asyncio.to_thread(self.checkers.check, family, values, answer, seed=seed)
+        except (CheckRequestError, CalculatorError) as exc:
+            text = exc.text(ctx.lang)
+            await interaction.response.send_message(
+                t(ctx.lang, f"⚠️ {text}", f"⚠️ 请求有误：{text}"), ephemeral=True
+            )
+            return
+        await interaction.response.send_message(format_result(result, ctx.lang), ephemeral=True)
 
     @check.autocomplete("family")
     async def _family_autocomplete(

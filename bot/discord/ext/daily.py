@@ -38,37 +38,34 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     async def set_daily(
         self, interaction: discord.Interaction, channel: discord.TextChannel, time: str
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            if await refuse_without_manage_server(interaction, ctx):
-                return
-            assert ctx.server is not None
-            at = await self.engine.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
-            await interaction.response.send_message(
-                t(
-                    ctx.lang,
-                    f"✅ A daily question will be posted in {channel.mention} at {at} UTC. "
-                    "Answering it right on consecutive days builds a streak.",
-                    f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题，"
-                    "连续多天答对可累积连胜。",
-                ),
-                ephemeral=True,
-            )
+        ctx = await context_of(self.bot, interaction)
+        if await refuse_without_manage_server(interaction, ctx):
+            return
+        assert ctx.server is not None
+        at = await self.engine.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
+        await interaction.response.send_message(
+            t(
+                ctx.lang,
+                f"✅ A daily question will be posted in {channel.mention} at {at} UTC. "
+                "Answering it right on consecutive days builds a streak.",
+                f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题，连续多天答对可累积连胜。",
+            ),
+            ephemeral=True,
+        )
 
     @app_commands.command(name="off", description="Stop the daily question")
     async def off(self, interaction: discord.Interaction) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            if await refuse_without_manage_server(interaction, ctx):
-                return
-            assert ctx.server is not None
-            removed = await self.engine.dailies.disable_daily(ctx.server.id)
-            await interaction.response.send_message(
-                t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
-                if removed
-                else t(ctx.lang, "There was no daily question.", "本来就没有设置每日一题。"),
-                ephemeral=True,
-            )
+        ctx = await context_of(self.bot, interaction)
+        if await refuse_without_manage_server(interaction, ctx):
+            return
+        assert ctx.server is not None
+        removed = await self.engine.dailies.disable_daily(ctx.server.id)
+        await interaction.response.send_message(
+            t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
+            if removed
+            else t(ctx.lang, "There was no daily question.", "本来就没有设置每日一题。"),
+            ephemeral=True,
+        )
 
     @tasks.loop(seconds=POLL_SECONDS)
     async def poster(self) -> None:

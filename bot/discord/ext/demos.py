@@ -134,15 +134,14 @@ class Demos(
     async def _run(
         self, interaction: discord.Interaction, demo: str, params: dict[str, Any]
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            runner = self.bot.demos
-            if runner is None or self.bot.closing:
-                await interaction.response.send_message(
-                    demo_error_text(DemoRunnerClosed("no demo runner"), ctx.lang), ephemeral=True
-                )
-                return
-            await self._serve(interaction, runner, demo, params, ctx.lang)
+        ctx = await context_of(self.bot, interaction)
+        runner = self.bot.demos
+        if runner is None or self.bot.closing:
+            await interaction.response.send_message(
+                demo_error_text(DemoRunnerClosed("no demo runner"), ctx.lang), ephemeral=True
+            )
+            return
+        await self._serve(interaction, runner, demo, params, ctx.lang)
 
     async def _serve(
         self,

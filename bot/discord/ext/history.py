@@ -78,12 +78,11 @@ class History(commands.Cog):
         interaction: discord.Interaction,
         count: app_commands.Range[int, 1, 25] = 10,
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            entries = await self.engine.boards.history(ctx.user, count)
-            await interaction.response.send_message(
-                embed=history_embed(entries, ctx.lang), ephemeral=True
-            )
+        ctx = await context_of(self.bot, interaction)
+        entries = await self.engine.boards.history(ctx.user, count)
+        await interaction.response.send_message(
+            embed=history_embed(entries, ctx.lang), ephemeral=True
+        )
 
 
 async def setup(bot: InterviewBot) -> None:

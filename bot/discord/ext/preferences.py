@@ -42,26 +42,24 @@ class Preferences(commands.Cog):
     async def language(
         self, interaction: discord.Interaction, language: Literal["auto", "en", "zh"]
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            user = await self.bot.engine.identities.set_language(ctx.user, language)
-            lang = reply_language(user, interaction)
-            await interaction.response.send_message(
-                t(lang, f"Language set to {language}.", f"语言已设为 {language}。"),
-                ephemeral=True,
-            )
+        ctx = await context_of(self.bot, interaction)
+        user = await self.bot.engine.identities.set_language(ctx.user, language)
+        lang = reply_language(user, interaction)
+        await interaction.response.send_message(
+            t(lang, f"Language set to {language}.", f"语言已设为 {language}。"),
+            ephemeral=True,
+        )
 
     @app_commands.command(name="help", description="What each command does")
     async def help(self, interaction: discord.Interaction) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            lines = help_lines(self.bot.tree, ctx.lang)
-            embed = discord.Embed(
-                title=t(ctx.lang, "Deep-learning interview practice", "深度学习面试练习"),
-                description=clip("\n".join(lines), DESCRIPTION_LIMIT),
-                colour=discord.Colour.blurple(),
-            )
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+        ctx = await context_of(self.bot, interaction)
+        lines = help_lines(self.bot.tree, ctx.lang)
+        embed = discord.Embed(
+            title=t(ctx.lang, "Deep-learning interview practice", "深度学习面试练习"),
+            description=clip("\n".join(lines), DESCRIPTION_LIMIT),
+            colour=discord.Colour.blurple(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
 async def setup(bot: InterviewBot) -> None:

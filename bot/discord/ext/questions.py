@@ -69,56 +69,54 @@ class Questions(commands.Cog):
         difficulty: Literal["easy", "medium", "hard"] | None = None,
         private: bool = False,
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            served = await self.engine.making.serve(
-                ctx.user,
-                topic,
-                KindFilter(kind),
-                Difficulty(difficulty) if difficulty else None,
-                server_id=ctx.server_id,
+        ctx = await context_of(self.bot, interaction)
+        served = await self.engine.making.serve(
+            ctx.user,
+            topic,
+            KindFilter(kind),
+            Difficulty(difficulty) if difficulty else None,
+            server_id=ctx.server_id,
+        )
+        channel = None if private else str(interaction.channel_id)
+        # The reply goes first and the question is stored right after it (with the
+        # message id): see Engine.posting, and _restore for a process that dies between.
+        async with self.engine.postings.posting(
+            served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
+        ) as posting:
+            callback = await interaction.response.send_message(
+                embed=question_embed(served, ctx.lang),
+                view=question_view(served, posting.instance.id, ctx.lang),
+                ephemeral=private,
             )
-            channel = None if private else str(interaction.channel_id)
-            # The reply goes first and the question is stored right after it (with the
-            # message id): see Engine.posting, and _restore for a process that dies between.
-            async with self.engine.postings.posting(
-                served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
-            ) as posting:
-                callback = await interaction.response.send_message(
-                    embed=question_embed(served, ctx.lang),
-                    view=question_view(served, posting.instance.id, ctx.lang),
-                    ephemeral=private,
-                )
-                message_id = getattr(callback, "message_id", None)
-                if message_id is not None and not private:
-                    posting.message_id = str(message_id)
+            message_id = getattr(callback, "message_id", None)
+            if message_id is not None and not private:
+                posting.message_id = str(message_id)
 
     @app_commands.command(name="topics", description="Topics, question counts and your accuracy")
     async def topics(self, interaction: discord.Interaction) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            rows = await self.engine.boards.topics(ctx.user)
-            lines = []
-            for area in AREAS:
-                lines.append(f"**{area.name.get(ctx.lang)}**")
-                for row in rows:
-                    if row.topic in {tp.id for tp in TOPICS if tp.area == area.id}:
-                        lines.append(
-                            f"`{row.topic}` {topic_name(row.topic, ctx.lang)} — "
-                            + t(
-                                ctx.lang,
-                                f"{row.questions} questions · you: {percent(row.accuracy)}"
-                                f" ({row.correct}/{row.answered})",
-                                f"{row.questions} 题 · 你的正确率：{percent(row.accuracy)}"
-                                f"（{row.correct}/{row.answered}）",
-                            )
+        ctx = await context_of(self.bot, interaction)
+        rows = await self.engine.boards.topics(ctx.user)
+        lines = []
+        for area in AREAS:
+            lines.append(f"**{area.name.get(ctx.lang)}**")
+            for row in rows:
+                if row.topic in {tp.id for tp in TOPICS if tp.area == area.id}:
+                    lines.append(
+                        f"`{row.topic}` {topic_name(row.topic, ctx.lang)} — "
+                        + t(
+                            ctx.lang,
+                            f"{row.questions} questions · you: {percent(row.accuracy)}"
+                            f" ({row.correct}/{row.answered})",
+                            f"{row.questions} 题 · 你的正确率：{percent(row.accuracy)}"
+                            f"（{row.correct}/{row.answered}）",
                         )
-            embed = discord.Embed(
-                title=t(ctx.lang, "Topics", "主题"),
-                description=clip("\n".join(lines), 4096),
-                colour=discord.Colour.blurple(),
-            )
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+                    )
+        embed = discord.Embed(
+            title=t(ctx.lang, "Topics", "主题"),
+            description=clip("\n".join(lines), 4096),
+            colour=discord.Colour.blurple(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     # buttons and the modal (routed by custom_id; see _router.py)
 

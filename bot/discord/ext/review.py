@@ -21,32 +21,31 @@ class Review(commands.Cog):
     async def review(
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10] = 3
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            due = await self.engine.reviews.due_reviews(ctx.user, count, ctx.server_id)
-            if not due:
-                await interaction.response.send_message(
-                    t(
-                        ctx.lang,
-                        "Nothing is due for review. Missed questions come back here when "
-                        "it is time to see them again.",
-                        "目前没有需要复习的题目。答错的题会在合适的时候回到这里。",
-                    ),
-                    ephemeral=True,
-                )
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            for number, served in enumerate(due):
-                instance = await self.engine.postings.post(
-                    served, ctx.server_id, None, ctx.lang, served_to=ctx.user
-                )
-                embed = question_embed(served, ctx.lang)
-                embed.title = f"🔁 {number + 1}/{len(due)} · {embed.title}"
-                await interaction.followup.send(
-                    embed=embed,
-                    view=question_view(served, instance.id, ctx.lang),
-                    ephemeral=True,
-                )
+        ctx = await context_of(self.bot, interaction)
+        due = await self.engine.reviews.due_reviews(ctx.user, count, ctx.server_id)
+        if not due:
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    "Nothing is due for review. Missed questions come back here when "
+                    "it is time to see them again.",
+                    "目前没有需要复习的题目。答错的题会在合适的时候回到这里。",
+                ),
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        for number, served in enumerate(due):
+            instance = await self.engine.postings.post(
+                served, ctx.server_id, None, ctx.lang, served_to=ctx.user
+            )
+            embed = question_embed(served, ctx.lang)
+            embed.title = f"🔁 {number + 1}/{len(due)} · {embed.title}"
+            await interaction.followup.send(
+                embed=embed,
+                view=question_view(served, instance.id, ctx.lang),
+                ephemeral=True,
+            )
 
 
 async def setup(bot: InterviewBot) -> None:

@@ -28,33 +28,32 @@ class Stats(commands.Cog):
     async def stats(
         self, interaction: discord.Interaction, member: discord.User | None = None
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            user = ctx.user
-            if member is not None and member.id != interaction.user.id:
-                found = await self.engine.identities.find_user(PLATFORM, str(member.id))
-                if found is None:
-                    await interaction.response.send_message(
-                        t(
-                            ctx.lang,
-                            f"{member.name} has not answered any question yet.",
-                            f"{member.name} 还没有答过题。",
-                        ),
-                        ephemeral=True,
-                    )
-                    return
-                user = found
-            stats = await self.engine.boards.stats(user, ctx.server_id)
-            due = await self.engine.reviews.reviews_due(user)
-            embed = stats_embed(stats, ctx.lang, due)
-            if not stats.by_topic:  # no chart of nothing: the embed says to try /question
-                await interaction.response.send_message(embed=embed, ephemeral=True)
+        ctx = await context_of(self.bot, interaction)
+        user = ctx.user
+        if member is not None and member.id != interaction.user.id:
+            found = await self.engine.identities.find_user(PLATFORM, str(member.id))
+            if found is None:
+                await interaction.response.send_message(
+                    t(
+                        ctx.lang,
+                        f"{member.name} has not answered any question yet.",
+                        f"{member.name} 还没有答过题。",
+                    ),
+                    ephemeral=True,
+                )
                 return
-            png = await asyncio.to_thread(stats_chart, stats, ctx.lang)
-            embed.set_image(url="attachment://stats.png")
-            await interaction.response.send_message(
-                embed=embed, file=discord.File(io.BytesIO(png), "stats.png"), ephemeral=True
-            )
+            user = found
+        stats = await self.engine.boards.stats(user, ctx.server_id)
+        due = await self.engine.reviews.reviews_due(user)
+        embed = stats_embed(stats, ctx.lang, due)
+        if not stats.by_topic:  # no chart of nothing: the embed says to try /question
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        png = await asyncio.to_thread(stats_chart, stats, ctx.lang)
+        embed.set_image(url="attachment://stats.png")
+        await interaction.response.send_message(
+            embed=embed, file=discord.File(io.BytesIO(png), "stats.png"), ephemeral=True
+        )
 
     @app_commands.command(name="leaderboard", description="Top 10 with points, accuracy and streak")
     @app_commands.describe(
@@ -69,13 +68,12 @@ class Stats(commands.Cog):
         period: Literal["week", "month", "all"] = "all",
         topic: Topic | None = None,
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            board_scope = Scope(scope) if ctx.server is not None else Scope.GLOBAL
-            board = await self.engine.boards.leaderboard(
-                board_scope, Period(period), topic, ctx.server_id, ctx.user
-            )
-            await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
+        ctx = await context_of(self.bot, interaction)
+        board_scope = Scope(scope) if ctx.server is not None else Scope.GLOBAL
+        board = await self.engine.boards.leaderboard(
+            board_scope, Period(period), topic, ctx.server_id, ctx.user
+        )
+        await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
 
 
 async def setup(bot: InterviewBot) -> None:
