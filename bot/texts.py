@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.core.answers import AnswerFormatError
 from bot.core.engine import SelfRating
 from bot.core.errors import (
@@ -14,8 +16,17 @@ from bot.core.errors import (
     UnknownTopic,
     WrongKind,
 )
-from bot.core.interview import InterviewError, Outcome, Report
-from bot.core.models import AnswerOutcome, Difficulty, Kind, Lang, Localized
+from bot.core.interview import (
+    MAX_MINUTES,
+    MAX_QUESTIONS,
+    MIN_MINUTES,
+    MIN_QUESTIONS,
+    Expired,
+    InterviewError,
+    Outcome,
+    Report,
+)
+from bot.core.models import AnswerOutcome, Difficulty, Grade, Kind, Lang, Localized, Verdict
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
 
 KIND_NAMES: dict[Kind, Localized] = {
@@ -126,10 +137,7 @@ def error_text(error: BaseException, lang: Lang) -> str:
             zh="⚠️ 这个操作不适用于这道题。",
         ).get(lang)
     if isinstance(error, AnswerFormatError):
-        return Localized(
-            en=f"⚠️ Could not read that answer: expected {error.expected_form.en}.",
-            zh=f"⚠️ 无法识别这个答案：请给出{error.expected_form.zh}。",
-        ).get(lang)
+        return unreadable(error.expected_form).get(lang)
     if isinstance(error, StorageUnavailable):
         return Localized(
             en="⚠️ Could not save that: the bot's storage is full or read-only right now. "
@@ -142,10 +150,99 @@ def error_text(error: BaseException, lang: Lang) -> str:
             zh=f"⚠️ `{error.text}` 不是有效时间：请用 HH:MM（UTC），例如 09:30。",
         ).get(lang)
     if isinstance(error, InterviewError):
-        return f"⚠️ {error.message.get(lang)}"
+        return f"⚠️ {interview_error(error).get(lang)}"
     if isinstance(error, DomainError):
         return f"⚠️ {error}"
     return SOMETHING_WRONG.get(lang)
+
+
+def unreadable(expected_form: Localized) -> Localized:
+    """An answer that could not be read, and the form one takes."""
+    return Localized(
+        en=f"⚠️ Could not read that answer: expected {expected_form.en}.",
+        zh=f"⚠️ 无法识别这个答案：请给出{expected_form.zh}。",
+    )
+
+
+def grade_text(grade: Grade) -> Localized:
+    """The feedback on an answer, beginning with its verdict's marker: a numeric checker's
+    own, else worded here from what the grade says (a letter and why, a self-rating)."""
+    if grade.feedback is not None:
+        return grade.feedback
+    marker = grade.verdict.marker
+    if grade.rating is not None:
+        name = RATING_NAMES[SelfRating(grade.rating)]
+        return Localized(en=f"{marker} Rated: {grade.rating}.", zh=f"{marker} 自评：{name.zh}。")
+    if grade.verdict is Verdict.UNREADABLE:
+        return unreadable(grade.expected_form or Localized(en="an answer", zh="一个答案"))
+    letter, expected = grade.picked or "?", grade.expected or "?"
+    why_en = _VERDICT_EN.sub("", grade.why.en, count=1) if grade.why else ""
+    why_zh = _VERDICT_ZH.sub("", grade.why.zh, count=1) if grade.why else ""
+    if grade.correct:
+        return Localized(
+            en=f"{marker} Correct: {letter}. {why_en}".rstrip(),
+            zh=f"{marker} 正确：{letter}。{why_zh}",
+        )
+    # why this option is wrong first, then the right letter
+    return Localized(
+        en=f"{marker} {letter} is not right{': ' + why_en if why_en else '.'}"
+        f" The answer is {expected}.",
+        zh=f"{marker} {letter} 不对{'：' + why_zh if why_zh else '。'}正确答案是 {expected}。",
+    )
+
+
+# A `why` may open with its own verdict ("Correct: ..."); the feedback already has one.
+_VERDICT_EN = re.compile(r"^(correct|right|wrong|incorrect)\s*[.:!,;—-]\s*", re.IGNORECASE)
+_VERDICT_ZH = re.compile(r"^(正确|对|错误|错)\s*[。：:！，,;；—-]\s*")
+
+
+def interview_error(error: InterviewError) -> Localized:
+    """What an interview refusal tells the user (its `code` says which)."""
+    if error.code == "topic":
+        unknown = ", ".join(error.topics)
+        return Localized(en=f"Unknown topic: {unknown}.", zh=f"未知主题：{unknown}。")
+    return _INTERVIEW_ERRORS.get(error.code, SOMETHING_WRONG)
+
+
+_INTERVIEW_ERRORS: dict[str, Localized] = {
+    "unknown": Localized(en="No such interview.", zh="没有这场面试。"),
+    "not_yours": Localized(en="This is someone else's interview.", zh="这是别人的面试。"),
+    "questions": Localized(
+        en=f"An interview has {MIN_QUESTIONS} to {MAX_QUESTIONS} questions.",
+        zh=f"一场面试有 {MIN_QUESTIONS} 到 {MAX_QUESTIONS} 道题。",
+    ),
+    "minutes": Localized(
+        en=f"Allow {MIN_MINUTES} to {MAX_MINUTES} minutes per question.",
+        zh=f"每道题的时间为 {MIN_MINUTES} 到 {MAX_MINUTES} 分钟。",
+    ),
+    "active": Localized(
+        en="You already have an interview running: answer its question, or stop it first.",
+        zh="你已有一场进行中的面试：请继续作答，或先结束它。",
+    ),
+    "over": Localized(en="That question is over.", zh="这道题已经结束了。"),
+    "ended": Localized(en="This interview has ended.", zh="这场面试已经结束。"),
+    "gone": Localized(en="No hint for this question.", zh="这道题没有提示。"),
+}
+
+
+def expired_text(expired: Expired) -> Localized:
+    """A question whose time ran out: a late answer does not count (how it would have been
+    graded), then the solution."""
+    en = [f"⏰ Time ran out on {expired.label.en}."]
+    zh = [f"⏰ {expired.label.zh}超时。"]
+    if expired.late:
+        en[0] = (
+            f"⏰ Time had run out on {expired.label.en}: this answer came late and does not count."
+        )
+        zh[0] = f"⏰ {expired.label.zh}已超时：这个答案来得太晚，不计入成绩。"
+        if expired.grade is not None:
+            feedback = grade_text(expired.grade)
+            en.append(feedback.en)
+            zh.append(feedback.zh)
+    if expired.solution is not None:
+        en.append(expired.solution.en)
+        zh.append(expired.solution.zh)
+    return Localized(en="\n".join(en), zh="\n".join(zh))
 
 
 SOMETHING_WRONG = Localized(

@@ -368,6 +368,7 @@ class TorchCheckers:
             grade = problem.grade(answer)
             result["correct"] = grade.correct  # unreadable counts as not correct; see verdict
             result["verdict"] = grade.verdict.value
+            assert grade.feedback is not None  # a numeric grade words its own feedback
             result["feedback"] = grade.feedback.en
             result["feedback_zh"] = grade.feedback.zh
             result["mistake"] = grade.mistake

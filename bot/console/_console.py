@@ -40,6 +40,7 @@ from bot.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
     error_text,
+    grade_text,
     percent,
     points_en,
     points_note,
@@ -427,7 +428,7 @@ class Console:
 
     def show_outcome(self, outcome: AnswerOutcome) -> None:
         lang = self.lang
-        lines = [outcome.grade.feedback.get(lang)]
+        lines = [grade_text(outcome.grade).get(lang)]
         if outcome.grade.verdict is Verdict.UNREADABLE:
             lines.append(
                 Localized(en="(no attempt used; try again)", zh="（不计入作答，请再试）").get(lang)

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from bot.core.engine import SelfRating
 from bot.core.interview import Report, Step
 from bot.core.models import Kind, Lang, Localized
-from bot.texts import OUTCOME_NAMES, percent, rating_prompt, report_summary, topic_name
+from bot.texts import (
+    OUTCOME_NAMES,
+    expired_text,
+    percent,
+    rating_prompt,
+    report_summary,
+    topic_name,
+)
 
 if TYPE_CHECKING:
     from bot.console._console import Console
@@ -109,7 +116,7 @@ class Practice:
         shown = -1
         while True:
             for expired in step.expired:
-                console.say(expired.text())
+                console.say(expired_text(expired))
             if step.report is not None:
                 await self._report(step.report)
                 return

@@ -41,7 +41,6 @@ from bot.core.interview_state import (
     Step,
     Timing,
     TopicScore,
-    _error,
     count_text,
     make_plan,
 )
@@ -99,7 +98,7 @@ class Interviews:
     async def load(self, interview_id: int) -> tuple[Interview, int]:
         found = await self.store.get_interview(interview_id)
         if found is None:
-            raise _error("unknown", "No such interview.", "没有这场面试。")
+            raise InterviewError("unknown")
         state, version = found
         return Interview.model_validate_json(state), version
 
@@ -122,7 +121,7 @@ class Interviews:
     async def _owned(self, interview_id: int, user: User) -> tuple[Interview, int]:
         interview, version = await self.load(interview_id)
         if interview.user_id != user.id:
-            raise _error("not_yours", "This is someone else's interview.", "这是别人的面试。")
+            raise InterviewError("not_yours")
         return interview, version
 
     # events
@@ -137,30 +136,14 @@ class Interviews:
         lang: Lang = "en",
     ) -> Step:
         if not MIN_QUESTIONS <= questions <= MAX_QUESTIONS:
-            raise _error(
-                "questions",
-                f"An interview has {MIN_QUESTIONS} to {MAX_QUESTIONS} questions.",
-                f"一场面试有 {MIN_QUESTIONS} 到 {MAX_QUESTIONS} 道题。",
-            )
+            raise InterviewError("questions")
         if not MIN_MINUTES <= minutes <= MAX_MINUTES:
-            raise _error(
-                "minutes",
-                f"Allow {MIN_MINUTES} to {MAX_MINUTES} minutes per question.",
-                f"每道题的时间为 {MIN_MINUTES} 到 {MAX_MINUTES} 分钟。",
-            )
+            raise InterviewError("minutes")
         unknown = [t for t in topics if not topics_in(t)]
         if unknown:
-            raise _error(
-                "topic",
-                f"Unknown topic: {', '.join(unknown)}.",
-                f"未知主题：{', '.join(unknown)}。",
-            )
+            raise InterviewError("topic", topics=unknown)
         if await self.store.active_interview_id(user.id) is not None:
-            raise _error(
-                "active",
-                "You already have an interview running: answer its question, or stop it first.",
-                "你已有一场进行中的面试：请继续作答，或先结束它。",
-            )
+            raise InterviewError("active")
         now = self.clock.now()
         interview = Interview(
             user_id=user.id,
@@ -216,7 +199,7 @@ class Interviews:
         """A hint for the open question (it costs a point of it)."""
         interview, version, item, step = await self._open_item(interview_id, index, user)
         if item is None:
-            raise _error("over", "That question is over.", "这道题已经结束了。")
+            raise InterviewError("over")
         text = await self._hint_text(item)
         item.hints += 1
         await self._save(interview, version)
@@ -259,7 +242,7 @@ class Interviews:
         step = Step(interview=interview)
         if interview.status != "active":
             if await self._late(interview, index, step, text) is None:
-                raise _error("ended", "This interview has ended.", "这场面试已经结束。")
+                raise InterviewError("ended")
             step.report = await self.report(interview)
             return interview, version, None, step
         if await self._catch_up(interview, step, user):
@@ -444,7 +427,7 @@ class Interviews:
             )
         question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
-            raise _error("gone", "No hint for this question.", "这道题没有提示。")
+            raise InterviewError("gone")
         if item.kind is Kind.OPEN and question.key_points:
             point = question.key_points[0]
             return Localized(en=f"💡 Think about: {point.en}", zh=f"💡 可以从这里想：{point.zh}")

@@ -6,6 +6,7 @@ transitions, and what an event produces for the front end (`Step`, `Expired`, `R
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -231,22 +232,6 @@ class Expired(BaseModel):
     late: bool = False
     grade: Grade | None = None
 
-    def text(self) -> Localized:
-        en = [f"⏰ Time ran out on {self.label.en}."]
-        zh = [f"⏰ {self.label.zh}超时。"]
-        if self.late:
-            en[0] = (
-                f"⏰ Time had run out on {self.label.en}: this answer came late and does not count."
-            )
-            zh[0] = f"⏰ {self.label.zh}已超时：这个答案来得太晚，不计入成绩。"
-            if self.grade is not None:
-                en.append(self.grade.feedback.en)
-                zh.append(self.grade.feedback.zh)
-        if self.solution is not None:
-            en.append(self.solution.en)
-            zh.append(self.solution.zh)
-        return Localized(en="\n".join(en), zh="\n".join(zh))
-
 
 class Step(BaseModel):
     """What an interview event produced, for the front end to show."""
@@ -260,17 +245,15 @@ class Step(BaseModel):
 
 
 class InterviewError(DomainError):
-    """Something about the interview the user should be told (and nothing changed)."""
+    """Something about the interview the user should be told (and nothing changed); `code`
+    says what (the front ends word it: bot/texts.py `interview_error`), `topics` which
+    topics are unknown (`topic`)."""
 
-    def __init__(self, code: str, message: Localized) -> None:
-        super().__init__(message.en)
+    def __init__(self, code: str, *, topics: Sequence[str] = ()) -> None:
+        super().__init__(code)
         self.code = code
-        self.message = message
+        self.topics = list(topics)
 
 
 class StaleSave(DomainError):
     """The interview was changed by another event at the same time; retry on fresh state."""
-
-
-def _error(code: str, en: str, zh: str) -> InterviewError:
-    return InterviewError(code, Localized(en=en, zh=zh))

@@ -199,12 +199,18 @@ class Verdict(StrEnum):
 
 
 class Grade(_Frozen):
-    """The verdict on one answer. `feedback` begins with the verdict's marker."""
+    """The verdict on one answer. `feedback` (a numeric checker's, beginning with the
+    verdict's marker) or, when it is None, the fields below say what the front end words
+    (bot/texts.py `grade_text`)."""
 
     verdict: Verdict
-    feedback: Localized
+    feedback: Localized | None = None
     expected: str | None = None  # the correct answer, for display
     mistake: str | None = None  # id of the known mistake the answer matches, if any
+    picked: str | None = None  # multiple choice: the letter chosen
+    why: Localized | None = None  # multiple choice: why the chosen option is right or wrong
+    expected_form: Localized | None = None  # unreadable: the form an answer takes
+    rating: str | None = None  # an open question: the user's own rating (`good`)
 
     @property
     def correct(self) -> bool:

@@ -24,6 +24,7 @@ from bot.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
     RATING_NAMES,
+    grade_text,
     percent,
     points_en,
     points_note,
@@ -176,7 +177,7 @@ def answer_modal_for(modal_id: str, lang: Lang, ref: str) -> discord.ui.Modal:
 
 def outcome_text(outcome: AnswerOutcome, lang: Lang) -> str:
     """Feedback for the answering user: verdict first, then the explanation or solution."""
-    parts = [outcome.grade.feedback.get(lang)]
+    parts = [grade_text(outcome.grade).get(lang)]
     if outcome.grade.verdict is Verdict.UNREADABLE:
         parts.append(t(lang, "This did not count; try again.", "本次不计入作答，请再试一次。"))
         return clip("\n".join(parts))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from enum import StrEnum
 from typing import Literal
 
@@ -115,13 +114,7 @@ class Answering:
         question = self._catalog.question(instance.ref, instance.server_id)
         correct = rating is not SelfRating.AGAIN
         verdict = Verdict.CORRECT if correct else Verdict.INCORRECT
-        grade = Grade(
-            verdict=verdict,
-            feedback=Localized(
-                en=f"{verdict.marker} Rated: {rating.value}.",
-                zh=f"{verdict.marker} 自评：{_RATING_ZH[rating]}。",
-            ),
-        )
+        grade = Grade(verdict=verdict, rating=rating.value)
         explanation = question.explanation if question else None
         return await self._record(
             instance, user, rating.value, grade, explanation, correct, _FSRS[rating], hints
@@ -222,42 +215,20 @@ _FSRS = {
     SelfRating.GOOD: Rating.Good,
     SelfRating.EASY: Rating.Easy,
 }
-_RATING_ZH = {
-    SelfRating.AGAIN: "没答上",
-    SelfRating.HARD: "勉强",
-    SelfRating.GOOD: "答上了",
-    SelfRating.EASY: "很轻松",
-}
 
 
 def grade_choice(question: Question, text: str) -> Grade:
-    """Grade a multiple-choice answer (a letter); ⚠️ for anything that is not one."""
+    """Grade a multiple-choice answer (a letter); UNREADABLE for anything that is not one.
+    The grade names the letter picked and why it is right or wrong; the front end words it."""
     expected = question.answer or "?"
     try:
         picked = read_choice(text, len(question.choices))
     except AnswerFormatError as exc:
-        return Grade(
-            verdict=Verdict.UNREADABLE,
-            feedback=Localized(
-                en=f"⚠️ Could not read that answer: expected {exc.expected_form.en}.",
-                zh=f"⚠️ 无法识别这个答案：请给出{exc.expected_form.zh}。",
-            ),
-        )
+        return Grade(verdict=Verdict.UNREADABLE, expected_form=exc.expected_form)
     right = picked == question.answer_index
-    verdict = Verdict.CORRECT if right else Verdict.INCORRECT
-    why = question.choices[picked].why
-    why_en = _VERDICT_EN.sub("", why.en, count=1) if why else ""
-    why_zh = _VERDICT_ZH.sub("", why.zh, count=1) if why else ""
-    letter = LETTERS[picked]
-    if right:
-        en = f"✅ Correct: {letter}. {why_en}".rstrip()
-        zh = f"✅ 正确：{letter}。{why_zh}"
-    else:  # why this option is wrong first, then the right letter
-        en = f"❌ {letter} is not right{': ' + why_en if why_en else '.'} The answer is {expected}."
-        zh = f"❌ {letter} 不对{'：' + why_zh if why_zh else '。'}正确答案是 {expected}。"
-    return Grade(verdict=verdict, feedback=Localized(en=en, zh=zh), expected=expected)
-
-
-# A `why` may open with its own verdict ("Correct: ..."); the feedback already has one.
-_VERDICT_EN = re.compile(r"^(correct|right|wrong|incorrect)\s*[.:!,;—-]\s*", re.IGNORECASE)
-_VERDICT_ZH = re.compile(r"^(正确|对|错误|错)\s*[。：:！，,;；—-]\s*")
+    return Grade(
+        verdict=Verdict.CORRECT if right else Verdict.INCORRECT,
+        expected=expected,
+        picked=LETTERS[picked],
+        why=question.choices[picked].why,
+    )

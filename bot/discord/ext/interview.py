@@ -37,7 +37,7 @@ from bot.discord._render import (
     t,
 )
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
-from bot.texts import OUTCOME_NAMES, percent, report_summary, topic_name
+from bot.texts import OUTCOME_NAMES, expired_text, percent, report_summary, topic_name
 
 # The buttons and the modal of an interview question, each taken only from the message that
 # carries it (the modal: the message of its button). `_AT`: the interview, the question's place.
@@ -187,7 +187,7 @@ class MockInterview(
         if step.outcome is not None:
             header.append(outcome_text(step.outcome, lang))
         for expired in step.expired:
-            header.append(expired.text().get(lang))
+            header.append(expired_text(expired).get(lang))
         if header:
             embeds.append(discord.Embed(description=clip("\n\n".join(header), 4000)))
         files: list[discord.File] = []
@@ -252,42 +252,45 @@ class MockInterview(
         questions: app_commands.Range[int, 3, 20] = 8,
         minutes: app_commands.Range[int, 1, 10] = 3,
     ) -> None:
-        ctx = await context_of(self.bot, interaction)
-        wanted = [w for w in topics.replace(",", " ").split() if w]
-        step = await self.interviews.start(
-            ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
-        )
-        await self.show(interaction, step, ctx.lang, update=False)
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            wanted = [w for w in topics.replace(",", " ").split() if w]
+            step = await self.interviews.start(
+                ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
+            )
+            await self.show(interaction, step, ctx.lang, update=False)
 
     @app_commands.command(name="stop", description="End your interview now, with a report")
     async def stop(self, interaction: discord.Interaction) -> None:
-        ctx = await context_of(self.bot, interaction)
-        active = await self.interviews.active(ctx.user)
-        if active is None:
-            await interaction.response.send_message(
-                t(ctx.lang, "You have no interview running.", "你没有进行中的面试。"),
-                ephemeral=True,
-            )
-            return
-        step = await self.interviews.stop(active.id, ctx.user)
-        await self.show(interaction, step, ctx.lang, update=False)
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            active = await self.interviews.active(ctx.user)
+            if active is None:
+                await interaction.response.send_message(
+                    t(ctx.lang, "You have no interview running.", "你没有进行中的面试。"),
+                    ephemeral=True,
+                )
+                return
+            step = await self.interviews.stop(active.id, ctx.user)
+            await self.show(interaction, step, ctx.lang, update=False)
 
     @app_commands.command(name="status", description="Where you are in your interview")
     async def status(self, interaction: discord.Interaction) -> None:
-        ctx = await context_of(self.bot, interaction)
-        active = await self.interviews.active(ctx.user)
-        if active is None:
-            await interaction.response.send_message(
-                t(
-                    ctx.lang,
-                    "You have no interview running: `/interview start`.",
-                    "你没有进行中的面试：使用 `/interview start` 开始。",
-                ),
-                ephemeral=True,
-            )
-            return
-        step = await self.interviews.status(active.id, ctx.user)
-        await self.show(interaction, step, ctx.lang, update=False)
+        async with self.bot.work():
+            ctx = await context_of(self.bot, interaction)
+            active = await self.interviews.active(ctx.user)
+            if active is None:
+                await interaction.response.send_message(
+                    t(
+                        ctx.lang,
+                        "You have no interview running: `/interview start`.",
+                        "你没有进行中的面试：使用 `/interview start` 开始。",
+                    ),
+                    ephemeral=True,
+                )
+                return
+            step = await self.interviews.status(active.id, ctx.user)
+            await self.show(interaction, step, ctx.lang, update=False)
 
     # buttons and the modal
 
