@@ -252,45 +252,42 @@ class MockInterview(
         questions: app_commands.Range[int, 3, 20] = 8,
         minutes: app_commands.Range[int, 1, 10] = 3,
     ) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            wanted = [w for w in topics.replace(",", " ").split() if w]
-            step = await self.interviews.start(
-                ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
-            )
-            await self.show(interaction, step, ctx.lang, update=False)
+        ctx = await context_of(self.bot, interaction)
+        wanted = [w for w in topics.replace(",", " ").split() if w]
+        step = await self.interviews.start(
+            ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
+        )
+        await self.show(interaction, step, ctx.lang, update=False)
 
     @app_commands.command(name="stop", description="End your interview now, with a report")
     async def stop(self, interaction: discord.Interaction) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            active = await self.interviews.active(ctx.user)
-            if active is None:
-                await interaction.response.send_message(
-                    t(ctx.lang, "You have no interview running.", "你没有进行中的面试。"),
-                    ephemeral=True,
-                )
-                return
-            step = await self.interviews.stop(active.id, ctx.user)
-            await self.show(interaction, step, ctx.lang, update=False)
+        ctx = await context_of(self.bot, interaction)
+        active = await self.interviews.active(ctx.user)
+        if active is None:
+            await interaction.response.send_message(
+                t(ctx.lang, "You have no interview running.", "你没有进行中的面试。"),
+                ephemeral=True,
+            )
+            return
+        step = await self.interviews.stop(active.id, ctx.user)
+        await self.show(interaction, step, ctx.lang, update=False)
 
     @app_commands.command(name="status", description="Where you are in your interview")
     async def status(self, interaction: discord.Interaction) -> None:
-        async with self.bot.work():
-            ctx = await context_of(self.bot, interaction)
-            active = await self.interviews.active(ctx.user)
-            if active is None:
-                await interaction.response.send_message(
-                    t(
-                        ctx.lang,
-                        "You have no interview running: `/interview start`.",
-                        "你没有进行中的面试：使用 `/interview start` 开始。",
-                    ),
-                    ephemeral=True,
-                )
-                return
-            step = await self.interviews.status(active.id, ctx.user)
-            await self.show(interaction, step, ctx.lang, update=False)
+        ctx = await context_of(self.bot, interaction)
+        active = await self.interviews.active(ctx.user)
+        if active is None:
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    "You have no interview running: `/interview start`.",
+                    "你没有进行中的面试：使用 `/interview start` 开始。",
+                ),
+                ephemeral=True,
+            )
+            return
+        step = await self.interviews.status(active.id, ctx.user)
+        await self.show(interaction, step, ctx.lang, update=False)
 
     # buttons and the modal
 
