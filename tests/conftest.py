@@ -12,7 +12,9 @@ import pytest
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine
+from bot.core.ports import Store
 from bot.storage.db import Database
+from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
 
 
@@ -48,9 +50,35 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
         await database.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "stores(*kinds): run each test over each of these stores ('sqlite', 'memory'); the"
+        " default is SQLite alone",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("stores")
+    if marker is not None and "store_kind" in metafunc.fixturenames:
+        metafunc.parametrize("store_kind", marker.args)
+
+
 @pytest.fixture
-def store(db: Database, clock: FakeClock) -> SqliteStore:
-    return SqliteStore(db, clock)
+def store_kind() -> str:
+    """Which store `store` is: 'sqlite' unless the test is marked `stores(...)`."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, store_kind: str, clock: FakeClock) -> Store:
+    """The store the engine runs on: a real SQLite file (`db`), or in memory (`MemoryStore`,
+    which passes the same contract, tests/storage/contract) for a test marked
+    `stores("sqlite", "memory")`."""
+    if store_kind == "memory":
+        return MemoryStore(clock)
+    database: Database = request.getfixturevalue("db")
+    return SqliteStore(database, clock)
 
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
@@ -62,10 +90,9 @@ def checkers() -> TorchCheckers:
 
 
 @pytest.fixture
-async def engine(
-    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers
-) -> AsyncIterator[Engine]:
-    """The real engine over the fixture bank, a real SQLite file and a fake clock."""
+async def engine(store: Store, clock: FakeClock, checkers: TorchCheckers) -> AsyncIterator[Engine]:
+    """The real engine over the fixture bank, the `store` (a real SQLite file unless the test
+    asks for the memory store too) and a fake clock."""
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     assert bank.ok, bank.problems
     engine = Engine(store, bank, checkers, clock, random.Random(7))

@@ -12,6 +12,9 @@ from bot.core.models import Period, Scope, User
 
 from ..conftest import FakeClock
 
+# The same rules over SQLite and the in-memory store (the contract: tests/storage/contract).
+pytestmark = pytest.mark.stores("sqlite", "memory")
+
 
 async def answer_mcq(engine: Engine, user: User, server_id: int | None, right: bool) -> int:
     served = await engine.making.serve(user, "vanishing_gradients")  # fx-sigmoid-max, easy: 1 point

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fsrs import Card, Rating, Scheduler
 
 from bot.core.engine import Engine
@@ -11,6 +12,9 @@ from bot.core.models import Kind
 from bot.core.review import LEARNING_STEPS, RELEARNING_STEPS, rating_for, review_item
 
 from ..conftest import FakeClock
+
+# The same rules over SQLite and the in-memory store (the contract: tests/storage/contract).
+pytestmark = pytest.mark.stores("sqlite", "memory")
 
 
 def test_grades_map_to_ratings() -> None:
