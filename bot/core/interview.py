@@ -118,6 +118,10 @@ class Interviews:
         interview, _ = await self.load(interview_id)
         return interview
 
+    async def active_ids(self) -> list[int]:
+        """Every interview still running, whoever's (the front end's timeout sweep)."""
+        return await self.store.active_interview_ids()
+
     async def _owned(self, interview_id: int, user: User) -> tuple[Interview, int]:
         interview, version = await self.load(interview_id)
         if interview.user_id != user.id:

@@ -133,6 +133,18 @@ async def test_stopping_early_reports_what_was_answered(
     assert again.interview.id != step.interview.id
 
 
+async def test_the_sweep_sees_only_the_interviews_still_running(engine: Engine, ann: User) -> None:
+    interviews = engine.interviews
+    bob = await engine.identities.user("test", "bob", "bob")
+    first = await interviews.start(ann, [], questions=3, minutes=3)
+    second = await interviews.start(bob, [], questions=3, minutes=3)
+    assert sorted(await interviews.active_ids()) == sorted(
+        [first.interview.id, second.interview.id]
+    )
+    await interviews.stop(first.interview.id, ann)
+    assert await interviews.active_ids() == [second.interview.id]
+
+
 async def test_refusals_are_domain_errors(engine: Engine, ann: User) -> None:
     interviews = engine.interviews
     for kwargs, code in [

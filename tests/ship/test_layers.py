@@ -4,6 +4,7 @@ planted breaks the contract that forbids it."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -96,3 +97,26 @@ def test_the_core_has_no_dynamic_import() -> None:
     ]
     assert len(list(core.rglob("*.py"))) >= 5
     assert offenders == []
+
+
+def store_uses(source: str) -> list[int]:
+    """Lines of `source` that read an attribute named `store` (`engine.store`, `self.store`)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    ]
+
+
+def test_commands_and_the_console_never_reach_into_the_store() -> None:
+    """Imports cannot show it: the cogs and the console use the services, not `engine.store`."""
+    files = sorted((ROOT / "bot" / "discord" / "ext").glob("*.py"))
+    files += sorted((ROOT / "bot" / "console").glob("*.py"))
+    assert len(files) >= 10
+    offenders = {
+        str(path.relative_to(ROOT)): lines
+        for path in files
+        if (lines := store_uses(path.read_text()))
+    }
+    assert offenders == {}
+    assert store_uses("async def f(self):\n    await self.bot.engine.store.x()\n") == [2]

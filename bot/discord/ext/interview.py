@@ -368,7 +368,7 @@ class MockInterview(
 
     @tasks.loop(seconds=SWEEP_SECONDS)
     async def sweeper(self) -> None:
-        for iid in await self.bot.engine.store.active_interview_ids():
+        for iid in await self.interviews.active_ids():
             try:
                 step = await self.interviews.tick(iid)
             except StaleSave:
