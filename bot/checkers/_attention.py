@@ -20,7 +20,7 @@ from bot.checkers._params import n
 from bot.checkers._recurrent import fm
 from bot.checkers._telling import TellingFamily
 from bot.checkers._torch import F64, META, count_params
-from bot.checkers._values import f, fl
+from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -228,19 +228,22 @@ class SdpaOutput(TellingFamily[SdpaOutputParams]):
         scale_en = f"scaled by 1/√d = 1/√{d}" if p.scale is None else f"scaled by {f(p.scale)}"
         scale_zh = f"乘以 1/√d = 1/√{d}" if p.scale is None else f"乘以 {f(p.scale)}"
         if p.output == "weights":
-            what_en = f"the attention weights over the {len(p.K)} positions (a list)"
-            what_zh = f"这 {len(p.K)} 个位置上的注意力权重（一个列表）"
+            n_out = len(p.K)
+            what_en = f"the attention weights over the {n_out} positions"
+            what_zh = f"这 {n_out} 个位置上的注意力权重"
         else:
-            what_en = f"the attention output (a list of {len(p.V[0])} numbers)"
-            what_zh = f"注意力的输出（由 {len(p.V[0])} 个数组成的列表）"
+            n_out = len(p.V[0])
+            what_en = "the attention output"
+            what_zh = "注意力的输出"
+        request = list_request(n_out, self.tolerance)
         return Localized(
             en=f"Scaled dot-product attention (F.scaled_dot_product_attention) with one query "
             f"q = {fl(p.q)}, keys K = {fm(p.K)} (one row per position) and values "
             f"V = {fm(p.V)}: the scores q·k are {scale_en}, then a softmax over the positions "
-            f"weights the values. What is {what_en}?",
+            f"weights the values. What is {what_en}? {request.en}",
             zh=f"缩放点积注意力（F.scaled_dot_product_attention）：一个查询 q = {fl(p.q)}，"
             f"键 K = {fm(p.K)}（每行一个位置），值 V = {fm(p.V)}。分数 q·k 先{scale_zh}，"
-            f"再对各位置做 softmax，用得到的权重对值加权求和。求{what_zh}。",
+            f"再对各位置做 softmax，用得到的权重对值加权求和。求{what_zh}。{request.zh}",
         )
 
     def work(self, p: SdpaOutputParams) -> Solved:

@@ -105,13 +105,15 @@ class AttentionCost(Family[AttentionCostParams]):
             if p.quantity == "flops"
             else "multiply-accumulates (MACs)"
         )
-        unit_zh = "FLOPs（一次乘加算 2 个 FLOPs）" if p.quantity == "flops" else "乘加次数（MACs）"
+        how_many_zh = (  # a space between Chinese and Latin letters, none between Chinese
+            "多少 FLOPs（一次乘加算 2 个 FLOPs）" if p.quantity == "flops" else "多少次乘加（MACs）"
+        )
         return Localized(
             en=f"{setup_en} Counting only the two matrix products Q·K^T and A·V of one layer "
             f"(no projections, softmax or scaling), how many {unit_en} does the forward pass "
             "take?",
             zh=f"{setup_zh}只计一层中的两个矩阵乘法 Q·K^T 和 A·V（不计投影、softmax 和缩放），"
-            f"前向计算需要多少{unit_zh}？",
+            f"前向计算需要{how_many_zh}？",
         )
 
     def solve(self, p: AttentionCostParams) -> Solved:

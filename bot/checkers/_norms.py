@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from bot.checkers._base import Params, Real, Solved, mistake
 from bot.checkers._telling import TellingFamily
 from bot.checkers._torch import F64
-from bot.checkers._values import f, fl
+from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -71,14 +71,13 @@ class LayernormForward(TellingFamily[LayernormForwardParams]):
     def ask(self, p: LayernormForwardParams) -> Localized:
         gamma = fl(p.gamma) if isinstance(p.gamma, list) else f(p.gamma)
         beta = fl(p.beta) if isinstance(p.beta, list) else f(p.beta)
+        request = list_request(len(p.x), self.tolerance)
         return Localized(
             en=f"One token has the features x = {fl(p.x)}. It goes through "
             f"nn.LayerNorm({len(p.x)}, eps={p.eps:g}) with weight γ = {gamma} and bias "
-            f"β = {beta} (normalising over the features). What is the output (a list of "
-            f"{len(p.x)} numbers)?",
+            f"β = {beta} (normalising over the features). What is the output? {request.en}",
             zh=f"一个词元的特征为 x = {fl(p.x)}，经过 nn.LayerNorm({len(p.x)}, eps={p.eps:g})，"
-            f"权重 γ = {gamma}，偏置 β = {beta}（在特征维上归一化）。输出是什么？"
-            f"请给出由 {len(p.x)} 个数组成的列表。",
+            f"权重 γ = {gamma}，偏置 β = {beta}（在特征维上归一化）。输出是什么？{request.zh}",
         )
 
     def work(self, p: LayernormForwardParams) -> Solved:

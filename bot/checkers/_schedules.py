@@ -141,17 +141,17 @@ class LrSchedule(TellingFamily[LrScheduleParams]):
                 f"SequentialLR(milestones=[{p.warmup}])"
             )
             plan_zh = (
-                f"先用 LinearLR(start_factor={p.start_factor:g}, total_iters={p.warmup}) "
+                f"：先用 LinearLR(start_factor={p.start_factor:g}, total_iters={p.warmup}) "
                 f"线性预热，再接 {main_en}，用 SequentialLR(milestones=[{p.warmup}]) 串联"
             )
         else:
-            plan_en, plan_zh = main_en, main_en
+            plan_en, plan_zh = main_en, f" {main_en}"
         return Localized(
             en=f"SGD starts with lr = {p.base_lr:g} and the schedule is {plan_en}; "
             "scheduler.step() is called once at the end of every epoch. What learning rate is "
             f"used during epoch {p.epoch} (epochs counted from 0, so after {p.epoch} calls of "
             "scheduler.step())?",
-            zh=f"SGD 的初始学习率 lr = {p.base_lr:g}，学习率调度为 {plan_zh}；"
+            zh=f"SGD 的初始学习率 lr = {p.base_lr:g}，学习率调度为{plan_zh}；"
             "每个 epoch 结束时调用一次 scheduler.step()。第 "
             f"{p.epoch} 个 epoch（从 0 开始计数，即调用了 {p.epoch} 次 scheduler.step() 之后）"
             "使用的学习率是多少？",

@@ -20,7 +20,7 @@ from bot.checkers._params import n
 from bot.checkers._recurrent import fm
 from bot.checkers._telling import TellingFamily
 from bot.checkers._torch import F64
-from bot.checkers._values import f, fl
+from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -80,11 +80,15 @@ def _scores(p: SgnsParams, v_c: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
 
 
 def _setup(p: SgnsParams) -> tuple[str, str]:
+    negatives = (
+        f"negative sample has the output vector {fm(p.u_neg)}"
+        if len(p.u_neg) == 1
+        else f"{len(p.u_neg)} negative samples have the output vectors {fm(p.u_neg)}"
+    )
     return (
         f"Skip-gram with negative sampling: the centre word's input vector is v_c = "
         f"{fl(p.v_c)}, the true context word's output vector is u_o = {fl(p.u_o)}, and the "
-        f"{len(p.u_neg)} negative sample(s) have output vectors {fm(p.u_neg)}. The loss is "
-        "L = -ln σ(u_o·v_c) - Σ_k ln σ(-u_k·v_c) (natural log).",
+        f"{negatives}. The loss is L = -ln σ(u_o·v_c) - Σ_k ln σ(-u_k·v_c) (natural log).",
         f"带负采样的 skip-gram：中心词的输入向量为 v_c = {fl(p.v_c)}，真实上下文词的输出向量为 "
         f"u_o = {fl(p.u_o)}，{len(p.u_neg)} 个负样本的输出向量为 {fm(p.u_neg)}。损失为 "
         "L = -ln σ(u_o·v_c) - Σ_k ln σ(-u_k·v_c)（自然对数）。",
@@ -196,14 +200,16 @@ class SgnsGrad(TellingFamily[SgnsGradParams]):
             "negative": f"the negative vector u_{p.k} (0-based, row {p.k})",
         }[p.wrt]
         target_zh = {
-            "center": "中心词向量 v_c",
-            "context": "上下文向量 u_o",
+            "center": "中心词向量 v_c ",
+            "context": "上下文向量 u_o ",
             "negative": f"负样本向量 u_{p.k}（从 0 开始，第 {p.k} 行）",
         }[p.wrt]
+        symbol = {"center": "v_c", "context": "u_o", "negative": f"u_{p.k}"}[p.wrt]
+        request = list_request(len(p.v_c), self.tolerance)
         return Localized(
-            en=f"{en} What is the gradient ∂L/∂ of {target_en}? Give a list of {len(p.v_c)} "
-            "numbers.",
-            zh=f"{zh}求 L 对{target_zh}的梯度，请给出由 {len(p.v_c)} 个数组成的列表。",
+            en=f"{en} What is the gradient ∂L/∂{symbol} of the loss with respect to {target_en}? "
+            f"{request.en}",
+            zh=f"{zh}求 L 对{target_zh}的梯度 ∂L/∂{symbol}。{request.zh}",
         )
 
     def work(self, p: SgnsGradParams) -> Solved:
@@ -446,7 +452,7 @@ class SubsampleKeep(TellingFamily[SubsampleKeepParams]):
             en=f"A word occurs {n(p.count)} times in a corpus of {n(p.total)} tokens. With "
             f"{rule_en} and threshold t = {p.t:g}, what is the probability that an occurrence "
             "of the word is kept?",
-            zh=f"一个词在 {n(p.total)} 个词的语料中出现了 {n(p.count)} 次。按{rule_zh}，"
+            zh=f"一个词在 {n(p.total)} 个词的语料中出现了 {n(p.count)} 次。按 {rule_zh}，"
             f"阈值 t = {p.t:g}，该词的一次出现被保留的概率是多少？",
         )
 

@@ -38,8 +38,9 @@ def list_request(n: int, tolerance: Tolerance = DEFAULT_TOLERANCE) -> Localized:
     how precisely each one is graded."""
     rel = f"{tolerance.rel:.0e}".replace("e-0", "e-")
     absolute = f"{tolerance.abs:.0e}".replace("e-0", "e-")
+    numbers = "number" if n == 1 else "numbers"
     return Localized(
-        en=f"Give a list of {n} numbers, each to at least four significant figures (every "
+        en=f"Give a list of {n} {numbers}, each to at least four significant figures (every "
         f"number is graded with relative tolerance {rel}, absolute {absolute} near zero).",
         zh=f"请给出由 {n} 个数组成的列表，每个数至少保留四位有效数字（每个数按相对误差 {rel} "
         f"评分，接近 0 时按绝对误差 {absolute}）。",
