@@ -7,7 +7,7 @@ stopped, so discord.py stores nothing in memory for them; instead, `on_interacti
 action up here. Modals work the same way (discord.py has no persistent modals).
 
 A custom_id comes from the user's client, so it is checked before its handler runs: each
-argument has a form (`Arg`), and a route registered with `shown` only takes a custom_id that the
+argument has a form (`Arg`), and an action with `shown` only takes a custom_id that the
 message of the interaction (which Discord, not the client, supplies) really carries on one of its
 components, on a message of ours. A forged id (`dlq:pick:999999999:A`) is refused with
 `ForgedComponent` before anything is looked up or written.
@@ -29,9 +29,6 @@ log = logging.getLogger(__name__)
 PREFIX = "dlq"
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
 Arg = Callable[[str], bool]  # whether a custom_id argument has the form its route expects
-# The custom_id that the interaction's message must carry, from the arguments (for a modal: the
-# button that opened it); True: the custom_id itself.
-Shown = Callable[[list[str]], str]
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -96,67 +93,40 @@ class Action:
         return args if all(form(arg) for form, arg in zip(self.args, args, strict=True)) else None
 
 
-@dataclass(slots=True)
-class Route:
-    handler: Handler
-    arity: int  # how many arguments the custom_id must carry
-    args: tuple[Arg, ...] = ()  # the form of each argument (none: any)
-    shown: Shown | bool = False  # see `Router.add`
-
-
 class Router:
-    def __init__(self) -> None:
-        self._routes: dict[str, Route] = {}
+    """Each `Action` of ours, with its handler."""
 
-    def add(
-        self,
-        action: str,
-        arity: int,
-        handler: Handler,
-        *,
-        args: tuple[Arg, ...] = (),
-        shown: Shown | bool = False,
-    ) -> None:
-        """Route `dlq:<action>:...` to `handler`. `args`: the form of each argument. `shown`:
-        the interaction's message must be ours and carry this custom_id (True) or the one
-        `shown(args)` names (a modal: the button that opened it) on one of its components."""
-        if action in self._routes:
-            raise ValueError(f"action {action!r} registered twice")
-        if args and len(args) != arity:
-            raise ValueError(f"action {action!r}: {len(args)} argument forms for {arity}")
-        self._routes[action] = Route(handler, arity, args, shown)
+    def __init__(self) -> None:
+        self._routes: dict[str, tuple[Action, Handler]] = {}
 
     def on(self, action: Action, handler: Handler) -> None:
-        """Route `action` to `handler`, with the argument forms and the `shown` rule the action
-        defines."""
-        opener = action.shown
-        shown: Shown | bool = (
-            opener if isinstance(opener, bool) else (lambda args: opener.id(*args))
-        )
-        self.add(action.name, len(action.args), handler, args=action.args, shown=shown)
+        """Route `action` to `handler`: once, with the argument forms and the `shown` rule the
+        action defines."""
+        if action.name in self._routes:
+            raise ValueError(f"action {action.name!r} registered twice")
+        self._routes[action.name] = (action, handler)
 
     def resolve(self, value: str) -> tuple[Handler, list[str]] | None:
         """The handler and arguments for a custom_id of ours; None if it is not one we know.
-        The handler refuses (ForgedComponent) arguments of the wrong form, and a custom_id
-        its message does not carry (see `add`)."""
+        The handler refuses (ForgedComponent) arguments of the wrong form, and a custom_id its
+        message does not carry (see `Action.shown`)."""
         parsed = parse_custom_id(value)
         if parsed is None:
             return None
-        action, args = parsed
-        route = self._routes.get(action)
-        if route is None or len(args) != route.arity:
+        name, args = parsed
+        route = self._routes.get(name)
+        if route is None or len(args) != len(route[0].args):
             return None
-        if not route.args and not route.shown:
-            return route.handler, args
+        action, handler = route
 
         async def checked(interaction: discord.Interaction, args: list[str]) -> None:
-            if not all(form(arg) for form, arg in zip(route.args, args, strict=False)):
+            if action.parse(value) is None:
                 raise ForgedComponent(value)
-            if route.shown:
-                expected = value if route.shown is True else route.shown(args)
+            if action.shown is not False:
+                expected = value if action.shown is True else action.shown.id(*args)
                 if not carries(interaction, expected):
                     raise ForgedComponent(value)
-            await route.handler(interaction, args)
+            await handler(interaction, args)
 
         return checked, args
 
