@@ -137,7 +137,7 @@ class PostedWriter:
     `shown(id)` marks an instance as shown but not stored; `store(new)` queues its row, written
     with the others queued within STORE_AFTER_S; `dropped(id)` forgets one whose reply failed.
     `wait_stored(id)` (an answer arriving first) has the queue written at once and waits for it.
-    If the process dies first, the rows are lost, not the questions: see `Engine.restore`.
+    If the process dies first, the rows are lost, not the questions: see `Postings.instance`.
     """
 
     def __init__(self, store: QuestionStore, background: Background) -> None:

@@ -18,6 +18,7 @@ from bot.core.bank import load_bank
 from bot.core.engine import Engine, KindFilter, parse_generated_ref
 from bot.core.errors import UnknownQuestion
 from bot.core.models import Difficulty, Kind, User
+from bot.core.services.posting import Shown
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
@@ -105,14 +106,16 @@ async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: 
     with pytest.raises(UnknownQuestion):
         await engine.postings.instance(lost)
 
-    restored = await engine.postings.restore(lost, "fx-sigmoid-max", None, "c1", "m9", "en")
+    restored = await engine.postings.instance(lost, Shown("fx-sigmoid-max", None, "c1", "m9", "en"))
     assert (restored.id, restored.kind, restored.message_id) == (lost, Kind.MCQ, "m9")
     assert (await engine.answering.answer(lost, user, "B")).counted
     # Restoring again (two clicks racing) keeps the stored row.
-    again = await engine.postings.restore(lost, "fx-sigmoid-max", None, "c1", "other", "en")
+    again = await engine.postings.instance(lost, Shown("fx-sigmoid-max", None, "c1", "other", "en"))
     assert again.message_id == "m9"
 
-    numeric = await engine.postings.restore(lost + 1000, "conv_output:4", None, "c1", None, "en")
+    numeric = await engine.postings.instance(
+        lost + 1000, Shown("conv_output:4", None, "c1", None, "en")
+    )
     assert (numeric.kind, numeric.difficulty, numeric.topic) == (
         Kind.NUMERIC,
         Difficulty.MEDIUM,  # 4 % 3 == 1
@@ -120,7 +123,7 @@ async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: 
     )
     for ref in ("no-such-question", "no_family:3", "fx-conv-output"):
         with pytest.raises(UnknownQuestion):
-            await engine.postings.restore(lost + 2000, ref, None, "c1", None, "en")
+            await engine.postings.instance(lost + 2000, Shown(ref, None, "c1", None, "en"))
 
 
 async def test_two_processes_on_one_database_never_share_an_instance_id(
@@ -261,13 +264,13 @@ async def test_an_id_numbered_again_is_never_taken_for_another_question(
     with pytest.raises(UnknownQuestion):
         await engine.answering.answer(reused, user, "B", ref="fx-sigmoid-max")
     with pytest.raises(UnknownQuestion):
-        await engine.postings.restore(reused, "fx-sigmoid-max", None, "c1", None, "en")
+        await engine.postings.instance(reused, Shown("fx-sigmoid-max", None, "c1", None, "en"))
     assert rows(db_path, "SELECT COUNT(*) FROM attempts") == [(0,)]
 
     # A restore moves the counter past the id it stores, and keeps when it was posted.
     posted_at = clock.now().replace(hour=3)
-    restored = await engine.postings.restore(
-        10_000, "fx-sigmoid-max", None, "c1", None, "en", posted_at
+    restored = await engine.postings.instance(
+        10_000, Shown("fx-sigmoid-max", None, "c1", None, "en", posted_at)
     )
     assert restored.created_at == posted_at
     assert await engine.store.reserve_instance_ids(1) > 10_000
@@ -339,5 +342,5 @@ async def test_a_full_disk_loses_the_rows_not_the_questions(
     assert failures and all(r.exc_info is None for r in failures)  # no traceback for this
     async with db.read() as conn:
         await conn.execute("PRAGMA max_page_count = 1073741823")
-    await engine.postings.restore(ids[-1], served.ref, None, "c1", "m1", "en")
+    await engine.postings.instance(ids[-1], Shown(served.ref, None, "c1", "m1", "en"))
     assert (await engine.answering.answer(ids[-1], user, "B")).counted

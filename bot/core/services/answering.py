@@ -28,7 +28,7 @@ from bot.core.review import Reviewer, rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Recent
-from bot.core.services.posting import Postings
+from bot.core.services.posting import Postings, Shown
 
 
 class SelfRating(StrEnum):
@@ -86,12 +86,19 @@ class Answering:
         return await self._store.get_attempt_correct(instance_id, user.id)
 
     async def answer(
-        self, instance_id: int, user: User, text: str, hints: int = 0, ref: str | None = None
+        self,
+        instance_id: int,
+        user: User,
+        text: str,
+        hints: int = 0,
+        ref: str | None = None,
+        shown: Shown | None = None,
     ) -> AnswerOutcome:
         """Grade an answer; the user's first readable answer to the instance is recorded.
         `ref`: the question the user saw, if known; UnknownQuestion if the instance is
-        another (say a database restored from an older backup numbered it again)."""
-        instance = await self._postings.instance(instance_id)
+        another (say a database restored from an older backup numbered it again). `shown`:
+        what the message answered shows (see `Postings.instance`)."""
+        instance = await self._postings.instance(instance_id, shown)
         if ref is not None and instance.ref != ref:
             raise UnknownQuestion(ref)
         if instance.kind is Kind.OPEN:

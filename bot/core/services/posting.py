@@ -1,8 +1,9 @@
 """Posting: questions remembered as posted (`post`, `posting`), found again (`instance`), and
-restored from their message when their row was never written (`restore`)."""
+restored from what their message shows when their row was never written."""
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,13 +11,31 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.ahead import Background, PostedWriter
-from bot.core.errors import UnknownQuestion
-from bot.core.models import Kind, Lang, NewInstance, QuestionInstance, ServedQuestion, User
+from bot.core.errors import UnknownQuestion, WrongKind
+from bot.core.models import LETTERS, Kind, Lang, NewInstance, QuestionInstance, ServedQuestion, User
 from bot.core.ports import Checkers, Clock, QuestionStore
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making, Recent
 
+log = logging.getLogger(__name__)
+
 ID_BLOCK = 100  # question instance ids reserved at a time (see `posting`)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the message of a posted question shows, to restore its row if it was never
+    written (see `Postings.instance`); `kind` (and `letter`): what the clicked button expects
+    of it (None: anything)."""
+
+    ref: str
+    server_id: int | None
+    channel_id: str | None
+    message_id: str | None
+    lang: Lang
+    posted_at: datetime | None = None
+    kind: Kind | None = None
+    letter: str | None = None
 
 
 @dataclass(slots=True)
@@ -100,7 +119,7 @@ class Postings:
         note) is queued and written with the others of the next few milliseconds, in one
         transaction (not at all if the block raises). An answer that arrives first has the
         queue written at once and waits for it; one that finds no row (the process died in
-        between) can `restore` it from the message."""
+        between) is restored from its message by `instance`."""
         instance = QuestionInstance.of(
             served, await self._next_instance_id(), server_id, channel_id, lang, self._clock.now()
         )
@@ -129,40 +148,42 @@ class Postings:
         first = await self._store.reserve_instance_ids(ID_BLOCK)
         self._ids.extend(range(first, first + ID_BLOCK))
 
-    async def restore(
-        self,
-        instance_id: int,
-        ref: str,
-        server_id: int | None,
-        channel_id: str | None,
-        message_id: str | None,
-        lang: Lang,
-        posted_at: datetime | None = None,
-    ) -> QuestionInstance:
+    async def _restore(self, instance_id: int, shown: Shown) -> QuestionInstance:
         """Store a posted question whose row never got written (the process stopped between
-        showing it and storing it), from what its message shows (`posted_at`: when it was
-        posted, for the time-to-answer of reviews); the row as stored. UnknownQuestion if
-        the question is no longer in the bank, or if that id now belongs to another
-        question."""
+        showing it and storing it), from what its message shows; the row as stored.
+        UnknownQuestion if the question is no longer in the bank, or if that id now belongs to
+        another question; WrongKind, and nothing stored, if it is not a `shown.kind` question
+        (with `shown.letter` among its options)."""
+        ref = shown.ref
         family, seed = parse_generated_ref(ref)
+        question = self._catalog.question(ref, shown.server_id)
+        if family is not None and seed is not None:
+            kind, options = Kind.NUMERIC, 0
+        elif question is not None:
+            kind, options = question.kind, len(question.choices)
+        else:
+            raise UnknownQuestion(ref)
+        letter_fits = shown.letter is None or shown.letter in LETTERS[:options]
+        if shown.kind is not None and (kind is not shown.kind or not letter_fits):
+            raise WrongKind(ref, kind.value)
+        log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
         if family is not None and seed is not None:
             if family not in self._checkers.family_names():
                 raise UnknownQuestion(ref)
             served = await self._making.generated(family, seed)
-        else:
-            question = self._catalog.question(ref, server_id)
-            if question is None or question.kind is Kind.NUMERIC:
-                raise UnknownQuestion(ref)
+        elif question is not None and question.kind is not Kind.NUMERIC:
             served = await self._making.present(question)
+        else:
+            raise UnknownQuestion(ref)
         now = self._clock.now()
         stored = await self._store.create_instance(
             served,
-            server_id,
-            channel_id,
-            lang,
-            min(posted_at, now) if posted_at else now,
+            shown.server_id,
+            shown.channel_id,
+            shown.lang,
+            min(shown.posted_at, now) if shown.posted_at else now,
             instance_id=instance_id,
-            message_id=message_id,
+            message_id=shown.message_id,
         )
         if stored.ref != ref:
             raise UnknownQuestion(ref)
@@ -171,9 +192,17 @@ class Postings:
     async def attach_message(self, instance_id: int, message_id: str) -> None:
         await self._store.set_instance_message(instance_id, message_id)
 
-    async def instance(self, instance_id: int) -> QuestionInstance:
+    async def instance(self, instance_id: int, shown: Shown | None = None) -> QuestionInstance:
+        """A posted question. `shown`: what the message it is on shows (a click on it): its
+        row is restored from that if it was never written (see `posting`), and
+        UnknownQuestion if the row holds another question (say a database restored from an
+        older backup numbered it again)."""
         await self._posted.wait_stored(instance_id)  # if shown a moment ago
         found = await self._store.get_instance(instance_id)
+        if found is None and shown is not None:
+            found = await self._restore(instance_id, shown)
         if found is None:
             raise UnknownQuestion(f"#{instance_id}")
+        if shown is not None and found.ref != shown.ref:
+            raise UnknownQuestion(shown.ref)
         return found

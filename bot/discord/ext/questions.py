@@ -9,10 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.engine import KindFilter, SelfRating, parse_generated_ref
+from bot.core.engine import KindFilter, SelfRating
 from bot.core.errors import UnknownQuestion, WrongKind
 from bot.core.models import (
-    LETTERS,
     AnswerOutcome,
     Difficulty,
     Kind,
@@ -20,6 +19,7 @@ from bot.core.models import (
     QuestionInstance,
     Verdict,
 )
+from bot.core.services.posting import Shown
 from bot.core.topics import AREAS, TOPICS
 from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._bot import InterviewBot
@@ -79,7 +79,7 @@ class Questions(commands.Cog):
         )
         channel = None if private else str(interaction.channel_id)
         # The reply goes first and the question is stored right after it (with the
-        # message id): see Engine.posting, and _restore for a process that dies between.
+        # message id): see Postings.posting, and _shown for a process that dies between.
         async with self.engine.postings.posting(
             served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
         ) as posting:
@@ -123,26 +123,21 @@ class Questions(commands.Cog):
     async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id, letter = int(args[0]), args[1]
         ctx = await context_of(self.bot, interaction)
-        ref = shown_ref(interaction)
-        try:
-            outcome = await self.engine.answering.answer(instance_id, ctx.user, letter, ref=ref)
-        except UnknownQuestion:
-            if not await self._restored(interaction, instance_id, ctx, Kind.MCQ, letter):
-                raise
-            outcome = await self.engine.answering.answer(instance_id, ctx.user, letter, ref=ref)
+        shown = self._shown(interaction, ctx, Kind.MCQ, letter)
+        outcome = await self.engine.answering.answer(
+            instance_id, ctx.user, letter, ref=shown_ref(interaction), shown=shown
+        )
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
     async def _instance(
         self, interaction: discord.Interaction, instance_id: int, ctx: Context, kind: Kind
     ) -> QuestionInstance:
-        """The posted question a button is on; UnknownQuestion if that id is another one,
-        WrongKind if it is not a `kind` question."""
-        try:
-            instance = await self.engine.postings.instance(instance_id)
-        except UnknownQuestion:
-            if not await self._restored(interaction, instance_id, ctx, kind):
-                raise
-            instance = await self.engine.postings.instance(instance_id)
+        """The posted question a button is on (restored from its message if its row was
+        never written); UnknownQuestion if that id is another one, WrongKind if it is not a
+        `kind` question."""
+        instance = await self.engine.postings.instance(
+            instance_id, self._shown(interaction, ctx, kind)
+        )
         ref = shown_ref(interaction)
         if ref is not None and ref != instance.ref:
             raise UnknownQuestion(ref)
@@ -150,51 +145,32 @@ class Questions(commands.Cog):
             raise WrongKind(instance.ref, instance.kind.value)
         return instance
 
-    async def _restored(
+    def _shown(
         self,
         interaction: discord.Interaction,
-        instance_id: int,
         ctx: Context,
         kind: Kind,
         letter: str | None = None,
-    ) -> bool:
-        """Store the question of a button whose row was never written (the bot stopped
-        between replying and storing it: see Engine.posting) from the message it is on; False
-        if its row is there after all (the error was something else) or the message does not
-        say which question it is. The router has checked that the message carries the button;
-        WrongKind, and nothing stored, if its question is not a `kind` one (with `letter`
-        among its options), as the bank has it now."""
-        try:
-            await self.engine.postings.instance(instance_id)
-            return False
-        except UnknownQuestion:
-            pass
+    ) -> Shown | None:
+        """What the message of a click shows, for the postings to restore a question whose
+        row was never written (the bot stopped between replying and storing it); None if the
+        message does not say which question it is. The router has checked that the message
+        carries the button; `kind` (and `letter`) is what the button expects."""
         message, shown = interaction.message, posted_question(interaction.message)
         if message is None or shown is None:
-            return False
+            return None
         ref, lang = shown
-        family, seed = parse_generated_ref(ref)
-        question = self.engine.catalog.question(ref, ctx.server_id)
-        if family is not None and seed is not None:
-            shown_kind, options = Kind.NUMERIC, 0
-        elif question is not None:
-            shown_kind, options = question.kind, len(question.choices)
-        else:
-            return False
-        if shown_kind is not kind or (letter is not None and letter not in LETTERS[:options]):
-            raise WrongKind(ref, shown_kind.value)
         private = message.flags.ephemeral
-        log.warning("question #%d (%s) was not stored; storing it now", instance_id, ref)
-        await self.engine.postings.restore(
-            instance_id,
-            ref,
-            ctx.server_id,
-            None if private else str(interaction.channel_id),
-            None if private else str(message.id),
-            lang,
+        return Shown(
+            ref=ref,
+            server_id=ctx.server_id,
+            channel_id=None if private else str(interaction.channel_id),
+            message_id=None if private else str(message.id),
+            lang=lang,
             posted_at=message.created_at,
+            kind=kind,
+            letter=letter,
         )
-        return True
 
     async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
         instance_id = int(args[0])
