@@ -71,7 +71,8 @@ async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> Asy
         checkers = await asyncio.to_thread(make_checkers)
         bank = load_content(settings, checkers)
     db = await Database.open(settings.db_path)
-    engine = Engine(SqliteStore(db), bank, checkers, SystemClock())
+    clock = SystemClock()  # one clock for the engine and the store
+    engine = Engine(SqliteStore(db, clock), bank, checkers, clock)
     try:
         yield engine
     finally:

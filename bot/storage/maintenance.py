@@ -13,9 +13,10 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, StorageError, migrations
 from bot.storage.sqlite import SqliteStore, parse_iso
 
@@ -112,7 +113,7 @@ def backup_target(
         except OSError as exc:
             raise StorageError(f"cannot create the folder {target}: {exc.strerror or exc}") from exc
     if target.is_dir():
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+        stamp = (now or SystemClock().now()).strftime("%Y%m%d-%H%M%S")
         return target / f"{source.stem}-{stamp}.sqlite3"
     return target
 
