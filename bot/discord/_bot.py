@@ -25,7 +25,7 @@ from bot.core.ports import HeartbeatStore
 from bot.demos import DemoRunner
 from bot.discord import ext
 from bot.discord._endpoints import apply_endpoints
-from bot.discord._i18n import Translator, reply_language
+from bot.discord._i18n import Translator, lang_of, reply_language
 from bot.discord._router import Router, SeenInteractions, interaction_custom_id
 from bot.settings import Settings
 from bot.texts import error_text
@@ -241,7 +241,7 @@ class InterviewBot(commands.Bot):
                 "discord", str(interaction.user.id), interaction.user.name
             )
         except Exception:
-            return "zh" if str(interaction.locale).startswith("zh") else "en"
+            return lang_of(interaction)
         return reply_language(user, interaction)
 
     async def report_error(self, interaction: discord.Interaction, error: BaseException) -> None:

@@ -113,6 +113,11 @@ class Translator(app_commands.Translator):
         return ZH.get(string.message)
 
 
+def lang_of(interaction: discord.Interaction) -> Lang:
+    """The language of the user's Discord client (before their `/language` choice is known)."""
+    return language_for("auto", str(interaction.locale))
+
+
 def reply_language(user: User, interaction: discord.Interaction) -> Lang:
     """The user's `/language` choice, else the locale of their Discord client."""
     return language_for(user.language, str(interaction.locale))

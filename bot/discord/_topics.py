@@ -13,6 +13,7 @@ from discord import app_commands
 from bot.core.errors import UnknownTopic
 from bot.core.models import Lang
 from bot.core.topics import AREAS, TOPICS, topics_in
+from bot.discord._i18n import lang_of
 
 
 def topic_choices(current: str, lang: Lang) -> list[app_commands.Choice[str]]:
@@ -39,8 +40,7 @@ class TopicTransformer(app_commands.Transformer):
     async def autocomplete(  # type: ignore[override]
         self, interaction: discord.Interaction, value: str
     ) -> list[app_commands.Choice[str]]:
-        lang: Lang = "zh" if str(interaction.locale).startswith("zh") else "en"
-        return topic_choices(value, lang)
+        return topic_choices(value, lang_of(interaction))
 
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
         if not topics_in(value):

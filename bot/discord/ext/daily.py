@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.core.engine import language_for
 from bot.core.models import Lang
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of, refuse_without_manage_server
@@ -77,9 +78,8 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
         for setting in await self.engine.dailies.due_dailies():
             try:
                 guild = self.bot.get_guild(int(setting.server_external_id))
-                lang: Lang = "en"
-                if guild is not None and str(guild.preferred_locale).startswith("zh"):
-                    lang = "zh"
+                locale = str(guild.preferred_locale) if guild is not None else None
+                lang: Lang = language_for("auto", locale)
                 result = await self.engine.dailies.post_daily(
                     setting.server_id, setting.channel_id, lang
                 )
