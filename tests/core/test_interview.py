@@ -19,6 +19,9 @@ from bot.texts import expired_text, interview_error
 
 from ..conftest import FIXTURE_BANK, FakeClock
 
+# The same interviews over SQLite and the in-memory store (the contract: tests/storage/contract).
+pytestmark = pytest.mark.stores("sqlite", "memory")
+
 
 async def right_answer(interviews: Interviews, step: Step) -> str:
     """The correct answer to the step's question, computed independently of the grader."""
