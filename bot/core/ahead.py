@@ -2,7 +2,7 @@
 posted questions stored just after they are shown.
 
 Both keep the path from a slash command to its reply free of torch calls and database writes
-(see `Engine.posting` and `bench/roundtrip.py`). Nothing here touches the event loop for long:
+(see `Postings.post` and `bench/roundtrip.py`). Nothing here touches the event loop for long:
 torch runs in a worker thread, the database through the store.
 """
 

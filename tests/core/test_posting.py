@@ -49,7 +49,7 @@ async def test_a_posted_question_is_stored_just_after_its_reply(
 ) -> None:
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
+    async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
         instance_id = posting.instance.id
         # Shown, not yet written: nothing before the reply waits on the database.
         assert rows(db_path, f"SELECT id FROM question_instances WHERE id = {instance_id}") == []
@@ -71,12 +71,12 @@ async def test_posted_questions_are_written_together_and_on_close(
     ids = []
     for _ in range(5):
         served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
-        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
+        async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
             ids.append(posting.instance.id)
     assert len(set(ids)) == 5
     # Written on their own, without a flush (within STORE_AFTER_S on an idle machine).
     await eventually(lambda: len(rows(db_path, "SELECT id FROM question_instances")) == 5)
-    async with engine.postings.posting(served, None, "c1", "en") as posting:
+    async with engine.postings.post(served, None, "c1", "en") as posting:
         last = posting.instance.id
     await engine.aclose()  # a clean shutdown writes what is still queued
     assert (last,) in rows(db_path, "SELECT id FROM question_instances")
@@ -86,7 +86,7 @@ async def test_a_failed_reply_stores_nothing(engine: Engine, db_path: Path) -> N
     user = await alice(engine)
     served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
     with pytest.raises(RuntimeError):
-        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
+        async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
             raise RuntimeError("the reply failed")
     with pytest.raises(UnknownQuestion):
         await engine.postings.instance(posting.instance.id)
@@ -98,7 +98,7 @@ async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: 
     shows (its reference), and the question is stored with the id its buttons carry."""
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.postings.posting(served, None, "c1", "en") as posting:
+    async with engine.postings.post(served, None, "c1", "en") as posting:
         lost = posting.instance.id
     await engine.postings.instance(lost)
     with sqlite3.connect(db_path) as conn:
@@ -146,7 +146,7 @@ async def test_two_processes_on_one_database_never_share_an_instance_id(
             if round_ % 3 == 0:
                 ids.append((await engine.postings.post(served, None, "c1")).id)
             else:
-                async with engine.postings.posting(served, None, "c1") as posting:
+                async with engine.postings.post(served, None, "c1") as posting:
                     ids.append(posting.instance.id)
         for engine in engines:
             await engine.aclose()
@@ -192,11 +192,11 @@ async def test_recent_questions_are_avoided_across_a_restart(
     user = await alice(engine)
     first = await engine.making.serve(user, topic, KindFilter.CONCEPT)  # loads the (empty) memory
     served = [first.ref]
-    async with engine.postings.posting(first, None, "c1", served_to=user):
+    async with engine.postings.post(first, None, "c1", served_to=user):
         pass
     for _ in range(len(candidates) - 3):
         question = await engine.making.serve(user, topic, KindFilter.CONCEPT)
-        async with engine.postings.posting(question, None, "c1", served_to=user):
+        async with engine.postings.post(question, None, "c1", served_to=user):
             served.append(question.ref)
         clock.advance(seconds=1)
     assert len(set(served)) == len(served)  # no repeats while fresh ones remain
@@ -214,7 +214,7 @@ async def test_an_answer_right_after_the_reply_does_not_wait_for_the_batch(
     monkeypatch.setattr(ahead, "STORE_AFTER_S", 600.0)  # batches would wait ten minutes
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.postings.posting(served, None, "c1") as posting:
+    async with engine.postings.post(served, None, "c1") as posting:
         pass
     outcome = await asyncio.wait_for(engine.answering.answer(posting.instance.id, user, "B"), 30)
     assert outcome.counted
@@ -256,7 +256,7 @@ async def test_an_id_numbered_again_is_never_taken_for_another_question(
     messages carry: a click on an old message must not answer the new question."""
     user = await alice(engine)
     mcq = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.postings.posting(mcq, None, "c1") as posting:
+    async with engine.postings.post(mcq, None, "c1") as posting:
         reused = posting.instance.id
     await engine.postings.instance(reused)
     with sqlite3.connect(db_path) as conn:  # that row now holds another question
@@ -334,7 +334,7 @@ async def test_a_full_disk_loses_the_rows_not_the_questions(
         await conn.execute(f"PRAGMA max_page_count = {next(iter(rows_))[0]}")
     ids = []
     for _ in range(90):  # enough rows to need new pages (and within one block of ids)
-        async with engine.postings.posting(served, None, "c1", "en", served_to=user) as posting:
+        async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
             ids.append(posting.instance.id)
     with pytest.raises(UnknownQuestion):
         await engine.postings.instance(ids[-1])

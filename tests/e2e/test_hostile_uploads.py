@@ -267,7 +267,7 @@ async def test_forged_custom_ids_create_no_rows(fake_discord: FakeDiscord, tmp_p
         mcq = (await alice.slash("question", topic="vanishing_gradients", kind="concept")).message
         assert mcq is not None
         real = button_ids(mcq)[0].split(":")[2]
-    with sqlite3.connect(db) as conn:  # the row of a posted question lost (see Engine.posting)
+    with sqlite3.connect(db) as conn:  # the row of a posted question lost (see Postings.post)
         conn.execute("DELETE FROM question_instances")
     forged = [
         ("dlq:pick:999999999:A", False),

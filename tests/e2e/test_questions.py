@@ -239,7 +239,7 @@ async def test_restart_between_posting_and_answering(
 async def test_questions_whose_rows_were_lost_still_take_answers(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
-    """The bot replies first and stores the question a moment later (Engine.posting). If it
+    """The bot replies first and stores the question a moment later (Postings.post). If it
     dies in between, the row is lost but not the question: the first press of one of its
     buttons stores it again from the message it is on (its footer's reference)."""
     alice = fake_discord.user("alice")

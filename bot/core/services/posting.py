@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Generator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import TracebackType
+from typing import Any
 
 from bot.core.ahead import Background, PostedWriter
 from bot.core.errors import UnknownQuestion, WrongKind
@@ -19,7 +21,7 @@ from bot.core.services.making import Making, Recent
 
 log = logging.getLogger(__name__)
 
-ID_BLOCK = 100  # question instance ids reserved at a time (see `posting`)
+ID_BLOCK = 100  # question instance ids reserved at a time (see `post`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class Shown:
 
 @dataclass(slots=True)
 class Posting:
-    """A question being posted (see `Postings.posting`): its instance is numbered but not
+    """A question being posted (see `Postings.post`): its instance is numbered but not
     stored yet; the front end sets `message_id` once its message exists."""
 
     instance: QuestionInstance
@@ -76,7 +78,7 @@ class Postings:
         """Store the posted questions still queued (at shutdown)."""
         await self._posted.flush()
 
-    async def post(
+    def post(
         self,
         served: ServedQuestion,
         server_id: int | None = None,
@@ -84,9 +86,33 @@ class Postings:
         lang: Lang = "en",
         daily_day: date | None = None,
         served_to: User | None = None,
-    ) -> QuestionInstance:
+    ) -> Post:
         """Remember a question as posted (and as served to that user, in the same write);
-        answers are recorded against the instance."""
+        answers are recorded against the instance. The one way to post, in two forms:
+
+            instance = await postings.post(served, ...)  # stored now (console, interviews)
+
+            async with postings.post(served, ...) as posting:  # shown first (a reply)
+                message = await send(question with posting.instance.id in its buttons)
+                posting.message_id = message.id
+
+        The second takes its instance id from a block reserved ahead, so nothing waits on the
+        database before the reply. When the block exits, the row (with the message id and the
+        served note) is queued and written with the others of the next few milliseconds, in
+        one transaction (not at all if the block raises). An answer that arrives first has
+        the queue written at once and waits for it; one that finds no row (the process died
+        in between) is restored from its message by `instance`."""
+        return Post(self, served, server_id, channel_id, lang, daily_day, served_to)
+
+    async def _store_now(
+        self,
+        served: ServedQuestion,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        daily_day: date | None,
+        served_to: User | None,
+    ) -> QuestionInstance:
         instance = await self._store.create_instance(
             served,
             server_id,
@@ -100,26 +126,14 @@ class Postings:
         return instance
 
     @asynccontextmanager
-    async def posting(
+    async def _shown_first(
         self,
         served: ServedQuestion,
-        server_id: int | None = None,
-        channel_id: str | None = None,
-        lang: Lang = "en",
-        served_to: User | None = None,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        served_to: User | None,
     ) -> AsyncIterator[Posting]:
-        """`post` for a front end that shows the question first and stores it right after:
-
-            async with postings.posting(served, ...) as posting:
-                message = await send(question with posting.instance.id in its buttons)
-                posting.message_id = message.id
-
-        The instance id comes from a block reserved ahead, so nothing waits on the database
-        before the reply. When the block exits, the row (with the message id and the served
-        note) is queued and written with the others of the next few milliseconds, in one
-        transaction (not at all if the block raises). An answer that arrives first has the
-        queue written at once and waits for it; one that finds no row (the process died in
-        between) is restored from its message by `instance`."""
         instance = QuestionInstance.of(
             served, await self._next_instance_id(), server_id, channel_id, lang, self._clock.now()
         )
@@ -194,7 +208,7 @@ class Postings:
 
     async def instance(self, instance_id: int, shown: Shown | None = None) -> QuestionInstance:
         """A posted question. `shown`: what the message it is on shows (a click on it): its
-        row is restored from that if it was never written (see `posting`), and
+        row is restored from that if it was never written (see `post`), and
         UnknownQuestion if the row holds another question (say a database restored from an
         older backup numbered it again)."""
         await self._posted.wait_stored(instance_id)  # if shown a moment ago
@@ -206,3 +220,49 @@ class Postings:
         if shown is not None and found.ref != shown.ref:
             raise UnknownQuestion(shown.ref)
         return found
+
+
+class Post:
+    """A question to post (see `Postings.post`): awaited, it is stored now; as `async with`,
+    it is shown first and stored right after."""
+
+    def __init__(
+        self,
+        postings: Postings,
+        served: ServedQuestion,
+        server_id: int | None,
+        channel_id: str | None,
+        lang: Lang,
+        daily_day: date | None,
+        served_to: User | None,
+    ) -> None:
+        self._postings = postings
+        self._served = served
+        self._where = (server_id, channel_id, lang)
+        self._daily_day = daily_day
+        self._served_to = served_to
+        self._shown: AbstractAsyncContextManager[Posting] | None = None
+
+    def __await__(self) -> Generator[Any, None, QuestionInstance]:
+        server_id, channel_id, lang = self._where
+        return self._postings._store_now(
+            self._served, server_id, channel_id, lang, self._daily_day, self._served_to
+        ).__await__()
+
+    async def __aenter__(self) -> Posting:
+        if self._daily_day is not None:
+            raise ValueError("a daily question is stored before it is shown")
+        server_id, channel_id, lang = self._where
+        self._shown = self._postings._shown_first(
+            self._served, server_id, channel_id, lang, self._served_to
+        )
+        return await self._shown.__aenter__()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        assert self._shown is not None
+        return await self._shown.__aexit__(kind, error, traceback)

@@ -79,8 +79,8 @@ class Questions(commands.Cog):
         )
         channel = None if private else str(interaction.channel_id)
         # The reply goes first and the question is stored right after it (with the
-        # message id): see Postings.posting, and _shown for a process that dies between.
-        async with self.engine.postings.posting(
+        # message id): see Postings.post, and _shown for a process that dies between.
+        async with self.engine.postings.post(
             served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
         ) as posting:
             callback = await interaction.response.send_message(
