@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosqlite
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.boards import total_keys
@@ -113,7 +114,7 @@ async def setup_engine(
     checkers = TorchCheckers()
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     assert bank.ok, bank.problems
-    engine = Engine(store, bank, checkers, SystemClock(), random.Random(7))  # type: ignore[arg-type]
+    engine = wire_engine(store, bank, checkers, SystemClock(), random.Random(7))  # type: ignore[arg-type]
     mcq = next(q for q in bank.questions.values() if q.kind is Kind.MCQ)
     people = [
         await engine.identities.user("discord", str(10_000 + i), f"user{i}") for i in range(users)

@@ -1,4 +1,4 @@
-"""The composition root: settings -> database -> engine -> front end.
+"""The composition root: settings -> database -> services (`wire_engine`) -> front end.
 
 Everything is built here, once, and passed in through constructors.
 """
@@ -10,6 +10,7 @@ import getpass
 import locale
 import logging
 import os
+import random
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,9 +18,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.core.ahead import Background
 from bot.core.bank import Bank, BankProblem, load_bank
 from bot.core.engine import Engine
-from bot.core.ports import Checkers, SystemClock
+from bot.core.interview import Interviews
+from bot.core.ports import Checkers, Clock, Store, SystemClock
+from bot.core.review import Reviewer
+from bot.core.services.answering import Answering
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog
+from bot.core.services.daily import Dailies
+from bot.core.services.identities import Identities
+from bot.core.services.making import Making, Recent
+from bot.core.services.posting import Postings
+from bot.core.services.reviews import Reviews
 from bot.demos import DemoError, DemoRunner
 from bot.settings import Settings
 from bot.storage.db import Database, StorageError
@@ -54,6 +66,41 @@ def load_content(settings: Settings, checkers: Checkers | None) -> Bank:
     return bank
 
 
+def wire_engine(
+    store: Store,
+    bank: Bank,
+    checkers: Checkers,
+    clock: Clock,
+    rng: random.Random | None = None,
+    reviewer: Reviewer | None = None,
+) -> Engine:
+    """The core's services, each given the store roles, clock, random generator and other
+    services it uses (and nothing else)."""
+    rng = rng or random.Random()
+    background = Background()
+    recent = Recent(store, clock)
+    catalog = Catalog(bank, checkers, store, clock)
+    making = Making(catalog, checkers, recent, rng, background)
+    postings = Postings(store, clock, catalog, making, checkers, recent, background)
+    answering = Answering(store, clock, catalog, postings, checkers, reviewer or Reviewer(), recent)
+    return Engine(
+        store=store,
+        checkers=checkers,
+        clock=clock,
+        rng=rng,
+        background=background,
+        catalog=catalog,
+        making=making,
+        postings=postings,
+        answering=answering,
+        identities=Identities(store),
+        dailies=Dailies(store, clock, catalog, making),
+        reviews=Reviews(store, clock, catalog, making, checkers),
+        boards=Boards(store, clock, catalog),
+        interviews=Interviews(store, clock, rng, catalog, making, postings, answering, checkers),
+    )
+
+
 @asynccontextmanager
 async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> AsyncIterator[Engine]:
     """The engine over the configured bank and database; closes the database on exit.
@@ -72,7 +119,7 @@ async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> Asy
         bank = load_content(settings, checkers)
     db = await Database.open(settings.db_path)
     clock = SystemClock()  # one clock for the engine and the store
-    engine = Engine(SqliteStore(db, clock), bank, checkers, clock)
+    engine = wire_engine(SqliteStore(db, clock), bank, checkers, clock)
     try:
         yield engine
     finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine
@@ -95,7 +96,7 @@ async def engine(store: Store, clock: FakeClock, checkers: TorchCheckers) -> Asy
     asks for the memory store too) and a fake clock."""
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     assert bank.ok, bank.problems
-    engine = Engine(store, bank, checkers, clock, random.Random(7))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(7))
     try:
         yield engine
     finally:

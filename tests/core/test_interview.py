@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine, SelfRating
@@ -179,7 +180,7 @@ async def test_a_restart_halfway_resumes_the_same_interview(
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
 
     async def engine_over(db: Database) -> tuple[Engine, Interviews, User]:
-        engine = Engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
+        engine = wire_engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
         return engine, engine.interviews, await engine.identities.user("local", "ann", "ann")
 
     db = await Database.open(db_path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank, parse_document
 from bot.core.engine import Engine
@@ -44,7 +45,7 @@ async def process(
 ) -> AsyncIterator[Engine]:
     """An engine with its own connection to the database file, as another process has."""
     db = await Database.open(db_path)
-    engine = Engine(
+    engine = wire_engine(
         SqliteStore(db), load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock
     )
     try:

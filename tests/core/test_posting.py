@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core import ahead
 from bot.core.ahead import Background, NumericStock
@@ -66,7 +67,7 @@ async def test_posted_questions_are_written_together_and_on_close(
     store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db_path: Path
 ) -> None:
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
-    engine = Engine(store, bank, checkers, clock, random.Random(1))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(1))
     user = await alice(engine)
     ids = []
     for _ in range(5):
@@ -134,7 +135,7 @@ async def test_two_processes_on_one_database_never_share_an_instance_id(
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     first, second = await Database.open(db_path), await Database.open(db_path)
     engines = [
-        Engine(SqliteStore(db), bank, checkers, clock, random.Random(i))
+        wire_engine(SqliteStore(db), bank, checkers, clock, random.Random(i))
         for i, db in enumerate((first, second))
     ]
     try:
@@ -188,7 +189,7 @@ async def test_recent_questions_are_avoided_across_a_restart(
     topic = "optimizers"
     candidates = bank.select(topic, KindFilter.CONCEPT.kinds)
     assert len(candidates) >= 8
-    engine = Engine(store, bank, checkers, clock, random.Random(3))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(3))
     user = await alice(engine)
     first = await engine.making.serve(user, topic, KindFilter.CONCEPT)  # loads the (empty) memory
     served = [first.ref]
@@ -202,7 +203,7 @@ async def test_recent_questions_are_avoided_across_a_restart(
     assert len(set(served)) == len(served)  # no repeats while fresh ones remain
     await engine.aclose()
 
-    restarted = Engine(store, bank, checkers, clock, random.Random(4))
+    restarted = wire_engine(store, bank, checkers, clock, random.Random(4))
     following = await restarted.making.serve(user, topic, KindFilter.CONCEPT)
     assert following.ref not in served  # one of the two not served yet
     await restarted.aclose()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import Bank, load_bank
 from bot.core.engine import Engine, KindFilter
@@ -53,7 +54,7 @@ def bank(tmp_path: Path, checkers: TorchCheckers) -> Bank:
 async def engine(
     store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
 ) -> AsyncIterator[Engine]:
-    engine = Engine(store, bank, checkers, clock, random.Random(7))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(7))
     try:
         yield engine
     finally:
@@ -119,7 +120,7 @@ async def test_a_written_question_still_pays_once_and_its_key_is_its_id(
 ) -> None:
     from tests.conftest import FIXTURE_BANK
 
-    engine = Engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
+    engine = wire_engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
     try:
         user = await engine.identities.user("discord", "1", "alice")
         question = engine.catalog.question("fx-sigmoid-max")
@@ -168,7 +169,7 @@ async def test_answered_questions_are_avoided_after_a_restart(
     """The keys a user answered are read back from the database (once per user)."""
     family, topic = "conv_macs", FAMILIES["conv_macs"]
     keys = pool(checkers, family, Difficulty.EASY)
-    first = Engine(store, bank, checkers, clock, random.Random(1))
+    first = wire_engine(store, bank, checkers, clock, random.Random(1))
     user = await first.identities.user("discord", "1", "alice")
     answered: set[str] = set()
     draw = 0
@@ -182,7 +183,7 @@ async def test_answered_questions_are_avoided_after_a_restart(
     await first.aclose()
 
     for attempt in range(3):
-        restarted = Engine(store, bank, checkers, clock, random.Random(attempt))
+        restarted = wire_engine(store, bank, checkers, clock, random.Random(attempt))
         served = await restarted.making.serve(user, topic, KindFilter.NUMERIC, Difficulty.EASY)
         assert served.question_key not in answered
         await restarted.aclose()
@@ -196,7 +197,7 @@ async def test_the_console_daily_is_one_question_a_day(
     from tests.conftest import FIXTURE_BANK
 
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
-    engine = Engine(store, bank, checkers, clock, random.Random(2))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(2))
     try:
         ann = await engine.identities.user("local", "ann", "ann")
         posted = await engine.dailies.post_daily(None, None, "en", ann)
@@ -214,7 +215,7 @@ async def test_the_console_daily_is_one_question_a_day(
         assert not second.counted and second.points == 0
 
         # A fresh engine (the console started again) finds the same question.
-        restarted = Engine(store, bank, checkers, clock, random.Random(99))
+        restarted = wire_engine(store, bank, checkers, clock, random.Random(99))
         third = await restarted.dailies.post_daily(None, None, "en", ann)
         await restarted.aclose()
         assert third is not None and third[1].id == instance.id
@@ -241,7 +242,7 @@ async def test_a_servers_daily_is_one_question_a_day_even_when_set_again(
     from tests.conftest import FIXTURE_BANK
 
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
-    engine = Engine(store, bank, checkers, clock, random.Random(5))
+    engine = wire_engine(store, bank, checkers, clock, random.Random(5))
     try:
         server = await engine.identities.server("discord", "g1", "guild")
         await engine.dailies.set_daily(server.id, "c1", "00:00", None)
@@ -298,7 +299,7 @@ async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
             (old_ref, yesterday),
         )
     db = await Database.open(db_path)
-    engine = Engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
+    engine = wire_engine(SqliteStore(db), bank, checkers, clock, random.Random(3))
     try:
         await engine.warm_up()
         user = await engine.identities.user("discord", "1", "alice")
