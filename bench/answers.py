@@ -6,7 +6,7 @@ Both sides write to a real SQLite file in DIR (default bench/.data/answers) with
 the bot uses (WAL, synchronous=FULL: every answer is on disk before the user is told), one
 answer at a time, in the same run, alternating in blocks so that both see the same machine:
 
-- engine: `Engine.answer(instance, user, "A")` on posted multiple-choice questions (fixture
+- engine: `Answering.answer(instance, user, "A")` on posted multiple-choice questions (fixture
   bank, TorchCheckers) by many users: the real path a button click takes (read the instance,
   grade, look up the previous answer, the reward window and the review card, then one write
   transaction with the attempt, the leaderboard totals and the review card, then the counts);
@@ -17,7 +17,7 @@ Prints both rates, their ratio (goal >= 0.5), where the engine's time goes (per 
 the PRAGMAs as read back, and the machine.
 
 A third side, `proposed`, is a prototype of a shorter answer path (not the bot's code): the
-same reads, grading, review and writes as `Engine.answer`, but the posted question from an
+same reads, grading, review and writes as `Answering.answer`, but the posted question from an
 in-memory cache, one combined read for the previous answer, the reward window and the review
 card, and the whole write transaction (with the new counts) in one trip to the database
 thread. It writes the same rows (checked at the end) and shows what that change would buy.
