@@ -18,8 +18,12 @@ from typing import Any
 from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
 from bot.checkers._base import Family, Params, UnknownFamilyError
+from bot.checkers._batchnorm import BatchnormForward
+from bot.checkers._convtranspose import ConvTransposeOutput
 from bot.checkers._costs import AttentionCost, SeparableConvMacs
+from bot.checkers._dropout import DropoutScale
 from bot.checkers._gan import GanGeneratorGrad, GanLoss, GanOptimalDiscriminator
+from bot.checkers._losses import SoftmaxCrossEntropy
 from bot.checkers._models import ModelParams
 from bot.checkers._norms import LayernormForward
 from bot.checkers._optim import ClipGradNorm, OptimizerStep
@@ -32,23 +36,13 @@ from bot.checkers._params import (
     RnnParams,
     SeparableConvParams,
 )
+from bot.checkers._pooling import PoolOutput
+from bot.checkers._receptive import ReceptiveField
 from bot.checkers._recurrent import GruStep, LstmStep, RnnOutputShape
 from bot.checkers._schedules import LrSchedule
 from bot.checkers._sgns import NoiseDistribution, SgnsGrad, SgnsLoss, SubsampleKeep
-from bot.checkers._shapes import (
-    ConvOutput,
-    ConvShape,
-    ConvTransposeOutput,
-    PoolOutput,
-    ReceptiveField,
-)
-from bot.checkers._values import (
-    ActivationFamily,
-    BatchnormForward,
-    DropoutScale,
-    SoftmaxCrossEntropy,
-    VanishingSigmoidBound,
-)
+from bot.checkers._shapes import ConvOutput, ConvShape
+from bot.checkers._values import ActivationFamily, VanishingSigmoidBound
 from bot.checkers._wgan import GradientPenalty, Wasserstein1d
 from bot.checkers._word2vec import SkipgramPairs
 from bot.core.answers import (
