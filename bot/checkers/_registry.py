@@ -19,6 +19,7 @@ from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
 from bot.checkers._base import Family, Params, UnknownFamilyError
 from bot.checkers._batchnorm import BatchnormForward
+from bot.checkers._conv_macs import ConvMacs
 from bot.checkers._convtranspose import ConvTransposeOutput
 from bot.checkers._costs import AttentionCost, SeparableConvMacs
 from bot.checkers._dropout import DropoutScale
@@ -29,16 +30,16 @@ from bot.checkers._norms import LayernormForward
 from bot.checkers._optim import ClipGradNorm, OptimizerStep
 from bot.checkers._params import (
     BatchnormParams,
-    ConvMacs,
     ConvParams,
     EmbeddingParams,
     LinearParams,
-    RnnParams,
     SeparableConvParams,
 )
 from bot.checkers._pooling import PoolOutput
 from bot.checkers._receptive import ReceptiveField
-from bot.checkers._recurrent import GruStep, LstmStep, RnnOutputShape
+from bot.checkers._recurrent import GruStep, LstmStep
+from bot.checkers._rnn_params import RnnParams
+from bot.checkers._rnn_shapes import RnnOutputShape
 from bot.checkers._schedules import LrSchedule
 from bot.checkers._sgns import NoiseDistribution, SgnsGrad, SgnsLoss, SubsampleKeep
 from bot.checkers._shapes import ConvOutput, ConvShape
