@@ -36,11 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import inspect
 import itertools
 import logging
-import math
 import multiprocessing as mp
 import queue as queue_mod
 import threading
@@ -53,6 +51,7 @@ from multiprocessing.queues import Queue
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from bot.demos._queue import Active, DemoBusy, DemoCooldown, DemoQueue
 from bot.demos._worker import Message, init_worker, ping, run_job
 from bot.demos.base import DemoError, DemoParams, DemoParamsError, DemoResult, parse_params
 from bot.demos.registry import DemoSpec, get_spec
@@ -80,29 +79,6 @@ _POLL_S = 0.1  # how often the progress reader thread checks whether to stop
 _DONE_WAIT_S = 5.0
 _CALLBACK_WAIT_S = 5.0  # how long run() waits for the caller's progress callbacks to finish
 _PRELOAD = ("bot.demos._worker", "bot.demos.gan", "bot.demos.rnn", "bot.demos.vanishing")
-_EMA = 0.3  # weight of a new measurement in the run-time estimate
-
-
-def _about(seconds: float) -> int:
-    return max(1, math.ceil(seconds))
-
-
-class DemoBusy(DemoError):
-    """The queue is full; ``retry_after_s`` estimates when a place frees up."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(f"the demo queue is full; try again in about {_about(retry_after_s)} s")
-
-
-class DemoCooldown(DemoError):
-    """The user ran a demo too recently; ``retry_after_s`` says when they may again."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(
-            f"please wait before running another demo: about {_about(retry_after_s)} s"
-        )
 
 
 class DemoTimeout(DemoError):
@@ -146,12 +122,6 @@ class _Job:
     events: asyncio.Queue[float | None] | None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     last: float = 0.0
-
-
-@dataclass(eq=False)
-class _Active:
-    started: float  # by the runner's clock
-    expected_s: float
 
 
 def _read_progress(
@@ -223,7 +193,6 @@ class DemoRunner:
         self._workers = workers
         self._timeout_s = timeout_s
         self._queue_cap = queue_cap
-        self._cooldown_s = cooldown_s
         self._clock = clock
         self._mp_context = mp_context
         self._worker_threads = worker_threads
@@ -236,13 +205,10 @@ class DemoRunner:
         self._gen_numbers = itertools.count(1)
         self._job_ids = itertools.count(1)
         self._slots: asyncio.Semaphore | None = None
-        self._running = 0
-        self._queued: dict[int, float] = {}  # ticket -> expected run time, in arrival order
-        self._tickets = itertools.count(1)
+        self._queue = DemoQueue(
+            workers=workers, queue_cap=queue_cap, cooldown_s=cooldown_s, clock=clock
+        )
         self._jobs: dict[int, _Job] = {}
-        self._active: dict[int, _Active] = {}
-        self._cooldown_until: dict[str, float] = {}
-        self._s_per_cost: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._restarts = 0
         self._started = False
@@ -314,12 +280,14 @@ class DemoRunner:
     def status(self) -> dict[str, int | float]:
         """Running and waiting jobs, workers, pool restarts, estimated wait for a new job."""
         return {
-            "running": self._running,
-            "waiting": self._waiting,
+            "running": self._queue.running,
+            "waiting": self._queue.waiting,
             "workers": self._workers,
             "queue_cap": self._queue_cap,
             "restarts": self._restarts,
-            "estimated_wait_s": round(self._estimated_wait_s(), 1),
+            "estimated_wait_s": round(
+                0.0 if self._loop is None else self._queue.estimated_wait_s(), 1
+            ),
         }
 
     async def run(
@@ -341,22 +309,12 @@ class DemoRunner:
         spec = get_spec(demo, include_test=self._allow_test_demos)
         parsed = parse_params(spec.params, params, demo)
 
-        now = self._clock()
-        until = self._cooldown_until.get(user_key, -math.inf)
-        if until > now:
-            raise DemoCooldown(until - now)
-        if self._running + self._waiting >= self._workers + self._queue_cap:
-            raise DemoBusy(self._retry_after_s())
-        if self._cooldown_s > 0:
-            self._charge_cooldown(user_key, now)
-
-        ticket = next(self._tickets)
-        self._queued[ticket] = self._expected_s(spec, parsed)
+        ticket = self._queue.admit(user_key, spec, parsed)
         try:
             await self._slots.acquire()
         finally:
-            del self._queued[ticket]
-        self._running += 1
+            self._queue.leave(ticket)
+        self._queue.running += 1
         hand_off: list[Callable[[], None]] = []
         try:
             return await self._execute(spec, parsed, progress, hand_off)
@@ -367,43 +325,9 @@ class DemoRunner:
     # ------------------------------------------------------------------ internals
 
     def _release_slot(self) -> None:
-        self._running -= 1
+        self._queue.running -= 1
         if self._slots is not None:
             self._slots.release()
-
-    def _charge_cooldown(self, user_key: str, now: float) -> None:
-        if len(self._cooldown_until) > 1024:
-            self._cooldown_until = {k: v for k, v in self._cooldown_until.items() if v > now}
-        self._cooldown_until[user_key] = now + self._cooldown_s
-
-    @property
-    def _waiting(self) -> int:
-        return len(self._queued)
-
-    def _expected_s(self, spec: DemoSpec, params: DemoParams) -> float:
-        return self._s_per_cost.get(spec.name, spec.expected_s) * spec.cost(params)
-
-    def _time_left_s(self) -> list[float]:
-        """Expected time left of each running job (0 for one past its expected time)."""
-        now = self._clock()
-        return [max(a.started + a.expected_s - now, 0.0) for a in self._active.values()]
-
-    def _retry_after_s(self) -> float:
-        """Time until the first running job should end (and a queue place free up)."""
-        return max(min(self._time_left_s(), default=1.0), 1.0)
-
-    def _estimated_wait_s(self) -> float:
-        """When a job submitted now would start: the workers' free times (each running job's
-        time left; 0 for an idle worker) take the waiting jobs in order, each on the worker
-        that frees up first; the new job starts when a worker frees up after that."""
-        if self._loop is None:
-            return 0.0
-        left = self._time_left_s()
-        free = sorted(left + [0.0] * max(self._workers - len(left), 0))[: self._workers]
-        heapq.heapify(free)
-        for expected in self._queued.values():
-            heapq.heapreplace(free, free[0] + expected)
-        return free[0]
 
     def _new_generation(self) -> _Generation:
         assert self._loop is not None
@@ -563,7 +487,9 @@ class DemoRunner:
                     self._replace(gen, for_timeout=False)  # died since it became ready
                     continue
                 started = loop.time()
-                self._active[job.job_id] = _Active(self._clock(), self._expected_s(spec, params))
+                self._queue.active[job.job_id] = Active(
+                    self._clock(), self._queue.expected_s(spec, params)
+                )
                 wrapped = asyncio.wrap_future(future)
                 try:
                     done, _ = await asyncio.wait({wrapped}, timeout=self._timeout_s)
@@ -591,7 +517,9 @@ class DemoRunner:
                 if exc is not None:
                     raise DemoCrashed(f"{type(exc).__name__}: {exc}") from exc
                 result = wrapped.result()
-                self._learn(spec, params, self._clock() - self._active[job.job_id].started)
+                self._queue.learn(
+                    spec, params, self._clock() - self._queue.active[job.job_id].started
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(job.done.wait(), _DONE_WAIT_S)
                 if events is not None:
@@ -599,7 +527,7 @@ class DemoRunner:
                 return result
             finally:
                 self._jobs.pop(job.job_id, None)
-                self._active.pop(job.job_id, None)
+                self._queue.active.pop(job.job_id, None)
 
     async def _orphan(
         self, gen: _Generation, wrapped: asyncio.Future[DemoResult], deadline: float
@@ -616,10 +544,3 @@ class DemoRunner:
                     self._replace(gen, for_timeout=False)
         finally:
             self._release_slot()
-
-    def _learn(self, spec: DemoSpec, params: DemoParams, seconds: float) -> None:
-        per_cost = seconds / max(spec.cost(params), 1e-6)
-        old = self._s_per_cost.get(spec.name)
-        self._s_per_cost[spec.name] = (
-            per_cost if old is None else (1 - _EMA) * old + _EMA * per_cost
-        )
