@@ -49,8 +49,13 @@ typecheck:
 validate-bank:
 	$(BIN)/python -m bot content validate
 
+# Two pytest workers, a test file each at a time (--dist loadfile: a file's fixtures stay in one
+# process): the end-to-end tests spend much of their time waiting on bot processes and demo
+# workers. `make pytest PYTEST_WORKERS=0` runs them in this process, one after another.
+PYTEST_WORKERS ?= 2
+
 pytest:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 console: install
 	$(BIN)/python -m bot console
