@@ -76,11 +76,11 @@ class LoopLag:
 
 
 async def lag_bound() -> float:
-    """10x the loop's idle lag here and now, and at least 1 s: a bound that load cannot reach
-    unless the loop really is blocked (the parse of the big pack on the loop takes 2-3 s)."""
+    """10x the loop's idle lag here and now, and at least 2 s: a bound that load cannot reach
+    unless the loop really is blocked (parsing the big pack on the loop blocked it ~6 s)."""
     async with LoopLag().measuring() as idle:
         await asyncio.sleep(0.5)
-    return max(1.0, 10 * idle.longest)
+    return max(2.0, 10 * idle.longest)
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
