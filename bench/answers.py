@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosqlite
 
-from bot.app import wire_engine
+from bot.app.wiring import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.boards import total_keys

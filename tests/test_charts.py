@@ -13,7 +13,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 
-from bot.charts import (
+from bot.core.interview import Outcome, Report, Timing, TopicScore
+from bot.core.models import Localized, TopicStats, User, UserStats
+from bot.shared.charts import (
     cjk_font,
     pick_cjk_font,
     report_chart,
@@ -21,8 +23,6 @@ from bot.charts import (
     stats_chart,
     stats_figure,
 )
-from bot.core.interview import Outcome, Report, Timing, TopicScore
-from bot.core.models import Localized, TopicStats, User, UserStats
 
 PNG = b"\x89PNG\r\n\x1a\n"
 ALICE = User(id=1, platform="discord", external_id="1", name="alice")

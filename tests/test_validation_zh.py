@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.calculator import CalculatorError, parse_params
 from bot.checkers import CheckRequestError, TorchCheckers
 from bot.core.validation import validation_message, validation_text
-from bot.demo_texts import demo_error_text
 from bot.demos import DemoParamsError, GanParams
 from bot.demos.base import parse_params as parse_demo_params
+from bot.shared.calculator import CalculatorError, parse_params
+from bot.shared.demo_texts import demo_error_text
 
 from .test_zh_texts import problems_in
 

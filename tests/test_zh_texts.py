@@ -16,9 +16,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [
-    "bot/texts.py",
-    "bot/demo_texts.py",
-    "bot/charts.py",
+    "bot/shared/texts.py",
+    "bot/shared/demo_texts.py",
+    "bot/shared/charts.py",
     "bot/discord/_render.py",
     "bot/discord/_i18n.py",
     "bot/discord/_context.py",
@@ -32,11 +32,11 @@ FILES = [
     "bot/discord/ext/admin.py",
     "bot/discord/ext/interview.py",
     "bot/discord/ext/history.py",
-    "bot/calculator.py",
+    "bot/shared/calculator.py",
     "bot/console/_console.py",
 ]
 
-# demos.py: its texts are in bot/demo_texts.py.
+# demos.py: its texts are in bot/shared/demo_texts.py.
 NO_TEXT_OF_THEIR_OWN = {"bot/discord/ext/demos.py"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 HOLE = "\x00"  # where an f-string's value goes

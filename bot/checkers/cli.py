@@ -21,7 +21,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import IO, Any
 
-from bot.calculator import parse_value
+from bot.shared.calculator import parse_value
 
 USAGE = """\
 usage: python -m bot check FAMILY key=value ... [--answer TEXT]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.calculator import CheckRequest, format_result, parse_words
+from bot.app.lazy_checkers import LazyCheckers
 from bot.console._practice import Practice
 from bot.core.engine import Engine, KindFilter, SelfRating, language_for, parse_generated_ref
 from bot.core.errors import DomainError, UnknownQuestion
@@ -33,10 +33,10 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.topics import AREA_IDS, TOPIC_IDS
-from bot.demo_texts import demo_error_text, progress_bar
 from bot.demos import DemoError, DemoParamsError, DemoRunner, demo_names, get_spec, parse_params
-from bot.lazy_checkers import LazyCheckers
-from bot.texts import (
+from bot.shared.calculator import CheckRequest, format_result, parse_words
+from bot.shared.demo_texts import demo_error_text, progress_bar
+from bot.shared.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
     error_text,
@@ -533,7 +533,7 @@ class Console:
         """Draw the stats chart and save it where `chart` says; the line that tells where
         (or why not). Never replaces a file unless asked to (`--force`)."""
         lang = self.lang
-        from bot.charts import stats_chart  # matplotlib: loaded when a chart is asked for
+        from bot.shared.charts import stats_chart  # matplotlib: loaded when a chart is asked for
 
         png = await asyncio.to_thread(stats_chart, stats, lang)
         try:

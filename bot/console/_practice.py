@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.core.engine import SelfRating
 from bot.core.interview import Report, Step
 from bot.core.models import Kind, Lang, Localized
-from bot.texts import (
+from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
     percent,
@@ -234,7 +234,7 @@ class Practice:
             title = entry.title.get(lang)
             lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
         path = Path(f"interview-{report.interview_id}.png")
-        from bot.charts import report_chart  # matplotlib: loaded for the first report
+        from bot.shared.charts import report_chart  # matplotlib: loaded for the first report
 
         png = await asyncio.to_thread(report_chart, report, lang)
         await asyncio.to_thread(path.write_bytes, png)

@@ -1,6 +1,6 @@
 """The core's services held together (see `bot.core.services`).
 
-`Engine` only holds the services, which bot/app.py wires: front ends call the ones they use
+`Engine` only holds the services, which bot/app/wiring.py wires: front ends call the ones they use
 (`engine.making.serve`, `engine.answering.answer`, ...). It knows nothing about the front ends.
 Checkers (torch) run in a worker thread, never on the event loop.
 """
@@ -25,7 +25,7 @@ from bot.core.services.reviews import Reviews
 
 class Engine:
     """The core's services over one store, set of checkers, clock and random generator, as
-    the composition root (bot/app.py `wire_engine`) wired them."""
+    the composition root (bot/app/wiring.py `wire_engine`) wired them."""
 
     def __init__(
         self,

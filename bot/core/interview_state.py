@@ -246,7 +246,7 @@ class Step(BaseModel):
 
 class InterviewError(DomainError):
     """Something about the interview the user should be told (and nothing changed); `code`
-    says what (the front ends word it: bot/texts.py `interview_error`), `topics` which
+    says what (the front ends word it: bot/shared/texts.py `interview_error`), `topics` which
     topics are unknown (`topic`)."""
 
     def __init__(self, code: str, *, topics: Sequence[str] = ()) -> None:

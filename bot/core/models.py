@@ -201,7 +201,7 @@ class Verdict(StrEnum):
 class Grade(_Frozen):
     """The verdict on one answer. `feedback` (a numeric checker's, beginning with the
     verdict's marker) or, when it is None, the fields below say what the front end words
-    (bot/texts.py `grade_text`)."""
+    (bot/shared/texts.py `grade_text`)."""
 
     verdict: Verdict
     feedback: Localized | None = None

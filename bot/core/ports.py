@@ -1,7 +1,7 @@
 """What the core needs from the outside world, as Protocols.
 
 Storage (`bot/storage`), the numeric checkers (`bot/checkers`) and clocks implement these; the
-composition root (`bot/app.py`) plugs them in. The core never imports those packages.
+composition root (`bot/app/wiring.py`) plugs them in. The core never imports those packages.
 """
 
 from __future__ import annotations

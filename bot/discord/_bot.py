@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app.settings import Settings
 from bot.core.engine import Engine
 from bot.core.errors import DomainError
 from bot.core.models import Lang
@@ -27,8 +28,7 @@ from bot.discord import ext
 from bot.discord._endpoints import apply_endpoints
 from bot.discord._i18n import Translator, lang_of, reply_language
 from bot.discord._router import Router, SeenInteractions, interaction_custom_id
-from bot.settings import Settings
-from bot.texts import error_text
+from bot.shared.texts import error_text
 
 log = logging.getLogger(__name__)
 

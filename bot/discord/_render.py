@@ -20,7 +20,7 @@ from bot.core.models import (
 )
 from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._router import stopped
-from bot.texts import (
+from bot.shared.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
     RATING_NAMES,

@@ -1,4 +1,4 @@
-"""bot/lazy_checkers.py: the real checkers built once, on first need, whoever asks first."""
+"""bot/app/lazy_checkers.py: the real checkers built once, on first need, whoever asks first."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from bot.app.lazy_checkers import LazyCheckers
 from bot.core.models import Grade, Localized, NumericQuestion, Verdict
-from bot.lazy_checkers import LazyCheckers
 
 
 class Counting:
@@ -64,7 +64,7 @@ def test_built_once_on_first_use_from_many_threads(caplog: pytest.LogCaptureFixt
         start.wait()
         results.append(lazy.grade("conv_output", 0, "ok").feedback.en)
 
-    with caplog.at_level(logging.WARNING, logger="bot.lazy_checkers"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.lazy_checkers"):
         threads = [threading.Thread(target=ask) for _ in range(8)]
         for thread in threads:
             thread.start()

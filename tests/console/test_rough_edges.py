@@ -71,7 +71,7 @@ def loaded(run: subprocess.CompletedProcess[str]) -> dict[str, bool]:
 
 def test_importing_the_console_and_its_composition_loads_neither_torch_nor_matplotlib() -> None:
     code = (
-        "import sys, bot.console, bot.app, bot.calculator, bot.lazy_checkers\n"
+        "import sys, bot.console, bot.app.wiring, bot.shared.calculator, bot.app.lazy_checkers\n"
         "print(sorted(m for m in ('torch', 'matplotlib', 'numpy') if m in sys.modules))"
     )
     run = subprocess.run(
@@ -252,7 +252,7 @@ def test_console_logs_are_plain_warnings_on_stderr_or_json_in_a_file(tmp_path: P
     run = console(tmp_path, script, BOT_CONTENT=str(bank))
     assert run.returncode == 0, run.stderr
     (line,) = run.stderr.splitlines()
-    assert line.startswith("WARNING bot.lazy_checkers: the question bank names the family")
+    assert line.startswith("WARNING bot.app.lazy_checkers: the question bank names the family")
     assert "'no_such_family'" in line and not line.startswith("{")
     assert "WARNING" not in run.stdout
 

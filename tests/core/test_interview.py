@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import wire_engine
+from bot.app.wiring import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine, SelfRating
 from bot.core.interview import Interview, InterviewError, Interviews, Outcome, Step
 from bot.core.models import Kind, User
+from bot.shared.texts import expired_text, interview_error
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
-from bot.texts import expired_text, interview_error
 
 from ..conftest import FIXTURE_BANK, FakeClock
 

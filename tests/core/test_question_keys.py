@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import wire_engine
+from bot.app.wiring import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import Bank, load_bank
 from bot.core.engine import Engine, KindFilter

@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.app import open_engine
+from bot.app.settings import Settings
+from bot.app.wiring import open_engine
 from bot.demos import DemoRunner
 from bot.discord import InterviewBot
-from bot.settings import Settings
 
 from .fakediscord import FakeDiscord, SentInteraction, running_client
 

@@ -195,7 +195,12 @@ MUST_IGNORE = [
     ".mypy_cache/3.11/x.json",
     "somewhere/else/bot.sqlite3",
 ]
-MUST_KEEP = ["pyproject.toml", "README.md", "bot/app.py", "bot/storage/migrations/0001_initial.sql"]
+MUST_KEEP = [
+    "pyproject.toml",
+    "README.md",
+    "bot/app/wiring.py",
+    "bot/storage/migrations/0001_initial.sql",
+]
 
 
 def dockerignore_problems(text: str) -> list[str]:
@@ -289,7 +294,7 @@ def test_the_compose_file_has_the_service_volume_env_file_and_healthcheck() -> N
 def test_the_healthcheck_and_settings_agree() -> None:
     """The compose healthcheck runs the same command as the image's, and the heartbeat the
     bot writes by default is fresh well within the health threshold."""
-    from bot.settings import Settings
+    from bot.app.settings import Settings
 
     defaults = Settings.model_fields
     every = defaults["heartbeat_every_s"].default
@@ -487,7 +492,7 @@ def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def test_run_without_a_token_exits_2_with_one_line(tmp_path: Path) -> None:
-    from bot.__main__ import HOLD_MESSAGE
+    from bot.cli.main import HOLD_MESSAGE
 
     done = subprocess.run(
         [sys.executable, "-m", "bot", "run"],
@@ -506,7 +511,7 @@ def test_run_in_the_image_says_a_configuration_error_once_then_waits_to_be_stopp
 ) -> None:
     """Under `restart: unless-stopped` an exit would be restarted into the same error every
     time; the image's `run` says it once and waits for `docker compose stop` (SIGTERM)."""
-    from bot.__main__ import HOLD_MESSAGE
+    from bot.cli.main import HOLD_MESSAGE
 
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],

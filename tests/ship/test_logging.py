@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import REDACTED, setup_logging
+from bot.app.logs import REDACTED, setup_logging
 from tests.e2e.fakediscord import FakeDiscord
 from tests.e2e.harness import button_ids
 from tests.e2e.test_process import bot_env
@@ -145,7 +145,7 @@ async def test_the_real_bot_at_debug_never_logs_its_token(
 def test_console_logging_is_plain_text_at_warning_or_json_in_a_file(
     restore_logging: None, tmp_path: Path
 ) -> None:
-    from bot.logs import setup_console_logging
+    from bot.app.logs import setup_console_logging
 
     stream = io.StringIO()
     setup_console_logging(None, "DEBUG", [SECRET], stream)  # a terminal: WARNING whatever asked

@@ -8,12 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.calculator import CalculatorError, format_result, parse_params
 from bot.core.errors import CheckRequestError
 from bot.core.ports import Checkers
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import t
+from bot.shared.calculator import CalculatorError, format_result, parse_params
 
 
 class Check(commands.Cog):

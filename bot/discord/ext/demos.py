@@ -21,7 +21,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.models import Lang
-from bot.demo_texts import demo_error_text, progress_text, queued_text
 from bot.demos import (
     DemoError,
     DemoParams,
@@ -34,7 +33,8 @@ from bot.demos import (
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of
 from bot.discord._render import clip
-from bot.texts import SOMETHING_WRONG
+from bot.shared.demo_texts import demo_error_text, progress_text, queued_text
+from bot.shared.texts import SOMETHING_WRONG
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from bot.core.models import HistoryEntry, Kind, Lang
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import t
-from bot.texts import topic_name
+from bot.shared.texts import topic_name
 
 MAX_ANSWER = 40  # characters of a typed answer shown in a line
 EMBED_LIMIT = 4096  # characters of an embed's description

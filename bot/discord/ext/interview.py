@@ -20,7 +20,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.charts import report_chart
 from bot.core.engine import SelfRating
 from bot.core.interview import Report, StaleSave, Step
 from bot.core.models import LETTERS, Kind, Lang
@@ -37,7 +36,8 @@ from bot.discord._render import (
     t,
 )
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
-from bot.texts import OUTCOME_NAMES, expired_text, percent, report_summary, topic_name
+from bot.shared.charts import report_chart
+from bot.shared.texts import OUTCOME_NAMES, expired_text, percent, report_summary, topic_name
 
 # The buttons and the modal of an interview question, each taken only from the message that
 # carries it (the modal: the message of its button). `_AT`: the interview, the question's place.

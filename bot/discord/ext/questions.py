@@ -38,7 +38,7 @@ from bot.discord._render import (
 )
 from bot.discord._router import modal_values
 from bot.discord._topics import Topic
-from bot.texts import percent, topic_name
+from bot.shared.texts import percent, topic_name
 
 log = logging.getLogger(__name__)
 

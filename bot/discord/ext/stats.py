@@ -10,12 +10,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.charts import stats_chart
 from bot.core.models import Period, Scope
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of
 from bot.discord._render import leaderboard_embed, stats_embed, t
 from bot.discord._topics import Topic
+from bot.shared.charts import stats_chart
 
 
 class Stats(commands.Cog):

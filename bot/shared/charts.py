@@ -21,7 +21,7 @@ from matplotlib.text import Text
 
 from bot.core.interview import Outcome, Report
 from bot.core.models import Lang, Localized, UserStats
-from bot.texts import OUTCOME_NAMES, points_en, topic_name
+from bot.shared.texts import OUTCOME_NAMES, points_en, topic_name
 
 _GREEN, _RED, _GREY, _BLUE, _ORANGE = "#3ba55d", "#ed4245", "#99aab5", "#5865f2", "#faa61a"
 _LATIN = "DejaVu Sans"  # matplotlib's own font: always there

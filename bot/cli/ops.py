@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.settings import Settings
+from bot.app.settings import Settings
 from bot.storage.db import StorageError
 from bot.storage.maintenance import Probe, backup, probe
 

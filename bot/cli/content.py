@@ -12,7 +12,7 @@ from bot.core.topics import AREAS, TOPICS
 
 def validate(paths: Sequence[Path]) -> int:
     """Print every problem of the bank as `file:line: id: field: message`; 1 if any."""
-    from bot.settings import Settings
+    from bot.app.settings import Settings
 
     targets = list(paths) or [Settings().content_dir]
     missing = [p for p in targets if not p.exists()]
@@ -52,8 +52,8 @@ def _bank_counts() -> tuple[dict[str, int] | None, set[str]]:
     """Questions per topic and the topics with numeric ones; (None, ∅) without a bank."""
     from pydantic import ValidationError
 
+    from bot.app.settings import Settings
     from bot.core.models import Kind
-    from bot.settings import Settings
 
     try:
         folder = Settings().content_dir

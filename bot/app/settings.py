@@ -12,7 +12,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 #: The question bank that comes with the code: `content/` beside the `bot` package (a checkout,
 #: an editable install, the Docker image's /app), wherever the command is run from.
-PACKAGE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+PACKAGE_CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 class Settings(BaseSettings):

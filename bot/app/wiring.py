@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.app.settings import Settings
 from bot.core.ahead import Background
 from bot.core.bank import Bank, BankProblem, load_bank
 from bot.core.engine import Engine
@@ -33,7 +34,6 @@ from bot.core.services.making import Making, Recent
 from bot.core.services.posting import Postings
 from bot.core.services.reviews import Reviews
 from bot.demos import DemoError, DemoRunner
-from bot.settings import Settings
 from bot.storage.db import Database, StorageError
 from bot.storage.sqlite import SqliteStore
 
@@ -106,10 +106,10 @@ async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> Asy
     """The engine over the configured bank and database; closes the database on exit.
 
     `lazy_checkers` (the console): torch is loaded by the first question that needs it, not
-    before the prompt (see bot/lazy_checkers.py)."""
+    before the prompt (see bot/app/lazy_checkers.py)."""
     checkers: Checkers
     if lazy_checkers:
-        from bot.lazy_checkers import LazyCheckers
+        from bot.app.lazy_checkers import LazyCheckers
 
         bank = load_content(settings, None)
         used = {q.family for q in bank.questions.values() if q.family}
@@ -161,8 +161,8 @@ async def open_demos(settings: Settings) -> AsyncIterator[DemoRunner]:
 
 
 def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
-    """One JSON object per log line on stderr (see bot/logs.py); `secrets` are redacted."""
-    from bot.logs import setup_logging
+    """One JSON object per log line on stderr (see bot/app/logs.py); `secrets` are redacted."""
+    from bot.app.logs import setup_logging
 
     setup_logging(level, secrets)
 
@@ -177,8 +177,8 @@ def _console_user(name: str | None) -> str:
 
 
 async def run_console(settings: Settings, user: str | None) -> None:
-    from bot.calculator import CheckRequest
     from bot.console import Console, StdTerminal
+    from bot.shared.calculator import CheckRequest
 
     async with open_engine(settings, lazy_checkers=True) as engine:
         checkers: Checkers = engine.checkers  # TorchCheckers, or the LazyCheckers that build one
@@ -238,7 +238,7 @@ def main(command: str, user: str | None = None) -> int:
     token = settings.discord_token
     secrets = [token.get_secret_value()] if token is not None else []
     if command == "console":  # the terminal is the user's: no JSON lines in it
-        from bot.logs import setup_console_logging
+        from bot.app.logs import setup_console_logging
 
         try:
             setup_console_logging(settings.log_file, settings.log_level, secrets)
