@@ -1,251 +1,94 @@
-"""Console commands for mock interviews, reviews and the daily question."""
+"""Practice commands: `question` (by topic, kind and difficulty, or by reference), `review`
+(the questions due for spaced review) and `daily` (the question of the day)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from bot.core.engine import SelfRating
-from bot.core.interview import Report, Step
-from bot.core.models import Kind, Lang, Localized
-from bot.shared.texts import (
-    OUTCOME_NAMES,
-    expired_text,
-    percent,
-    rating_prompt,
-    report_summary,
-    topic_name,
-)
-
-if TYPE_CHECKING:
-    from bot.console._console import Console
+from bot.console._args import conflict
+from bot.console._asking import Asking
+from bot.console._session import Session
+from bot.core.engine import KindFilter, parse_generated_ref
+from bot.core.errors import UnknownQuestion
+from bot.core.models import Difficulty, Localized
+from bot.core.topics import AREA_IDS, TOPIC_IDS
 
 L = Localized
 
 
-def _t(lang: Lang, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
-
-
-def _left(deadline: datetime, now: datetime) -> str:
-    seconds = max(0, int((deadline - now).total_seconds()))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 class Practice:
-    """`interview`, `review` and `daily`, on top of the console's reading and writing."""
+    """`question`, `review` and `daily`, on top of the session's reading and writing."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.engine = console.engine
-        self.interviews = console.engine.interviews
+    def __init__(self, session: Session, asking: Asking) -> None:
+        self.session = session
+        self.asking = asking
+        self.engine = session.engine
 
-    # interviews
+    # question
 
-    async def cmd_interview(self, args: list[str]) -> None:
-        action = args[0].lower() if args else "status"
-        if action == "start":
-            await self._start(args[1:])
-        elif action in ("status", "resume"):
-            active = await self.interviews.active(self.console.user)
-            if active is None:
-                self.console.say(
-                    L(
-                        en="No interview running: `interview start [TOPIC...] [questions=8] "
-                        "[minutes=3]`.",
-                        zh="没有进行中的面试："
-                        "`interview start [主题...] [questions=8] [minutes=3]`。",
+    async def cmd_question(self, args: list[str]) -> None:
+        if len(args) == 1 and self._is_reference(args[0]):
+            await self._ask_reference(args[0])
+            return
+        chosen: dict[str, str] = {}  # "kind" / "difficulty" / "topic" -> the word given
+        for word in (a.lower() for a in args):
+            if word in KindFilter.__members__.values():
+                slot = "kind"
+            elif word in Difficulty.__members__.values():
+                slot = "difficulty"
+            elif word in AREA_IDS or word in TOPIC_IDS:
+                slot = "topic"
+            else:
+                self.session.say(
+                    Localized(
+                        en=f"⚠️ `{word}` is not a topic, kind or difficulty. "
+                        "Try `topics`, or: question cnn numeric hard "
+                        "(or a reference, alone: question conv_macs:1790127)",
+                        zh=f"⚠️ `{word}` 不是主题、题型或难度。可以先输入 `topics`，"
+                        "或者：`question cnn numeric hard`（也可以只写题目编号："
+                        "`question conv_macs:1790127`）",
                     )
                 )
                 return
-            await self._drive(await self.interviews.status(active.id, self.console.user))
-        elif action == "stop":
-            active = await self.interviews.active(self.console.user)
-            if active is None:
-                self.console.say(L(en="No interview running.", zh="没有进行中的面试。"))
+            if slot in chosen and chosen[slot] != word:
+                self.session.say(conflict(slot, chosen[slot], word))
                 return
-            step = await self.interviews.stop(active.id, self.console.user)
-            assert step.report is not None
-            await self._report(step.report)
-        else:
-            self.console.say(
-                L(
-                    en="⚠️ Usage: interview start|status|stop",
-                    zh="⚠️ 用法：interview start|status|stop",
+            chosen[slot] = word
+        kind = KindFilter(chosen["kind"]) if "kind" in chosen else KindFilter.ANY
+        difficulty = Difficulty(chosen["difficulty"]) if "difficulty" in chosen else None
+        served = await self.engine.making.serve(
+            self.session.user, chosen.get("topic"), kind, difficulty
+        )
+        await self.asking.ask(served)
+
+    def _is_reference(self, word: str) -> bool:
+        """A generated question's `FAMILY:SEED`, or a written question's id."""
+        family, seed = parse_generated_ref(word)
+        if family is not None and seed is not None:
+            return True
+        return ":" in word or self.engine.catalog.question(word) is not None
+
+    async def _ask_reference(self, ref: str) -> None:
+        """Ask the question that reference names again (shown after each question and in
+        `history`)."""
+        try:
+            served = await self.engine.making.by_reference(ref)
+        except UnknownQuestion:
+            self.session.say(
+                Localized(
+                    en=f"⚠️ No question has the reference `{ref}`. A reference is FAMILY:SEED "
+                    "(e.g. conv_macs:1790127) or a question id, as shown in brackets after "
+                    "each question and in `history`.",
+                    zh=f"⚠️ 没有编号为 `{ref}` 的题目。编号是 `FAMILY:SEED`（例如 "
+                    "`conv_macs:1790127`）或题目编号，见每道题方括号中的最后一项及 `history`。",
                 )
             )
-
-    async def _start(self, words: list[str]) -> None:
-        topics: list[str] = []
-        options = {"questions": 8, "minutes": 3}
-        for word in words:
-            key, sep, value = word.partition("=")
-            if sep and key in options:
-                if not value.isdigit():
-                    self.console.say(L(en=f"⚠️ {key} must be a number.", zh=f"⚠️ {key} 必须是数字。"))
-                    return
-                options[key] = int(value)
-            else:
-                topics.extend(t for t in word.split(",") if t)
-        step = await self.interviews.start(
-            self.console.user,
-            topics,
-            options["questions"],
-            options["minutes"],
-            lang=self.console.lang,
-        )
-        planned, cap = step.interview.planned, step.interview.follow_up_cap
-        self.console.say(
-            L(
-                en=f"Mock interview #{step.interview.id}: {planned} questions (+ a follow-up "
-                f"after a miss, at most {cap}), {step.interview.minutes} min each. At the answer "
-                "prompt: `hint` (costs a point of a scored question), `stop`, or Ctrl-D to "
-                "pause (`interview status` resumes).",
-                zh=f"模拟面试 #{step.interview.id}：共 {planned} 题（答错后追问一题，最多 "
-                f"{cap} 道），每题 {step.interview.minutes} 分钟。作答时可输入 `hint`（计分题扣 "
-                "1 分）、`stop`，或按 Ctrl-D 暂停（`interview status` 继续）。",
-            )
-        )
-        await self._drive(step)
-
-    async def _drive(self, step: Step) -> None:
-        """Show each question and read answers until the interview ends or input does."""
-        console = self.console
-        shown = -1
-        while True:
-            for expired in step.expired:
-                console.say(expired_text(expired))
-            if step.report is not None:
-                await self._report(step.report)
-                return
-            item, question = step.item, step.question
-            if item is None or question is None:
-                return
-            if item.index != shown:
-                shown = item.index
-                self._header(step)
-                console.show(question)
-            iid, index = step.interview.id, item.index
-            line = await console.terminal.read("answer> ")
-            if console.quits(line):  # end of input or `quit`: never an answer
-                self._paused()
-                return
-            assert line is not None
-            word = line.strip().lower()
-            if word in ("stop", "hint"):
-                step = await self._command(word, iid, index, step)
-                continue
-            if question.kind is Kind.OPEN:
-                instance = await self.engine.postings.instance(item.instance_id)
-                found = self.engine.catalog.question(instance.ref, instance.server_id)
-                if found is not None and found.model_answer is not None:
-                    console.say(found.model_answer.get(console.lang))
-                rating = await self._rating()
-                if rating is None:
-                    self._paused()
-                    return
-                step = await self.interviews.self_rate(iid, index, console.user, rating)
-            elif not word:
-                continue
-            else:
-                step = await self.interviews.answer(iid, index, console.user, line)
-            if step.outcome is not None:
-                console.show_outcome(step.outcome)
-
-    def _header(self, step: Step) -> None:
-        item = step.item
-        assert item is not None
-        left = _left(item.deadline, self.engine.clock.now())
-        position = step.interview.position(item)
-        self.console.say(
-            L(
-                en=f"\n{position.en} · {left} left · `hint`, `stop`",
-                zh=f"\n{position.zh} · 剩余 {left} · `hint` 提示，`stop` 结束",
-            )
-        )
-
-    async def _command(self, word: str, iid: int, index: int, step: Step) -> Step:
-        if word == "stop":
-            return await self.interviews.stop(iid, self.console.user)
-        hint, after = await self.interviews.hint(iid, index, self.console.user)
-        self.console.say(hint)
-        if after.question is None and after.item is not None:
-            after.question = await self.engine.making.reshow(
-                await self.engine.postings.instance(after.item.instance_id)
-            )
-        return after
-
-    def _paused(self) -> None:
-        self.console.say(
-            L(
-                en="Interview paused: `interview status` resumes it.",
-                zh="面试已暂停：输入 `interview status` 可继续。",
-            )
-        )
-
-    async def _rating(self) -> SelfRating | None:
-        ratings = "/".join(r.value for r in SelfRating)
-        self.console.say(rating_prompt(self.console.lang))
-        while True:
-            line = await self.console.terminal.read("rating> ")
-            if self.console.quits(line):
-                return None
-            assert line is not None
-            if line.strip().lower() in SelfRating.__members__.values():
-                return SelfRating(line.strip().lower())
-            self.console.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
-
-    async def _report(self, report: Report) -> None:
-        lang = self.console.lang
-        stopped = report.status == "stopped"
-        # plain strings, not Localized: Localized strips the indentation and spaces kept here
-        lines = [
-            _t(
-                lang,
-                f"Report{' (stopped early)' if stopped else ''}: ",
-                f"面试报告{'（提前结束）' if stopped else ''}：",
-            )
-            + report_summary(report, lang)
-        ]
-        for score in report.by_topic:
-            line = f"  {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
-            if score.answered:
-                line += f" ({percent(score.accuracy)})"
-            if score.timed_out:
-                line += _t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
-            lines.append(line)
-        for timing in report.times:
-            taken = "-" if timing.seconds is None else f"{timing.seconds:.0f}s"
-            outcome = OUTCOME_NAMES[timing.outcome].get(lang)
-            lines.append(
-                _t(
-                    lang,
-                    f"  {timing.label.en}: {outcome}, {taken}",
-                    f"  {timing.label.zh}：{outcome}，{taken}",
-                )
-            )
-        if report.weakest:
-            weakest = _t(lang, ", ", "，").join(topic_name(t, lang) for t in report.weakest[:3])
-            lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱：{weakest}").get(lang))
-        for entry in report.review[:8]:
-            due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
-            title = entry.title.get(lang)
-            lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
-        path = Path(f"interview-{report.interview_id}.png")
-        from bot.shared.charts import report_chart  # matplotlib: loaded for the first report
-
-        png = await asyncio.to_thread(report_chart, report, lang)
-        await asyncio.to_thread(path.write_bytes, png)
-        lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
-        self.console.say("\n".join(lines))
+            return
+        await self.asking.ask(served)
 
     # review and daily
 
     async def cmd_review(self, args: list[str]) -> None:
         if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 10)):
-            self.console.say(
+            self.session.say(
                 L(
                     en=f"⚠️ `{' '.join(args)}` is not a count: review [COUNT], COUNT from 1 to 10"
                     " (3 if not given).",
@@ -255,10 +98,10 @@ class Practice:
             )
             return
         count = int(args[0]) if args else 3
-        await self.console.checkers_ready()  # a card may be a numeric family's
-        due = await self.engine.reviews.due_reviews(self.console.user, count)
+        await self.session.checkers_ready()  # a card may be a numeric family's
+        due = await self.engine.reviews.due_reviews(self.session.user, count)
         if not due:
-            self.console.say(
+            self.session.say(
                 L(
                     en="Nothing is due for review. Missed questions come back when it is time.",
                     zh="目前没有需要复习的题目。答错的题会在合适的时候回来。",
@@ -266,24 +109,24 @@ class Practice:
             )
             return
         for number, served in enumerate(due, start=1):
-            self.console.say(
+            self.session.say(
                 L(en=f"\n🔁 Review {number}/{len(due)}", zh=f"\n🔁 复习 {number}/{len(due)}")
             )
-            if not await self.console.ask(served):
+            if not await self.asking.ask(served):
                 return
 
     async def cmd_daily(self, args: list[str]) -> None:
         # The user's question of the day: the same one (and instance) all day long.
         posted = await self.engine.dailies.post_daily(
-            None, None, self.console.lang, self.console.user
+            None, None, self.session.lang, self.session.user
         )
         assert posted is not None  # the console has no server: nothing to claim
         served, instance = posted
-        self.console.say(L(en="📅 Today's question", zh="📅 今日一题"))
-        self.console.show(served)
-        await self.console.answer_instance(instance.id, served)
-        stats = await self.engine.boards.stats(self.console.user)
-        self.console.say(
+        self.session.say(L(en="📅 Today's question", zh="📅 今日一题"))
+        self.asking.show(served)
+        await self.asking.answer_instance(instance.id, served)
+        stats = await self.engine.boards.stats(self.session.user)
+        self.session.say(
             L(
                 en=f"Daily streak: {stats.streak} (best {stats.best_streak})",
                 zh=f"每日一题连胜:{stats.streak} 天(最长 {stats.best_streak} 天)",

@@ -1,0 +1,139 @@
+"""Asking one question in the console: show it, read the answer (or the self-rating of an open
+question) and show how it went. Used by `question`, `review`, `daily` and the interviews."""
+
+from __future__ import annotations
+
+from bot.console._session import Session
+from bot.core.engine import SelfRating
+from bot.core.models import LETTERS, AnswerOutcome, Kind, Localized, ServedQuestion, Verdict
+from bot.shared.texts import (
+    DIFFICULTY_NAMES,
+    KIND_NAMES,
+    grade_text,
+    points_note,
+    rating_prompt,
+    topic_name,
+)
+
+
+class Asking:
+    """Ask a question and take its answer, for every command that asks one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.engine = session.engine
+
+    async def ask(self, served: ServedQuestion) -> bool:
+        """Post a question, show it and take the answer; False if input ended meanwhile."""
+        instance = await self.engine.postings.post(
+            served, lang=self.session.lang, served_to=self.session.user
+        )
+        self.show(served)
+        await self.answer_instance(instance.id, served)
+        return self.session.running
+
+    async def answer_instance(self, instance_id: int, served: ServedQuestion) -> None:
+        if served.kind is Kind.OPEN:
+            await self._open_question(instance_id, served)
+        else:
+            await self._answer_loop(instance_id, served)
+
+    def show(self, served: ServedQuestion) -> None:
+        lang = self.session.lang
+        header = " · ".join(
+            [
+                topic_name(served.topic, lang),
+                KIND_NAMES[served.kind].get(lang),
+                DIFFICULTY_NAMES[served.difficulty].get(lang),
+                served.ref,
+            ]
+        )
+        lines = [f"[{header}]", served.text.get(lang)]
+        for index, choice in enumerate(served.choices):
+            lines.append(f"  {LETTERS[index]}. {choice.get(lang)}")
+        self.session.say("\n".join(lines))
+
+    async def _answer_loop(self, instance_id: int, served: ServedQuestion) -> None:
+        hint = (
+            Localized(en="your answer (a letter), or `skip`", zh="你的答案（字母），或 `skip` 跳过")
+            if served.kind is Kind.MCQ
+            else Localized(en="your answer, or `skip`", zh="你的答案，或 `skip` 跳过")
+        )
+        self.session.say(hint)
+        while True:
+            line = await self.session.terminal.read("answer> ")
+            if self.session.quits(line):
+                return
+            assert line is not None
+            if line.strip().lower() in ("skip", "s", "跳过"):
+                self.session.say(Localized(en="Skipped.", zh="已跳过。"))
+                return
+            if not line.strip():
+                continue
+            outcome = await self.engine.answering.answer(instance_id, self.session.user, line)
+            self.show_outcome(outcome)
+            if outcome.grade.verdict is not Verdict.UNREADABLE:
+                return
+
+    async def _open_question(self, instance_id: int, served: ServedQuestion) -> None:
+        self.session.say(
+            Localized(
+                en="Think it through (or type your answer), "
+                "then press Enter to see the model answer.",
+                zh="先想一想（也可以写下你的答案），然后按回车查看参考答案。",
+            )
+        )
+        if self.session.quits(await self.session.terminal.read("answer> ")):
+            return
+        question = self.engine.catalog.bank.get(served.ref)
+        if question is not None and question.model_answer is not None:
+            lang = self.session.lang
+            lines = [
+                Localized(en="Model answer:", zh="参考答案：").get(lang),
+                question.model_answer.get(lang),
+                Localized(en="Key points:", zh="要点：").get(lang),
+                *(f"  • {point.get(lang)}" for point in question.key_points),
+            ]
+            self.session.say("\n".join(lines))
+        ratings = "/".join(r.value for r in SelfRating)
+        self.session.say(rating_prompt(self.session.lang))
+        while True:
+            line = await self.session.terminal.read("rating> ")
+            if self.session.quits(line):
+                return
+            assert line is not None
+            word = line.strip().lower()
+            if word in ("skip", "s"):
+                return
+            if word in SelfRating.__members__.values():
+                outcome = await self.engine.answering.self_rate(
+                    instance_id, self.session.user, SelfRating(word)
+                )
+                self.show_outcome(outcome)
+                return
+            self.session.say(
+                Localized(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。")
+            )
+
+    def show_outcome(self, outcome: AnswerOutcome) -> None:
+        lang = self.session.lang
+        lines = [grade_text(outcome.grade).get(lang)]
+        if outcome.grade.verdict is Verdict.UNREADABLE:
+            lines.append(
+                Localized(en="(no attempt used; try again)", zh="（不计入作答，请再试）").get(lang)
+            )
+            self.session.say("\n".join(lines))
+            return
+        if outcome.explanation is not None:
+            lines.append(outcome.explanation.get(lang))
+        if outcome.counted:
+            if outcome.points or outcome.grade.correct:
+                lines.append(points_note(outcome).get(lang))
+        else:
+            lines.append(
+                Localized(
+                    en="(you had already answered this question: only the first answer counts)",
+                    zh="（你已经答过这道题：只有第一次作答计分）",
+                ).get(lang)
+            )
+        self.session.say("\n".join(lines))

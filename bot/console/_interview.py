@@ -1,0 +1,239 @@
+"""`interview`: a timed mock interview in the console, with its report."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+from bot.console._asking import Asking
+from bot.console._session import Session
+from bot.core.engine import SelfRating
+from bot.core.interview import Report, Step
+from bot.core.models import Kind, Lang, Localized
+from bot.shared.texts import (
+    OUTCOME_NAMES,
+    expired_text,
+    percent,
+    rating_prompt,
+    report_summary,
+    topic_name,
+)
+
+L = Localized
+
+
+def _t(lang: Lang, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _left(deadline: datetime, now: datetime) -> str:
+    seconds = max(0, int((deadline - now).total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Interviews:
+    """`interview start|status|stop`, on top of the session's reading and writing."""
+
+    def __init__(self, session: Session, asking: Asking) -> None:
+        self.session = session
+        self.asking = asking
+        self.engine = session.engine
+        self.interviews = session.engine.interviews
+
+    async def cmd_interview(self, args: list[str]) -> None:
+        action = args[0].lower() if args else "status"
+        if action == "start":
+            await self._start(args[1:])
+        elif action in ("status", "resume"):
+            active = await self.interviews.active(self.session.user)
+            if active is None:
+                self.session.say(
+                    L(
+                        en="No interview running: `interview start [TOPIC...] [questions=8] "
+                        "[minutes=3]`.",
+                        zh="没有进行中的面试："
+                        "`interview start [主题...] [questions=8] [minutes=3]`。",
+                    )
+                )
+                return
+            await self._drive(await self.interviews.status(active.id, self.session.user))
+        elif action == "stop":
+            active = await self.interviews.active(self.session.user)
+            if active is None:
+                self.session.say(L(en="No interview running.", zh="没有进行中的面试。"))
+                return
+            step = await self.interviews.stop(active.id, self.session.user)
+            assert step.report is not None
+            await self._report(step.report)
+        else:
+            self.session.say(
+                L(
+                    en="⚠️ Usage: interview start|status|stop",
+                    zh="⚠️ 用法：interview start|status|stop",
+                )
+            )
+
+    async def _start(self, words: list[str]) -> None:
+        topics: list[str] = []
+        options = {"questions": 8, "minutes": 3}
+        for word in words:
+            key, sep, value = word.partition("=")
+            if sep and key in options:
+                if not value.isdigit():
+                    self.session.say(L(en=f"⚠️ {key} must be a number.", zh=f"⚠️ {key} 必须是数字。"))
+                    return
+                options[key] = int(value)
+            else:
+                topics.extend(t for t in word.split(",") if t)
+        step = await self.interviews.start(
+            self.session.user,
+            topics,
+            options["questions"],
+            options["minutes"],
+            lang=self.session.lang,
+        )
+        planned, cap = step.interview.planned, step.interview.follow_up_cap
+        self.session.say(
+            L(
+                en=f"Mock interview #{step.interview.id}: {planned} questions (+ a follow-up "
+                f"after a miss, at most {cap}), {step.interview.minutes} min each. At the answer "
+                "prompt: `hint` (costs a point of a scored question), `stop`, or Ctrl-D to "
+                "pause (`interview status` resumes).",
+                zh=f"模拟面试 #{step.interview.id}：共 {planned} 题（答错后追问一题，最多 "
+                f"{cap} 道），每题 {step.interview.minutes} 分钟。作答时可输入 `hint`（计分题扣 "
+                "1 分）、`stop`，或按 Ctrl-D 暂停（`interview status` 继续）。",
+            )
+        )
+        await self._drive(step)
+
+    async def _drive(self, step: Step) -> None:
+        """Show each question and read answers until the interview ends or input does."""
+        session = self.session
+        shown = -1
+        while True:
+            for expired in step.expired:
+                session.say(expired_text(expired))
+            if step.report is not None:
+                await self._report(step.report)
+                return
+            item, question = step.item, step.question
+            if item is None or question is None:
+                return
+            if item.index != shown:
+                shown = item.index
+                self._header(step)
+                self.asking.show(question)
+            iid, index = step.interview.id, item.index
+            line = await session.terminal.read("answer> ")
+            if session.quits(line):  # end of input or `quit`: never an answer
+                self._paused()
+                return
+            assert line is not None
+            word = line.strip().lower()
+            if word in ("stop", "hint"):
+                step = await self._command(word, iid, index, step)
+                continue
+            if question.kind is Kind.OPEN:
+                instance = await self.engine.postings.instance(item.instance_id)
+                found = self.engine.catalog.question(instance.ref, instance.server_id)
+                if found is not None and found.model_answer is not None:
+                    session.say(found.model_answer.get(session.lang))
+                rating = await self._rating()
+                if rating is None:
+                    self._paused()
+                    return
+                step = await self.interviews.self_rate(iid, index, session.user, rating)
+            elif not word:
+                continue
+            else:
+                step = await self.interviews.answer(iid, index, session.user, line)
+            if step.outcome is not None:
+                self.asking.show_outcome(step.outcome)
+
+    def _header(self, step: Step) -> None:
+        item = step.item
+        assert item is not None
+        left = _left(item.deadline, self.engine.clock.now())
+        position = step.interview.position(item)
+        self.session.say(
+            L(
+                en=f"\n{position.en} · {left} left · `hint`, `stop`",
+                zh=f"\n{position.zh} · 剩余 {left} · `hint` 提示，`stop` 结束",
+            )
+        )
+
+    async def _command(self, word: str, iid: int, index: int, step: Step) -> Step:
+        if word == "stop":
+            return await self.interviews.stop(iid, self.session.user)
+        hint, after = await self.interviews.hint(iid, index, self.session.user)
+        self.session.say(hint)
+        if after.question is None and after.item is not None:
+            after.question = await self.engine.making.reshow(
+                await self.engine.postings.instance(after.item.instance_id)
+            )
+        return after
+
+    def _paused(self) -> None:
+        self.session.say(
+            L(
+                en="Interview paused: `interview status` resumes it.",
+                zh="面试已暂停：输入 `interview status` 可继续。",
+            )
+        )
+
+    async def _rating(self) -> SelfRating | None:
+        ratings = "/".join(r.value for r in SelfRating)
+        self.session.say(rating_prompt(self.session.lang))
+        while True:
+            line = await self.session.terminal.read("rating> ")
+            if self.session.quits(line):
+                return None
+            assert line is not None
+            if line.strip().lower() in SelfRating.__members__.values():
+                return SelfRating(line.strip().lower())
+            self.session.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
+
+    async def _report(self, report: Report) -> None:
+        lang = self.session.lang
+        stopped = report.status == "stopped"
+        # plain strings, not Localized: Localized strips the indentation and spaces kept here
+        lines = [
+            _t(
+                lang,
+                f"Report{' (stopped early)' if stopped else ''}: ",
+                f"面试报告{'（提前结束）' if stopped else ''}：",
+            )
+            + report_summary(report, lang)
+        ]
+        for score in report.by_topic:
+            line = f"  {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
+            if score.answered:
+                line += f" ({percent(score.accuracy)})"
+            if score.timed_out:
+                line += _t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
+            lines.append(line)
+        for timing in report.times:
+            taken = "-" if timing.seconds is None else f"{timing.seconds:.0f}s"
+            outcome = OUTCOME_NAMES[timing.outcome].get(lang)
+            lines.append(
+                _t(
+                    lang,
+                    f"  {timing.label.en}: {outcome}, {taken}",
+                    f"  {timing.label.zh}：{outcome}，{taken}",
+                )
+            )
+        if report.weakest:
+            weakest = _t(lang, ", ", "，").join(topic_name(t, lang) for t in report.weakest[:3])
+            lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱：{weakest}").get(lang))
+        for entry in report.review[:8]:
+            due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
+            title = entry.title.get(lang)
+            lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
+        path = Path(f"interview-{report.interview_id}.png")
+        from bot.shared.charts import report_chart  # matplotlib: loaded for the first report
+
+        png = await asyncio.to_thread(report_chart, report, lang)
+        await asyncio.to_thread(path.write_bytes, png)
+        lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
+        self.session.say("\n".join(lines))
