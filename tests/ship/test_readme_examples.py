@@ -1,0 +1,30 @@
+"""The README's console example of a generated question is what that reference asks today: a
+reference names its question only as long as the family's draw stays the same, so this test
+fails when a change to a draw would silently change the README's example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.checkers import TorchCheckers
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+EXAMPLE = re.compile(
+    r"^\[[^\]]* · (?P<ref>[a-z_0-9]+:\d+)\]\n(?P<body>.*?)^answer> (?P<answer>.+)\n(?P<told>.+)$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def test_the_readme_numeric_example_is_the_question_its_reference_asks() -> None:
+    examples = list(EXAMPLE.finditer(README.read_text(encoding="utf-8")))
+    assert examples, "no numeric example in the README"
+    checkers = TorchCheckers()
+    for example in examples:
+        family, seed = example["ref"].split(":")
+        question = checkers.generate(family, int(seed))
+        shown = " ".join(example["body"].split())
+        asked = " ".join(question.text.en.split())
+        assert asked in shown, (example["ref"], asked)
+        grade = checkers.grade(family, int(seed), example["answer"])
+        assert grade.correct == example["told"].startswith("✅"), (example["ref"], grade)
