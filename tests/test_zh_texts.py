@@ -34,6 +34,12 @@ FILES = [
     "bot/discord/ext/history.py",
     "bot/shared/calculator.py",
     "bot/console/_console.py",
+    "bot/console/_args.py",
+    "bot/console/_asking.py",
+    "bot/console/_interview.py",
+    "bot/console/_practice.py",
+    "bot/console/_stats.py",
+    "bot/console/_tools.py",
 ]
 
 # demos.py: its texts are in bot/shared/demo_texts.py.

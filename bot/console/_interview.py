@@ -70,7 +70,7 @@ class Interviews:
             self.session.say(
                 L(
                     en="⚠️ Usage: interview start|status|stop",
-                    zh="⚠️ 用法：interview start|status|stop",
+                    zh="⚠️ 用法：`interview start|status|stop`",
                 )
             )
 
@@ -102,7 +102,7 @@ class Interviews:
                 "pause (`interview status` resumes).",
                 zh=f"模拟面试 #{step.interview.id}：共 {planned} 题（答错后追问一题，最多 "
                 f"{cap} 道），每题 {step.interview.minutes} 分钟。作答时可输入 `hint`（计分题扣 "
-                "1 分）、`stop`，或按 Ctrl-D 暂停（`interview status` 继续）。",
+                "1 分）、`stop`，或按 `Ctrl-D` 暂停（`interview status` 继续）。",
             )
         )
         await self._drive(step)

@@ -92,7 +92,7 @@ class Practice:
                 L(
                     en=f"⚠️ `{' '.join(args)}` is not a count: review [COUNT], COUNT from 1 to 10"
                     " (3 if not given).",
-                    zh=f"⚠️ `{' '.join(args)}` 不是题数：review [题数]，题数为 1 到 10"
+                    zh=f"⚠️ `{' '.join(args)}` 不是题数：`review [题数]`，题数为 1 到 10"
                     "（不填则为 3）。",
                 )
             )
@@ -129,6 +129,6 @@ class Practice:
         self.session.say(
             L(
                 en=f"Daily streak: {stats.streak} (best {stats.best_streak})",
-                zh=f"每日一题连胜:{stats.streak} 天(最长 {stats.best_streak} 天)",
+                zh=f"每日一题连胜：{stats.streak} 天（最长 {stats.best_streak} 天）",
             )
         )
