@@ -19,6 +19,7 @@ from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
 from bot.checkers._base import Family, Params, UnknownFamilyError
 from bot.checkers._batchnorm import BatchnormForward
+from bot.checkers._clipping import ClipGradNorm
 from bot.checkers._conv_macs import ConvMacs
 from bot.checkers._convtranspose import ConvTransposeOutput
 from bot.checkers._costs import AttentionCost, SeparableConvMacs
@@ -27,7 +28,7 @@ from bot.checkers._gan import GanGeneratorGrad, GanLoss, GanOptimalDiscriminator
 from bot.checkers._losses import SoftmaxCrossEntropy
 from bot.checkers._models import ModelParams
 from bot.checkers._norms import LayernormForward
-from bot.checkers._optim import ClipGradNorm, OptimizerStep
+from bot.checkers._optim import OptimizerStep
 from bot.checkers._params import (
     BatchnormParams,
     ConvParams,
