@@ -399,7 +399,8 @@ class AnswerOutcome(_Frozen):
     previous_correct: bool | None = None  # the verdict that counted, when this one did not
     explanation: Localized | None = None  # the bank's explanation or the worked solution
     counts: InstanceCounts | None = None
-    unpaid: Literal["hint", "repeat", "self_rated"] | None = None  # why a right answer got 0
+    # why a right answer got 0 (`seen`: answered in the reward window, its solution shown)
+    unpaid: Literal["hint", "repeat", "seen", "self_rated"] | None = None
 
 
 class TopicStats(_Frozen):

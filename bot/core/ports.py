@@ -179,6 +179,13 @@ class AttemptStore(Protocol):
         attempt stored before keys existed has its ref as key)."""
         ...
 
+    async def keys_answered_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
+    ) -> dict[str, bool]:
+        """Which of these question keys this user answered (right or wrong) since `since`:
+        key -> whether one of those answers earned points (keys as in `keys_rewarded_since`)."""
+        ...
+
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]: ...
 
     async def recent_attempts(self, user_id: int, limit: int) -> list[HistoryEntry]:

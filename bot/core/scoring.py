@@ -5,6 +5,7 @@
 - The same question earns points at most once per user in `REWARD_WINDOW`: posting it again to
   farm points gives nothing. A question is what it asks (`models.question_key`): a written one
   is its bank id; a generated one is its family and parameters, whatever seed drew them.
+  Answered wrong in `REWARD_WINDOW` (its solution shown), it pays nothing either.
 - Open questions are self-rated: they count for accuracy and review, never for points.
 - A hint in a mock interview costs `HINT_COST` points of that question (never below 0).
 """

@@ -95,6 +95,10 @@ def points_note(outcome: AnswerOutcome) -> Localized:
         return Localized(en=f"+{points_en(outcome.points)}", zh=f"+{outcome.points} 分")
     return {
         "hint": Localized(en="No points: the hint cost them.", zh="不加分：提示扣掉了本题的分。"),
+        "seen": Localized(
+            en="No points: you answered this question in the last 30 days and saw its solution.",
+            zh="不加分：你在过去 30 天内答过这道题，已经看过解答。",
+        ),
         "self_rated": Localized(
             en="Self-rated questions count for accuracy and review, not points.",
             zh="自评题计入正确率和复习，不计分。",

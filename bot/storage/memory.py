@@ -282,6 +282,15 @@ class MemoryStore:
             if a.record.points > 0 and a.at >= since and a.key in keys
         }
 
+    async def keys_answered_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
+    ) -> dict[str, bool]:
+        found: dict[str, bool] = {}
+        for a in self._of_user(user_id):
+            if a.at >= since and a.key in keys:
+                found[a.key] = found.get(a.key, False) or a.record.points > 0
+        return found
+
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
         sums: dict[str, list[int]] = {}
         for a in self._of_user(user_id):

@@ -17,6 +17,7 @@ from bot.core.bank import Bank, load_bank
 from bot.core.engine import Engine, KindFilter
 from bot.core.models import Difficulty, ServedQuestion, User
 from bot.core.ports import seed_for
+from bot.core.review import review_item
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
@@ -310,3 +311,64 @@ async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
     finally:
         await engine.aclose()
         await db.close()
+
+
+async def test_no_difficulty_asked_serves_every_level_before_repeating(
+    engine: Engine, checkers: TorchCheckers
+) -> None:
+    """`question cnn_models numeric` gave LeNet-5 (easy has nothing else) again while vgg16,
+    resnet50... were unseen: with no difficulty asked, every question of every level comes
+    before a repeat, and then the one seen longest ago."""
+    family, topic = "model_params", FAMILIES["model_params"]
+    everything = set().union(*(pool(checkers, family, level) for level in Difficulty))
+    assert len(pool(checkers, family, Difficulty.EASY)) == 1 and len(everything) > 3
+    user = await engine.identities.user("discord", "1", "alice")
+    await engine.warm_up()  # with the stock generated ahead, as the bot runs
+    seen = []
+    for _ in range(len(everything)):
+        served = await engine.making.serve(user, topic, KindFilter.NUMERIC)
+        await engine.postings.post(served, served_to=user)
+        seen.append(served.question_key)
+    assert sorted(seen) == sorted(everything), seen
+    served = await engine.making.serve(user, topic, KindFilter.NUMERIC)
+    assert served.question_key == seen[0]
+
+
+async def test_a_question_answered_wrong_then_asked_again_pays_nothing(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
+) -> None:
+    """Answer wrong (the solution is shown), ask it again by its reference, answer right: no
+    points, and the reason is given; the review card is still updated. After the window it
+    pays again. Both a written question and a generated one."""
+    from tests.conftest import FIXTURE_BANK
+
+    engine = wire_engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
+    try:
+        user = await engine.identities.user("discord", "1", "alice")
+        generated = await engine.making.generated("conv_output", seed_for(Difficulty.EASY, 5))
+        for ref in ("fx-sigmoid-max", generated.ref):
+            asked = await engine.making.by_reference(ref)
+            right = right_answer(engine, asked)
+            wrong = "A" if right == "B" else f"{right}7"
+            instance = await engine.postings.post(asked, served_to=user)
+            first = await engine.answering.answer(instance.id, user, wrong)
+            assert first.counted and not first.grade.correct and first.points == 0
+
+            clock.advance(minutes=5)
+            again = await engine.making.by_reference(ref)
+            assert again.question_key == asked.question_key
+            instance = await engine.postings.post(again, served_to=user)
+            outcome = await engine.answering.answer(instance.id, user, right)
+            assert outcome.counted and outcome.grade.correct
+            assert (outcome.points, outcome.unpaid) == (0, "seen")
+            card = await store.get_card(user.id, review_item(asked.ref))
+            assert card is not None and card.reviews == 2  # the review schedule goes on
+
+            clock.advance(days=31)  # past the window it pays again
+            later = await engine.postings.post(
+                await engine.making.by_reference(ref), served_to=user
+            )
+            paid = await engine.answering.answer(later.id, user, right)
+            assert paid.points > 0 and paid.unpaid is None
+    finally:
+        await engine.aclose()

@@ -145,19 +145,24 @@ class Answering:
     ) -> AnswerOutcome:
         """Record the first answer with its points, review card and streak, atomically.
         `key`: what the question asks (`question_key`; a written question's is its id): a
-        question earns points once in REWARD_WINDOW, whatever seed drew it."""
+        question earns points once in REWARD_WINDOW, whatever seed drew it, and none once
+        answered in it (its solution was shown)."""
         store = self._store
         previous = await store.get_attempt_correct(instance.id, user.id)
         counted = False
         points = 0
+        rewarded = seen = False
         key = key or instance.ref
         if previous is None:
             now = self._clock.now()
-            # Attempts stored before keys existed have their ref as key: check it too.
-            rewarded = await store.keys_rewarded_since(
+            # Attempts stored before keys existed have their ref as key: check it too. A
+            # question answered in the window pays nothing, right or wrong then: else anyone
+            # could read its solution, ask it again and collect the points.
+            answered = await store.keys_answered_since(
                 user.id, sorted({key, instance.ref}), now - REWARD_WINDOW
             )
-            points = points_for(instance.kind, instance.difficulty, correct, bool(rewarded), hints)
+            rewarded, seen = any(answered.values()), bool(answered)
+            points = points_for(instance.kind, instance.difficulty, correct, seen, hints)
             item = review_item(instance.ref)
             card = self.reviewer.review(
                 await store.get_card(user.id, item), item, instance.topic, rating, now
@@ -185,9 +190,16 @@ class Answering:
             elif instance.kind is Kind.NUMERIC:
                 self._recent.key(user, key)
         counts = await store.instance_counts(instance.id)
-        unpaid: Literal["hint", "repeat", "self_rated"] | None = None
+        unpaid: Literal["hint", "repeat", "seen", "self_rated"] | None = None
         if counted and correct and not points:
-            unpaid = "self_rated" if instance.kind is Kind.OPEN else "hint" if hints else "repeat"
+            if instance.kind is Kind.OPEN:
+                unpaid = "self_rated"
+            elif rewarded:
+                unpaid = "repeat"
+            elif seen:
+                unpaid = "seen"
+            else:
+                unpaid = "hint"
         return AnswerOutcome(
             grade=grade,
             counted=counted,

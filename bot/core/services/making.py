@@ -149,8 +149,9 @@ class Making:
         whose key is not among `recent_keys` (newest first) when another can be found."""
         if question.kind is Kind.NUMERIC:
             assert question.family is not None
-            level = difficulty or question.difficulty or self._rng.choice(list(Difficulty))
-            numeric = await self._numeric(question.family, level, recent_keys)
+            level = difficulty or question.difficulty
+            levels = [level] if level else self._rng.sample(list(Difficulty), len(Difficulty))
+            numeric = await self._numeric(question.family, levels, recent_keys)
             return _numeric_served(numeric, question)
         assert question.text is not None and question.difficulty is not None
         return ServedQuestion(
@@ -165,28 +166,35 @@ class Making:
         )
 
     async def _numeric(
-        self, family: str, level: Difficulty, recent_keys: Sequence[str]
+        self, family: str, levels: Sequence[Difficulty], recent_keys: Sequence[str]
     ) -> NumericQuestion:
-        """A generated question of that family and level: from the stock if it has one not
-        among `recent_keys`, else from up to FRESH_TRIES new seeds (one trip to a worker
-        thread); when the pool has nothing else, the least recently seen question."""
+        """A generated question of that family, of the first of `levels` (in that order) whose
+        pool has one not among `recent_keys`: from the stock if it has one, else from up to
+        FRESH_TRIES new seeds per level (one trip to a worker thread); when no level has
+        anything else, the least recently seen question. (Easy cnn_models is LeNet-5 alone:
+        with no difficulty asked, the other levels are served before it comes back.)"""
         avoid = frozenset(recent_keys)
-        ready = self._stock.take(family, level, avoid)
-        if ready is not None:
-            return ready
-        seeds = [random_seed(self._rng, level) for _ in range(FRESH_TRIES if avoid else 1)]
+        for level in levels:
+            ready = self._stock.take(family, level, avoid)
+            if ready is not None:
+                return ready
+        tries = FRESH_TRIES if avoid else 1
+        seeds = [[random_seed(self._rng, level) for _ in range(tries)] for level in levels]
         tried = await asyncio.to_thread(self._generate_until_fresh, family, seeds, avoid)
         order = {key: index for index, key in enumerate(recent_keys)}
         return max(tried, key=lambda numeric: order.get(numeric.key, len(order)))
 
     def _generate_until_fresh(
-        self, family: str, seeds: Sequence[int], avoid: frozenset[str]
+        self, family: str, seeds: Sequence[Sequence[int]], avoid: frozenset[str]
     ) -> list[NumericQuestion]:
+        """Questions generated from each group of seeds in turn, up to the first not in
+        `avoid`."""
         tried: list[NumericQuestion] = []
-        for seed in seeds:
-            tried.append(self._checkers.generate(family, seed))
-            if tried[-1].key not in avoid:
-                break
+        for group in seeds:
+            for seed in group:
+                tried.append(self._checkers.generate(family, seed))
+                if tried[-1].key not in avoid:
+                    return tried
         return tried
 
     async def generated(

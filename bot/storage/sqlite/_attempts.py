@@ -146,6 +146,20 @@ class Attempts(Area):
             )
         return {row[0] for row in rows}
 
+    async def keys_answered_since(
+        self, user_id: int, keys: Sequence[str], since: datetime
+    ) -> dict[str, bool]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                f"SELECT question_key, MAX(points > 0) FROM attempts WHERE user_id = ?"
+                f" AND created_at >= ? AND question_key IN ({marks}) GROUP BY question_key",
+                (user_id, iso(since), *keys),
+            )
+        return {row[0]: bool(row[1]) for row in rows}
+
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
         where = "user_id = ?" + (" AND server_id = ?" if server_id is not None else "")
         args: tuple[int, ...] = (user_id,) if server_id is None else (user_id, server_id)

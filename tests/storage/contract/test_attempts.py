@@ -180,3 +180,30 @@ async def test_a_review_card_is_written_with_its_attempt(store: Store) -> None:
     repeat = card("early", AT, reviews=9)
     await store.record_attempt(attempt(question.id, ann.id).model_copy(update={"review": repeat}))
     assert await store.get_card(ann.id, "early") == update  # a repeat writes nothing
+
+
+async def test_answered_keys_are_those_answered_since_right_or_wrong(store: Store) -> None:
+    (ann,) = await users(store, "Ann")
+    rows = [
+        ("a:1", "a|1", False, 0, AT),  # wrong: answered, unpaid
+        ("a:2", "a|1", True, 2, AT - days(1)),  # the same question, paid under another seed
+        ("b:1", "b|1", False, 0, AT),
+        ("c:1", "c|1", True, 3, AT - days(40)),  # too long ago
+        ("d-written", None, True, 1, AT),
+    ]
+    for ref, key, correct, points, at in rows:
+        question = await posted(store, served(ref), at=at)
+        await store.record_attempt(
+            attempt(question.id, ann.id, ref=ref, key=key, correct=correct, points=points, at=at)
+        )
+    asked = ["a|1", "b|1", "c|1", "d-written", "e|1"]
+    since = AT - days(30)
+    assert await store.keys_answered_since(ann.id, asked, since) == {
+        "a|1": True,
+        "b|1": False,
+        "d-written": True,
+    }
+    assert await store.keys_answered_since(ann.id, ["b|1"], since) == {"b|1": False}
+    assert await store.keys_answered_since(ann.id, [], since) == {}
+    assert await store.keys_answered_since(ann.id + 1, asked, since) == {}
+    assert await store.keys_answered_since(ann.id, asked, AT + days(1)) == {}
