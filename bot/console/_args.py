@@ -30,12 +30,13 @@ def conflict(slot: str, first: str, second: str) -> Localized:
 
 @dataclass(frozen=True, slots=True)
 class ChartTarget:
-    """Where `stats chart` saves: a file, or a folder (`DIR/` or an existing one) where the
-    first free `stats.png`, `stats-2.png`... goes."""
+    """Where a chart is saved: a file, or a folder (`DIR/` or an existing one) where the
+    first free `STEM.png`, `STEM-2.png`... goes."""
 
     path: Path
     folder: bool
     force: bool
+    stem: str = "stats"
 
     def write(self, png: bytes) -> Path:
         """Write the PNG; the file written. FileExistsError rather than replace a file
@@ -44,7 +45,7 @@ class ChartTarget:
             _make_folder(self.path)
             number = 1
             while True:
-                name = "stats.png" if number == 1 else f"stats-{number}.png"
+                name = f"{self.stem}.png" if number == 1 else f"{self.stem}-{number}.png"
                 try:
                     return _write_new(self.path / name, png)
                 except FileExistsError:
@@ -72,7 +73,8 @@ def _write_new(path: Path, data: bytes) -> Path:
 
 def parse_chart_words(args: list[str]) -> ChartTarget | None:
     """`[chart [PATH] [--force]]` -> where to save the chart (None: no chart); ValueError for
-    anything else. A path ending in `/` is a folder; no path: the current folder."""
+    anything else. A path ending in `/` (or an existing folder) is a folder; no path: the
+    current folder; a file must be named `.png` (a bare word is more likely a typo)."""
     if not args:
         return None
     if args[0].lower() != "chart":
@@ -85,8 +87,11 @@ def parse_chart_words(args: list[str]) -> ChartTarget | None:
     if not rest:
         return ChartTarget(Path.cwd(), folder=True, force=force)
     raw = rest[0]
-    folder = raw.endswith(("/", os.sep))
-    return ChartTarget(Path(raw).expanduser(), folder=folder, force=force)
+    path = Path(raw).expanduser()
+    folder = raw.endswith(("/", os.sep)) or path.is_dir()
+    if not folder and path.suffix.lower() != ".png":
+        raise ValueError(raw)
+    return ChartTarget(path, folder=folder, force=force)
 
 
 #: Other names the console accepts for a demo's parameters (the Discord option names).

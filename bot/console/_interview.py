@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
+from bot.console._args import ChartTarget
 from bot.console._asking import Asking
 from bot.console._session import Session
 from bot.core.engine import SelfRating
@@ -98,11 +99,13 @@ class Interviews:
             L(
                 en=f"Mock interview #{step.interview.id}: {planned} questions (+ a follow-up "
                 f"after a miss, at most {cap}), {step.interview.minutes} min each. At the answer "
-                "prompt: `hint` (costs a point of a scored question), `stop`, or Ctrl-D to "
-                "pause (`interview status` resumes).",
+                "prompt: `hint` (costs a point of a scored question), `stop`, or `quit`/Ctrl-D "
+                "to leave it for now (`interview status` comes back to it; its clock keeps "
+                "running).",
                 zh=f"模拟面试 #{step.interview.id}：共 {planned} 题（答错后追问一题，最多 "
                 f"{cap} 道），每题 {step.interview.minutes} 分钟。作答时可输入 `hint`（计分题扣 "
-                "1 分）、`stop`，或按 `Ctrl-D` 暂停（`interview status` 继续）。",
+                "1 分）、`stop`，或输入 `quit`/按 `Ctrl-D` 暂时离开"
+                "（`interview status` 可回到面试；计时不会停止）。",
             )
         )
         await self._drive(step)
@@ -177,8 +180,9 @@ class Interviews:
     def _paused(self) -> None:
         self.session.say(
             L(
-                en="Interview paused: `interview status` resumes it.",
-                zh="面试已暂停：输入 `interview status` 可继续。",
+                en="You left the interview: `interview status` takes you back to it (its "
+                "clock keeps running).",
+                zh="已离开面试：输入 `interview status` 可回到面试（计时不会停止）。",
             )
         )
 
@@ -207,14 +211,19 @@ class Interviews:
             + report_summary(report, lang)
         ]
         for score in report.by_topic:
-            line = f"  {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
+            line = f"  {topic_name(score.topic, lang)}{_t(lang, ': ', '：')}"
+            line += f"{score.correct}/{score.answered}"
             if score.answered:
-                line += f" ({percent(score.accuracy)})"
+                line += _t(lang, f" ({percent(score.accuracy)})", f"（{percent(score.accuracy)}）")
             if score.timed_out:
                 line += _t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
             lines.append(line)
         for timing in report.times:
-            taken = "-" if timing.seconds is None else f"{timing.seconds:.0f}s"
+            taken = (
+                "-"
+                if timing.seconds is None
+                else _t(lang, f"{timing.seconds:.0f}s", f"{timing.seconds:.0f} 秒")
+            )
             outcome = OUTCOME_NAMES[timing.outcome].get(lang)
             lines.append(
                 _t(
@@ -230,10 +239,21 @@ class Interviews:
             due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
             title = entry.title.get(lang)
             lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
-        path = Path(f"interview-{report.interview_id}.png")
+        # the first free interview-N.png, interview-N-2.png... here: never replaces a file
+        target = ChartTarget(
+            Path.cwd(), folder=True, force=False, stem=f"interview-{report.interview_id}"
+        )
         from bot.shared.charts import report_chart  # matplotlib: loaded for the first report
 
         png = await asyncio.to_thread(report_chart, report, lang)
-        await asyncio.to_thread(path.write_bytes, png)
-        lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
+        try:
+            path = await asyncio.to_thread(target.write, png)
+            lines.append(L(en=f"Chart: {path}", zh=f"图表：{path}").get(lang))
+        except OSError as exc:
+            lines.append(
+                L(
+                    en=f"⚠️ Could not save the chart here: {exc.strerror or exc}",
+                    zh=f"⚠️ 无法在此保存图表：{exc.strerror or exc}",
+                ).get(lang)
+            )
         self.session.say("\n".join(lines))

@@ -32,7 +32,13 @@ class Stats:
             mark = "🔢" if row.topic in numeric else ""
             lines.append(
                 f"  {row.topic:<22} {topic_name(row.topic, lang):<28} {row.questions:>4}"
-                f"   {percent(row.accuracy):>5} ({row.correct}/{row.answered})  {mark}".rstrip()
+                f"   {percent(row.accuracy):>5} "
+                + (
+                    f"({row.correct}/{row.answered})"
+                    if lang == "en"
+                    else f"（{row.correct}/{row.answered}）"
+                )
+                + f"  {mark}".rstrip()
             )
         lines.append(
             Localized(
@@ -85,7 +91,12 @@ class Stats:
         for row in stats.by_topic:
             lines.append(
                 f"  {topic_name(row.topic, lang):<30} {points_text(row.points, lang):>10}"
-                f"  {row.correct}/{row.answered} ({percent(row.accuracy)})"
+                f"  {row.correct}/{row.answered}"
+                + (
+                    f" ({percent(row.accuracy)})"
+                    if lang == "en"
+                    else f"（{percent(row.accuracy)}）"
+                )
             )
         if not stats.by_topic:
             lines.append(

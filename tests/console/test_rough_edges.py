@@ -129,7 +129,10 @@ def test_quit_in_an_interview_pauses_it_and_is_not_graded(tmp_path: Path) -> Non
     run = console(tmp_path, "interview start vanishing_gradients questions=3\nquit\nhelp\n")
     assert run.returncode == 0
     out = run.stdout
-    assert "answer> quit\nInterview paused: `interview status` resumes it.\nBye." in out
+    left = (
+        "You left the interview: `interview status` takes you back to it (its clock keeps running)."
+    )
+    assert f"answer> quit\n{left}\nBye." in out
     assert "❌" not in out and "⚠️" not in out  # `quit` was not taken for an answer
     assert "0/0 correct" in answered(tmp_path)
     resumed = console(tmp_path, "interview status\nB\nexit\n")
@@ -139,7 +142,7 @@ def test_quit_in_an_interview_pauses_it_and_is_not_graded(tmp_path: Path) -> Non
 def test_quit_at_an_interviews_rating_prompt_pauses_it(tmp_path: Path) -> None:
     run = console(tmp_path, "interview start initialization questions=3\n\nexit\nhelp\n")
     assert run.returncode == 0
-    assert "rating> exit\nInterview paused" in run.stdout
+    assert "rating> exit\nYou left the interview" in run.stdout
     assert "0/0 correct" in answered(tmp_path)
 
 
@@ -349,3 +352,20 @@ def test_chinese_stats_leaderboard_history_and_rating_prompt_name_things_in_chin
     assert "自评：答上了" in out
     for english in (" pts", " acc", "rated good", "name "):
         assert english not in out, english
+
+
+def test_a_chart_file_must_be_a_png_and_an_interview_chart_replaces_nothing(
+    tmp_path: Path,
+) -> None:
+    script = (
+        "question vanishing_gradients mcq\nB\nstats chart nonsense\nstats chart notes.txt\nquit\n"
+    )
+    out = console(tmp_path, script).stdout
+    assert "⚠️ `chart nonsense` is not understood" in out
+    assert "⚠️ `chart notes.txt` is not understood" in out
+    assert not (tmp_path / "nonsense").exists() and not (tmp_path / "notes.txt").exists()
+    (tmp_path / "interview-1.png").write_bytes(b"an older chart")
+    run = console(tmp_path, "interview start vanishing_gradients questions=3\nstop\nquit\n")
+    assert f"Chart: {tmp_path / 'interview-1-2.png'}" in run.stdout
+    assert (tmp_path / "interview-1.png").read_bytes() == b"an older chart"
+    assert (tmp_path / "interview-1-2.png").read_bytes().startswith(PNG_SIGNATURE)
