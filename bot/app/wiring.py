@@ -200,6 +200,7 @@ async def run_console(settings: Settings, user: str | None) -> None:
             locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
             check=check,
             demos=demos,
+            database=str(settings.db_path.absolute()),
         )
         try:
             await console.run()

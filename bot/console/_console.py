@@ -51,8 +51,10 @@ class Console:
         locale: str | None = None,
         check: CheckRunner | None = None,
         demos: DemoRunner | None = None,
+        database: str | None = None,
     ) -> None:
         self.engine = engine
+        self.database = database  # shown at the start: BOT_DB is relative to the folder
         self.session = Session(engine, terminal, user_name, locale)
         self.asking = Asking(self.session)
         self.practice = Practice(self.session, self.asking)
@@ -155,6 +157,13 @@ class Console:
                 zh=f"你好 {name}！输入 `help` 查看命令，`quit` 退出。",
             )
         )
+        if self.database is not None:
+            session.say(
+                Localized(
+                    en=f"Your scores are kept in {self.database} (BOT_DB).",
+                    zh=f"成绩保存在 {self.database}（BOT_DB）。",
+                )
+            )
         while session.running:
             line = await session.terminal.read("> ")
             if line is None:

@@ -369,3 +369,11 @@ def test_a_chart_file_must_be_a_png_and_an_interview_chart_replaces_nothing(
     assert f"Chart: {tmp_path / 'interview-1-2.png'}" in run.stdout
     assert (tmp_path / "interview-1.png").read_bytes() == b"an older chart"
     assert (tmp_path / "interview-1-2.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_the_console_says_where_the_scores_are_kept(tmp_path: Path) -> None:
+    """BOT_DB is read relative to the current folder: the console says which file it uses."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = console(tmp_path, "quit\n", cwd=elsewhere, BOT_DB="data/bot.sqlite3")
+    assert f"Your scores are kept in {elsewhere / 'data' / 'bot.sqlite3'} (BOT_DB)." in run.stdout
