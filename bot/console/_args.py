@@ -15,16 +15,17 @@ _SLOT_NAMES = {
     "kind": Localized(en="kind", zh="题型"),
     "difficulty": Localized(en="difficulty", zh="难度"),
     "topic": Localized(en="topic", zh="主题"),
+    "period": Localized(en="period", zh="时间范围"),
 }
 
 
-def conflict(slot: str, first: str, second: str) -> Localized:
+def conflict(slot: str, first: str, second: str, command: str = "question") -> Localized:
     name = _SLOT_NAMES[slot]
     return Localized(
         en=f"⚠️ `{first}` and `{second}` are both a {name.en}: give one {name.en} "
-        f"(e.g. question {first}).",
+        f"(e.g. {command} {first}).",
         zh=f"⚠️ `{first}` 和 `{second}` 都是{name.zh}：只能选一个{name.zh}"
-        f"（例如 `question {first}`）。",
+        f"（例如 `{command} {first}`）。",
     )
 
 

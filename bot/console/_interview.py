@@ -78,12 +78,24 @@ class Interviews:
     async def _start(self, words: list[str]) -> None:
         topics: list[str] = []
         options = {"questions": 8, "minutes": 3}
+        given: set[str] = set()
         for word in words:
             key, sep, value = word.partition("=")
             if sep and key in options:
                 if not value.isdigit():
-                    self.session.say(L(en=f"⚠️ {key} must be a number.", zh=f"⚠️ {key} 必须是数字。"))
+                    self.session.say(
+                        L(en=f"⚠️ {key} must be a whole number.", zh=f"⚠️ {key} 必须是整数。")
+                    )
                     return
+                if key in given:
+                    self.session.say(
+                        L(
+                            en=f"⚠️ {key} is given twice: give it once.",
+                            zh=f"⚠️ {key} 给了两次：只能给一次。",
+                        )
+                    )
+                    return
+                given.add(key)
                 options[key] = int(value)
             else:
                 topics.extend(t for t in word.split(",") if t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.console._args import ChartTarget, parse_chart_words
+from bot.console._args import ChartTarget, conflict, parse_chart_words
 from bot.console._session import Session
 from bot.core.engine import Engine
 from bot.core.models import HistoryEntry, Kind, Lang, Localized, Period, Scope, UserStats
@@ -133,13 +133,20 @@ class Stats:
         return Localized(en=f"Chart: {path}", zh=f"图表：{path}").get(lang)
 
     async def cmd_leaderboard(self, args: list[str]) -> None:
-        period = Period.ALL
+        period: Period | None = None
         topic: str | None = None
         for word in (a.lower() for a in args):
-            if word in Period.__members__.values():
+            slot, earlier = (
+                ("period", period) if word in Period.__members__.values() else ("topic", topic)
+            )
+            if earlier is not None:
+                self.session.say(conflict(slot, str(earlier), word, "leaderboard"))
+                return
+            if slot == "period":
                 period = Period(word)
             else:
                 topic = word
+        period = period or Period.ALL
         board = await self.engine.boards.leaderboard(
             Scope.GLOBAL, period, topic, user=self.session.user
         )
@@ -155,7 +162,10 @@ class Stats:
             accuracy = percent(entry.accuracy)
             lines.append(f"{entry.rank:>3}  {entry.name[:20]:<20} {entry.points:>6} {accuracy:>8}")
         if board.me is not None and board.me not in board.top:
-            lines.append(f"{board.me.rank:>3}  {board.me.name[:20]:<20} {board.me.points:>6}")
+            me = board.me
+            lines.append(
+                f"{me.rank:>3}  {me.name[:20]:<20} {me.points:>6} {percent(me.accuracy):>8}"
+            )
         self.session.say("\n".join(lines))
 
 

@@ -377,3 +377,16 @@ def test_the_console_says_where_the_scores_are_kept(tmp_path: Path) -> None:
     elsewhere.mkdir()
     run = console(tmp_path, "quit\n", cwd=elsewhere, BOT_DB="data/bot.sqlite3")
     assert f"Your scores are kept in {elsewhere / 'data' / 'bot.sqlite3'} (BOT_DB)." in run.stdout
+
+
+def test_options_given_twice_are_named(tmp_path: Path) -> None:
+    script = (
+        "interview start questions=3 questions=4\ninterview start minutes=2.5\n"
+        "leaderboard week week\nleaderboard week month\nquit\n"
+    )
+    out = console(tmp_path, script).stdout
+    assert "⚠️ questions is given twice: give it once." in out
+    assert "⚠️ minutes must be a whole number." in out
+    assert "⚠️ `week` and `week` are both a period: give one period (e.g. leaderboard week)." in out
+    assert "⚠️ `week` and `month` are both a period" in out
+    assert "Mock interview" not in out
