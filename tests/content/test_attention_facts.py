@@ -9,39 +9,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.core.bank import Bank, load_bank
-from bot.core.models import LETTERS, Localized, Question
+from bot.core.bank import Bank
 
-CONTENT = Path(__file__).resolve().parents[2] / "content"
+from .facts import load, right_option, texts
 
 
 @pytest.fixture(scope="module")
 def bank() -> Bank:
-    loaded = load_bank([CONTENT / "attention.yaml", CONTENT / "transformers.yaml"])
-    assert not loaded.problems, "\n".join(str(p) for p in loaded.problems)
-    return loaded
-
-
-def right_option(question: Question) -> str:
-    assert question.answer is not None
-    return question.choices[LETTERS.index(question.answer)].en
-
-
-def texts(value: Localized | None) -> str:
-    assert value is not None
-    return value.en + "\n" + value.zh
-
-
-def option_why(question: Question, en: str) -> str:
-    choice = next(c for c in question.choices if c.en == en)
-    return texts(choice.why)
+    return load("attention.yaml", "transformers.yaml")
 
 
 # --------------------------------------------------------------------------- attention

@@ -10,35 +10,23 @@ content/normalization.yaml, content/training_practice.yaml and content/efficient
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bot.core.bank import Bank, load_bank
-from bot.core.models import LETTERS, Localized, Question
+from bot.core.bank import Bank
+from bot.core.models import Question
 
-CONTENT = Path(__file__).resolve().parents[2] / "content"
+from .facts import load, right_option, texts
+
 FILES = ("normalization.yaml", "training_practice.yaml", "efficient_cnns.yaml")
 
 
 @pytest.fixture(scope="module")
 def bank() -> Bank:
-    loaded = load_bank([CONTENT / name for name in FILES])
-    assert not loaded.problems, "\n".join(str(p) for p in loaded.problems)
-    return loaded
-
-
-def right_option(question: Question) -> str:
-    assert question.answer is not None
-    return question.choices[LETTERS.index(question.answer)].en
-
-
-def texts(value: Localized | None) -> str:
-    assert value is not None
-    return value.en + "\n" + value.zh
+    return load(*FILES)
 
 
 def has_option(question: Question, en: str) -> bool:

@@ -13,7 +13,6 @@ import re
 import textwrap
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,32 +21,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from bot.core.bank import Bank, load_bank
-from bot.core.models import LETTERS, Localized, Question
+from bot.core.bank import Bank
+from bot.core.models import Question
 
-CONTENT = Path(__file__).resolve().parents[2] / "content"
+from .facts import load, option_why, right_option, texts
 
 
 @pytest.fixture(scope="module")
 def bank() -> Bank:
-    loaded = load_bank([CONTENT / "rnn_pytorch.yaml", CONTENT / "modern_gans.yaml"])
-    assert not loaded.problems, "\n".join(str(p) for p in loaded.problems)
-    return loaded
-
-
-def right_option(question: Question) -> str:
-    assert question.answer is not None
-    return question.choices[LETTERS.index(question.answer)].en
-
-
-def texts(value: Localized | None) -> str:
-    assert value is not None
-    return value.en + "\n" + value.zh
-
-
-def option_why(question: Question, en: str) -> str:
-    choice = next(c for c in question.choices if c.en == en)
-    return texts(choice.why)
+    return load("rnn_pytorch.yaml", "modern_gans.yaml")
 
 
 def code_of(question: Question) -> str:
