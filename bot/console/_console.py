@@ -161,7 +161,7 @@ class Console:
             session.say(
                 Localized(
                     en=f"Your scores are kept in {self.database} (BOT_DB).",
-                    zh=f"成绩保存在 {self.database}（BOT_DB）。",
+                    zh=f"成绩保存在 {self.database}（`BOT_DB`）。",
                 )
             )
         while session.running:
