@@ -28,3 +28,22 @@ def test_the_readme_numeric_example_is_the_question_its_reference_asks() -> None
         assert asked in shown, (example["ref"], asked)
         grade = checkers.grade(family, int(seed), example["answer"])
         assert grade.correct == example["told"].startswith("✅"), (example["ref"], grade)
+
+
+def test_the_readme_counts_the_bank_as_it_is() -> None:
+    from bot.app.settings import PACKAGE_CONTENT
+    from bot.core.bank import load_bank
+    from bot.core.models import Kind
+    from bot.core.topics import AREAS, TOPICS
+
+    bank = load_bank(sorted(PACKAGE_CONTENT.glob("*.yaml")))
+    written = [q for q in bank.questions.values() if q.kind is not Kind.NUMERIC]
+    opened = sum(q.kind is Kind.OPEN for q in written)
+    families = len(TorchCheckers().family_names())
+    expected = (
+        f"The bank has {len(written)} written questions ({opened} open) over {len(TOPICS)} "
+        f"topics in {len(AREAS)} areas"
+    )
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert expected in text
+    assert f"and {families} numeric families" in text
