@@ -212,7 +212,7 @@ async def run_discord(settings: Settings) -> None:
     from bot.discord import run_bot
 
     async with open_engine(settings) as engine, open_demos(settings) as demos:
-        await run_bot(settings, engine, demos)
+        await run_bot(settings, engine, demos, heartbeats=engine.store)
 
 
 def main(command: str, user: str | None = None) -> int:

@@ -78,6 +78,7 @@ class InterviewBot(commands.Bot):
         engine: Engine,
         extensions: Sequence[str] = EXTENSIONS,
         demos: DemoRunner | None = None,
+        heartbeats: HeartbeatStore | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
@@ -95,6 +96,7 @@ class InterviewBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.demos = demos  # started and closed by the composition root; None: no demos
+        self.heartbeats = heartbeats  # where liveness is recorded (`health`); None: nowhere
         self.router = Router()
         self.seen = SeenInteractions()
         self.extension_names = tuple(extensions)
@@ -146,8 +148,8 @@ class InterviewBot(commands.Bot):
         return self.is_ready() and not self.is_closed() and ws is not None and ws.open
 
     def start_heartbeat(self) -> None:
-        store = self.engine.store
-        if isinstance(store, HeartbeatStore) and self._heartbeat is None:
+        store = self.heartbeats
+        if store is not None and self._heartbeat is None:
             self._heartbeat = asyncio.create_task(self._record_heartbeats(store), name="heartbeat")
 
     async def stop_heartbeat(self) -> None:
@@ -262,11 +264,16 @@ class InterviewBot(commands.Bot):
             log.warning("could not tell the user about the failure of %s", interaction.id)
 
 
-async def run_bot(settings: Settings, engine: Engine, demos: DemoRunner | None = None) -> None:
+async def run_bot(
+    settings: Settings,
+    engine: Engine,
+    demos: DemoRunner | None = None,
+    heartbeats: HeartbeatStore | None = None,
+) -> None:
     """Connect and serve until SIGTERM/SIGINT; then finish what is in flight and close."""
     assert settings.discord_token is not None
     apply_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = InterviewBot(settings, engine, demos=demos)
+    bot = InterviewBot(settings, engine, demos=demos, heartbeats=heartbeats)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
