@@ -172,18 +172,12 @@ class AttemptStore(Protocol):
         """Give those attempts their key: ref -> key."""
         ...
 
-    async def keys_rewarded_since(
-        self, user_id: int, keys: Sequence[str], since: datetime
-    ) -> set[str]:
-        """Which of these question keys already earned this user points since `since` (an
-        attempt stored before keys existed has its ref as key)."""
-        ...
-
     async def keys_answered_since(
         self, user_id: int, keys: Sequence[str], since: datetime
     ) -> dict[str, bool]:
         """Which of these question keys this user answered (right or wrong) since `since`:
-        key -> whether one of those answers earned points (keys as in `keys_rewarded_since`)."""
+        key -> whether one of those answers earned points (an attempt stored before keys existed
+        has its ref as key)."""
         ...
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]: ...

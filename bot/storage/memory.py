@@ -273,15 +273,6 @@ class MemoryStore:
             if self._unkeyed(a) and a.record.ref in keys:
                 a.key = keys[a.record.ref]
 
-    async def keys_rewarded_since(
-        self, user_id: int, keys: Sequence[str], since: datetime
-    ) -> set[str]:
-        return {
-            a.key
-            for a in self._of_user(user_id)
-            if a.record.points > 0 and a.at >= since and a.key in keys
-        }
-
     async def keys_answered_since(
         self, user_id: int, keys: Sequence[str], since: datetime
     ) -> dict[str, bool]:

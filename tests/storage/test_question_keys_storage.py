@@ -25,6 +25,12 @@ def served(ref: str) -> ServedQuestion:
     )
 
 
+async def rewarded(store: SqliteStore, user_id: int, keys: list[str], since: datetime) -> set[str]:
+    """The keys among `keys` that earned this user points since `since`."""
+    answered = await store.keys_answered_since(user_id, keys, since)
+    return {key for key, paid in answered.items() if paid}
+
+
 async def test_upgrading_keeps_old_attempts_recognised_and_the_days_daily(db_path: Path) -> None:
     """Attempts from before 0005 get their ref as key (a generated one is still recognised
     under the seed it was answered with); a server's daily questions become its dailies."""
@@ -59,7 +65,7 @@ async def test_upgrading_keeps_old_attempts_recognised_and_the_days_daily(db_pat
     try:
         store = SqliteStore(db)
         since = AT - timedelta(days=30)
-        assert await store.keys_rewarded_since(1, ["model_params:3", "model_params#x"], since) == {
+        assert await rewarded(store, 1, ["model_params:3", "model_params#x"], since) == {
             "model_params:3"
         }
         assert await store.recent_keys(1, since, 10) == []  # generated ones only, once keyed
@@ -93,10 +99,10 @@ async def test_rewards_and_recent_questions_go_by_key(store: SqliteStore) -> Non
         )
         assert recorded
     since = AT - timedelta(days=1)
-    assert await store.keys_rewarded_since(user.id, ["model_params#a", "conv_output#b"], since) == {
+    assert await rewarded(store, user.id, ["model_params#a", "conv_output#b"], since) == {
         "model_params#a"
     }
-    assert await store.keys_rewarded_since(user.id, ["model_params#a"], AT + timedelta(1)) == set()
+    assert await rewarded(store, user.id, ["model_params#a"], AT + timedelta(1)) == set()
     assert await store.recent_keys(user.id, since, 10) == ["conv_output#b", "model_params#a"]
     assert await store.recent_keys(user.id, since, 1) == ["conv_output#b"]
 

@@ -132,20 +132,6 @@ class Attempts(Area):
                 [(key, ref) for ref, key in keys.items()],
             )
 
-    async def keys_rewarded_since(
-        self, user_id: int, keys: Sequence[str], since: datetime
-    ) -> set[str]:
-        if not keys:
-            return set()
-        marks = ",".join("?" * len(keys))
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall(
-                f"SELECT DISTINCT question_key FROM attempts WHERE user_id = ? AND points > 0"
-                f" AND created_at >= ? AND question_key IN ({marks})",
-                (user_id, iso(since), *keys),
-            )
-        return {row[0] for row in rows}
-
     async def keys_answered_since(
         self, user_id: int, keys: Sequence[str], since: datetime
     ) -> dict[str, bool]:
