@@ -1,8 +1,8 @@
 -- Question instance ids handed out in blocks: the bot reserves a block here (one short write)
 -- and then numbers the questions it posts from memory, so a question is shown to the user
--- before its row is written (the row follows the reply; see Engine.posting). Every writer of
--- question_instances takes its ids from this counter, so two processes on one database never
--- hand out the same id.
+-- before its row is written (the row follows the reply; see `Postings.post` in
+-- bot/core/services/posting.py). Every writer of question_instances takes its ids from this
+-- counter, so two processes on one database never hand out the same id.
 CREATE TABLE id_counters (
     name        TEXT PRIMARY KEY,
     next_id     INTEGER NOT NULL

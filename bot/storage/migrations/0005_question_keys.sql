@@ -4,7 +4,8 @@
 -- 'FAMILY#<hash of the parameters it asks about>' (core.models.question_key).
 ALTER TABLE attempts ADD COLUMN question_key TEXT NOT NULL DEFAULT '';
 -- Older attempts keep their reference as key. A generated one's (FAMILY:SEED) is replaced by
--- its real key when the bot starts (Engine.warm_up); this index finds those that are left.
+-- its real key when the bot starts (`Answering.key_old_attempts` in
+-- bot/core/services/answering.py); this index finds those that are left.
 UPDATE attempts SET question_key = ref;
 CREATE INDEX attempts_user_key ON attempts (user_id, question_key, points);
 CREATE INDEX attempts_unkeyed ON attempts (ref) WHERE question_key = ref AND instr(ref, ':') > 0;
