@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file in a temporary folder, and a fixed clock."""
+"""Shared fixtures: a real SQLite file in a temporary folder, a real PostgreSQL server
+(tests/_postgres.py: `pg_server`, `pg_url`, `pg_store`), and a fixed clock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.core.ports import Store
 from bot.storage.db import Database
 from bot.storage.memory import MemoryStore
 from bot.storage.sqlite import SqliteStore
+from tests._postgres import pg_server, pg_store, pg_url  # noqa: F401 (fixtures)
 
 
 class FakeClock:
@@ -54,7 +56,8 @@ async def db(db_path: Path) -> AsyncIterator[Database]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "stores(*kinds): run each test over each of these stores ('sqlite', 'memory'); the"
+        "stores(*kinds): run each test over each of these stores ('sqlite', 'memory',"
+        " 'postgres'); the"
         " default is SQLite alone",
     )
 
@@ -75,9 +78,13 @@ def store_kind() -> str:
 def store(request: pytest.FixtureRequest, store_kind: str, clock: FakeClock) -> Store:
     """The store the engine runs on: a real SQLite file (`db`), or in memory (`MemoryStore`,
     which passes the same contract, tests/storage/contract) for a test marked
-    `stores("sqlite", "memory")`."""
+    `stores("sqlite", "memory")`, or a fresh database on the test PostgreSQL server
+    (`pg_store`) for `stores(..., "postgres")`."""
     if store_kind == "memory":
         return MemoryStore(clock)
+    if store_kind == "postgres":
+        postgres: Store = request.getfixturevalue("pg_store")
+        return postgres
     database: Database = request.getfixturevalue("db")
     return SqliteStore(database, clock)
 

@@ -1,0 +1,85 @@
+"""The PostgreSQL test server (tests/_postgres.py): a real server, a fresh database per test,
+and a clear skip (or, under CI=true, a failure) on a machine without PostgreSQL 15."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import asyncpg
+
+from tests._postgres import PostgresServer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+async def test_each_test_gets_a_fresh_empty_database(pg_url: str) -> None:
+    connection = await asyncpg.connect(pg_url)
+    try:
+        version = await connection.fetchval("SHOW server_version_num")
+        tables = await connection.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        await connection.execute("CREATE TABLE marker (n integer)")
+    finally:
+        await connection.close()
+    assert int(version) >= 150000
+    assert tables == 0
+
+
+def test_two_databases_on_one_server_are_separate(pg_server: PostgresServer) -> None:
+    first, second = pg_server.create_database(), pg_server.create_database()
+    try:
+        assert first != second
+        assert first.startswith(f"postgresql://postgres@127.0.0.1:{pg_server.port}/")
+    finally:
+        pg_server.drop_database(first)
+        pg_server.drop_database(second)
+
+
+def _run_without_postgres(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    """Run a one-test pytest session that asks for `pg_url` on a machine where neither the PATH
+    nor the fallback folder has the PostgreSQL binaries."""
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(
+            """
+            from pathlib import Path
+
+            import tests._postgres as server
+            from tests._postgres import pg_server, pg_url  # noqa: F401
+
+            server._FALLBACK_BIN = Path("/nonexistent/postgresql/bin")
+            """
+        )
+    )
+    (tmp_path / "test_needs_postgres.py").write_text("def test_it(pg_url):\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"CI", "PYTEST_XDIST_WORKER"}}
+    env.update(PATH=str(tmp_path), PYTHONPATH=str(REPO))
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_without_postgres_the_tests_skip_saying_how_to_install_it(tmp_path: Path) -> None:
+    done = _run_without_postgres(tmp_path, ci=None)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout
+    assert "apt install postgresql-15" in done.stdout
+
+
+def test_without_postgres_under_ci_the_tests_fail(tmp_path: Path) -> None:
+    done = _run_without_postgres(tmp_path, ci="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 error" in done.stdout
+    assert "PostgreSQL 15 is required" in done.stdout
