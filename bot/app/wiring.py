@@ -23,7 +23,8 @@ from bot.core.ahead import Background
 from bot.core.bank import Bank, BankProblem, load_bank
 from bot.core.engine import Engine
 from bot.core.interview import Interviews
-from bot.core.ports import Checkers, Clock, Store, SystemClock
+from bot.core.ports import Checkers, Clock, QuizStore, Store, SystemClock
+from bot.core.quiz_deadlines import SystemTimer, Timer
 from bot.core.review import Reviewer
 from bot.core.services.answering import Answering
 from bot.core.services.boards import Boards
@@ -32,6 +33,7 @@ from bot.core.services.daily import Dailies
 from bot.core.services.identities import Identities
 from bot.core.services.making import Making, Recent
 from bot.core.services.posting import Postings
+from bot.core.services.quiz import Quiz
 from bot.core.services.reviews import Reviews
 from bot.demos import DemoError, DemoRunner
 from bot.storage.db import Database, StorageError
@@ -73,9 +75,14 @@ def wire_engine(
     clock: Clock,
     rng: random.Random | None = None,
     reviewer: Reviewer | None = None,
+    *,
+    quiz_store: QuizStore | None = None,
+    timer: Timer | None = None,
 ) -> Engine:
     """The core's services, each given the store roles, clock, random generator and other
-    services it uses (and nothing else)."""
+    services it uses (and nothing else). Quiz rounds run on `quiz_store`, by default the
+    store itself when it has that role (no quiz rounds otherwise); their deadlines on `timer`
+    (default: the clock and real sleeps)."""
     rng = rng or random.Random()
     background = Background()
     recent = Recent(store, clock)
@@ -83,6 +90,21 @@ def wire_engine(
     making = Making(catalog, checkers, recent, rng, background)
     postings = Postings(store, clock, catalog, making, checkers, recent, background)
     answering = Answering(store, clock, catalog, postings, checkers, reviewer or Reviewer(), recent)
+    if quiz_store is None and isinstance(store, QuizStore):
+        quiz_store = store
+    quiz = None
+    if quiz_store is not None:
+        quiz = Quiz(
+            quiz_store,
+            clock,
+            timer or SystemTimer(clock),
+            catalog,
+            making,
+            postings,
+            answering,
+            checkers,
+            rng,
+        )
     return Engine(
         store=store,
         checkers=checkers,
@@ -98,6 +120,7 @@ def wire_engine(
         reviews=Reviews(store, clock, catalog, making, checkers),
         boards=Boards(store, clock, catalog),
         interviews=Interviews(store, clock, rng, catalog, making, postings, answering, checkers),
+        quiz=quiz,
     )
 
 

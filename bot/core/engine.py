@@ -20,6 +20,7 @@ from bot.core.services.daily import Dailies, daily_scope, parse_hhmm
 from bot.core.services.identities import Identities, language_for
 from bot.core.services.making import Making
 from bot.core.services.posting import Posting, Postings
+from bot.core.services.quiz import Quiz
 from bot.core.services.reviews import Reviews
 
 
@@ -44,6 +45,7 @@ class Engine:
         reviews: Reviews,
         boards: Boards,
         interviews: Interviews,
+        quiz: Quiz | None = None,
     ) -> None:
         self.store = store  # for the composition root and tests; services get their own
         self.checkers = checkers
@@ -59,6 +61,7 @@ class Engine:
         self.reviews = reviews
         self.boards = boards
         self.interviews = interviews
+        self.quiz = quiz  # None: the store has no quiz role (see wiring.wire_engine)
 
     async def warm_up(self) -> None:
         """Before the first user: grade one question of every family the bank uses (imports,
@@ -78,6 +81,8 @@ class Engine:
         """Store the posted questions still queued and stop the background work (the
         database itself is the caller's to close)."""
         try:
+            if self.quiz is not None:
+                await self.quiz.aclose()  # no reveal starts while the rest closes
             await self.postings.flush()
         finally:
             await self._background.close()

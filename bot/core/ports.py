@@ -32,6 +32,7 @@ from bot.core.models import (
     TopicStats,
     User,
 )
+from bot.core.quiz import QuizAnswer, QuizQuestion, QuizRound, QuizSettings, RoundStatus
 
 
 class Clock(Protocol):
@@ -322,6 +323,63 @@ class HeartbeatStore(Protocol):
 
     async def last_heartbeat(self) -> tuple[str, datetime] | None:
         """(value, time) of the last heartbeat, None if none was recorded."""
+        ...
+
+
+@runtime_checkable
+class QuizStore(Protocol):
+    """Quiz rounds (bot/core/quiz.py): rounds, their questions and answers. Each method is one
+    transaction. Not (yet) part of `Store`: the composition root passes it on its own."""
+
+    async def create_quiz_round(
+        self,
+        platform: str,
+        channel_id: str,
+        server_id: int | None,
+        host_id: int,
+        lang: Lang,
+        settings: QuizSettings,
+        at: datetime,
+    ) -> tuple[QuizRound, bool]:
+        """(the new round, True); or (the channel's running round, False) if it has one: one
+        running round per channel, even when two processes start one at once."""
+        ...
+
+    async def get_quiz_round(self, round_id: int) -> QuizRound | None: ...
+
+    async def running_quiz_round(self, channel_id: str) -> QuizRound | None: ...
+
+    async def running_quiz_rounds(self) -> list[QuizRound]:
+        """Every running round, oldest first (to resume them after a restart)."""
+        ...
+
+    async def add_quiz_question(self, question: QuizQuestion) -> QuizQuestion:
+        """Store the question and make it its round's current one; if the round has that
+        index already, the stored question, unchanged."""
+        ...
+
+    async def set_quiz_message(self, round_id: int, index: int, message_id: str) -> None: ...
+
+    async def quiz_questions(self, round_id: int) -> list[QuizQuestion]:
+        """The round's questions, by index."""
+        ...
+
+    async def quiz_question_by_instance(self, instance_id: int) -> QuizQuestion | None: ...
+
+    async def add_quiz_answer(self, answer: QuizAnswer) -> bool:
+        """Store a user's answer; False (nothing written) if they answered that question."""
+        ...
+
+    async def quiz_answers(self, round_id: int, index: int | None = None) -> list[QuizAnswer]:
+        """The answers of the round (or of one question), by question, then as they came."""
+        ...
+
+    async def reveal_quiz_question(self, round_id: int, index: int, at: datetime) -> bool:
+        """Mark the question revealed; False if it already was."""
+        ...
+
+    async def end_quiz_round(self, round_id: int, status: RoundStatus, at: datetime) -> bool:
+        """End a running round (finished or stopped); False if it was not running."""
         ...
 
 

@@ -93,11 +93,14 @@ class Answering:
         hints: int = 0,
         ref: str | None = None,
         shown: Shown | None = None,
+        *,
+        bonus: int = 0,
     ) -> AnswerOutcome:
         """Grade an answer; the user's first readable answer to the instance is recorded.
         `ref`: the question the user saw, if known; UnknownQuestion if the instance is
         another (say a database restored from an older backup numbered it again). `shown`:
-        what the message answered shows (see `Postings.instance`)."""
+        what the message answered shows (see `Postings.instance`). `bonus`: points added to
+        an answer that earns points (a quiz round's speed bonus)."""
         instance = await self._postings.instance(instance_id, shown)
         if ref is not None and instance.ref != ref:
             raise UnknownQuestion(ref)
@@ -108,7 +111,16 @@ class Answering:
             return AnswerOutcome(grade=grade, counted=False, points=0)
         rating = rating_for(instance.kind, grade.correct, hints, self._seconds_since(instance))
         return await self._record(
-            instance, user, text, grade, explanation, grade.correct, rating, hints, key=key
+            instance,
+            user,
+            text,
+            grade,
+            explanation,
+            grade.correct,
+            rating,
+            hints,
+            key=key,
+            bonus=bonus,
         )
 
     async def self_rate(
@@ -142,6 +154,7 @@ class Answering:
         hints: int,
         *,
         key: str | None = None,
+        bonus: int = 0,
     ) -> AnswerOutcome:
         """Record the first answer with its points, review card and streak, atomically.
         `key`: what the question asks (`question_key`; a written question's is its id): a
@@ -163,6 +176,7 @@ class Answering:
             )
             rewarded, seen = any(answered.values()), bool(answered)
             points = points_for(instance.kind, instance.difficulty, correct, seen, hints)
+            points += bonus if points else 0
             item = review_item(instance.ref)
             card = self.reviewer.review(
                 await store.get_card(user.id, item), item, instance.topic, rating, now
