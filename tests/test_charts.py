@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 
 from bot.core.interview import Outcome, Report, Timing, TopicScore
-from bot.core.models import Localized, TopicStats, User, UserStats
+from bot.core.models import TopicStats, User, UserStats
 from bot.shared.charts import (
     cjk_font,
     pick_cjk_font,
@@ -42,8 +42,8 @@ def report() -> Report:
     times = [
         Timing(
             index=i,
-            label=Localized(en=f"Q{i + 1}", zh=f"第 {i + 1} 题"),
-            short=f"Q{i + 1}",
+            number=i + 1,
+            follow_up=False,
             ref=f"ref-{i}",
             seconds=None if outcome is Outcome.UNANSWERED else 30.0 * (i + 1),
             outcome=outcome,

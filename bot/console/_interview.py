@@ -15,9 +15,13 @@ from bot.core.models import Kind, Lang, Localized
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
+    hint_text,
+    item_position,
     percent,
     rating_prompt,
     report_summary,
+    review_title,
+    timing_label,
     topic_name,
 )
 
@@ -170,7 +174,7 @@ class Interviews:
         item = step.item
         assert item is not None
         left = _left(item.deadline, self.engine.clock.now())
-        position = step.interview.position(item)
+        position = item_position(step.interview, item)
         self.session.say(
             L(
                 en=f"\n{position.en} · {left} left · `hint`, `stop`",
@@ -182,7 +186,7 @@ class Interviews:
         if word == "stop":
             return await self.interviews.stop(iid, self.session.user)
         hint, after = await self.interviews.hint(iid, index, self.session.user)
-        self.session.say(hint)
+        self.session.say(hint_text(hint))
         if after.question is None and after.item is not None:
             after.question = await self.engine.making.reshow(
                 await self.engine.postings.instance(after.item.instance_id)
@@ -237,11 +241,12 @@ class Interviews:
                 else _t(lang, f"{timing.seconds:.0f}s", f"{timing.seconds:.0f} 秒")
             )
             outcome = OUTCOME_NAMES[timing.outcome].get(lang)
+            label = timing_label(timing)
             lines.append(
                 _t(
                     lang,
-                    f"  {timing.label.en}: {outcome}, {taken}",
-                    f"  {timing.label.zh}：{outcome}，{taken}",
+                    f"  {label.en}: {outcome}, {taken}",
+                    f"  {label.zh}：{outcome}，{taken}",
                 )
             )
         if report.weakest:
@@ -249,7 +254,7 @@ class Interviews:
             lines.append(L(en=f"Weakest: {weakest}", zh=f"最薄弱：{weakest}").get(lang))
         for entry in report.review[:8]:
             due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
-            title = entry.title.get(lang)
+            title = review_title(entry).get(lang)
             lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
         # the first free interview-N.png, interview-N-2.png... here: never replaces a file
         target = ChartTarget(

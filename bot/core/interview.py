@@ -32,16 +32,17 @@ from bot.core.interview_state import (
     MIN_QUESTIONS,
     Expired,
     Interview,
+    Hint,
     InterviewError,
     Item,
     Outcome,
     Report,
     ReviewEntry,
     StaleSave,
+    Solution,
     Step,
     Timing,
     TopicScore,
-    count_text,
     make_plan,
 )
 from bot.core.models import (
@@ -63,7 +64,7 @@ from bot.core.services.answering import Answering, SelfRating, grade_choice
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.core.topics import TOPIC_IDS, topic, topics_in
+from bot.core.topics import TOPIC_IDS, topics_in
 
 
 class InterviewsStore(InterviewStore, AttemptStore, UserStore, Protocol):
@@ -199,16 +200,16 @@ class Interviews:
         outcome = await self._answering.self_rate(item.instance_id, user, rating, hints=item.hints)
         return await self._settle(interview, version, item, step, outcome, user)
 
-    async def hint(self, interview_id: int, index: int, user: User) -> tuple[Localized, Step]:
+    async def hint(self, interview_id: int, index: int, user: User) -> tuple[Hint, Step]:
         """A hint for the open question (it costs a point of it)."""
         interview, version, item, step = await self._open_item(interview_id, index, user)
         if item is None:
             raise InterviewError("over")
-        text = await self._hint_text(item)
+        hint = await self._hint(item)
         item.hints += 1
         await self._save(interview, version)
         step.item = item
-        return text, step
+        return hint, step
 
     async def stop(self, interview_id: int, user: User) -> Step:
         interview, version = await self._owned(interview_id, user)
@@ -359,7 +360,10 @@ class Interviews:
             if entry.index == index:
                 return entry
         entry = Expired(
-            index=index, label=interview.label(item), solution=await self._solution(item)
+            index=index,
+            number=interview.number(item),
+            follow_up=item.follow_up,
+            solution=await self._solution(item),
         )
         step.expired.append(entry)
         return entry
@@ -388,62 +392,45 @@ class Interviews:
         question = self.catalog.question(instance.ref, instance.server_id)
         return grade_choice(question, text) if question is not None else None
 
-    async def _solution(self, item: Item) -> Localized | None:
+    async def _solution(self, item: Item) -> Solution | None:
         """The answer and how to get it: the worked solution, the right option with its
         explanation, or the model answer with its key points."""
         instance = await self._postings.instance(item.instance_id)
         family, seed = parse_generated_ref(instance.ref)
         if family is not None and seed is not None:
             numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
-            return Localized(
-                en=f"Solution: {numeric.solution.en}", zh=f"解答：{numeric.solution.zh}"
-            )
+            return Solution(kind=Kind.NUMERIC, worked=numeric.solution)
         question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             return None
         if question.kind is Kind.OPEN:
-            en = [f"Model answer: {question.model_answer.en}"] if question.model_answer else []
-            zh = [f"参考答案：{question.model_answer.zh}"] if question.model_answer else []
-            if question.key_points:
-                en.append("Key points: " + "; ".join(p.en for p in question.key_points) + ".")
-                zh.append("要点：" + "；".join(p.zh for p in question.key_points) + "。")
-            return Localized(en="\n".join(en), zh="\n".join(zh))
-        why = question.explanation
-        return Localized(
-            en=f"The answer is {question.answer}." + (f" {why.en}" if why else ""),
-            zh=f"正确答案是 {question.answer}。" + (why.zh if why else ""),
-        )
+            return Solution(
+                kind=Kind.OPEN,
+                model_answer=question.model_answer,
+                key_points=list(question.key_points),
+            )
+        return Solution(kind=question.kind, answer=question.answer, why=question.explanation)
 
     async def _reshow(self, item: Item) -> ServedQuestion:
         return await self._making.reshow(await self._postings.instance(item.instance_id))
 
-    async def _hint_text(self, item: Item) -> Localized:
-        """Open: the first key point. Numeric: the first step of the worked solution.
+    async def _hint(self, item: Item) -> Hint:
+        """Open: the first key point. Numeric: the worked solution (its first step is shown).
         Multiple choice: one wrong option ruled out, with why."""
         instance = await self._postings.instance(item.instance_id)
         if item.kind is Kind.NUMERIC:
             family, seed = parse_generated_ref(instance.ref)
             assert family is not None and seed is not None
             numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
-            return Localized(
-                en=f"💡 Start from: {_first_step(numeric.solution.en)}",
-                zh=f"💡 提示：{_first_step(numeric.solution.zh)}",
-            )
+            return Hint(kind=Kind.NUMERIC, text=numeric.solution)
         question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             raise InterviewError("gone")
         if item.kind is Kind.OPEN and question.key_points:
-            point = question.key_points[0]
-            return Localized(en=f"💡 Think about: {point.en}", zh=f"💡 可以从这里想：{point.zh}")
+            return Hint(kind=Kind.OPEN, text=question.key_points[0])
         wrong = [i for i in range(len(question.choices)) if i != question.answer_index]
         index = wrong[(item.hints + item.index) % len(wrong)] if wrong else 0
-        choice = question.choices[index]
-        why_en = f" {choice.why.en}" if choice.why else ""
-        why_zh = f"{choice.why.zh}" if choice.why else ""
-        return Localized(
-            en=f"💡 It is not {LETTERS[index]}.{why_en}",
-            zh=f"💡 不是 {LETTERS[index]}。{why_zh}",
-        )
+        return Hint(kind=Kind.MCQ, text=question.choices[index].why, ruled_out=LETTERS[index])
 
     async def report(self, interview: Interview) -> Report:
         scores: dict[str, TopicScore] = {}
@@ -479,7 +466,9 @@ class Interviews:
                 entries.append(
                     ReviewEntry(
                         item=card.item,
-                        title=self._review_title(card, interview.server_id),
+                        topic=card.topic,
+                        numeric=card.item.startswith("family:"),
+                        text=self._question_text(card, interview.server_id),
                         due=card.due,
                     )
                 )
@@ -500,8 +489,8 @@ class Interviews:
             times=[
                 Timing(
                     index=i.index,
-                    label=interview.label(i),
-                    short=f"Q{interview.number(i)}{'+' if i.follow_up else ''}",
+                    number=interview.number(i),
+                    follow_up=i.follow_up,
                     ref=i.ref,
                     seconds=i.seconds(),
                     outcome=i.outcome or Outcome.UNANSWERED,
@@ -512,37 +501,12 @@ class Interviews:
             review=entries,
         )
 
-    def _review_title(self, card: ReviewCard, server_id: int | None) -> Localized:
-        """`Topic · “the question's first words…”`, or `Topic · numeric` for a family."""
-        name = (
-            topic(card.topic).name
-            if card.topic in TOPIC_IDS
-            else Localized(en=card.topic, zh=card.topic)
-        )
+    def _question_text(self, card: ReviewCard, server_id: int | None) -> Localized | None:
+        """The text of the question a card reviews (None for a numeric family)."""
         if card.item.startswith("family:"):
-            return Localized(en=f"{name.en} · numeric", zh=f"{name.zh} · 计算题")
+            return None
         question = self.catalog.question(card.item, server_id)
-        if question is None or question.text is None:
-            return name
-        return Localized(
-            en=f"{name.en} · “{_excerpt(question.text.en)}”",
-            zh=f"{name.zh} · “{_excerpt(question.text.zh)}”",
-        )
-
-
-def _excerpt(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _first_step(solution: str) -> str:
-    """The formula a worked solution starts from, without the numbers that follow it:
-    its first sentence, cut before the second `=` (`out = formula = numbers = answer`)."""
-    sentence = solution
-    for stop in (". ", "。", "; ", ";", "\n"):
-        sentence = sentence.partition(stop)[0]
-    parts = sentence.split("=")
-    return "=".join(parts[:2]).strip() if len(parts) > 2 else sentence.strip()
+        return None if question is None else question.text
 
 
 __all__ = [
@@ -557,12 +521,13 @@ __all__ = [
     "Interviews",
     "Item",
     "Outcome",
+    "Hint",
     "Report",
     "ReviewEntry",
     "StaleSave",
     "Step",
     "Timing",
     "TopicScore",
-    "count_text",
+    "Solution",
     "make_plan",
 ]

@@ -99,22 +99,6 @@ class Interview(BaseModel):
         """The question's number: a follow-up has the number of the question it follows."""
         return sum(1 for i in self.items[: item.index + 1] if not i.follow_up)
 
-    def label(self, item: Item) -> Localized:
-        """`Q3`, or `Q3 follow-up` for the follow-up after question 3."""
-        number = self.number(item)
-        if item.follow_up:
-            return Localized(en=f"Q{number} follow-up", zh=f"第 {number} 题追问")
-        return Localized(en=f"Q{number}", zh=f"第 {number} 题")
-
-    def position(self, item: Item) -> Localized:
-        """Where a question stands, for its header: `Q3 of 4`, or `Q3 follow-up`."""
-        if item.follow_up:
-            return self.label(item)
-        number = self.number(item)
-        return Localized(
-            en=f"Q{number} of {self.planned}", zh=f"第 {number} 题（共 {self.planned} 题）"
-        )
-
     def expire(self, now: datetime) -> Item | None:
         """Time out the open question if its deadline has passed; returns it if so."""
         item = self.current
@@ -160,16 +144,6 @@ def make_plan(count: int, rng: random.Random) -> list[tuple[Kind, Difficulty]]:
     return [(kind, levels[min(2, i * 3 // count)]) for i, kind in enumerate(kinds)]
 
 
-def count_text(questions: int, follow_ups: int) -> Localized:
-    """`4 questions + 1 follow-up` (no follow-up part when there were none)."""
-    en = f"{questions} question{'' if questions == 1 else 's'}"
-    zh = f"{questions} 道题"
-    if follow_ups:
-        en += f" + {follow_ups} follow-up{'' if follow_ups == 1 else 's'}"
-        zh += f" + {follow_ups} 道追问"
-    return Localized(en=en, zh=zh)
-
-
 class TopicScore(BaseModel):
     topic: str
     answered: int  # with a recorded answer, as `stats` counts them
@@ -186,18 +160,22 @@ class Timing(BaseModel):
     """One question of the report: its label, how long it took and how it ended."""
 
     index: int
-    label: Localized  # `Q3` or `Q3 follow-up`
-    short: str  # `Q3` or `Q3+` (chart ticks)
+    number: int  # the question's number (a follow-up has the number of the one it follows)
+    follow_up: bool
     ref: str
     seconds: float | None
     outcome: Outcome
 
 
 class ReviewEntry(BaseModel):
-    """What the interview scheduled for review: a readable title, not the item's id."""
+    """What the interview scheduled for review, with what its readable title is made of (not
+    the item's id): the topic, and the question's text (None for a numeric family, or a
+    question no longer in the bank)."""
 
     item: str
-    title: Localized
+    topic: str
+    numeric: bool
+    text: Localized | None = None
     due: datetime
 
 
@@ -217,18 +195,39 @@ class Report(BaseModel):
     weakest: list[str]  # topics, weakest first (only those with a miss)
     review: list[ReviewEntry]  # what is now scheduled for review, soonest first
 
-    @property
-    def count(self) -> Localized:
-        return count_text(self.questions, self.follow_ups)
+
+class Solution(BaseModel):
+    """The answer to a question and how to get it, as the question has them: a numeric
+    question's worked solution; an open question's model answer and key points; a multiple
+    choice question's right letter and why."""
+
+    kind: Kind
+    worked: Localized | None = None
+    model_answer: Localized | None = None
+    key_points: list[Localized] = Field(default_factory=list)
+    answer: str | None = None
+    why: Localized | None = None
+
+
+class Hint(BaseModel):
+    """A hint for an open question: for a numeric one, its worked solution (the front end shows
+    the first step); for an open one, its first key point (`text`); for a multiple choice one, a
+    wrong option ruled out (`ruled_out`, its letter) and why it is wrong (`text`)."""
+
+    kind: Kind
+    text: Localized | None = None
+    ruled_out: str | None = None
 
 
 class Expired(BaseModel):
-    """A question whose time ran out, with its solution; `late`: the answer that came after
-    the deadline (not counted), and `grade` how it would have been graded if readable."""
+    """A question whose time ran out (its `number`, whether it is a follow-up), with its
+    solution; `late`: the answer that came after the deadline (not counted), and `grade` how it
+    would have been graded if readable."""
 
     index: int
-    label: Localized
-    solution: Localized | None = None
+    number: int
+    follow_up: bool = False
+    solution: Solution | None = None
     late: bool = False
     grade: Grade | None = None
 

@@ -21,7 +21,7 @@ from matplotlib.text import Text
 
 from bot.core.interview import Outcome, Report
 from bot.core.models import Lang, Localized, UserStats
-from bot.shared.texts import OUTCOME_NAMES, points_en, topic_name
+from bot.shared.texts import OUTCOME_NAMES, points_en, short_label, topic_name
 
 _GREEN, _RED, _GREY, _BLUE, _ORANGE = "#3ba55d", "#ed4245", "#99aab5", "#5865f2", "#faa61a"
 _LATIN = "DejaVu Sans"  # matplotlib's own font: always there
@@ -212,7 +212,7 @@ def report_figure(report: Report, lang: Lang = "en") -> Figure:
         seconds,
         color=[OUTCOME_COLOURS[timing.outcome] for timing in report.times],
     )
-    right.set_xticks(positions, [timing.short for timing in report.times])
+    right.set_xticks(positions, [short_label(timing) for timing in report.times])
     high = max(seconds, default=0.0) or 1.0
     right.set_ylim(0, high * 1.3)  # the value labels and the legend stay inside the frame
     for position, timing in zip(positions, report.times, strict=True):

@@ -22,9 +22,15 @@ from bot.core.interview import (
     MIN_MINUTES,
     MIN_QUESTIONS,
     Expired,
+    Hint,
+    Interview,
     InterviewError,
+    Item,
     Outcome,
     Report,
+    ReviewEntry,
+    Solution,
+    Timing,
 )
 from bot.core.models import AnswerOutcome, Difficulty, Grade, Kind, Lang, Localized, Verdict
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
@@ -232,21 +238,139 @@ _INTERVIEW_ERRORS: dict[str, Localized] = {
 def expired_text(expired: Expired) -> Localized:
     """A question whose time ran out: a late answer does not count (how it would have been
     graded), then the solution."""
-    en = [f"⏰ Time ran out on {expired.label.en}."]
-    zh = [f"⏰ {expired.label.zh}超时。"]
+    label = question_label(expired.number, expired.follow_up)
+    en = [f"⏰ Time ran out on {label.en}."]
+    zh = [f"⏰ {label.zh}超时。"]
     if expired.late:
-        en[0] = (
-            f"⏰ Time had run out on {expired.label.en}: this answer came late and does not count."
-        )
-        zh[0] = f"⏰ {expired.label.zh}已超时：这个答案来得太晚，不计入成绩。"
+        en[0] = f"⏰ Time had run out on {label.en}: this answer came late and does not count."
+        zh[0] = f"⏰ {label.zh}已超时：这个答案来得太晚，不计入成绩。"
         if expired.grade is not None:
             feedback = grade_text(expired.grade)
             en.append(feedback.en)
             zh.append(feedback.zh)
     if expired.solution is not None:
-        en.append(expired.solution.en)
-        zh.append(expired.solution.zh)
+        solution = solution_text(expired.solution)
+        en.append(solution.en)
+        zh.append(solution.zh)
     return Localized(en="\n".join(en), zh="\n".join(zh))
+
+
+def solution_text(solution: Solution) -> Localized:
+    """The answer and how to get it: `Solution: ...` (numeric), the model answer and its key
+    points (open), `The answer is B.` and why (multiple choice)."""
+    if solution.kind is Kind.NUMERIC and solution.worked is not None:
+        worked = solution.worked
+        return Localized(en=f"Solution: {worked.en}", zh=f"解答：{worked.zh}")
+    if solution.kind is Kind.OPEN:
+        answer = solution.model_answer
+        en = [f"Model answer: {answer.en}"] if answer else []
+        zh = [f"参考答案：{answer.zh}"] if answer else []
+        if solution.key_points:
+            en.append("Key points: " + "; ".join(p.en for p in solution.key_points) + ".")
+            zh.append("要点：" + "；".join(p.zh for p in solution.key_points) + "。")
+        return Localized(en="\n".join(en), zh="\n".join(zh))
+    why = solution.why
+    return Localized(
+        en=f"The answer is {solution.answer}." + (f" {why.en}" if why else ""),
+        zh=f"正确答案是 {solution.answer}。" + (why.zh if why else ""),
+    )
+
+
+def hint_text(hint: Hint) -> Localized:
+    """💡 the first step of a worked solution, a key point, or a wrong option ruled out."""
+    if hint.kind is Kind.NUMERIC and hint.text is not None:
+        return Localized(
+            en=f"💡 Start from: {_first_step(hint.text.en)}",
+            zh=f"💡 提示：{_first_step(hint.text.zh)}",
+        )
+    if hint.kind is Kind.OPEN and hint.text is not None:
+        return Localized(
+            en=f"💡 Think about: {hint.text.en}", zh=f"💡 可以从这里想：{hint.text.zh}"
+        )
+    why_en = f" {hint.text.en}" if hint.text else ""
+    why_zh = hint.text.zh if hint.text else ""
+    return Localized(
+        en=f"💡 It is not {hint.ruled_out}.{why_en}", zh=f"💡 不是 {hint.ruled_out}。{why_zh}"
+    )
+
+
+def _first_step(solution: str) -> str:
+    """The formula a worked solution starts from, without the numbers that follow it:
+    its first sentence, cut before the second `=` (`out = formula = numbers = answer`)."""
+    sentence = solution
+    for stop in (". ", "。", "; ", ";", "\n"):
+        sentence = sentence.partition(stop)[0]
+    parts = sentence.split("=")
+    return "=".join(parts[:2]).strip() if len(parts) > 2 else sentence.strip()
+
+
+def question_label(number: int, follow_up: bool) -> Localized:
+    """`Q3`, or `Q3 follow-up` for the follow-up after question 3."""
+    if follow_up:
+        return Localized(en=f"Q{number} follow-up", zh=f"第 {number} 题追问")
+    return Localized(en=f"Q{number}", zh=f"第 {number} 题")
+
+
+def item_label(interview: Interview, item: Item) -> Localized:
+    """An interview question's label (`Q3`, `Q3 follow-up`)."""
+    return question_label(interview.number(item), item.follow_up)
+
+
+def item_position(interview: Interview, item: Item) -> Localized:
+    """Where a question stands, for its header: `Q3 of 4`, or `Q3 follow-up`."""
+    if item.follow_up:
+        return item_label(interview, item)
+    number = interview.number(item)
+    return Localized(
+        en=f"Q{number} of {interview.planned}", zh=f"第 {number} 题（共 {interview.planned} 题）"
+    )
+
+
+def timing_label(timing: Timing) -> Localized:
+    """A report row's label (`Q3`, `Q3 follow-up`)."""
+    return question_label(timing.number, timing.follow_up)
+
+
+def short_label(timing: Timing) -> str:
+    """`Q3`, or `Q3+` for its follow-up (a chart's ticks)."""
+    return f"Q{timing.number}{'+' if timing.follow_up else ''}"
+
+
+def count_text(questions: int, follow_ups: int) -> Localized:
+    """`4 questions + 1 follow-up` (no follow-up part when there were none)."""
+    en = f"{questions} question{'' if questions == 1 else 's'}"
+    zh = f"{questions} 道题"
+    if follow_ups:
+        en += f" + {follow_ups} follow-up{'' if follow_ups == 1 else 's'}"
+        zh += f" + {follow_ups} 道追问"
+    return Localized(en=en, zh=zh)
+
+
+def report_count(report: Report) -> Localized:
+    """How many questions an interview showed: `4 questions + 1 follow-up`."""
+    return count_text(report.questions, report.follow_ups)
+
+
+def review_title(entry: ReviewEntry) -> Localized:
+    """`Topic · “the question's first words…”`, or `Topic · numeric` for a family."""
+    name = (
+        topic(entry.topic).name
+        if entry.topic in TOPIC_IDS
+        else Localized(en=entry.topic, zh=entry.topic)
+    )
+    if entry.numeric:
+        return Localized(en=f"{name.en} · numeric", zh=f"{name.zh} · 计算题")
+    if entry.text is None:
+        return name
+    return Localized(
+        en=f"{name.en} · “{_excerpt(entry.text.en)}”",
+        zh=f"{name.zh} · “{_excerpt(entry.text.zh)}”",
+    )
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 SOMETHING_WRONG = Localized(
@@ -277,8 +401,9 @@ def report_summary(report: Report, lang: Lang, bold: bool = False) -> str:
     if report.unanswered:
         en.append(f"{report.unanswered} not answered")
         zh.append(f"未作答 {report.unanswered} 题")
-    en += [report.count.en, f"{b}{points_en(report.points)}{b}"]
-    zh += [report.count.zh, f"{b}{report.points}{b} 分"]
+    count = report_count(report)
+    en += [count.en, f"{b}{points_en(report.points)}{b}"]
+    zh += [count.zh, f"{b}{report.points}{b} 分"]
     en.append(f"{report.hints} hint" + ("" if report.hints == 1 else "s"))
     zh.append(f"提示 {report.hints} 次")
     return Localized(en=" · ".join(en), zh=" · ".join(zh)).get(lang)

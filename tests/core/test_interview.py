@@ -14,7 +14,19 @@ from bot.core.bank import load_bank
 from bot.core.engine import Engine, SelfRating
 from bot.core.interview import Interview, InterviewError, Interviews, Outcome, Step
 from bot.core.models import Kind, User
-from bot.shared.texts import expired_text, interview_error
+from bot.shared.texts import (
+    expired_text,
+    hint_text,
+    interview_error,
+    item_label,
+    item_position,
+    question_label,
+    report_count,
+    review_title,
+    short_label,
+    solution_text,
+    timing_label,
+)
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
 
@@ -108,7 +120,8 @@ async def test_hint_costs_a_point_and_miss_brings_a_follow_up(
     step = await interviews.start(ann, ["vanishing_gradients"], questions=3, minutes=3)
     assert step.question is not None and step.question.kind is Kind.MCQ  # only mcq there
     assert step.item is not None
-    hint, after = await interviews.hint(step.interview.id, step.item.index, ann)
+    given, after = await interviews.hint(step.interview.id, step.item.index, ann)
+    hint = hint_text(given)
     assert hint.en.startswith("💡 It is not ") and "B" not in hint.en.split(".")[0]
     assert after.item is not None and after.item.hints == 1
     answered = await respond(interviews, step, ann)
@@ -215,19 +228,19 @@ async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
     engine.rng.seed(1)
     step = await interviews.start(ann, ["vanishing_gradients"], questions=4, minutes=1)
     assert step.item is not None
-    assert step.interview.position(step.item).en == "Q1 of 4"
+    assert item_position(step.interview, step.item).en == "Q1 of 4"
     step = await respond(interviews, step, ann, correct=False)  # Q1 wrong: a follow-up
     assert step.item is not None and step.item.follow_up
-    assert step.interview.label(step.item).en == "Q1 follow-up"
-    assert step.interview.position(step.item).en == "Q1 follow-up"
-    assert step.interview.position(step.item).zh == "第 1 题追问"
+    assert item_label(step.interview, step.item).en == "Q1 follow-up"
+    assert item_position(step.interview, step.item).en == "Q1 follow-up"
+    assert item_position(step.interview, step.item).zh == "第 1 题追问"
     step = await respond(interviews, step, ann)  # the follow-up, right
     assert step.item is not None and not step.item.follow_up
-    assert step.interview.position(step.item).en == "Q2 of 4"
-    assert step.interview.position(step.item).zh == "第 2 题（共 4 题）"
+    assert item_position(step.interview, step.item).en == "Q2 of 4"
+    assert item_position(step.interview, step.item).zh == "第 2 题（共 4 题）"
     clock.advance(seconds=61)  # Q2 runs out of time
     step = await interviews.status(step.interview.id, ann)
-    assert [e.label.en for e in step.expired] == ["Q2"]
+    assert [question_label(e.number, e.follow_up).en for e in step.expired] == ["Q2"]
     while step.report is None:
         step = await respond(interviews, step, ann)
     report = step.report
@@ -236,11 +249,11 @@ async def test_report_counts_agree_with_stats_and_follow_ups_are_numbered_apart(
     correct = sum(t.correct for t in stats.by_topic)
     assert (report.correct, report.answered) == (correct, answered)
     assert (report.questions, report.follow_ups, report.timed_out) == (4, 2, 1)
-    assert report.count.en == "4 questions + 2 follow-ups"
-    assert report.count.zh == "4 道题 + 2 道追问"
-    labels = [t.label.en for t in report.times]
+    assert report_count(report).en == "4 questions + 2 follow-ups"
+    assert report_count(report).zh == "4 道题 + 2 道追问"
+    labels = [timing_label(t).en for t in report.times]
     assert labels[:4] == ["Q1", "Q1 follow-up", "Q2", "Q2 follow-up"]
-    assert [t.short for t in report.times][:4] == ["Q1", "Q1+", "Q2", "Q2+"]
+    assert [short_label(t) for t in report.times][:4] == ["Q1", "Q1+", "Q2", "Q2+"]
     (score,) = report.by_topic
     assert (score.answered, score.timed_out) == (answered, 1)
 
@@ -283,7 +296,7 @@ async def test_a_late_answer_to_the_last_question_shows_the_solution_and_the_rep
     for _ in range(2):
         step = await respond(interviews, step, ann)
     assert step.item is not None and step.question is not None and step.report is None
-    assert step.interview.label(step.item).en == "Q3"
+    assert item_label(step.interview, step.item).en == "Q3"
     last = step
     clock.advance(seconds=61)
     assert await interviews.tick(step.interview.id) is not None  # the sweeper ends it
@@ -291,8 +304,10 @@ async def test_a_late_answer_to_the_last_question_shows_the_solution_and_the_rep
     assert late.report is not None and late.report.timed_out == 1
     (expired,) = late.expired
     assert expired.late and expired.grade is not None and expired.grade.correct
-    assert expired.solution is not None and expired.solution.en.startswith("Solution: ")
-    assert expired.solution.en.endswith(".") and "out =" in expired.solution.en
+    assert expired.solution is not None
+    solution = solution_text(expired.solution)
+    assert solution.en.startswith("Solution: ")
+    assert solution.en.endswith(".") and "out =" in solution.en
     assert late.report.answered == 3 and late.report.correct == 2
 
 
@@ -319,7 +334,7 @@ async def test_the_review_list_names_questions_not_internal_ids(
     step = await interviews.start(ann, [], questions=3, minutes=2)
     while step.report is None:
         step = await respond(interviews, step, ann)
-    titles = {e.item: e.title for e in step.report.review}
+    titles = {e.item: review_title(e) for e in step.report.review}
     assert titles["family:conv_output"].en == "Output sizes · numeric"
     assert titles["family:conv_output"].zh == "输出尺寸计算 · 计算题"
     assert titles["fx-sigmoid-max"].en.startswith("Vanishing and exploding gradients · “What is")

@@ -37,7 +37,18 @@ from bot.discord._render import (
 )
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
 from bot.shared.charts import report_chart
-from bot.shared.texts import OUTCOME_NAMES, expired_text, percent, report_summary, topic_name
+from bot.shared.texts import (
+    OUTCOME_NAMES,
+    expired_text,
+    hint_text,
+    item_label,
+    item_position,
+    percent,
+    report_summary,
+    review_title,
+    timing_label,
+    topic_name,
+)
 
 # The buttons and the modal of an interview question, each taken only from the message that
 # carries it (the modal: the message of its button). `_AT`: the interview, the question's place.
@@ -75,7 +86,7 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
         lines.append(line)
     sep = t(lang, ", ", "，")
     times = sep.join(
-        f"{x.label.get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}s'} "
+        f"{timing_label(x).get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}s'} "
         f"{OUTCOME_NAMES[x.outcome].get(lang)}"
         for x in report.times
     )
@@ -84,7 +95,7 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
         weakest = sep.join(topic_name(x, lang) for x in report.weakest[:3])
         lines.append(t(lang, f"Weakest: {weakest}", f"最薄弱：{weakest}"))
     if report.review:
-        due = "\n".join(f"• {e.title.get(lang)} {_stamp(e.due)}" for e in report.review[:6])
+        due = "\n".join(f"• {review_title(e).get(lang)} {_stamp(e.due)}" for e in report.review[:6])
         lines.append(t(lang, f"Scheduled for review:\n{due}", f"已安排复习：\n{due}"))
     embed = discord.Embed(
         title=title, description=clip("\n".join(lines), 4000), colour=discord.Colour.purple()
@@ -197,7 +208,7 @@ class MockInterview(
             files.append(discord.File(io.BytesIO(png), "report.png"))
         elif step.item is not None and step.question is not None:
             embed = question_embed(step.question, lang)
-            position = step.interview.position(step.item).get(lang)
+            position = item_position(step.interview, step.item).get(lang)
             embed.title = clip(f"{position} · {embed.title or ''}", 256)
             embed.add_field(
                 name=t(lang, "Time", "时间"),
@@ -304,7 +315,7 @@ class MockInterview(
         if step.item is None or step.item.index != index:
             await self.show(interaction, step, ctx.lang)
             return
-        label = step.interview.label(step.item).get(ctx.lang)
+        label = item_label(step.interview, step.item).get(ctx.lang)
         await interaction.response.send_modal(
             answer_modal_for(IV_SUBMIT.id(iid, index), ctx.lang, label)
         )
@@ -348,7 +359,7 @@ class MockInterview(
             step.question = await self.bot.engine.making.reshow(
                 await self.bot.engine.postings.instance(step.item.instance_id)
             )
-        await self.show(interaction, step, ctx.lang, note=hint.get(ctx.lang))
+        await self.show(interaction, step, ctx.lang, note=hint_text(hint).get(ctx.lang))
 
     async def on_stop(self, interaction: discord.Interaction, args: list[str]) -> None:
         iid = int(args[0])
