@@ -221,7 +221,7 @@ def rating_view(instance_id: int, lang: Lang) -> discord.ui.View:
                 style=discord.ButtonStyle.danger
                 if rating is SelfRating.AGAIN
                 else discord.ButtonStyle.secondary,
-                custom_id=RATE.id(instance_id, rating.value),
+                custom_id=RATE.id(instance_id, rating),
             )
         )
     return stopped(view)

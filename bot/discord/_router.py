@@ -10,7 +10,12 @@ A custom_id comes from the user's client, so it is checked before its handler ru
 argument has a form (`Arg`), and an action with `shown` only takes a custom_id that the
 message of the interaction (which Discord, not the client, supplies) really carries on one of its
 components, on a message of ours. A forged id (`dlq:pick:999999999:A`) is refused with
-`ForgedComponent` before anything is looked up or written.
+`ForgedComponent` before anything is looked up or written. The handler then receives each
+argument already converted by its `Arg` (an `int` id, a `SelfRating`...), typed:
+
+    PICK = Action("pick", (an_id, one_of(LETTERS)))  # Action[int, str]
+    async def on_pick(interaction, instance_id: int, letter: str) -> None: ...
+    router.on(PICK, on_pick)  # mypy checks the handler against the action
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, TypeVarTuple, overload
 
 import discord
 
@@ -27,26 +33,46 @@ from bot.core.errors import ForgedComponent
 log = logging.getLogger(__name__)
 
 PREFIX = "dlq"
+#: What `Router.resolve` hands `on_interaction`: the checked route, called with the raw
+#: arguments of the custom_id.
 Handler = Callable[[discord.Interaction, list[str]], Awaitable[None]]
-Arg = Callable[[str], bool]  # whether a custom_id argument has the form its route expects
+T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+Ts = TypeVarTuple("Ts")
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 
-def an_id(value: str) -> bool:
-    """A positive decimal integer id (a question instance, a Discord user...)."""
+@dataclass(frozen=True, slots=True)
+class Arg(Generic[T]):
+    """The form one custom_id argument must have (`form`), and its value once it has it."""
+
+    form: Callable[[str], bool]
+    convert: Callable[[str], T]
+
+    def read(self, value: str) -> T | None:
+        return self.convert(value) if self.form(value) else None
+
+
+def _is_id(value: str) -> bool:
     return (
         value.isascii() and value.isdigit() and not value.startswith("0") and (int(value) <= MAX_ID)
     )
 
 
-def an_id_or_zero(value: str) -> bool:
-    return value == "0" or an_id(value)
+#: A positive decimal integer id (a question instance, a Discord user...), as an `int`.
+an_id: Arg[int] = Arg(_is_id, int)
+#: An id, or 0 (the first question of an interview), as an `int`.
+an_id_or_zero: Arg[int] = Arg(lambda value: value == "0" or _is_id(value), int)
 
 
-def one_of(values: Iterable[str]) -> Arg:
-    allowed = frozenset(values)
-    return allowed.__contains__
+def one_of(values: Iterable[T]) -> Arg[T]:
+    """One of `values` (strings, or the members of a string enum such as `SelfRating`), written
+    as its `str` and read back as the value itself."""
+    allowed = {str(value): value for value in values}
+    return Arg(allowed.__contains__, allowed.__getitem__)
 
 
 def custom_id(action: str, *args: object) -> str:
@@ -64,22 +90,49 @@ def parse_custom_id(value: str) -> tuple[str, list[str]] | None:
     return parts[1], parts[2:]
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """One kind of button or modal, defined once: its name in the custom_id, the form of each
-    argument, and the message it may come from. `id(...)` builds its custom_id, `parse(...)`
-    reads one back, and `Router.on(action, handler)` routes it to its handler.
+class Action(Generic[*Ts]):
+    """One kind of button or modal, defined once: its name in the custom_id, the form and type
+    of each argument (`Action[int, str]` for `(an_id, one_of(LETTERS))`), and the message it
+    may come from. `id(...)` builds its custom_id, `parse(...)` reads one back (the checked
+    strings), `read(...)` their values, and `Router.on(action, handler)` routes it to its
+    handler, which receives those values.
 
     `shown`: True, the interaction's message must carry this very custom_id (a button);
     another action, the message must carry that action's custom_id with the same arguments (a
     modal: the button that opened it); False, no such check.
     """
 
-    name: str
-    args: tuple[Arg, ...]
-    shown: Action | bool = True
+    __slots__ = ("args", "name", "shown")
 
-    def id(self, *args: object) -> str:
+    @overload
+    def __init__(
+        self: Action[A], name: str, args: tuple[Arg[A]], shown: AnyAction | bool = True
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Action[A, B],
+        name: str,
+        args: tuple[Arg[A], Arg[B]],
+        shown: AnyAction | bool = True,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: Action[A, B, C],
+        name: str,
+        args: tuple[Arg[A], Arg[B], Arg[C]],
+        shown: AnyAction | bool = True,
+    ) -> None: ...
+    def __init__(
+        self, name: str, args: tuple[Arg[Any], ...], shown: AnyAction | bool = True
+    ) -> None:
+        self.name = name
+        self.args = args
+        self.shown = shown
+
+    def __repr__(self) -> str:
+        return f"Action({self.name!r})"
+
+    def id(self, *args: *Ts) -> str:
         if len(args) != len(self.args):
             raise ValueError(f"action {self.name!r} takes {len(self.args)} arguments: {args}")
         return custom_id(self.name, *args)
@@ -90,18 +143,34 @@ class Action:
         if parsed is None or parsed[0] != self.name or len(parsed[1]) != len(self.args):
             return None
         args = parsed[1]
-        return args if all(form(arg) for form, arg in zip(self.args, args, strict=True)) else None
+        forms = zip(self.args, args, strict=True)
+        return args if all(arg.form(value) for arg, value in forms) else None
+
+    def read(self, value: str) -> tuple[*Ts] | None:
+        """The values of the arguments of a custom_id of this action (an `int` id, a
+        `SelfRating`...), if each has its form; else None."""
+        args = self.parse(value)
+        if args is None:
+            return None
+        return tuple(arg.convert(text) for arg, text in zip(self.args, args, strict=True))
+
+
+AnyAction = Action[*tuple[Any, ...]]
 
 
 class Router:
     """Each `Action` of ours, with its handler."""
 
     def __init__(self) -> None:
-        self._routes: dict[str, tuple[Action, Handler]] = {}
+        self._routes: dict[str, tuple[AnyAction, Callable[..., Awaitable[None]]]] = {}
 
-    def on(self, action: Action, handler: Handler) -> None:
+    def on(
+        self,
+        action: Action[*Ts],
+        handler: Callable[[discord.Interaction, *Ts], Awaitable[None]],
+    ) -> None:
         """Route `action` to `handler`: once, with the argument forms and the `shown` rule the
-        action defines."""
+        action defines; the handler receives the arguments' values."""
         if action.name in self._routes:
             raise ValueError(f"action {action.name!r} registered twice")
         self._routes[action.name] = (action, handler)
@@ -120,13 +189,14 @@ class Router:
         action, handler = route
 
         async def checked(interaction: discord.Interaction, args: list[str]) -> None:
-            if action.parse(value) is None:
+            values = action.read(value)
+            if values is None:
                 raise ForgedComponent(value)
             if action.shown is not False:
                 expected = value if action.shown is True else action.shown.id(*args)
                 if not carries(interaction, expected):
                     raise ForgedComponent(value)
-            await handler(interaction, args)
+            await handler(interaction, *values)
 
         return checked, args
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.services.answering import SelfRating
 from bot.discord._actions import ANSWER, PICK, RATE, SUBMIT
 from bot.discord._router import Action, Router, an_id
 
@@ -13,6 +14,16 @@ def test_an_action_builds_and_parses_its_custom_id() -> None:
     assert PICK.id(42, "B") == "dlq:pick:42:B"
     assert PICK.parse("dlq:pick:42:B") == ["42", "B"]
     assert RATE.parse(RATE.id(7, "good")) == ["7", "good"]
+
+
+def test_an_action_reads_its_arguments_as_their_types() -> None:
+    """Handlers get an `int` id and a `SelfRating`, not strings to convert themselves."""
+    assert PICK.read("dlq:pick:42:B") == (42, "B")
+    rated = RATE.read(RATE.id(7, SelfRating.GOOD))
+    assert rated == (7, SelfRating.GOOD)
+    assert rated is not None and type(rated[0]) is int and type(rated[1]) is SelfRating
+    assert PICK.read("dlq:pick:042:B") is None  # the form is checked before converting
+    assert RATE.read("dlq:rate:7:great") is None
 
 
 @pytest.mark.parametrize(
@@ -36,9 +47,9 @@ def test_building_with_the_wrong_number_of_arguments_is_a_bug() -> None:
 
 async def test_the_router_routes_an_action_once_with_its_rules() -> None:
     router = Router()
-    calls: list[list[str]] = []
+    calls: list[tuple[object, ...]] = []
 
-    async def handler(interaction: object, args: list[str]) -> None:
+    async def handler(interaction: object, *args: object) -> None:
         calls.append(args)
 
     router.on(ANSWER, handler)
@@ -53,4 +64,4 @@ async def test_the_router_routes_an_action_once_with_its_rules() -> None:
     assert resolved is not None
     route, args = resolved
     await route(object(), args)  # type: ignore[arg-type]  # no message check: shown=False
-    assert calls == [["9"]]
+    assert calls == [(9,)]  # the handler gets the argument's value

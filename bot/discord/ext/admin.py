@@ -73,8 +73,9 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             ephemeral=True,
         )
 
-    async def on_reset_confirmed(self, interaction: discord.Interaction, args: list[str]) -> None:
-        who, requester = int(args[0]), int(args[1])
+    async def on_reset_confirmed(
+        self, interaction: discord.Interaction, who: int, requester: int
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         if await refuse_without_manage_server(interaction, ctx):
             return
@@ -107,7 +108,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             view=None,
         )
 
-    async def on_reset_cancelled(self, interaction: discord.Interaction, args: list[str]) -> None:
+    async def on_reset_cancelled(self, interaction: discord.Interaction, requester: int) -> None:
         ctx = await context_of(self.bot, interaction)
         await interaction.response.edit_message(
             content=t(ctx.lang, "Cancelled; nothing changed.", "已取消，没有任何改动。"), view=None

@@ -165,7 +165,7 @@ def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
         view.add_item(
             discord.ui.Button(
                 label=label.get(lang),
-                custom_id=IV_RATE.id(step.interview.id, step.item.index, rating.value),
+                custom_id=IV_RATE.id(step.interview.id, step.item.index, rating),
             )
         )
     return stopped(view)
@@ -302,14 +302,16 @@ class MockInterview(
 
     # buttons and the modal
 
-    async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index, letter = int(args[0]), int(args[1]), args[2]
+    async def on_pick(
+        self, interaction: discord.Interaction, iid: int, index: int, letter: str
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         step = await self._retrying(lambda: self.interviews.answer(iid, index, ctx.user, letter))
         await self.show(interaction, step, ctx.lang)
 
-    async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index = int(args[0]), int(args[1])
+    async def on_answer_button(
+        self, interaction: discord.Interaction, iid: int, index: int
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         step = await self.interviews.status(iid, ctx.user, index)
         if step.item is None or step.item.index != index:
@@ -320,15 +322,13 @@ class MockInterview(
             answer_modal_for(IV_SUBMIT.id(iid, index), ctx.lang, label)
         )
 
-    async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index = int(args[0]), int(args[1])
+    async def on_submit(self, interaction: discord.Interaction, iid: int, index: int) -> None:
         ctx = await context_of(self.bot, interaction)
         text = modal_values(interaction).get("answer", "")
         step = await self._retrying(lambda: self.interviews.answer(iid, index, ctx.user, text))
         await self.show(interaction, step, ctx.lang)
 
-    async def on_show(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index = int(args[0]), int(args[1])
+    async def on_show(self, interaction: discord.Interaction, iid: int, index: int) -> None:
         ctx = await context_of(self.bot, interaction)
         step = await self.interviews.status(iid, ctx.user, index)
         if step.item is None or step.item.index != index or step.question is None:
@@ -345,14 +345,14 @@ class MockInterview(
             embeds=[embed, answer], view=rating_view_for(step, ctx.lang)
         )
 
-    async def on_rate(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index, rating = int(args[0]), int(args[1]), SelfRating(args[2])
+    async def on_rate(
+        self, interaction: discord.Interaction, iid: int, index: int, rating: SelfRating
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         step = await self._retrying(lambda: self.interviews.self_rate(iid, index, ctx.user, rating))
         await self.show(interaction, step, ctx.lang)
 
-    async def on_hint(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid, index = int(args[0]), int(args[1])
+    async def on_hint(self, interaction: discord.Interaction, iid: int, index: int) -> None:
         ctx = await context_of(self.bot, interaction)
         hint, step = await self._retrying(lambda: self.interviews.hint(iid, index, ctx.user))
         if step.question is None and step.item is not None:
@@ -361,8 +361,7 @@ class MockInterview(
             )
         await self.show(interaction, step, ctx.lang, note=hint_text(hint).get(ctx.lang))
 
-    async def on_stop(self, interaction: discord.Interaction, args: list[str]) -> None:
-        iid = int(args[0])
+    async def on_stop(self, interaction: discord.Interaction, iid: int) -> None:
         ctx = await context_of(self.bot, interaction)
         step = await self._retrying(lambda: self.interviews.stop(iid, ctx.user))
         await self.show(interaction, step, ctx.lang)
@@ -411,13 +410,10 @@ class MockInterview(
 async def setup(bot: InterviewBot) -> None:
     cog = MockInterview(bot)
     await bot.add_cog(cog)
-    for action, handler in (
-        (IV_PICK, cog.on_pick),
-        (IV_ANSWER, cog.on_answer_button),
-        (IV_SUBMIT, cog.on_submit),
-        (IV_SHOW, cog.on_show),
-        (IV_RATE, cog.on_rate),
-        (IV_HINT, cog.on_hint),
-        (IV_STOP, cog.on_stop),
-    ):
-        bot.router.on(action, handler)
+    bot.router.on(IV_PICK, cog.on_pick)
+    bot.router.on(IV_ANSWER, cog.on_answer_button)
+    bot.router.on(IV_SUBMIT, cog.on_submit)
+    bot.router.on(IV_SHOW, cog.on_show)
+    bot.router.on(IV_RATE, cog.on_rate)
+    bot.router.on(IV_HINT, cog.on_hint)
+    bot.router.on(IV_STOP, cog.on_stop)

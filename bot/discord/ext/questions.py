@@ -120,8 +120,9 @@ class Questions(commands.Cog):
 
     # buttons and the modal (routed by custom_id; see _router.py)
 
-    async def on_pick(self, interaction: discord.Interaction, args: list[str]) -> None:
-        instance_id, letter = int(args[0]), args[1]
+    async def on_pick(
+        self, interaction: discord.Interaction, instance_id: int, letter: str
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         shown = self._shown(interaction, ctx, Kind.MCQ, letter)
         outcome = await self.engine.answering.answer(
@@ -172,8 +173,7 @@ class Questions(commands.Cog):
             letter=letter,
         )
 
-    async def on_answer_button(self, interaction: discord.Interaction, args: list[str]) -> None:
-        instance_id = int(args[0])
+    async def on_answer_button(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.NUMERIC)
         previous = await self.engine.answering.answered(instance_id, ctx.user)
@@ -191,8 +191,7 @@ class Questions(commands.Cog):
             return
         await interaction.response.send_modal(answer_modal(instance_id, ctx.lang, instance.ref))
 
-    async def on_submit(self, interaction: discord.Interaction, args: list[str]) -> None:
-        instance_id = int(args[0])
+    async def on_submit(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         text = modal_values(interaction).get("answer", "")
         outcome = await self.engine.answering.answer(
@@ -200,8 +199,7 @@ class Questions(commands.Cog):
         )
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
 
-    async def on_reveal(self, interaction: discord.Interaction, args: list[str]) -> None:
-        instance_id = int(args[0])
+    async def on_reveal(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
         question = self.engine.catalog.question(instance.ref, instance.server_id)
@@ -213,8 +211,9 @@ class Questions(commands.Cog):
             ephemeral=True,
         )
 
-    async def on_rate(self, interaction: discord.Interaction, args: list[str]) -> None:
-        instance_id, rating = int(args[0]), SelfRating(args[1])
+    async def on_rate(
+        self, interaction: discord.Interaction, instance_id: int, rating: SelfRating
+    ) -> None:
         ctx = await context_of(self.bot, interaction)
         outcome = await self.engine.answering.self_rate(instance_id, ctx.user, rating)
         # Replace the rating buttons with the verdict (in the ephemeral message).
@@ -261,11 +260,8 @@ async def setup(bot: InterviewBot) -> None:
     cog = Questions(bot)
     await bot.add_cog(cog)
     # Each only from the message that carries it (the modal: the message of its button).
-    for action, handler in (
-        (PICK, cog.on_pick),
-        (ANSWER, cog.on_answer_button),
-        (SUBMIT, cog.on_submit),
-        (REVEAL, cog.on_reveal),
-        (RATE, cog.on_rate),
-    ):
-        bot.router.on(action, handler)
+    bot.router.on(PICK, cog.on_pick)
+    bot.router.on(ANSWER, cog.on_answer_button)
+    bot.router.on(SUBMIT, cog.on_submit)
+    bot.router.on(REVEAL, cog.on_reveal)
+    bot.router.on(RATE, cog.on_rate)
