@@ -6,6 +6,8 @@ so these tests check the fake itself (and discord.py's view of it), not the prod
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 from collections.abc import AsyncIterator
@@ -15,7 +17,16 @@ import discord
 import pytest
 from discord import app_commands
 
-from .fakediscord import FakeDiscord, SentInteraction, Upload, running_client
+from .fakediscord import (
+    FakeDiscord,
+    GuildRecord,
+    SentInteraction,
+    Upload,
+    patch_discord,
+    running_client,
+)
+from .fakediscord.models import MemberRecord
+from .fakediscord.snowflake import SnowflakeFactory
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -603,3 +614,169 @@ async def test_duplicate_delivery_gets_already_acknowledged(
     assert first.accepted and not second.accepted
     assert second.status == 400 and second.error is not None and second.error["code"] == 40060
     assert len([m for m in fake_discord.messages if m.interaction_id == reply.id]) == 1
+
+
+# -- shards ---------------------------------------------------------------------------------
+
+
+class ShardBot(discord.AutoShardedClient):
+    """A sharded client (discord.py's AutoShardedClient) that says which client answered."""
+
+    def __init__(
+        self, name: str, shard_count: int | None = None, shard_ids: list[int] | None = None
+    ) -> None:
+        intents = discord.Intents.default()
+        if shard_ids is None:
+            super().__init__(intents=intents, guild_ready_timeout=0.05, shard_count=shard_count)
+        else:
+            super().__init__(
+                intents=intents,
+                guild_ready_timeout=0.05,
+                shard_count=shard_count,
+                shard_ids=shard_ids,
+            )
+        self.name = name
+        self.tree = app_commands.CommandTree(self)
+        self.dm_messages: list[str] = []
+
+        @self.tree.command(description="Say who answers")
+        async def ping(interaction: discord.Interaction) -> None:
+            guild = interaction.guild
+            shard = guild.shard_id if guild is not None else None
+            await interaction.response.send_message(f"{self.name} on shard {shard}")
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return None  # discord.py waits 5 s between IDENTIFYs (a real rate limit); not here
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None:
+            self.dm_messages.append(message.content)
+
+
+@contextlib.asynccontextmanager
+async def running_shards(
+    fake: FakeDiscord, count: int, *clients: ShardBot
+) -> AsyncIterator[tuple[ShardBot, ...]]:
+    """Start sharded clients (together holding shards 0..count-1) and wait until every shard
+    is ready; close them on exit."""
+    tasks = [asyncio.create_task(c.start(fake.token)) for c in clients]
+    try:
+        ready = asyncio.create_task(fake.wait_shards_ready(range(count), count, within=30))
+        await asyncio.wait({ready, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            failed = next(t for t in tasks if t.done())
+            raise AssertionError(f"a sharded client stopped: {failed.exception()!r}")
+        await ready
+        for client in clients:
+            await asyncio.wait_for(client.wait_until_ready(), 30)
+        yield clients
+    finally:
+        for client in clients:
+            await client.close()
+        await asyncio.wait(tasks, timeout=30)
+
+
+def two_shard_world(fake: FakeDiscord) -> tuple[GuildRecord, GuildRecord]:
+    """The default guild plus one guild on each of two shards; alice is in all of them."""
+    on_0 = fake.add_guild("Shard zero", shard=(0, 2))
+    on_1 = fake.add_guild("Shard one", shard=(1, 2))
+    for guild in (on_0, on_1):
+        member = fake.user("alice").record
+        guild.members[member.id] = MemberRecord(member, guild.id)
+    return on_0, on_1
+
+
+def test_guild_ids_can_be_put_on_a_shard() -> None:
+    ids = SnowflakeFactory()
+    made = [ids.next_on_shard(shard, 3) for shard in (2, 0, 1, 1, 2)]
+    assert [(i >> 22) % 3 for i in made] == [2, 0, 1, 1, 2]
+    assert made == sorted(set(made))  # still unique and increasing
+    assert ids.next() > made[-1]
+
+
+async def test_one_sharded_client_gets_each_guild_on_its_shard(
+    fake_discord: FakeDiscord,
+) -> None:
+    on_0, on_1 = two_shard_world(fake_discord)
+    client = ShardBot("one", shard_count=2)
+    async with running_shards(fake_discord, 2, client):
+        sessions = fake_discord.gateway.shard_sessions()
+        assert sorted(sessions) == [0, 1] and fake_discord.gateway.identify_count == 2
+        for shard_id, session in sessions.items():
+            created = {int(d["id"]) for _, name, d in session.events if name == "GUILD_CREATE"}
+            expected = {g for g in fake_discord.state.guilds if (g >> 22) % 2 == shard_id}
+            assert created == expected, shard_id
+        for guild in (on_0, on_1):
+            seen = client.get_guild(guild.id)
+            assert seen is not None and seen.shard_id == (guild.id >> 22) % 2
+        reply = await fake_discord.user("alice").slash("ping", where=on_1.text_channels[0])
+        assert reply.message is not None and reply.message.content == "one on shard 1"
+        delivered = [
+            shard_id
+            for shard_id, session in sessions.items()
+            for _, name, data in session.events
+            if name == "INTERACTION_CREATE" and int(data["id"]) == reply.id
+        ]
+        assert delivered == [1]
+
+
+async def test_two_clients_with_disjoint_shards_each_serve_their_guilds(
+    fake_discord: FakeDiscord,
+) -> None:
+    """Two processes' worth of clients: each sees and answers only its shard's guilds; a
+    DM goes to shard 0."""
+    on_0, on_1 = two_shard_world(fake_discord)
+    zero = ShardBot("zero", shard_count=2, shard_ids=[0])
+    one = ShardBot("one", shard_count=2, shard_ids=[1])
+    async with running_shards(fake_discord, 2, zero, one):
+        assert zero.get_guild(on_0.id) is not None and zero.get_guild(on_1.id) is None
+        assert one.get_guild(on_1.id) is not None and one.get_guild(on_0.id) is None
+        alice = fake_discord.user("alice")
+        for guild, answer in ((on_0, "zero on shard 0"), (on_1, "one on shard 1")):
+            reply = await alice.slash("ping", where=guild.text_channels[0])
+            assert reply.message is not None and reply.message.content == answer
+        # a guild added while both are connected reaches only the client holding its shard
+        late = fake_discord.add_guild("Late", shard=(1, 2))
+        await fake_discord.wait_until(lambda: one.get_guild(late.id), describe="no GUILD_CREATE")
+        assert zero.get_guild(late.id) is None
+        # a message in a DM is an event outside guilds: shard 0's
+        user = await one.fetch_user(alice.id)
+        await user.send("hello from shard one")
+        await fake_discord.wait_until(
+            lambda: zero.dm_messages or None, describe="the DM never reached shard 0"
+        )
+        assert zero.dm_messages == ["hello from shard one"] and one.dm_messages == []
+    fake_discord.assert_clean()
+
+
+async def test_an_auto_sharded_client_asks_gateway_bot_for_its_shard_count() -> None:
+    async with FakeDiscord(heartbeat_interval_ms=200, shards=3) as fake:
+        undo = patch_discord(fake.api_base, fake.gateway_url)
+        try:
+            client = ShardBot("auto")  # no shard_count: discord.py asks GET /gateway/bot
+            async with running_shards(fake, 3, client):
+                assert client.shard_count == 3 and sorted(client.shards) == [0, 1, 2]
+                asked = [r for r in fake.requests if r.path.endswith("/gateway/bot")]
+                assert len(asked) == 1 and asked[0].status == 200
+                limits = await client.fetch_session_start_limits()
+                assert limits.total == 1000 and limits.remaining == 1000 - 3
+                assert limits.max_concurrency == 1
+        finally:
+            undo()
+
+
+async def test_identify_with_an_invalid_shard_is_closed_with_4010(
+    fake_discord: FakeDiscord,
+) -> None:
+    async with aiohttp.ClientSession() as http, http.ws_connect(fake_discord.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        identify = {"token": fake_discord.token, "intents": 0, "shard": [2, 2], "properties": {}}
+        await ws.send_json({"op": 2, "d": identify})
+        closed = await ws.receive()
+        assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4010
+    assert fake_discord.gateway.identify_count == 0

@@ -64,6 +64,7 @@ class FakeDiscord:
         interaction_deadline: float | None = None,
         default_world: bool = True,
         host: str = "127.0.0.1",
+        shards: int = 1,
     ) -> None:
         self.token = token
         self.host = host
@@ -74,6 +75,7 @@ class FakeDiscord:
         self.state = FakeState()
         self.state.bot.username = bot_name
         self.state.application_name = bot_name
+        self.state.recommended_shards = shards  # GET /gateway/bot's `shards`
         self.faults = FaultInjector()
         self.rest = RestApi(self.state, self.faults, token=token)
         Endpoints(self.state, gateway_url=lambda: self.gateway_url).register(self.rest)
@@ -169,11 +171,15 @@ class FakeDiscord:
         channels: tuple[str, ...] = ("general",),
         locale: str = "en-US",
         bot_permissions: int = perms.DEFAULT_BOT,
+        shard: tuple[int, int] | None = None,
     ) -> GuildRecord:
+        """A guild (its GUILD_CREATE goes to the bot's session holding it); ``shard=(id,
+        count)``: an id that Discord's rule ``(id >> 22) % count`` puts on that shard."""
         ids = self.state.ids
         owner_record = owner.record if owner else self.bot
+        guild_id = ids.next() if shard is None else ids.next_on_shard(*shard)
         guild = GuildRecord(
-            id=ids.next(), name=name, owner_id=owner_record.id, preferred_locale=locale
+            id=guild_id, name=name, owner_id=owner_record.id, preferred_locale=locale
         )
         guild.roles[guild.id] = RoleRecord(guild.id, "@everyone", perms.DEFAULT_EVERYONE)
         bot_role = RoleRecord(
@@ -412,6 +418,34 @@ class FakeDiscord:
             ),
         )
 
+    async def wait_shards_ready(
+        self, shard_ids: range | list[int], count: int, within: float = DEFAULT_TIMEOUT
+    ) -> dict[int, GatewaySession]:
+        """Wait until each of ``shard_ids`` (of ``count``) has a session that identified with
+        that shard and whose READY + GUILD_CREATEs went out on a live connection."""
+
+        def ready(session: GatewaySession | None) -> bool:
+            conn = session.connection if session else None
+            return bool(
+                session and conn and session.ready_seq and conn.sent_seq >= session.ready_seq
+            )
+
+        def check() -> dict[int, GatewaySession] | None:
+            found = self.gateway.shard_sessions()
+            wanted = {i: found.get(i) for i in shard_ids}
+            if all(ready(s) and s is not None and s.shard == [i, count] for i, s in wanted.items()):
+                return {i: s for i, s in wanted.items() if s is not None}
+            return None
+
+        return await self.wait_until(
+            check,
+            within=within,
+            describe=lambda: (
+                f"shards {list(shard_ids)} of {count} not all ready after {within}s: sessions "
+                f"{[(s.shard, s.connection is not None) for s in self.gateway.sessions.values()]}"
+            ),
+        )
+
     async def wait_resumed(self, count: int = 1, within: float = DEFAULT_TIMEOUT) -> None:
         await self.wait_until(
             lambda: (
@@ -529,6 +563,7 @@ class FakeDiscord:
         return [
             g.payload(include_all_members=session.wants_members())
             for g in self.state.guilds.values()
+            if session.holds(g.id)
         ]
 
     def _on_message_event(self, kind: str, msg: MessageRecord) -> None:

@@ -110,8 +110,20 @@ class Endpoints:
         return ok({"url": self._gateway_url()})
 
     async def get_gateway_bot(self, call: Call) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return ok({"url": self._gateway_url(), "shards": 1, "session_start_limit": limit})
+        total = 1000
+        limit = {
+            "total": total,
+            "remaining": max(0, total - self.state.identifies),
+            "reset_after": 86_400_000,
+            "max_concurrency": 1,
+        }
+        return ok(
+            {
+                "url": self._gateway_url(),
+                "shards": self.state.recommended_shards,
+                "session_start_limit": limit,
+            }
+        )
 
     async def get_application(self, call: Call) -> web.Response:
         bot = self.state.bot

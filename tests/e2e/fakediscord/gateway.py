@@ -5,6 +5,12 @@ writer task (so dispatching is synchronous and strictly ordered) and its own
 compression context. A :class:`GatewaySession` outlives connections: it owns the
 sequence counter and the log of dispatched events that a RESUME replays.
 
+Shards: an IDENTIFY may carry ``shard: [id, count]`` (discord.py's AutoShardedClient opens
+one connection per shard). Each session then gets the guilds of its shard only (READY and
+GUILD_CREATE), and every event about a guild goes to the newest session holding shard
+``(guild_id >> 22) % count``; direct messages go to shard 0. A session without ``shard``
+holds every guild.
+
 Compression: discord.py asks for ``compress=zlib-stream`` (or ``zstd-stream`` when
 the ``zstandard`` package is importable). For zlib-stream the server keeps ONE
 ``zlib.compressobj`` per connection and ends every message with ``Z_SYNC_FLUSH``,
@@ -78,6 +84,37 @@ class GatewaySession:
 
     def wants_members(self) -> bool:
         return bool(self.intents & GUILD_MEMBERS_INTENT)
+
+    def holds(self, guild_id: int | None) -> bool:
+        """Whether this session's shard receives that guild's events (None: DMs, shard 0)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_of(guild_id, count) == shard_id
+
+
+def shard_of(guild_id: int | None, count: int) -> int:
+    """Discord's rule: a guild's events go to shard ``(guild_id >> 22) % count``; DMs to 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % count
+
+
+# Events whose data is the guild itself (its id in ``id``), not something in a guild.
+_GUILD_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def event_guild(name: str, data: Json) -> int | None:
+    """The guild an event is about (None: not about a guild, e.g. a DM)."""
+    raw = data.get("id") if name in _GUILD_EVENTS else data.get("guild_id")
+    return int(raw) if raw is not None else None
+
+
+def _valid_shard(shard: object) -> bool:
+    """``[id, count]`` with ``0 <= id < count`` (Discord closes with 4010 otherwise)."""
+    if not isinstance(shard, list) or len(shard) != 2:
+        return False
+    shard_id, count = shard
+    ints = isinstance(shard_id, int) and isinstance(count, int)
+    return ints and 0 <= shard_id < count
 
 
 class GatewayConnection:
@@ -240,13 +277,20 @@ class GatewayServer:
         if conn.session is not None:
             await conn.close(4005, "Already authenticated.")
             return
+        shard = data.get("shard")
+        if shard is not None and not _valid_shard(shard):
+            await conn.close(4010, "Invalid shard.")
+            return
         session = GatewaySession(
-            id=uuid.uuid4().hex, intents=int(data.get("intents", 0)), shard=data.get("shard")
+            id=uuid.uuid4().hex,
+            intents=int(data.get("intents", 0)),
+            shard=None if shard is None else [int(shard[0]), int(shard[1])],
         )
         self.sessions[session.id] = session
         self.current = session
         self._attach(conn, session)
         self.identify_count += 1
+        self._state.identifies += 1
         ready = {
             "v": 10,
             "user": {
@@ -255,7 +299,9 @@ class GatewayServer:
                 "mfa_enabled": False,
                 "email": None,
             },
-            "guilds": [{"id": str(g), "unavailable": True} for g in self._state.guilds],
+            "guilds": [
+                {"id": str(g), "unavailable": True} for g in self._state.guilds if session.holds(g)
+            ],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self._url(),
@@ -319,9 +365,37 @@ class GatewayServer:
 
     # -- for the driver and tests ---------------------------------------------------------
 
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The newest valid session whose shard holds that guild (None: DMs, shard 0)."""
+        for session in reversed(list(self.sessions.values())):
+            if not session.invalidated and session.holds(guild_id):
+                return session
+        return None
+
+    def shard_sessions(self) -> dict[int, GatewaySession]:
+        """Shard id -> its newest valid session (sessions that identified with a shard)."""
+        found: dict[int, GatewaySession] = {}
+        for session in self.sessions.values():
+            if session.shard is not None and not session.invalidated:
+                found[session.shard[0]] = session
+        return found
+
     def dispatch(self, name: str, data: Json, *, session: GatewaySession | None = None) -> int:
-        """Send a DISPATCH event to the bot (buffered for RESUME if it is offline)."""
-        session = session or self.current
+        """Send a DISPATCH event to the bot (buffered for RESUME if it is offline): to
+        ``session``, else to the session holding the shard of the guild the event is about.
+
+        An event for a shard no session ever held is dropped (that shard's READY will carry
+        the guild), except an interaction, which nobody could answer: AssertionError."""
+        if session is None and self.sessions:
+            session = self.session_for(event_guild(name, data))
+            if session is None:
+                guild = event_guild(name, data)
+                if name == "INTERACTION_CREATE":
+                    raise AssertionError(
+                        f"cannot dispatch {name}: no gateway session holds the shard of guild"
+                        f" {guild}"
+                    )
+                return 0
         if session is None:
             raise AssertionError(f"cannot dispatch {name}: the bot never identified on the gateway")
         session.seq += 1

@@ -31,6 +31,16 @@ class SnowflakeFactory:
         self._last = candidate
         return candidate
 
+    def next_on_shard(self, shard_id: int, count: int) -> int:
+        """A fresh snowflake that Discord's rule puts on that shard: ``(id >> 22) % count ==
+        shard_id`` (its timestamp moved up to ``count - 1`` ms ahead)."""
+        base = self.next()
+        millis = base >> 22
+        millis += (shard_id - millis) % count
+        candidate = (millis << 22) | (base & 0x3FFFFF)
+        self._last = max(self._last, candidate)
+        return candidate
+
 
 def new_token() -> str:
     """An interaction token: URL-safe, long and random like the real ones."""

@@ -137,6 +137,10 @@ class FakeState:
         self.bot = UserRecord(id=self.ids.next(), username="bot", bot=True)
         self.application_id = self.bot.id
         self.application_name = "bot"
+        #: What ``GET /gateway/bot`` recommends as ``shards`` (discord.py's AutoShardedClient
+        #: asks it when it is given no shard_count), and IDENTIFYs so far (session_start_limit).
+        self.recommended_shards = 1
+        self.identifies = 0
         self.users: dict[int, UserRecord] = {self.bot.id: self.bot}
         self.guilds: dict[int, GuildRecord] = {}
         self.dm_channels: dict[int, ChannelRecord] = {}
