@@ -257,7 +257,7 @@ def compose_problems(doc: dict[str, Any]) -> list[str]:
     elif data[0] not in named:
         problems.append(f"/data is not a named volume: {data[0]}")
     env = environment(service)
-    if not env.get("BOT_DB", "").startswith("/data/"):
+    if not default_of(env.get("BOT_DB", "")).startswith("/data/"):
         problems.append(f"BOT_DB is not inside the /data volume: {env.get('BOT_DB')}")
     for name, value in env.items():
         if SECRET_NAME.search(name) and value and not value.startswith("${"):
@@ -271,6 +271,54 @@ def compose_problems(doc: dict[str, Any]) -> list[str]:
     grace = seconds(service.get("stop_grace_period", "10s"))
     if grace < 15:
         problems.append(f"stop_grace_period {grace:g} s is under 15 s")
+    return problems
+
+
+def default_of(value: str) -> str:
+    """What `${NAME:-default}` is when NAME is not set (a plain value is itself)."""
+    match = re.fullmatch(r"\$\{[A-Za-z_]\w*:?-(.*)\}", value)
+    return match.group(1) if match else value
+
+
+POSTGRES_PROFILE = "postgres"
+
+
+def postgres_problems(doc: dict[str, Any]) -> list[str]:
+    """The `postgres` profile: a pinned official server with a named volume and a health check,
+    absent without the profile; the bot waits for it only when it is there."""
+    problems: list[str] = []
+    services = doc.get("services") or {}
+    server = services.get("postgres")
+    if not isinstance(server, dict):
+        return ["no `postgres` service"]
+    image = str(server.get("image", ""))
+    name, _, tag = image.partition(":")
+    if name not in ("postgres", "library/postgres", "docker.io/library/postgres"):
+        problems.append(f"the database is not the official postgres image: {image}")
+    if not re.fullmatch(r"15\.\d+(-bookworm|-alpine\d\.\d+)?", tag):
+        problems.append(f"the postgres image is not pinned to a 15.x version: {image}")
+    if POSTGRES_PROFILE not in (server.get("profiles") or []):
+        problems.append("the postgres service is not under the `postgres` profile")
+    named = set((doc.get("volumes") or {}).keys())
+    mounts = [str(v).partition(":") for v in server.get("volumes") or []]
+    data = [source for source, _, target in mounts if target == "/var/lib/postgresql/data"]
+    if not data or data[0] not in named:
+        problems.append("the postgres data is not in a named volume")
+    test = (server.get("healthcheck") or {}).get("test")
+    if "pg_isready" not in " ".join(test if isinstance(test, list) else [str(test)]):
+        problems.append(f"the postgres healthcheck is not pg_isready: {test}")
+    for key, value in environment(server).items():
+        if SECRET_NAME.search(key) and value and not value.startswith("${"):
+            problems.append(f"a secret written into the compose file: {key}")
+    bot = services.get("bot") or {}
+    if bot.get("profiles"):
+        problems.append("the bot is under a profile: `docker compose up` would not start it")
+    depends = bot.get("depends_on")
+    wait = depends.get("postgres") if isinstance(depends, dict) else None
+    if not isinstance(wait, dict) or wait.get("condition") != "service_healthy":
+        problems.append("the bot does not wait for a healthy postgres")
+    elif wait.get("required") is not False:
+        problems.append("the bot requires postgres: `docker compose up` without the profile fails")
     return problems
 
 
@@ -289,6 +337,31 @@ def test_the_compose_file_has_the_service_volume_env_file_and_healthcheck() -> N
     doc = yaml.safe_load(COMPOSE.read_text())
     assert compose_problems(doc) == []
     assert doc["services"]["bot"]["volumes"] == ["bot-data:/data"]
+
+
+def test_the_postgres_profile_adds_a_pinned_healthchecked_server() -> None:
+    doc = yaml.safe_load(COMPOSE.read_text())
+    assert postgres_problems(doc) == []
+    # Without the profile the bot is on SQLite in its volume; with BOT_COMPOSE_DB, PostgreSQL.
+    bot_db = doc["services"]["bot"]["environment"]["BOT_DB"]
+    assert default_of(bot_db) == "/data/bot.sqlite3"
+    assert bot_db.startswith("${BOT_COMPOSE_DB:-")
+
+
+def test_the_compose_comment_says_how_to_reach_the_postgres_service() -> None:
+    """The URL the header tells people to put in .env is the service's user, database and
+    host, and a valid BOT_DB."""
+    from bot.storage.location import parse_location
+
+    doc = yaml.safe_load(COMPOSE.read_text())
+    server = environment(doc["services"]["postgres"])
+    line = next(x for x in COMPOSE.read_text().splitlines() if "BOT_COMPOSE_DB=" in x)
+    url = line.split("BOT_COMPOSE_DB=", 1)[1].strip().replace("${POSTGRES_PASSWORD}", "pw")
+    found = parse_location(url)
+    assert found.is_postgres
+    assert url == (
+        f"postgresql://{server['POSTGRES_USER']}:pw@postgres:5432/{server['POSTGRES_DB']}"
+    )
 
 
 def test_the_healthcheck_and_settings_agree() -> None:
@@ -372,10 +445,11 @@ COMPOSE_MUTATIONS = [
     ("    env_file: .env\n", "    env_file: prod.env\n", "env_file is not .env"),
     ("      - bot-data:/data\n", "      - ./data:/data\n", "not a named volume"),
     ("      - bot-data:/data\n", "      - bot-data:/srv\n", "nothing is mounted on /data"),
-    ("      BOT_DB: /data/bot.sqlite3\n", "", "BOT_DB is not inside"),
+    ("      BOT_DB: ${BOT_COMPOSE_DB:-/data/bot.sqlite3}\n", "", "BOT_DB is not inside"),
+    ("${BOT_COMPOSE_DB:-/data/bot.sqlite3}", "${BOT_DB:-data/bot.sqlite3}", "BOT_DB is not inside"),
     (
-        "      BOT_DB: /data/bot.sqlite3\n",
-        "      BOT_DB: /data/bot.sqlite3\n      DISCORD_TOKEN: abc.def\n",
+        "      BOT_DB: ${BOT_COMPOSE_DB:-/data/bot.sqlite3}\n",
+        "      BOT_DB: ${BOT_COMPOSE_DB:-/data/bot.sqlite3}\n      DISCORD_TOKEN: abc.def\n",
         "a secret written",
     ),
     ('"bot", "health"]', '"bot", "topics"]', "healthcheck is not"),
@@ -384,6 +458,38 @@ COMPOSE_MUTATIONS = [
     ("    stop_grace_period: 30s\n", "    stop_grace_period: 5s\n", "under 15 s"),
     ("    stop_grace_period: 30s\n", "", "under 15 s"),
 ]
+
+
+POSTGRES_MUTATIONS = [
+    ("\n  postgres:\n", "\n  database:\n", "no `postgres` service"),
+    ("image: postgres:15.18-bookworm", "image: postgres:latest", "not pinned"),
+    ("image: postgres:15.18-bookworm", "image: postgres:15", "not pinned"),
+    ("image: postgres:15.18-bookworm", "image: bitnami/postgresql:15.18.0", "not the official"),
+    ('    profiles: ["postgres"]\n', "", "not under the `postgres` profile"),
+    ("      - pg-data:/var/lib/postgresql/data\n", "", "not in a named volume"),
+    (
+        "      - pg-data:/var/lib/postgresql/data\n",
+        "      - ./pg:/var/lib/postgresql/data\n",
+        "not in a named volume",
+    ),
+    ('"pg_isready -U bot -d bot -h 127.0.0.1"', '"true"', "healthcheck is not pg_isready"),
+    ("${POSTGRES_PASSWORD:-}", "hunter2hunter2", "a secret written"),
+    ("        condition: service_healthy\n", "", "does not wait for a healthy postgres"),
+    ("        required: false\n", "", "the bot requires postgres"),
+    (
+        "    image: dl-interview-bot:0.1.0\n",
+        '    image: dl-interview-bot:0.1.0\n    profiles: ["x"]\n',
+        "the bot is under a profile",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), POSTGRES_MUTATIONS)
+def test_each_postgres_check_catches_its_problem(old: str, new: str, problem: str) -> None:
+    text = COMPOSE.read_text()
+    assert old in text
+    problems = postgres_problems(yaml.safe_load(text.replace(old, new, 1)))
+    assert any(problem in p for p in problems), problems
 
 
 @pytest.mark.parametrize(("old", "new", "problem"), COMPOSE_MUTATIONS)
@@ -396,8 +502,9 @@ def test_each_compose_check_catches_its_problem(old: str, new: str, problem: str
 
 def test_a_token_reference_in_compose_is_not_a_secret() -> None:
     text = COMPOSE.read_text().replace(
-        "      BOT_DB: /data/bot.sqlite3\n",
-        "      BOT_DB: /data/bot.sqlite3\n      DISCORD_TOKEN: ${DISCORD_TOKEN}\n",
+        "      BOT_DB: ${BOT_COMPOSE_DB:-/data/bot.sqlite3}\n",
+        "      BOT_DB: ${BOT_COMPOSE_DB:-/data/bot.sqlite3}\n"
+        "      DISCORD_TOKEN: ${DISCORD_TOKEN}\n",
     )
     assert compose_problems(yaml.safe_load(text)) == []
     assert seconds("1m30s") == 90 and seconds(20) == 20
