@@ -20,6 +20,7 @@ FILES = [
     "bot/shared/demo_texts.py",
     "bot/shared/charts.py",
     "bot/discord/_render.py",
+    "bot/discord/_quiz.py",
     "bot/discord/_i18n.py",
     "bot/discord/_context.py",
     "bot/discord/ext/questions.py",

@@ -60,6 +60,14 @@ ZH: dict[str, str] = {
     "Where to post it": "发布到哪个频道",
     "HH:MM in UTC, e.g. 09:30": "UTC 时间 HH:MM，例如 09:30",
     "Stop the daily question": "关闭每日一题",
+    # /quiz
+    "A live quiz round for the channel": "频道里的实时抢答",
+    "Start a quiz round in this channel": "在本频道开始一轮抢答",
+    "How many questions (3-30, default 10)": "题目数量（3-30，默认 10）",
+    "Seconds per question (10-120, default 20)": "每题秒数（10-120，默认 20）",
+    "concept (multiple choice), numeric, or any": "概念题（选择题）、计算题或任意",
+    "End the quiz round now, with the standings": "立即结束抢答并公布排名",
+    "Where the quiz round of this channel is": "查看本频道抢答的进度",
     # /history
     "Your last answers with their references": "你最近的作答及题目编号",
     "How many (1-25, default 10)": "数量（1-25，默认 10）",

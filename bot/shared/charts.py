@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 
 from bot.core.interview import Outcome, Report
 from bot.core.models import Lang, Localized, UserStats
+from bot.core.quiz import StandingRow
 from bot.shared.texts import OUTCOME_NAMES, points_en, short_label, topic_name
 
 _GREEN, _RED, _GREY, _BLUE, _ORANGE = "#3ba55d", "#ed4245", "#99aab5", "#5865f2", "#faa61a"
+_MEDAL_COLOURS = ("#d4af37", "#a8a9ad", "#cd7f32")  # gold, silver, bronze
 _LATIN = "DejaVu Sans"  # matplotlib's own font: always there
 
 # Fonts with Simplified Chinese glyphs, best first: Noto Sans CJK (fonts-noto-cjk, whose .ttc
@@ -242,3 +245,41 @@ def report_figure(report: Report, lang: Lang = "en") -> Figure:
 
 def report_chart(report: Report, lang: Lang = "en") -> bytes:
     return _png(report_figure(report, lang))
+
+
+def quiz_standings_figure(rows: Sequence[StandingRow], lang: Lang = "en") -> Figure:
+    """A quiz round's standings: points per player (the top 10, best on top), each bar labelled
+    with correct answers and average answer time; medal colours for the first three."""
+    style = _Style(lang)
+    shown = list(rows[:10])
+    figure = Figure(figsize=(7, max(2.2, 0.5 * len(shown) + 1.3)))
+    axes = figure.add_subplot()
+    if not shown:
+        style.text(axes.text(0.5, 0.5, style(NO_ANSWERS), ha="center", va="center", fontsize=12))
+        axes.set_axis_off()
+        return figure
+    places = list(range(len(shown)))[::-1]  # the winner at the top
+    colours = [_MEDAL_COLOURS[r.rank - 1] if r.rank <= 3 else _BLUE for r in shown]
+    axes.barh(places, [r.points for r in shown], color=colours)
+    axes.set_yticks(places, [f"{r.rank}. {r.name}" for r in shown])
+    top = max((r.points for r in shown), default=0) or 1
+    axes.set_xlim(0, top * 1.45 + 0.5)  # room for the labels after the bars
+    for place, row in zip(places, shown, strict=True):
+        note = style(
+            Localized(
+                en=f"{points_en(row.points)} · {row.correct}/{row.answered} · "
+                f"{row.avg_seconds:.1f} s",
+                zh=f"{row.points} 分 · {row.correct}/{row.answered} · {row.avg_seconds:.1f} 秒",
+            )
+        )
+        style.text(axes.text(row.points + top * 0.02, place, note, va="center", fontsize=8))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    style.text(axes.set_xlabel(style(Localized(en="points", zh="得分"))))
+    style.text(axes.set_title(style(Localized(en="Quiz standings", zh="抢答排名"))))
+    style.ticks(axes)
+    figure.tight_layout()
+    return figure
+
+
+def quiz_standings_chart(rows: Sequence[StandingRow], lang: Lang = "en") -> bytes:
+    return _png(quiz_standings_figure(rows, lang))
