@@ -216,10 +216,20 @@ async def run_console(settings: Settings, user: str | None) -> None:
             )
             return result
 
-        console = Console(
-            engine,
+        console = Console(  # each of the console's commands gets the services it uses
             StdTerminal(),
             _console_user(user),
+            identities=engine.identities,
+            catalog=engine.catalog,
+            making=engine.making,
+            postings=engine.postings,
+            answering=engine.answering,
+            reviews=engine.reviews,
+            dailies=engine.dailies,
+            boards=engine.boards,
+            interviews=engine.interviews,
+            checkers=checkers,
+            clock=engine.clock,
             locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
             check=check,
             demos=demos,

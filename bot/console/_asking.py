@@ -4,8 +4,10 @@ question) and show how it went. Used by `question`, `review`, `daily` and the in
 from __future__ import annotations
 
 from bot.console._session import Session
-from bot.core.engine import SelfRating
 from bot.core.models import LETTERS, AnswerOutcome, Kind, Localized, ServedQuestion, Verdict
+from bot.core.services.answering import Answering, SelfRating
+from bot.core.services.catalog import Catalog
+from bot.core.services.posting import Postings
 from bot.shared.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
@@ -19,13 +21,17 @@ from bot.shared.texts import (
 class Asking:
     """Ask a question and take its answer, for every command that asks one."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, *, postings: Postings, answering: Answering, catalog: Catalog
+    ) -> None:
         self.session = session
-        self.engine = session.engine
+        self.postings = postings
+        self.answering = answering
+        self.catalog = catalog
 
     async def ask(self, served: ServedQuestion) -> bool:
         """Post a question, show it and take the answer; False if input ended meanwhile."""
-        instance = await self.engine.postings.post(
+        instance = await self.postings.post(
             served, lang=self.session.lang, served_to=self.session.user
         )
         self.show(served)
@@ -70,7 +76,7 @@ class Asking:
                 return
             if not line.strip():
                 continue
-            outcome = await self.engine.answering.answer(instance_id, self.session.user, line)
+            outcome = await self.answering.answer(instance_id, self.session.user, line)
             self.show_outcome(outcome)
             if outcome.grade.verdict is not Verdict.UNREADABLE:
                 return
@@ -85,7 +91,7 @@ class Asking:
         )
         if self.session.quits(await self.session.terminal.read("answer> ")):
             return
-        question = self.engine.catalog.bank.get(served.ref)
+        question = self.catalog.bank.get(served.ref)
         if question is not None and question.model_answer is not None:
             lang = self.session.lang
             lines = [
@@ -106,7 +112,7 @@ class Asking:
             if word in ("skip", "s"):
                 return
             if word in SelfRating.__members__.values():
-                outcome = await self.engine.answering.self_rate(
+                outcome = await self.answering.self_rate(
                     instance_id, self.session.user, SelfRating(word)
                 )
                 self.show_outcome(outcome)

@@ -1,8 +1,9 @@
-"""The local console: the engine's commands for one user in a terminal (or a pipe).
+"""The local console: the core's commands for one user in a terminal (or a pipe).
 
 This module only holds the command table, the command loop and the few commands about the
 session itself; the commands live in sibling modules, each built on the shared
-:class:`~bot.console._session.Session`."""
+:class:`~bot.console._session.Session` and given, by name, the services it uses (the composition
+root, bot/app/wiring.py `run_console`, hands them to the console)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,18 @@ from bot.console._practice import Practice
 from bot.console._session import PLATFORM, CheckRunner, Session, Terminal
 from bot.console._stats import Stats
 from bot.console._tools import Tools
-from bot.core.engine import Engine
 from bot.core.errors import DomainError
+from bot.core.interview import Interviews as InterviewService
 from bot.core.models import LanguagePref, Localized
+from bot.core.ports import Checkers, Clock
+from bot.core.services.answering import Answering
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog
+from bot.core.services.daily import Dailies
+from bot.core.services.identities import Identities
+from bot.core.services.making import Making
+from bot.core.services.posting import Postings
+from bot.core.services.reviews import Reviews
 from bot.demos import DemoRunner
 from bot.shared.texts import error_text
 
@@ -45,22 +55,51 @@ HELP_INTRO = Localized(
 class Console:
     def __init__(
         self,
-        engine: Engine,
         terminal: Terminal,
         user_name: str,
+        *,
+        identities: Identities,
+        catalog: Catalog,
+        making: Making,
+        postings: Postings,
+        answering: Answering,
+        reviews: Reviews,
+        dailies: Dailies,
+        boards: Boards,
+        interviews: InterviewService,
+        checkers: Checkers,
+        clock: Clock,
         locale: str | None = None,
         check: CheckRunner | None = None,
         demos: DemoRunner | None = None,
         database: str | None = None,
     ) -> None:
-        self.engine = engine
+        self.identities = identities
         self.database = database  # shown at the start: BOT_DB is relative to the folder
-        self.session = Session(engine, terminal, user_name, locale)
-        self.asking = Asking(self.session)
-        self.practice = Practice(self.session, self.asking)
-        self.interview = Interviews(self.session, self.asking)
-        self.stats = Stats(self.session)
-        self.tools = Tools(self.session, check, demos)
+        self.session = Session(terminal, user_name, locale)
+        # Each command gets the services it uses, by name.
+        self.asking = Asking(self.session, postings=postings, answering=answering, catalog=catalog)
+        self.practice = Practice(
+            self.session,
+            self.asking,
+            catalog=catalog,
+            making=making,
+            reviews=reviews,
+            dailies=dailies,
+            boards=boards,
+            checkers=checkers,
+        )
+        self.interview = Interviews(
+            self.session,
+            self.asking,
+            interviews=interviews,
+            postings=postings,
+            catalog=catalog,
+            making=making,
+            clock=clock,
+        )
+        self.stats = Stats(self.session, boards=boards, reviews=reviews, catalog=catalog)
+        self.tools = Tools(self.session, check, demos, checkers=checkers)
         self.commands: dict[str, _Command] = {
             "question": _Command(
                 self.practice.cmd_question,
@@ -131,8 +170,8 @@ class Console:
             ),
         }
         self.aliases = {"q": "question", "exit": "quit", "lb": "leaderboard", "?": "help"}
-        if isinstance(engine.checkers, LazyCheckers):
-            engine.checkers.on_load = self._announce_checkers
+        if isinstance(checkers, LazyCheckers):
+            checkers.on_load = self._announce_checkers
 
     def _announce_checkers(self) -> None:
         """Called (from a worker thread) just before torch loads, for the first question or
@@ -150,7 +189,7 @@ class Console:
         """Read commands until `quit` or end of input."""
         session = self.session
         name = session.user_name
-        session.user = await self.engine.identities.user(PLATFORM, name, name)
+        session.user = await self.identities.user(PLATFORM, name, name)
         session.say(
             Localized(
                 en=f"Hello {name}! Type `help` for the commands, `quit` to leave.",
@@ -215,5 +254,5 @@ class Console:
             )
             return
         pref: LanguagePref = "auto" if choice == "auto" else "en" if choice == "en" else "zh"
-        self.session.user = await self.engine.identities.set_language(self.session.user, pref)
+        self.session.user = await self.identities.set_language(self.session.user, pref)
         self.session.say(Localized(en=f"Language: {choice}.", zh=f"语言已设为：{choice}。"))

@@ -9,9 +9,14 @@ from pathlib import Path
 from bot.console._args import ChartTarget
 from bot.console._asking import Asking
 from bot.console._session import Session
-from bot.core.engine import SelfRating
+from bot.core.interview import Interviews as InterviewService
 from bot.core.interview import Report, Step
 from bot.core.models import Kind, Lang, Localized
+from bot.core.ports import Clock
+from bot.core.services.answering import SelfRating
+from bot.core.services.catalog import Catalog
+from bot.core.services.making import Making
+from bot.core.services.posting import Postings
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
@@ -40,11 +45,24 @@ def _left(deadline: datetime, now: datetime) -> str:
 class Interviews:
     """`interview start|status|stop`, on top of the session's reading and writing."""
 
-    def __init__(self, session: Session, asking: Asking) -> None:
+    def __init__(
+        self,
+        session: Session,
+        asking: Asking,
+        *,
+        interviews: InterviewService,
+        postings: Postings,
+        catalog: Catalog,
+        making: Making,
+        clock: Clock,
+    ) -> None:
         self.session = session
         self.asking = asking
-        self.engine = session.engine
-        self.interviews = session.engine.interviews
+        self.interviews = interviews
+        self.postings = postings
+        self.catalog = catalog
+        self.making = making
+        self.clock = clock
 
     async def cmd_interview(self, args: list[str]) -> None:
         action = args[0].lower() if args else "status"
@@ -154,8 +172,8 @@ class Interviews:
                 step = await self._command(word, iid, index, step)
                 continue
             if question.kind is Kind.OPEN:
-                instance = await self.engine.postings.instance(item.instance_id)
-                found = self.engine.catalog.question(instance.ref, instance.server_id)
+                instance = await self.postings.instance(item.instance_id)
+                found = self.catalog.question(instance.ref, instance.server_id)
                 if found is not None and found.model_answer is not None:
                     session.say(found.model_answer.get(session.lang))
                 rating = await self._rating()
@@ -173,7 +191,7 @@ class Interviews:
     def _header(self, step: Step) -> None:
         item = step.item
         assert item is not None
-        left = _left(item.deadline, self.engine.clock.now())
+        left = _left(item.deadline, self.clock.now())
         position = item_position(step.interview, item)
         self.session.say(
             L(
@@ -188,8 +206,8 @@ class Interviews:
         hint, after = await self.interviews.hint(iid, index, self.session.user)
         self.session.say(hint_text(hint))
         if after.question is None and after.item is not None:
-            after.question = await self.engine.making.reshow(
-                await self.engine.postings.instance(after.item.instance_id)
+            after.question = await self.making.reshow(
+                await self.postings.instance(after.item.instance_id)
             )
         return after
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from bot.console._args import conflict
 from bot.console._asking import Asking
-from bot.console._session import Session
-from bot.core.engine import KindFilter, parse_generated_ref
+from bot.console._session import Session, checkers_ready
 from bot.core.errors import UnknownQuestion
 from bot.core.models import Difficulty, Localized
+from bot.core.ports import Checkers
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
+from bot.core.services.daily import Dailies
+from bot.core.services.making import Making
+from bot.core.services.reviews import Reviews
 from bot.core.topics import AREA_IDS, TOPIC_IDS
 
 L = Localized
@@ -17,10 +22,26 @@ L = Localized
 class Practice:
     """`question`, `review` and `daily`, on top of the session's reading and writing."""
 
-    def __init__(self, session: Session, asking: Asking) -> None:
+    def __init__(
+        self,
+        session: Session,
+        asking: Asking,
+        *,
+        catalog: Catalog,
+        making: Making,
+        reviews: Reviews,
+        dailies: Dailies,
+        boards: Boards,
+        checkers: Checkers,
+    ) -> None:
         self.session = session
         self.asking = asking
-        self.engine = session.engine
+        self.catalog = catalog
+        self.making = making
+        self.reviews = reviews
+        self.dailies = dailies
+        self.boards = boards
+        self.checkers = checkers
 
     # question
 
@@ -54,9 +75,7 @@ class Practice:
             chosen[slot] = word
         kind = KindFilter(chosen["kind"]) if "kind" in chosen else KindFilter.ANY
         difficulty = Difficulty(chosen["difficulty"]) if "difficulty" in chosen else None
-        served = await self.engine.making.serve(
-            self.session.user, chosen.get("topic"), kind, difficulty
-        )
+        served = await self.making.serve(self.session.user, chosen.get("topic"), kind, difficulty)
         await self.asking.ask(served)
 
     def _is_reference(self, word: str) -> bool:
@@ -64,13 +83,13 @@ class Practice:
         family, seed = parse_generated_ref(word)
         if family is not None and seed is not None:
             return True
-        return ":" in word or self.engine.catalog.question(word) is not None
+        return ":" in word or self.catalog.question(word) is not None
 
     async def _ask_reference(self, ref: str) -> None:
         """Ask the question that reference names again (shown after each question and in
         `history`)."""
         try:
-            served = await self.engine.making.by_reference(ref)
+            served = await self.making.by_reference(ref)
         except UnknownQuestion:
             self.session.say(
                 Localized(
@@ -98,8 +117,8 @@ class Practice:
             )
             return
         count = int(args[0]) if args else 3
-        await self.session.checkers_ready()  # a card may be a numeric family's
-        due = await self.engine.reviews.due_reviews(self.session.user, count)
+        await checkers_ready(self.checkers)  # a card may be a numeric family's
+        due = await self.reviews.due_reviews(self.session.user, count)
         if not due:
             self.session.say(
                 L(
@@ -117,15 +136,13 @@ class Practice:
 
     async def cmd_daily(self, args: list[str]) -> None:
         # The user's question of the day: the same one (and instance) all day long.
-        posted = await self.engine.dailies.post_daily(
-            None, None, self.session.lang, self.session.user
-        )
+        posted = await self.dailies.post_daily(None, None, self.session.lang, self.session.user)
         assert posted is not None  # the console has no server: nothing to claim
         served, instance = posted
         self.session.say(L(en="📅 Today's question", zh="📅 今日一题"))
         self.asking.show(served)
         await self.asking.answer_instance(instance.id, served)
-        stats = await self.engine.boards.stats(self.session.user)
+        stats = await self.boards.stats(self.session.user)
         self.session.say(
             L(
                 en=f"Daily streak: {stats.streak} (best {stats.best_streak})",

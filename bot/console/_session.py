@@ -1,6 +1,7 @@
-"""What every console command works with: the engine, the terminal, the user and the reply
-language. The command modules receive a :class:`Session`; none of them imports the console that
-wires them (bot/console/_console.py), so the package has no import cycle."""
+"""What every console command works with: the terminal, the user and the reply language. The
+command modules receive a :class:`Session` and, by name, the core's services they use; none of
+them imports the console that wires them (bot/console/_console.py), so the package has no import
+cycle."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import asyncio
 from typing import Any, Protocol
 
 from bot.app.lazy_checkers import LazyCheckers
-from bot.core.engine import Engine, language_for
 from bot.core.models import Lang, Localized, User
+from bot.core.ports import Checkers
+from bot.core.services.identities import language_for
 from bot.shared.calculator import CheckRequest
 
 PLATFORM = "local"
@@ -36,10 +38,7 @@ class Session:
     """One user's console session: reading and writing, the user and their language, and
     whether the session goes on."""
 
-    def __init__(
-        self, engine: Engine, terminal: Terminal, user_name: str, locale: str | None = None
-    ) -> None:
-        self.engine = engine
+    def __init__(self, terminal: Terminal, user_name: str, locale: str | None = None) -> None:
         self.terminal = terminal
         self.user_name = user_name
         self.locale = locale
@@ -70,9 +69,9 @@ class Session:
             return True
         return False
 
-    async def checkers_ready(self) -> None:
-        """Load the numeric checkers now (in a worker thread) if they are not loaded yet: for
-        commands whose engine calls ask for the family names on the event loop."""
-        checkers = self.engine.checkers
-        if isinstance(checkers, LazyCheckers) and not checkers.loaded:
-            await asyncio.to_thread(checkers.get)
+
+async def checkers_ready(checkers: Checkers) -> None:
+    """Load the numeric checkers now (in a worker thread) if they are not loaded yet: for
+    commands whose service calls ask for the family names on the event loop."""
+    if isinstance(checkers, LazyCheckers) and not checkers.loaded:
+        await asyncio.to_thread(checkers.get)

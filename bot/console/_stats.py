@@ -6,22 +6,28 @@ import asyncio
 
 from bot.console._args import ChartTarget, conflict, parse_chart_words
 from bot.console._session import Session
-from bot.core.engine import Engine
 from bot.core.models import HistoryEntry, Kind, Lang, Localized, Period, Scope, UserStats
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog
+from bot.core.services.reviews import Reviews
 from bot.shared.texts import percent, points_en, points_text, rating_name, topic_name
 
 
 class Stats:
     """`topics`, `stats`, `history` and `leaderboard`."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, *, boards: Boards, reviews: Reviews, catalog: Catalog
+    ) -> None:
         self.session = session
-        self.engine = session.engine
+        self.boards = boards
+        self.reviews = reviews
+        self.catalog = catalog
 
     async def cmd_topics(self, args: list[str]) -> None:
         lang = self.session.lang
-        rows = await self.engine.boards.topics(self.session.user)
-        numeric = numeric_topics(self.engine)
+        rows = await self.boards.topics(self.session.user)
+        numeric = numeric_topics(self.catalog)
         lines = [
             Localized(
                 en="topic · questions · your accuracy · numeric (🔢: has numeric questions)",
@@ -59,7 +65,7 @@ class Stats:
                 )
             )
             return
-        entries = await self.engine.boards.history(self.session.user, int(args[0]) if args else 10)
+        entries = await self.boards.history(self.session.user, int(args[0]) if args else 10)
         self.session.say(history_text(entries, self.session.lang))
 
     async def cmd_stats(self, args: list[str]) -> None:
@@ -77,7 +83,7 @@ class Stats:
             )
             return
         user = self.session.user
-        stats = await self.engine.boards.stats(user)
+        stats = await self.boards.stats(user)
         lines = [
             Localized(
                 en=f"{user.name}: {points_en(stats.points)}, {stats.correct}/{stats.answered} "
@@ -104,7 +110,7 @@ class Stats:
                     en="No answers yet: try `question`.", zh="还没有作答记录：试试 `question`。"
                 ).get(lang)
             )
-        due = await self.engine.reviews.reviews_due(user)
+        due = await self.reviews.reviews_due(user)
         lines.append(Localized(en=f"Reviews due: {due}", zh=f"待复习：{due} 道").get(lang))
         if chart is not None and stats.by_topic:  # no answers: the sentence above, no picture
             lines.append(await self._save_chart(stats, chart))
@@ -147,9 +153,7 @@ class Stats:
             else:
                 topic = word
         period = period or Period.ALL
-        board = await self.engine.boards.leaderboard(
-            Scope.GLOBAL, period, topic, user=self.session.user
-        )
+        board = await self.boards.leaderboard(Scope.GLOBAL, period, topic, user=self.session.user)
         lang = self.session.lang
         if not board.top:
             self.session.say(Localized(en="Nobody has points yet.", zh="还没有人得分。"))
@@ -169,9 +173,9 @@ class Stats:
         self.session.say("\n".join(lines))
 
 
-def numeric_topics(engine: Engine) -> set[str]:
+def numeric_topics(catalog: Catalog) -> set[str]:
     """The topics that have numeric (generated) questions."""
-    return {q.topic for q in engine.catalog.bank.questions.values() if q.kind is Kind.NUMERIC}
+    return {q.topic for q in catalog.bank.questions.values() if q.kind is Kind.NUMERIC}
 
 
 def history_text(entries: list[HistoryEntry], lang: Lang) -> str:

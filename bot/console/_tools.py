@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.console._args import demo_output_path, demo_usage, parse_demo_words, write_file
 from bot.console._session import PLATFORM, CheckRunner, Session
 from bot.core.models import Localized
+from bot.core.ports import Checkers
 from bot.demos import DemoError, DemoParamsError, DemoRunner
 from bot.shared.calculator import format_result, parse_words
 from bot.shared.demo_texts import demo_error_text, progress_bar
@@ -17,10 +18,15 @@ class Tools:
     """`check` and `demo`; the demo workers start on the first `demo`."""
 
     def __init__(
-        self, session: Session, check: CheckRunner | None, demos: DemoRunner | None
+        self,
+        session: Session,
+        check: CheckRunner | None,
+        demos: DemoRunner | None,
+        *,
+        checkers: Checkers,
     ) -> None:
         self.session = session
-        self.engine = session.engine
+        self.checkers = checkers
         self.check_runner = check
         self.demos = demos  # started on the first `demo` (see run_console)
         self._demos_started = False
@@ -30,7 +36,7 @@ class Tools:
             self.session.say(Localized(en="⚠️ The checker is not available.", zh="⚠️ 计算器不可用。"))
             return
         if not args or args[0] in ("--list", "list"):
-            names = ", ".join(await asyncio.to_thread(self.engine.checkers.family_names))
+            names = ", ".join(await asyncio.to_thread(self.checkers.family_names))
             self.session.say(
                 Localized(
                     en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
