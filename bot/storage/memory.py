@@ -43,6 +43,7 @@ from bot.core.models import (
     User,
 )
 from bot.core.ports import Clock, Store, SystemClock
+from bot.storage.memory_quiz import MemoryQuiz
 
 
 def _utc(at: datetime) -> datetime:
@@ -86,8 +87,8 @@ class _Streak:
     last_day: date | None
 
 
-class MemoryStore:
-    """Every role of `Store`, in memory."""
+class MemoryStore(MemoryQuiz):
+    """Every role of `Store`, in memory (quiz rounds too: the `QuizStore` role)."""
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or SystemClock()

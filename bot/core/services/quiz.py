@@ -31,24 +31,34 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.core.models import Lang, Localized, ServedQuestion, User
+from bot.core.answers import format_expected
+from bot.core.errors import NoQuestionFound, UnknownTopic
+from bot.core.models import LETTERS, Lang, Localized, Question, ServedQuestion, User, Verdict
 from bot.core.ports import Checkers, Clock, QuizStore
 from bot.core.quiz import (
+    QuizAnswer,
     QuizQuestion,
     QuizRound,
     QuizSettings,
     QuizStatus,
     Reveal,
+    RoundStatus,
     StandingRow,
+    participants,
+    round_points,
+    speed_bonus,
+    standings,
 )
 from bot.core.quiz_deadlines import Deadlines, Timer
 from bot.core.services.answering import Answering
-from bot.core.services.catalog import Catalog
+from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
+from bot.core.topics import topics_in
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +164,42 @@ class Quiz:
     def attach(self, presenter: QuizPresenter) -> None:
         self._presenter = presenter
 
+    # --- what front ends call -------------------------------------------------------------
+
     async def resume(self, owns: Callable[[QuizRound], bool] | None = None) -> list[QuizRound]:
-        """Continue the running rounds of the database (those `owns` accepts)."""
-        raise NotImplementedError
+        """Continue the running rounds of the database (those `owns` accepts): each question's
+        deadline is scheduled again (one that passed is revealed at once); a question never
+        shown is posted; a round between questions gets its next one."""
+        resumed: list[QuizRound] = []
+        for stored in await self._store.running_quiz_rounds():
+            if stored.id in self._live or (owns is not None and not owns(stored)):
+                continue
+            live = _Live(stored)
+            questions = await self._store.quiz_questions(stored.id)
+            answers = await self._store.quiz_answers(stored.id)
+            live.used = {_used_key(q.ref) for q in questions}
+            self._register(live)
+            resumed.append(stored)
+            async with live.lock:
+                if not questions:
+                    await self._ask_or_end(live, 0)
+                    continue
+                question = questions[-1]
+                live.question = question
+                live.earlier = participants(answers, question.index)
+                live.answered = {a.user_id for a in answers if a.index == question.index}
+                self._instances[question.instance_id] = live
+                if question.revealed:
+                    live.earlier |= live.answered
+                    await self._next(live, question.index)
+                    continue
+                instance = await self._postings.instance(question.instance_id)
+                live.served = await self._making.reshow(instance)
+                live.open = True
+                if question.message_id is None and question.deadline > self._clock.now():
+                    await self._show(live, question)
+                self.deadlines.set((stored.id, question.index), question.deadline)
+        return resumed
 
     async def start(
         self,
@@ -169,36 +212,339 @@ class Quiz:
         """Start a round in the channel and post its first question; the running round if
         the channel has one. UnknownTopic / NoQuestionFound (nothing started) for a topic,
         kind and difficulty without questions."""
-        raise NotImplementedError
+        running = self._channels.get(channel_id)
+        if running is not None:
+            return Started(running.round, False, running.question)
+        self._candidates(settings, server_id)  # raises before anything is stored
+        stored, created = await self._store.create_quiz_round(
+            host.platform, channel_id, server_id, host.id, lang, settings, self._clock.now()
+        )
+        if not created:  # started by another process, or before a restart
+            return Started(stored, False)
+        live = _Live(stored)
+        self._register(live)
+        async with live.lock:
+            await self._ask_or_end(live, 0)
+        return Started(live.round, True, live.question)
 
     async def answer(self, instance_id: int, user: User, text: str) -> Answered:
-        """A user's answer to a question of a round: the first readable one counts."""
-        raise NotImplementedError
+        """A user's answer to a question of a round: the first readable one counts (it is
+        graded and recorded now; whether it was right is told at the reveal)."""
+        live = self._instances.get(instance_id)
+        if live is None:
+            stored = await self._store.quiz_question_by_instance(instance_id)
+            if stored is not None and stored.revealed:
+                return Answered(AnswerCode.TOO_LATE, stored.round_id, stored.index)
+            return Answered(AnswerCode.NO_ROUND)
+        question = live.question
+        now = self._clock.now()
+        if question is None or question.instance_id != instance_id:
+            old = await self._store.quiz_question_by_instance(instance_id)
+            index = old.index if old is not None else None
+            return Answered(AnswerCode.TOO_LATE, live.round.id, index)
+        where = (live.round.id, question.index)
+        if not live.open or now >= question.deadline:
+            return Answered(AnswerCode.TOO_LATE, *where)
+        if user.id in live.answered:
+            return Answered(AnswerCode.ALREADY_ANSWERED, *where)
+        live.inflight += 1
+        live.drained.clear()
+        try:
+            return await self._lock_in(live, question, user, text, now)
+        finally:
+            live.inflight -= 1
+            if not live.inflight:
+                live.drained.set()
 
     async def reveal(self, round_id: int) -> Reveal | None:
         """Reveal the round's open question now and go on (as its deadline would); None if
-        the round has no open question here."""
-        raise NotImplementedError
+        the round has no open question in this process."""
+        live = self._live.get(round_id)
+        if live is None or live.question is None:
+            return None
+        return await self._close(live, live.question.index)
 
     async def stop(self, channel_id: str, user: User, can_manage: bool) -> Stopped:
-        """End the channel's round now (the host, or `can_manage`: Manage Server)."""
-        raise NotImplementedError
+        """End the channel's round now (the host, or `can_manage`: Manage Server): its open
+        question is revealed, the standings so far shown (`presenter.ended`) and returned."""
+        live = self._channels.get(channel_id)
+        stored = live.round if live is not None else None
+        if stored is None:
+            stored = await self._store.running_quiz_round(channel_id)
+        if stored is None:
+            return Stopped(StopCode.NO_ROUND)
+        if user.id != stored.host_id and not can_manage:
+            return Stopped(StopCode.NOT_ALLOWED, stored)
+        if live is None:  # running in the database only (no process runs it)
+            await self._store.end_quiz_round(stored.id, RoundStatus.STOPPED, self._clock.now())
+            ended = await self._store.get_quiz_round(stored.id)
+            return Stopped(StopCode.STOPPED, ended, await self.standings(stored.id))
+        async with live.lock:
+            question = live.question
+            if live.round.running and question is not None and not question.revealed:
+                await self._reveal_locked(live, last=True)
+            if live.round.running:
+                await self._end(live, RoundStatus.STOPPED)
+        return Stopped(StopCode.STOPPED, live.round, await self.standings(stored.id))
 
     async def status(self, channel_id: str) -> QuizStatus | None:
-        raise NotImplementedError
+        """The channel's running round, its current question and the standings so far."""
+        live = self._channels.get(channel_id)
+        if live is not None:
+            question, answered = live.question, len(live.answered)
+            stored = live.round
+        else:
+            found = await self._store.running_quiz_round(channel_id)
+            if found is None:
+                return None
+            stored = found
+            questions = await self._store.quiz_questions(stored.id)
+            question = questions[-1] if questions else None
+            answered = 0
+            if question is not None:
+                answered = len(await self._store.quiz_answers(stored.id, question.index))
+        return QuizStatus(
+            round=stored,
+            question=question,
+            answered=answered,
+            standings=await self.standings(stored.id),
+        )
 
     async def standings(self, round_id: int) -> list[StandingRow]:
-        raise NotImplementedError
+        """Everyone who answered in the round, ranked (see `quiz.standings`)."""
+        return standings(await self._store.quiz_answers(round_id))
 
     async def idle(self) -> None:
         """Wait for the reveals running now (tests)."""
         await self.deadlines.idle()
 
     async def aclose(self) -> None:
+        """Stop the scheduler (the rounds stay running in the database: `resume`)."""
         await self.deadlines.aclose()
 
+    # --- inside ---------------------------------------------------------------------------
+
+    def _register(self, live: _Live) -> None:
+        self._live[live.round.id] = live
+        self._channels[live.round.channel_id] = live
+
+    def _forget(self, live: _Live) -> None:
+        self._live.pop(live.round.id, None)
+        if self._channels.get(live.round.channel_id) is live:
+            del self._channels[live.round.channel_id]
+        for instance_id in [i for i, held in self._instances.items() if held is live]:
+            del self._instances[instance_id]
+
+    async def _lock_in(
+        self, live: _Live, question: QuizQuestion, user: User, text: str, now: datetime
+    ) -> Answered:
+        where = (live.round.id, question.index)
+        elapsed = max(now - question.posted_at, timedelta(0))
+        outcome = await self._answering.answer(
+            question.instance_id,
+            user,
+            text,
+            bonus=speed_bonus(elapsed, live.round.settings.seconds),
+        )
+        if outcome.grade.verdict is Verdict.UNREADABLE:
+            return Answered(AnswerCode.UNREADABLE, *where, outcome.grade.expected_form)
+        # Not counted: this user's answer was recorded before (a second delivery, or a
+        # restart between the two writes): the first one's verdict stands.
+        correct = outcome.grade.correct if outcome.counted else bool(outcome.previous_correct)
+        stored = await self._store.add_quiz_answer(
+            QuizAnswer(
+                round_id=live.round.id,
+                index=question.index,
+                user_id=user.id,
+                name=user.name,
+                answer=text.strip()[:100],
+                choice=outcome.grade.picked,
+                correct=correct,
+                points=round_points(
+                    question.difficulty, correct, elapsed, live.round.settings.seconds
+                ),
+                answered_at=now,
+                elapsed_ms=int(elapsed.total_seconds() * 1000),
+            )
+        )
+        if not stored:
+            return Answered(AnswerCode.ALREADY_ANSWERED, *where)
+        live.answered.add(user.id)
+        if live.open and self._everyone_answered(live, question):
+            self.deadlines.set(where, now)  # reveal now, in the scheduler's task
+        return Answered(AnswerCode.LOCKED_IN, *where)
+
+    def _everyone_answered(self, live: _Live, question: QuizQuestion) -> bool:
+        """Whether the question may be revealed before its deadline: a solo round's host has
+        answered; or, from the second question on, everyone who answered before has."""
+        if live.round.settings.solo:
+            return live.round.host_id in live.answered
+        return question.index >= 1 and bool(live.earlier) and live.earlier <= live.answered
+
     async def _on_deadline(self, key: tuple[int, int]) -> None:
-        raise NotImplementedError
+        round_id, index = key
+        live = self._live.get(round_id)
+        if live is not None:
+            await self._close(live, index)
+
+    async def _close(self, live: _Live, index: int) -> Reveal | None:
+        """Reveal question `index` if it is the open one, then ask the next or end."""
+        async with live.lock:
+            question = live.question
+            if not live.round.running or question is None:
+                return None
+            if question.index != index or question.revealed:
+                return None
+            last = index + 1 >= live.round.settings.questions
+            reveal = await self._reveal_locked(live, last=last)
+            await self._next(live, index)
+            return reveal
+
+    async def _reveal_locked(self, live: _Live, *, last: bool) -> Reveal:
+        """Close the open question (answers being recorded finish first), show its reveal,
+        then mark it revealed: a restart in between shows it again rather than never."""
+        question = live.question
+        assert question is not None
+        live.open = False
+        self.deadlines.cancel((live.round.id, question.index))
+        await live.drained.wait()
+        if live.served is None:
+            live.served = await self._making.reshow(
+                await self._postings.instance(question.instance_id)
+            )
+        answers = await self._store.quiz_answers(live.round.id, question.index)
+        expected, explanation = await self._key(live.served, live.round.server_id)
+        counts = {LETTERS[i]: 0 for i in range(question.options)}
+        for given in answers:
+            if given.choice in counts:
+                counts[given.choice] += 1
+        reveal = Reveal(
+            round_id=live.round.id,
+            index=question.index,
+            total=live.round.settings.questions,
+            question=question,
+            served=live.served,
+            expected=expected,
+            explanation=explanation,
+            counts=counts,
+            answers=answers,
+            last=last,
+        )
+        if self._presenter is not None:
+            try:
+                await self._presenter.revealed(live.round, reveal)
+            except Exception:
+                log.exception("quiz %d: showing the reveal failed", live.round.id)
+        now = self._clock.now()
+        await self._store.reveal_quiz_question(live.round.id, question.index, now)
+        live.question = question.model_copy(update={"revealed_at": now})
+        live.earlier |= live.answered
+        return reveal
+
+    async def _next(self, live: _Live, index: int) -> None:
+        """After question `index` was revealed: ask the next one, or end the round."""
+        await self._ask_or_end(live, index + 1)
+
+    async def _ask_or_end(self, live: _Live, index: int) -> None:
+        if index >= live.round.settings.questions:
+            await self._end(live, RoundStatus.FINISHED)
+            return
+        try:
+            served = await self._serve(live)
+        except (NoQuestionFound, UnknownTopic):  # the bank or a pack changed meanwhile
+            log.warning("quiz %d: no question left to ask; ending it", live.round.id)
+            await self._end(live, RoundStatus.FINISHED)
+            return
+        stored = live.round
+        instance = await self._postings.post(
+            served, stored.server_id, stored.channel_id, stored.lang
+        )
+        now = self._clock.now()
+        question = await self._store.add_quiz_question(
+            QuizQuestion(
+                round_id=stored.id,
+                index=index,
+                instance_id=instance.id,
+                ref=served.ref,
+                kind=served.kind,
+                difficulty=served.difficulty,
+                options=len(served.choices),
+                posted_at=now,
+                deadline=now + timedelta(seconds=stored.settings.seconds),
+            )
+        )
+        live.round = stored.model_copy(update={"current": index})
+        live.question, live.served = question, served
+        live.answered, live.open = set(), True
+        live.used.add(_used_key(served.ref))
+        self._instances[question.instance_id] = live
+        await self._show(live, question)
+        self.deadlines.set((stored.id, index), question.deadline)
+
+    async def _show(self, live: _Live, question: QuizQuestion) -> None:
+        if self._presenter is None or live.served is None:
+            return
+        try:
+            message_id = await self._presenter.ask(live.round, question, live.served)
+        except Exception:
+            log.exception("quiz %d: posting question %d failed", live.round.id, question.index)
+            return
+        if message_id is not None:
+            await self._store.set_quiz_message(live.round.id, question.index, message_id)
+            await self._postings.attach_message(question.instance_id, message_id)
+            live.question = question.model_copy(update={"message_id": message_id})
+
+    async def _end(self, live: _Live, status: RoundStatus) -> None:
+        now = self._clock.now()
+        await self._store.end_quiz_round(live.round.id, status, now)
+        live.round = live.round.model_copy(update={"status": status, "ended_at": now})
+        live.open = False
+        if live.question is not None:
+            self.deadlines.cancel((live.round.id, live.question.index))
+        self._forget(live)
+        if self._presenter is not None:
+            try:
+                await self._presenter.ended(live.round, await self.standings(live.round.id))
+            except Exception:
+                log.exception("quiz %d: showing the standings failed", live.round.id)
+
+    def _candidates(self, settings: QuizSettings, server_id: int | None) -> list[Question]:
+        if settings.topic is not None and not topics_in(settings.topic):
+            raise UnknownTopic(settings.topic)
+        found = self._catalog.candidates(
+            settings.topic, settings.kind.kinds, settings.difficulty, server_id
+        )
+        if not found:
+            difficulty = settings.difficulty.value if settings.difficulty else None
+            raise NoQuestionFound(settings.topic, settings.kind.value, difficulty)
+        return found
+
+    async def _serve(self, live: _Live) -> ServedQuestion:
+        """A question not asked in the round yet when there is one (a numeric template:
+        a fresh variant of a family not asked yet)."""
+        settings = live.round.settings
+        candidates = self._candidates(settings, live.round.server_id)
+        fresh = [q for q in candidates if (q.family or q.id) not in live.used] or candidates
+        return await self._making.present(self._rng.choice(fresh), settings.difficulty)
+
+    async def _key(
+        self, served: ServedQuestion, server_id: int | None
+    ) -> tuple[str | None, Localized | None]:
+        """The right answer (for display) and its explanation."""
+        family, seed = parse_generated_ref(served.ref)
+        if family is not None and seed is not None:
+            numeric = await asyncio.to_thread(self._checkers.generate, family, seed)
+            return format_expected(numeric.expected), numeric.solution
+        question = self._catalog.question(served.ref, server_id)
+        if question is None:
+            return None, None
+        return question.answer, question.explanation
+
+
+def _used_key(ref: str) -> str:
+    """What a round does not ask twice: a bank id, or a generated question's family."""
+    family, seed = parse_generated_ref(ref)
+    return family if family is not None and seed is not None else ref
 
 
 __all__ = [

@@ -13,13 +13,14 @@ from bot.storage.sqlite._heartbeats import Heartbeats
 from bot.storage.sqlite._interviews import Interviews
 from bot.storage.sqlite._packs import Packs
 from bot.storage.sqlite._questions import Questions
+from bot.storage.sqlite._quiz import Quiz
 from bot.storage.sqlite._users import Users
 
 __all__ = ["SqliteStore", "iso", "parse_iso"]
 
 
-class SqliteStore(Users, Questions, Attempts, Boards, Interviews, Dailies, Packs, Heartbeats):
-    """Every area over one `Database`."""
+class SqliteStore(Users, Questions, Attempts, Boards, Interviews, Dailies, Packs, Heartbeats, Quiz):
+    """Every area over one `Database` (quiz rounds too: the `QuizStore` role)."""
 
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db

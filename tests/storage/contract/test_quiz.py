@@ -1,0 +1,173 @@
+"""Contract: quiz rounds (the `QuizStore` role), over every store that has it.
+
+The role is not part of `Store` yet, so it has its own fixture, `quiz_store`: the stores of
+`QUIZ_STORES` (a store joins by adding its factory there)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from bot.core.models import Difficulty, Kind
+from bot.core.ports import Clock, QuizStore, Store
+from bot.core.quiz import QuizAnswer, QuizKind, QuizQuestion, QuizSettings, RoundStatus
+from bot.storage.db import Database
+from bot.storage.memory import MemoryStore
+from bot.storage.sqlite import SqliteStore
+from tests.storage.contract._data import AT, posted, users
+
+
+class FullStore(Store, QuizStore, Protocol):
+    """A store with the quiz role."""
+
+
+@asynccontextmanager
+async def sqlite_quiz_store(folder: Path, clock: Clock) -> AsyncIterator[FullStore]:
+    db = await Database.open(folder / "quiz.sqlite3")
+    try:
+        yield SqliteStore(db, clock)
+    finally:
+        await db.close()
+
+
+@asynccontextmanager
+async def memory_quiz_store(folder: Path, clock: Clock) -> AsyncIterator[FullStore]:
+    yield MemoryStore(clock)
+
+
+QUIZ_STORES: dict[str, Callable[[Path, Clock], AbstractAsyncContextManager[FullStore]]] = {
+    "sqlite": sqlite_quiz_store,
+    "memory": memory_quiz_store,
+}
+
+
+@pytest.fixture(params=list(QUIZ_STORES))
+async def quiz_store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[FullStore]:
+    async with QUIZ_STORES[request.param](tmp_path, clock) as made:
+        yield made
+
+
+SETTINGS = QuizSettings(topic="cnn", questions=5, seconds=20, kind=QuizKind.CONCEPT)
+
+
+def question(round_id: int, index: int, instance_id: int, **changes: object) -> QuizQuestion:
+    made = QuizQuestion(
+        round_id=round_id,
+        index=index,
+        instance_id=instance_id,
+        ref="backprop-delta",
+        kind=Kind.MCQ,
+        difficulty=Difficulty.MEDIUM,
+        options=4,
+        posted_at=AT,
+        deadline=AT + timedelta(seconds=20),
+    )
+    return made.model_copy(update=changes)
+
+
+def answer(round_id: int, index: int, user_id: int, ms: int, **changes: object) -> QuizAnswer:
+    made = QuizAnswer(
+        round_id=round_id,
+        index=index,
+        user_id=user_id,
+        name=f"user{user_id}",
+        answer="B",
+        choice="B",
+        correct=True,
+        points=4,
+        answered_at=AT + timedelta(milliseconds=ms),
+        elapsed_ms=ms,
+    )
+    return made.model_copy(update=changes)
+
+
+async def test_one_running_round_per_channel(quiz_store: FullStore) -> None:
+    (ann, bob) = await users(quiz_store, "Ann", "Bob")
+    first, created = await quiz_store.create_quiz_round(
+        "discord", "c1", None, ann.id, "zh", SETTINGS, AT
+    )
+    assert created and first.running and first.current == -1 and first.ended_at is None
+    assert (first.host_id, first.lang, first.settings, first.created_at) == (
+        ann.id,
+        "zh",
+        SETTINGS,
+        AT,
+    )
+    again, created = await quiz_store.create_quiz_round(
+        "discord", "c1", None, bob.id, "en", QuizSettings(), AT
+    )
+    assert not created and again == first  # the running round, unchanged
+    other, created = await quiz_store.create_quiz_round(
+        "discord", "c2", None, bob.id, "en", QuizSettings(), AT
+    )
+    assert created and other.id != first.id
+    assert await quiz_store.running_quiz_round("c1") == first
+    assert await quiz_store.running_quiz_rounds() == [first, other]
+    later = AT + timedelta(minutes=3)
+    assert await quiz_store.end_quiz_round(first.id, RoundStatus.STOPPED, later)
+    assert not await quiz_store.end_quiz_round(first.id, RoundStatus.FINISHED, later)
+    ended = await quiz_store.get_quiz_round(first.id)
+    assert ended is not None and ended.status is RoundStatus.STOPPED and ended.ended_at == later
+    assert await quiz_store.running_quiz_round("c1") is None
+    assert await quiz_store.running_quiz_rounds() == [other]
+    new, created = await quiz_store.create_quiz_round(
+        "discord", "c1", None, bob.id, "en", QuizSettings(), later
+    )
+    assert created and new.id not in (first.id, other.id)
+    assert await quiz_store.get_quiz_round(new.id + 100) is None
+    with pytest.raises(ValueError):
+        await quiz_store.end_quiz_round(new.id, RoundStatus.RUNNING, later)
+
+
+async def test_questions_are_stored_once_and_revealed_once(quiz_store: FullStore) -> None:
+    (ann,) = await users(quiz_store, "Ann")
+    made, _ = await quiz_store.create_quiz_round("discord", "c1", None, ann.id, "en", SETTINGS, AT)
+    one, two = await posted(quiz_store), await posted(quiz_store)
+    first = question(made.id, 0, one.id)
+    assert await quiz_store.add_quiz_question(first) == first
+    moved = first.model_copy(update={"deadline": AT + timedelta(hours=1)})
+    assert await quiz_store.add_quiz_question(moved) == first  # the stored one, unchanged
+    stored_round = await quiz_store.get_quiz_round(made.id)
+    assert stored_round is not None and stored_round.current == 0
+    second = question(made.id, 1, two.id, kind=Kind.NUMERIC, options=0, ref="conv_shapes:4")
+    await quiz_store.add_quiz_question(second)
+    stored_round = await quiz_store.get_quiz_round(made.id)
+    assert stored_round is not None and stored_round.current == 1
+    assert await quiz_store.quiz_questions(made.id) == [first, second]
+    assert await quiz_store.quiz_question_by_instance(two.id) == second
+    assert await quiz_store.quiz_question_by_instance(two.id + 100) is None
+    await quiz_store.set_quiz_message(made.id, 1, "987654321")
+    at = AT + timedelta(seconds=12)
+    assert await quiz_store.reveal_quiz_question(made.id, 1, at)
+    assert not await quiz_store.reveal_quiz_question(made.id, 1, at + timedelta(seconds=1))
+    found = await quiz_store.quiz_question_by_instance(two.id)
+    assert found == second.model_copy(update={"message_id": "987654321", "revealed_at": at})
+    assert found is not None and found.revealed
+
+
+async def test_an_answer_counts_once_per_user_and_question(quiz_store: FullStore) -> None:
+    ann, bob, cy = await users(quiz_store, "Ann", "Bob", "Cy")
+    made, _ = await quiz_store.create_quiz_round("discord", "c1", None, ann.id, "en", SETTINGS, AT)
+    one, two = await posted(quiz_store), await posted(quiz_store)
+    await quiz_store.add_quiz_question(question(made.id, 0, one.id))
+    await quiz_store.add_quiz_question(question(made.id, 1, two.id))
+    bob_first = answer(made.id, 0, bob.id, 900)
+    assert await quiz_store.add_quiz_answer(bob_first)
+    assert not await quiz_store.add_quiz_answer(answer(made.id, 0, bob.id, 950, answer="C"))
+    ann_first = answer(made.id, 0, ann.id, 400, correct=False, points=0, choice="A")
+    assert await quiz_store.add_quiz_answer(ann_first)
+    cy_second = answer(made.id, 1, cy.id, 100, answer="3.5", choice=None)
+    assert await quiz_store.add_quiz_answer(cy_second)
+    # by question, then as they came
+    assert await quiz_store.quiz_answers(made.id) == [ann_first, bob_first, cy_second]
+    assert await quiz_store.quiz_answers(made.id, 0) == [ann_first, bob_first]
+    assert await quiz_store.quiz_answers(made.id, 2) == []
+    with pytest.raises(KeyError):  # no such question
+        await quiz_store.add_quiz_answer(answer(made.id, 7, bob.id, 1))
