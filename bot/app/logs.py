@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.storage.location import redact as redact_db_passwords
+
 REDACTED = "[redacted]"
 _MIN_SECRET = 8  # shorter "secrets" would blank out ordinary words
 
@@ -48,11 +50,10 @@ class RedactSecrets(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        # The password of any PostgreSQL URL, however short (BOT_DB's is among `secrets` too).
+        return redact_db_passwords(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         record.msg, record.args = self.scrub(message_of(record)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

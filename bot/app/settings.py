@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.storage.location import DEFAULT_SQLITE, DbLocation, parse_location
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 #: The question bank that comes with the code: `content/` beside the `bot` package (a checkout,
@@ -26,7 +28,11 @@ class Settings(BaseSettings):
     discord_api_base: str | None = Field(default=None, alias="DISCORD_API_BASE")
     discord_gateway_url: str | None = Field(default=None, alias="DISCORD_GATEWAY_URL")
     dev_guild: int | None = Field(default=None, alias="BOT_DEV_GUILD")
-    db_path: Path = Field(default=Path("data/bot.sqlite3"), alias="BOT_DB")
+    # An SQLite file, or a postgresql:// URL (which may hold a password: never shown whole;
+    # read it through `database`, whose `shown` hides the password).
+    db: str = Field(default=str(DEFAULT_SQLITE), alias="BOT_DB", repr=False)
+    # PostgreSQL: the connections the process keeps open (each answer holds one briefly).
+    db_pool_size: int = Field(default=10, ge=1, le=100, alias="BOT_DB_POOL_SIZE")
     content_dir: Path = Field(default=PACKAGE_CONTENT, alias="BOT_CONTENT")
     log_level: LogLevel = Field(default="INFO", alias="BOT_LOG_LEVEL")
     # The console's log file (JSON lines at BOT_LOG_LEVEL); without it, warnings on stderr.
@@ -56,6 +62,17 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_is_a_path_or_a_postgres_url(cls, value: object) -> object:
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, str):
+            if not value.strip():  # `BOT_DB=` in .env
+                return str(DEFAULT_SQLITE)
+            parse_location(value)  # BadLocation (a ValueError): one line, no password
+        return value
+
     @field_validator("content_dir", mode="before")
     @classmethod
     def _empty_content_is_the_default(cls, value: object) -> object:
@@ -70,6 +87,22 @@ class Settings(BaseSettings):
         if max_age is not None and value >= max_age:
             raise ValueError(f"must be shorter than BOT_HEALTH_MAX_AGE ({max_age:g} s)")
         return value
+
+    @property
+    def database(self) -> DbLocation:
+        """Where the data lives: an SQLite file or a PostgreSQL database (see `shown`)."""
+        return parse_location(self.db)
+
+    @property
+    def secrets(self) -> list[str]:
+        """What the logs must never show: the token, the database URL and its password."""
+        found = [self.discord_token.get_secret_value()] if self.discord_token else []
+        database = self.database
+        if database.url is not None:
+            found.append(database.url)
+            if database.password:
+                found.append(database.password)
+        return found
 
     @property
     def has_token(self) -> bool:

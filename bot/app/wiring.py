@@ -37,6 +37,7 @@ from bot.core.services.quiz import Quiz
 from bot.core.services.reviews import Reviews
 from bot.demos import DemoError, DemoRunner
 from bot.storage.db import Database, StorageError
+from bot.storage.location import redact
 from bot.storage.sqlite import SqliteStore
 
 log = logging.getLogger("bot")
@@ -140,16 +141,37 @@ async def open_engine(settings: Settings, *, lazy_checkers: bool = False) -> Asy
     else:
         checkers = await asyncio.to_thread(make_checkers)
         bank = load_content(settings, checkers)
-    db = await Database.open(settings.db_path)
     clock = SystemClock()  # one clock for the engine and the store
-    engine = wire_engine(SqliteStore(db, clock), bank, checkers, clock)
-    try:
-        yield engine
-    finally:
+    async with open_store(settings, clock) as store:
+        engine = wire_engine(store, bank, checkers, clock)
         try:
-            await engine.aclose()
+            yield engine
         finally:
-            await db.close()
+            await engine.aclose()  # stores what is queued before the database closes
+
+
+@asynccontextmanager
+async def open_store(settings: Settings, clock: Clock) -> AsyncIterator[Store]:
+    """The store `BOT_DB` names, migrated: an SQLite file, or a PostgreSQL database (a
+    connection pool of `BOT_DB_POOL_SIZE`); closed on exit. StorageError (one line, the
+    password hidden) when it cannot be opened."""
+    location = settings.database
+    if location.url is not None:
+        from bot.storage.postgres import open_postgres  # asyncpg: only when it is used
+
+        log.info("database: PostgreSQL %s (pool of %d)", location.shown, settings.db_pool_size)
+        postgres = await open_postgres(location.url, clock, pool_size=settings.db_pool_size)
+        try:
+            yield postgres
+        finally:
+            await postgres.close()
+        return
+    assert location.path is not None
+    db = await Database.open(location.path)
+    try:
+        yield SqliteStore(db, clock)
+    finally:
+        await db.close()
 
 
 def make_demo_runner(settings: Settings, *, cooldown_s: float | None = None) -> DemoRunner:
@@ -233,7 +255,7 @@ async def run_console(settings: Settings, user: str | None) -> None:
             locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
             check=check,
             demos=demos,
-            database=str(settings.db_path.absolute()),
+            database=settings.database.shown,
         )
         try:
             await console.run()
@@ -269,8 +291,7 @@ def main(command: str, user: str | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    token = settings.discord_token
-    secrets = [token.get_secret_value()] if token is not None else []
+    secrets = settings.secrets  # the token, and the database URL's password
     if command == "console":  # the terminal is the user's: no JSON lines in it
         from bot.app.logs import setup_console_logging
 
@@ -296,7 +317,7 @@ def main(command: str, user: str | None = None) -> int:
         )
         return 1
     except StorageError as exc:
-        print(f"database: {exc}", file=sys.stderr)
+        print(f"database: {redact(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

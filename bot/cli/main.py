@@ -1,5 +1,5 @@
 """The command line: `python -m bot run | console | check | content validate | topics | health |
-backup` (bot/__main__.py calls `main`)."""
+backup | db copy` (bot/__main__.py calls `main`)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "path", metavar="PATH", help="backup file, or folder for one (`DIR/` is created)"
     )
+    database = commands.add_parser("db", help="database tools: db copy SOURCE TARGET")
+    db_commands = database.add_subparsers(dest="db_command", metavar="ACTION")
+    copy = db_commands.add_parser(
+        "copy",
+        help="copy every table into an EMPTY database: an SQLite file to PostgreSQL or back",
+    )
+    copy.add_argument("source", metavar="SOURCE", help="an SQLite file or a postgresql:// URL")
+    copy.add_argument("target", metavar="TARGET", help="an SQLite file or a postgresql:// URL")
     return parser
 
 
@@ -98,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli.ops import backup_command
 
         return backup_command(args.path)
+    if args.command == "db" and args.db_command == "copy":
+        from bot.cli.db import copy_command
+
+        return copy_command(args.source, args.target)
     if args.command == "topics":
         from bot.cli.content import print_topics
 
@@ -109,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code == 2 and args.command == "run" and os.environ.get(HOLD_VAR) == "wait":
             _hold_after_configuration_error()
         return code
-    if args.command == "content":
-        parser.parse_args(["content", "--help"])
+    if args.command in ("content", "db"):
+        parser.parse_args([args.command, "--help"])
     parser.print_help()
     return 0

@@ -16,7 +16,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.app.settings import Settings
+from bot.core.ports import SystemClock
 from bot.storage.db import StorageError
+from bot.storage.location import DbLocation, redact
 from bot.storage.maintenance import Probe, backup, probe
 
 OK, FAILED = 0, 1
@@ -49,9 +51,11 @@ def _describe(value: str) -> str:
     return ", ".join(parts)
 
 
-def assess(found: Probe, now: datetime, max_age_s: float) -> tuple[bool, str]:
-    """(healthy, one line) from what the probe found."""
-    where = f"database {found.path} (schema {found.schema}, quick_check ok)"
+def assess(
+    found: Probe, now: datetime, max_age_s: float, where: str | None = None
+) -> tuple[bool, str]:
+    """(healthy, one line) from what the probe found (`where`: how to name the database)."""
+    where = where or f"database {found.path} (schema {found.schema}, quick_check ok)"
     if found.heartbeat is None:
         return False, f"{where}; no gateway heartbeat yet: has the bot connected to Discord?"
     value, at = found.heartbeat
@@ -71,8 +75,12 @@ def health() -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    location = settings.database
+    if location.url is not None:
+        return _health_postgres(settings, location)
+    assert location.path is not None
     try:
-        found = probe(settings.db_path)
+        found = probe(location.path)
     except StorageError as exc:
         print(f"unhealthy: {exc}", file=sys.stderr)
         return FAILED
@@ -82,6 +90,38 @@ def health() -> int:
         return OK
     print(f"unhealthy: {line}", file=sys.stderr)
     return FAILED
+
+
+def _health_postgres(settings: Settings, location: DbLocation) -> int:
+    """`health` on PostgreSQL: the database opens at this code's schema (the store checks and,
+    like the bot, migrates it) and the last gateway heartbeat is fresh."""
+    import asyncio
+
+    from bot.storage.postgres import open_postgres
+
+    assert location.url is not None
+    url = location.url
+
+    async def read() -> tuple[str, datetime] | None:
+        store = await open_postgres(url, SystemClock(), pool_size=1)
+        try:
+            return await store.last_heartbeat()
+        finally:
+            await store.close()
+
+    try:
+        heartbeat = asyncio.run(read())
+    except (StorageError, OSError) as exc:
+        print(f"unhealthy: database {location.shown}: {redact(str(exc))}", file=sys.stderr)
+        return FAILED
+    found = Probe(path=Path(), schema=0, heartbeat=heartbeat)  # `where` names it
+    where = f"database {location.shown} (PostgreSQL)"
+    healthy, line = assess(found, datetime.now(UTC), settings.health_max_age_s, where)
+    print(
+        f"ok: {line}" if healthy else f"unhealthy: {line}",
+        file=sys.stdout if healthy else sys.stderr,
+    )
+    return OK if healthy else FAILED
 
 
 def _size(n: int) -> str:
@@ -99,15 +139,25 @@ def backup_command(target: Path | str) -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    location = settings.database
+    if location.path is None:  # PostgreSQL: its own tools back it up, consistently and online
+        print(
+            f"backup: BOT_DB is a PostgreSQL database ({location.shown}); `backup` copies an"
+            " SQLite file. Use pg_dump, e.g. pg_dump --format=custom --file=bot.dump"
+            ' "$BOT_DB" (restore: pg_restore --dbname=URL bot.dump), or `python -m bot db copy'
+            ' "$BOT_DB" FILE.sqlite3` for an SQLite copy',
+            file=sys.stderr,
+        )
+        return FAILED
     folder = isinstance(target, str) and target.endswith(("/", os.sep))
     try:
-        done = backup(settings.db_path, Path(target).expanduser(), folder=folder)
+        done = backup(location.path, Path(target).expanduser(), folder=folder)
     except StorageError as exc:
         print(f"backup failed: {exc}", file=sys.stderr)
         return FAILED
     attempts = f", {done.attempts:,} attempts" if done.attempts is not None else ""
     print(
-        f"backed up {settings.db_path} to {done.target}: {_size(done.size)}, schema"
+        f"backed up {location.path} to {done.target}: {_size(done.size)}, schema"
         f" {done.schema}{attempts}, {done.seconds:.2f} s"
     )
     return OK

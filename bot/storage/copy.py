@@ -1,0 +1,484 @@
+"""`python -m bot db copy SOURCE TARGET`: every table from one database into an empty one.
+
+SOURCE and TARGET are each an SQLite file or a PostgreSQL URL (`BOT_DB`'s forms), typically an
+SQLite file and a PostgreSQL database, either way. Both are first brought to this code's schema
+by their own store's migrations (as the bot does when it starts); then, on the target, in ONE
+transaction: check that it holds no data, insert every table's rows (parents before children,
+ids kept), and move the id sequences and the instance id counter past the copied ids. A failure
+anywhere leaves the target as it was. Afterwards the row counts of every table and the
+leaderboard totals are read back from the target and compared with the source.
+
+Tables are matched by name and columns by name; values are converted by the target column's
+type (SQLite keeps times as ISO-8601 text and booleans as 0/1, PostgreSQL may use
+`timestamptz`, `boolean`, `jsonb`...).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.core.ports import SystemClock
+from bot.storage.db import BUSY_TIMEOUT_MS, Database, StorageError
+from bot.storage.location import DbLocation, redact
+
+Row = tuple[Any, ...]
+# Bookkeeping that is not data: each engine's own schema version, written by its migrations.
+SKIPPED = frozenset({"schema_migrations", "schema_version", "sqlite_sequence"})
+# Rows the migrations themselves write into an empty database (not "data" for the emptiness
+# check); copied over them.
+SEEDED = frozenset({"id_counters"})
+# The global all-time board: what `/leaderboard scope:global period:all` ranks.
+BOARD = (
+    "SELECT user_id, points, answered, correct FROM score_totals"
+    " WHERE server_id = 0 AND topic = '*' AND period = 'all' ORDER BY user_id"
+)
+# Every board's sums (each server and the global one, each period), all topics together.
+BOARD_SUMS = (
+    "SELECT server_id, period, SUM(points), SUM(answered), SUM(correct) FROM score_totals"
+    " WHERE topic = '*' GROUP BY server_id, period ORDER BY server_id, period"
+)
+
+
+class CopyRefused(StorageError):
+    """The copy was not started (the target is not empty, the schemas differ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CopyResult:
+    counts: dict[str, int]  # rows per table, as copied and as read back from the target
+    board_users: int  # users on the global all-time board (the same on both sides)
+    board_points: int
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+class Side(Protocol):
+    """One database seen by the copy: its tables and columns, rows in, rows out."""
+
+    shown: str
+
+    async def columns(self) -> dict[str, dict[str, str]]:
+        """{table: {column: type}} in the order of the columns."""
+        ...
+
+    async def parents(self) -> dict[str, set[str]]:
+        """{table: the tables its foreign keys point at}."""
+        ...
+
+    async def count(self, table: str) -> int: ...
+
+    async def fetch(self, sql: str) -> list[Row]: ...
+
+    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
+        """Every row of each table (those columns), from one snapshot."""
+        ...
+
+    async def write_all(
+        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
+    ) -> None:
+        """In one transaction: refuse unless the `empty` tables are, replace the SEEDED rows,
+        insert the rows, set sequences and counters past them."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# --- value conversion by the target column's type ---------------------------------------------
+
+
+def _to_datetime(value: Any) -> Any:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).astimezone(UTC)
+    return value
+
+
+def _for_postgres(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = kind.lower()
+    if kind == "boolean":
+        return bool(value)
+    if kind.startswith("timestamp"):
+        at = _to_datetime(value)
+        if kind == "timestamp without time zone" and isinstance(at, datetime):
+            return at.astimezone(UTC).replace(tzinfo=None)
+        return at
+    if kind == "date":
+        return date.fromisoformat(value) if isinstance(value, str) else value
+    if kind in ("integer", "bigint", "smallint"):
+        return int(value)
+    if kind in ("double precision", "real"):
+        return float(value)
+    if kind == "numeric":
+        return Decimal(str(value))
+    if kind in ("json", "jsonb"):
+        return value if isinstance(value, str) else json.dumps(value)
+    if kind == "bytea":
+        return bytes(value)
+    if kind in ("text", "character varying", "character"):
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def _for_sqlite(kind: str, value: Any) -> Any:
+    del kind  # SQLite's column types are affinities: the value decides
+    if value is None or isinstance(value, str | int | float | bytes):
+        return int(value) if isinstance(value, bool) else value
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")  # as SqliteStore's iso
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return str(value)
+
+
+def _parents_first(tables: Iterable[str], parents: dict[str, set[str]]) -> list[str]:
+    """The tables ordered so that each comes after the tables it refers to (by name within
+    a level, so the order is stable)."""
+    left = sorted(tables)
+    ordered: list[str] = []
+    placed: set[str] = set()
+    while left:
+        ready = [t for t in left if not (parents.get(t, set()) - {t}) - placed]
+        if not ready:  # a cycle of foreign keys: keep the rest in name order
+            ready = left
+        for table in ready:
+            ordered.append(table)
+            placed.add(table)
+        left = [t for t in left if t not in placed]
+    return ordered
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+
+class SqliteSide:
+    """An SQLite file through the standard library (a one-shot command: blocking is fine)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.shown = str(path)
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    @staticmethod
+    def check_path(path: Path, *, create: bool) -> None:
+        if not create and not path.is_file():
+            raise CopyRefused(f"no SQLite database at {path}")
+        if create and path.exists() and not path.is_file():
+            raise CopyRefused(f"{path} exists and is not a file")
+
+    @classmethod
+    async def open(cls, path: Path, *, create: bool) -> SqliteSide:
+        cls.check_path(path, create=create)
+        db = await Database.open(path)  # this code's schema (migrates an older file)
+        await db.close()
+        return cls(path)
+
+    async def columns(self) -> dict[str, dict[str, str]]:
+        names = [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        found: dict[str, dict[str, str]] = {}
+        for table in names:
+            found[table] = {
+                str(r[1]): str(r[2]).lower()
+                for r in self.conn.execute(f'PRAGMA table_info("{table}")')
+            }
+        return found
+
+    async def parents(self) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for table in await self.columns():
+            found[table] = {
+                str(r[2]) for r in self.conn.execute(f'PRAGMA foreign_key_list("{table}")')
+            }
+        return found
+
+    async def count(self, table: str) -> int:
+        return int(self.conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])
+
+    async def fetch(self, sql: str) -> list[Row]:
+        return [tuple(r) for r in self.conn.execute(sql)]
+
+    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
+        self.conn.execute("BEGIN")  # one read transaction: one snapshot of every table
+        try:
+            return {
+                table: [tuple(r) for r in self.conn.execute(_select(table, cols))]
+                for table, cols in tables.items()
+            }
+        finally:
+            self.conn.execute("COMMIT")
+
+    async def write_all(
+        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
+    ) -> None:
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            _refuse_data({t: await self.count(t) for t in empty}, self)
+            for table, cols in tables.items():
+                if table in SEEDED:
+                    self.conn.execute(f'DELETE FROM "{table}"')
+                marks = ", ".join("?" for _ in cols)
+                self.conn.executemany(
+                    f'INSERT INTO "{table}" ({_names(cols)}) VALUES ({marks})',
+                    ([_for_sqlite("", v) for v in row] for row in rows[table]),
+                )
+            # This schema numbers instances from id_counters (migration 0004): never hand out
+            # an instance id that was copied (and keep a block the source had reserved).
+            self.conn.execute(
+                "INSERT INTO id_counters (name, next_id) SELECT 'question_instances',"
+                " COALESCE(MAX(id), 0) + 1 FROM question_instances WHERE true"
+                " ON CONFLICT (name) DO UPDATE SET next_id ="
+                " MAX(id_counters.next_id, excluded.next_id)"
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        self.conn.close()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+class PostgresSide:
+    """A PostgreSQL database through one asyncpg connection (default codecs: json as text)."""
+
+    def __init__(self, conn: Any, shown: str) -> None:
+        self.conn = conn
+        self.shown = shown
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresSide:
+        import asyncpg
+
+        from bot.storage.postgres import open_postgres
+
+        store = await open_postgres(url, SystemClock(), pool_size=1)  # this code's schema
+        await store.close()
+        try:
+            conn = await asyncpg.connect(url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StorageError(f"cannot connect to {redact(url)}: {redact(str(exc))}") from exc
+        return cls(conn, redact(url))
+
+    async def columns(self) -> dict[str, dict[str, str]]:
+        rows = await self.conn.fetch(
+            "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c"
+            " JOIN information_schema.tables t ON t.table_schema = c.table_schema"
+            " AND t.table_name = c.table_name"
+            " WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'"
+            " ORDER BY c.table_name, c.ordinal_position"
+        )
+        found: dict[str, dict[str, str]] = {}
+        for r in rows:
+            found.setdefault(r["table_name"], {})[r["column_name"]] = r["data_type"]
+        return found
+
+    async def parents(self) -> dict[str, set[str]]:
+        rows = await self.conn.fetch(
+            "SELECT cl.relname AS child, pa.relname AS parent FROM pg_constraint co"
+            " JOIN pg_class cl ON cl.oid = co.conrelid JOIN pg_class pa ON pa.oid = co.confrelid"
+            " WHERE co.contype = 'f' AND cl.relnamespace = current_schema()::regnamespace"
+        )
+        found: dict[str, set[str]] = {}
+        for r in rows:
+            found.setdefault(r["child"], set()).add(r["parent"])
+        return found
+
+    async def count(self, table: str) -> int:
+        return int(await self.conn.fetchval(f'SELECT COUNT(*) FROM "{table}"'))
+
+    async def fetch(self, sql: str) -> list[Row]:
+        return [tuple(r) for r in await self.conn.fetch(sql)]
+
+    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
+        async with self.conn.transaction(isolation="repeatable_read", readonly=True):
+            return {
+                table: [tuple(r) for r in await self.conn.fetch(_select(table, cols))]
+                for table, cols in tables.items()
+            }
+
+    async def write_all(
+        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
+    ) -> None:
+        types = await self.columns()
+        async with self.conn.transaction():
+            # Nobody writes meanwhile (the check and the copy see the same, empty tables).
+            listed = ", ".join(f'"{t}"' for t in [*empty, *tables])
+            await self.conn.execute(f"LOCK TABLE {listed} IN SHARE ROW EXCLUSIVE MODE")
+            _refuse_data({t: await self.count(t) for t in empty}, self)
+            for table, cols in tables.items():
+                if table in SEEDED:
+                    await self.conn.execute(f'DELETE FROM "{table}"')
+                kinds = [types[table][c] for c in cols]
+                records = [
+                    tuple(_for_postgres(k, v) for k, v in zip(kinds, row, strict=True))
+                    for row in rows[table]
+                ]
+                if records:
+                    await self.conn.copy_records_to_table(table, records=records, columns=cols)
+            await self._sequences_past_ids(tables)
+
+    async def _sequences_past_ids(self, tables: dict[str, list[str]]) -> None:
+        """Every serial / identity column's sequence continues after the largest copied id;
+        the instance id counter (if this schema has one) too."""
+        for table, cols in tables.items():
+            for col in cols:
+                sequence = await self.conn.fetchval(
+                    "SELECT pg_get_serial_sequence($1, $2)", f'"{table}"', col
+                )
+                if sequence is None:
+                    continue
+                top = await self.conn.fetchval(f'SELECT MAX("{col}") FROM "{table}"')
+                if top is None:
+                    await self.conn.execute("SELECT setval($1, 1, false)", sequence)
+                else:
+                    await self.conn.execute("SELECT setval($1, $2, true)", sequence, int(top))
+        if "id_counters" in tables and "question_instances" in tables:
+            await self.conn.execute(
+                "INSERT INTO id_counters (name, next_id) SELECT 'question_instances',"
+                " COALESCE(MAX(id), 0) + 1 FROM question_instances"
+                " ON CONFLICT (name) DO UPDATE SET next_id ="
+                " GREATEST(id_counters.next_id, excluded.next_id)"
+            )
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+def _names(cols: Sequence[str]) -> str:
+    return ", ".join(f'"{c}"' for c in cols)
+
+
+def _select(table: str, cols: Sequence[str]) -> str:
+    return f'SELECT {_names(cols)} FROM "{table}"'
+
+
+def _refuse_data(counts: dict[str, int], side: Side) -> None:
+    full = {t: n for t, n in counts.items() if n}
+    if full:
+        some = ", ".join(f"{t} {n:,}" for t, n in sorted(full.items())[:4])
+        more = f" and {len(full) - 4} more table(s)" if len(full) > 4 else ""
+        raise CopyRefused(
+            f"refusing to copy into {side.shown}: it is not empty ({some}{more} rows);"
+            " db copy fills an empty database only"
+        )
+
+
+async def open_side(location: DbLocation, *, target: bool) -> Side:
+    if location.url is not None:
+        return await PostgresSide.open(location.url)
+    assert location.path is not None
+    return await SqliteSide.open(location.path, create=target)
+
+
+async def _boards(side: Side) -> tuple[list[Row], list[Row]]:
+    """The global all-time board, and the sums of every board."""
+    board = [tuple(int(v) for v in row) for row in await side.fetch(BOARD)]
+    sums = [
+        (int(server), str(period), *(int(v) for v in totals))
+        for server, period, *totals in await side.fetch(BOARD_SUMS)
+    ]
+    return board, sums
+
+
+async def copy_database(source: DbLocation, target: DbLocation) -> CopyResult:
+    """Copy every table of `source` into the empty `target` (see the module docstring).
+    StorageError (CopyRefused before anything is written) with a one-line reason."""
+    if source == target or (
+        source.path is not None
+        and target.path is not None
+        and target.path.exists()
+        and source.path.resolve() == target.path.resolve()
+    ):
+        raise CopyRefused("SOURCE and TARGET are the same database")
+    import asyncpg
+
+    started = time.perf_counter()
+    try:
+        src = await open_side(source, target=False)
+        try:
+            dst = await open_side(target, target=True)
+            try:
+                return await _copy(src, dst, started)
+            finally:
+                await dst.close()
+        finally:
+            await src.close()
+    except (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # A row the target cannot take (its transaction rolled back: nothing was written).
+        first = redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StorageError(f"the copy failed and nothing was written: {first}") from exc
+
+
+async def _copy(src: Side, dst: Side, started: float) -> CopyResult:
+    theirs, ours = await src.columns(), await dst.columns()
+    tables: dict[str, list[str]] = {}
+    for table, cols in theirs.items():
+        if table in SKIPPED:
+            continue
+        if table not in ours:
+            if await src.count(table):
+                raise CopyRefused(
+                    f"{dst.shown} has no table {table!r} for the rows of {src.shown}: are both"
+                    " at this version of the bot?"
+                )
+            continue
+        missing = [c for c in cols if c not in ours[table]]
+        if missing:
+            raise CopyRefused(
+                f"{dst.shown}: table {table!r} has no column(s) {', '.join(missing)} of {src.shown}"
+            )
+        tables[table] = list(cols)
+    order = _parents_first(tables, {**await src.parents(), **await dst.parents()})
+    tables = {t: tables[t] for t in order}
+    rows = await src.read_all(tables)
+    # Every table of the target holds no data (a table only it has, too).
+    empty = [t for t in ours if t not in SKIPPED and t not in SEEDED]
+    await dst.write_all(tables, rows, empty)
+    counts = {t: len(r) for t, r in rows.items()}
+    # Read back: the target holds what was read, and ranks users as the source does.
+    for table, expected in counts.items():
+        found = await dst.count(table)
+        if found != expected:
+            raise StorageError(
+                f"check failed: {dst.shown} has {found:,} rows in {table}, the source {expected:,}"
+            )
+    board, sums = await _boards(src)
+    if await _boards(dst) != (board, sums):
+        raise StorageError(f"check failed: the leaderboard totals of {dst.shown} differ")
+    return CopyResult(
+        counts=counts,
+        board_users=len(board),
+        board_points=sum(row[1] for row in board),
+        seconds=time.perf_counter() - started,
+    )
