@@ -9,7 +9,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.engine import KindFilter, SelfRating
 from bot.core.errors import UnknownQuestion, WrongKind
 from bot.core.models import (
     AnswerOutcome,
@@ -19,7 +18,11 @@ from bot.core.models import (
     QuestionInstance,
     Verdict,
 )
-from bot.core.services.posting import Shown
+from bot.core.services.answering import Answering, SelfRating
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog, KindFilter
+from bot.core.services.making import Making
+from bot.core.services.posting import Postings, Shown
 from bot.core.topics import AREAS, TOPICS
 from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._bot import InterviewBot
@@ -50,9 +53,22 @@ def shown_ref(interaction: discord.Interaction) -> str | None:
 
 
 class Questions(commands.Cog):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(
+        self,
+        bot: InterviewBot,
+        *,
+        catalog: Catalog,
+        making: Making,
+        postings: Postings,
+        answering: Answering,
+        boards: Boards,
+    ) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.catalog = catalog
+        self.making = making
+        self.postings = postings
+        self.answering = answering
+        self.boards = boards
 
     @app_commands.command(name="question", description="Get a deep-learning interview question")
     @app_commands.describe(
@@ -70,7 +86,7 @@ class Questions(commands.Cog):
         private: bool = False,
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        served = await self.engine.making.serve(
+        served = await self.making.serve(
             ctx.user,
             topic,
             KindFilter(kind),
@@ -80,7 +96,7 @@ class Questions(commands.Cog):
         channel = None if private else str(interaction.channel_id)
         # The reply goes first and the question is stored right after it (with the
         # message id): see Postings.post, and _shown for a process that dies between.
-        async with self.engine.postings.post(
+        async with self.postings.post(
             served, ctx.server_id, channel, ctx.lang, served_to=ctx.user
         ) as posting:
             callback = await interaction.response.send_message(
@@ -95,7 +111,7 @@ class Questions(commands.Cog):
     @app_commands.command(name="topics", description="Topics, question counts and your accuracy")
     async def topics(self, interaction: discord.Interaction) -> None:
         ctx = await context_of(self.bot, interaction)
-        rows = await self.engine.boards.topics(ctx.user)
+        rows = await self.boards.topics(ctx.user)
         lines = []
         for area in AREAS:
             lines.append(f"**{area.name.get(ctx.lang)}**")
@@ -125,7 +141,7 @@ class Questions(commands.Cog):
     ) -> None:
         ctx = await context_of(self.bot, interaction)
         shown = self._shown(interaction, ctx, Kind.MCQ, letter)
-        outcome = await self.engine.answering.answer(
+        outcome = await self.answering.answer(
             instance_id, ctx.user, letter, ref=shown_ref(interaction), shown=shown
         )
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
@@ -136,9 +152,7 @@ class Questions(commands.Cog):
         """The posted question a button is on (restored from its message if its row was
         never written); UnknownQuestion if that id is another one, WrongKind if it is not a
         `kind` question."""
-        instance = await self.engine.postings.instance(
-            instance_id, self._shown(interaction, ctx, kind)
-        )
+        instance = await self.postings.instance(instance_id, self._shown(interaction, ctx, kind))
         ref = shown_ref(interaction)
         if ref is not None and ref != instance.ref:
             raise UnknownQuestion(ref)
@@ -176,7 +190,7 @@ class Questions(commands.Cog):
     async def on_answer_button(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.NUMERIC)
-        previous = await self.engine.answering.answered(instance_id, ctx.user)
+        previous = await self.answering.answered(instance_id, ctx.user)
         if previous is not None:
             marker = (Verdict.CORRECT if previous else Verdict.INCORRECT).marker
             await interaction.response.send_message(
@@ -194,7 +208,7 @@ class Questions(commands.Cog):
     async def on_submit(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         text = modal_values(interaction).get("answer", "")
-        outcome = await self.engine.answering.answer(
+        outcome = await self.answering.answer(
             instance_id, ctx.user, text, ref=shown_ref(interaction)
         )
         await self._after_answer(interaction, instance_id, outcome, ctx.lang)
@@ -202,7 +216,7 @@ class Questions(commands.Cog):
     async def on_reveal(self, interaction: discord.Interaction, instance_id: int) -> None:
         ctx = await context_of(self.bot, interaction)
         instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
-        question = self.engine.catalog.question(instance.ref, instance.server_id)
+        question = self.catalog.question(instance.ref, instance.server_id)
         if question is None or question.kind is not Kind.OPEN:
             raise UnknownQuestion(instance.ref)
         await interaction.response.send_message(
@@ -215,11 +229,11 @@ class Questions(commands.Cog):
         self, interaction: discord.Interaction, instance_id: int, rating: SelfRating
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        outcome = await self.engine.answering.self_rate(instance_id, ctx.user, rating)
+        outcome = await self.answering.self_rate(instance_id, ctx.user, rating)
         # Replace the rating buttons with the verdict (in the ephemeral message).
         await interaction.response.edit_message(content=outcome_text(outcome, ctx.lang), view=None)
         if outcome.counted:
-            await self._refresh_posted(await self.engine.postings.instance(instance_id), outcome)
+            await self._refresh_posted(await self.postings.instance(instance_id), outcome)
 
     async def _after_answer(
         self,
@@ -232,7 +246,7 @@ class Questions(commands.Cog):
         feedback = outcome_text(outcome, lang)
         message = interaction.message
         if outcome.counted and message is not None and message.embeds:
-            instance = await self.engine.postings.instance(instance_id)
+            instance = await self.postings.instance(instance_id)
             embed = message.embeds[0]
             embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
             await interaction.response.edit_message(embed=embed)
@@ -257,7 +271,15 @@ class Questions(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    cog = Questions(bot)
+    services = bot.engine
+    cog = Questions(
+        bot,
+        catalog=services.catalog,
+        making=services.making,
+        postings=services.postings,
+        answering=services.answering,
+        boards=services.boards,
+    )
     await bot.add_cog(cog)
     # Each only from the message that carries it (the modal: the message of its button).
     bot.router.on(PICK, cog.on_pick)
