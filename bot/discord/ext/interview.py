@@ -20,9 +20,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core.engine import SelfRating
-from bot.core.interview import Report, StaleSave, Step
+from bot.core.interview import Interviews, Report, StaleSave, Step
 from bot.core.models import LETTERS, Kind, Lang
+from bot.core.services.answering import SelfRating
+from bot.core.services.catalog import Catalog
+from bot.core.services.making import Making
+from bot.core.services.posting import Postings
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import (
@@ -174,9 +177,20 @@ def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
 class MockInterview(
     commands.GroupCog, group_name="interview", group_description="A mock interview"
 ):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(
+        self,
+        bot: InterviewBot,
+        *,
+        interviews: Interviews,
+        postings: Postings,
+        catalog: Catalog,
+        making: Making,
+    ) -> None:
         self.bot = bot
-        self.interviews = bot.engine.interviews
+        self.interviews = interviews
+        self.postings = postings
+        self.catalog = catalog
+        self.making = making
         self.live: dict[int, tuple[discord.Interaction, float]] = {}  # id -> last interaction
         super().__init__()
 
@@ -334,8 +348,8 @@ class MockInterview(
         if step.item is None or step.item.index != index or step.question is None:
             await self.show(interaction, step, ctx.lang)
             return
-        instance = await self.bot.engine.postings.instance(step.item.instance_id)
-        question = self.bot.engine.catalog.question(instance.ref, instance.server_id)
+        instance = await self.postings.instance(step.item.instance_id)
+        question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             await self.show(interaction, step, ctx.lang)
             return
@@ -356,8 +370,8 @@ class MockInterview(
         ctx = await context_of(self.bot, interaction)
         hint, step = await self._retrying(lambda: self.interviews.hint(iid, index, ctx.user))
         if step.question is None and step.item is not None:
-            step.question = await self.bot.engine.making.reshow(
-                await self.bot.engine.postings.instance(step.item.instance_id)
+            step.question = await self.making.reshow(
+                await self.postings.instance(step.item.instance_id)
             )
         await self.show(interaction, step, ctx.lang, note=hint_text(hint).get(ctx.lang))
 
@@ -408,7 +422,14 @@ class MockInterview(
 
 
 async def setup(bot: InterviewBot) -> None:
-    cog = MockInterview(bot)
+    services = bot.engine
+    cog = MockInterview(
+        bot,
+        interviews=services.interviews,
+        postings=services.postings,
+        catalog=services.catalog,
+        making=services.making,
+    )
     await bot.add_cog(cog)
     bot.router.on(IV_PICK, cog.on_pick)
     bot.router.on(IV_ANSWER, cog.on_answer_button)
