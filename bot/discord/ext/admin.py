@@ -8,6 +8,9 @@ from discord.ext import commands
 
 from bot.core.bank import MAX_PACK_BYTES, too_large
 from bot.core.errors import PackInvalid
+from bot.core.services.boards import Boards
+from bot.core.services.catalog import Catalog
+from bot.core.services.identities import Identities
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of, refuse_without_manage_server
 from bot.discord._render import clip, t
@@ -26,9 +29,13 @@ PACK_LIMIT_BYTES = MAX_PACK_BYTES
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Admin(commands.GroupCog, group_name="admin", group_description="Server administration"):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(
+        self, bot: InterviewBot, *, identities: Identities, boards: Boards, catalog: Catalog
+    ) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.identities = identities
+        self.boards = boards
+        self.catalog = catalog
         super().__init__()
 
     @app_commands.command(
@@ -92,13 +99,13 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             return
         member = None
         if who:
-            member = await self.engine.identities.find_user(PLATFORM, str(who))
+            member = await self.identities.find_user(PLATFORM, str(who))
             if member is None:
                 await interaction.response.edit_message(
                     content=t(ctx.lang, "Nothing to reset.", "没有需要重置的分数。"), view=None
                 )
                 return
-        removed = await self.engine.boards.reset_scores(ctx.server.id, member)
+        removed = await self.boards.reset_scores(ctx.server.id, member)
         await interaction.response.edit_message(
             content=t(
                 ctx.lang,
@@ -150,9 +157,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         try:
             if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
                 raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
-            pack = await self.engine.catalog.import_pack(
-                ctx.server.id, file.filename, text, ctx.user
-            )
+            pack = await self.catalog.import_pack(ctx.server.id, file.filename, text, ctx.user)
         except PackInvalid as exc:
             lines = [problem.text(ctx.lang) for problem in exc.problems]
             header = t(
@@ -174,7 +179,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 
 
 async def setup(bot: InterviewBot) -> None:
-    cog = Admin(bot)
+    services = bot.engine
+    cog = Admin(
+        bot, identities=services.identities, boards=services.boards, catalog=services.catalog
+    )
     await bot.add_cog(cog)
     bot.router.on(RESET, cog.on_reset_confirmed)
     bot.router.on(CANCEL, cog.on_reset_cancelled)
