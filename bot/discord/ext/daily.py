@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core.engine import language_for
 from bot.core.models import Lang
+from bot.core.services.daily import Dailies
+from bot.core.services.identities import language_for
+from bot.core.services.posting import Postings
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of, refuse_without_manage_server
 from bot.discord._render import question_embed, question_view, t
@@ -23,9 +25,10 @@ POLL_SECONDS = 30.0
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Daily(commands.GroupCog, group_name="daily", group_description="The daily question"):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(self, bot: InterviewBot, *, dailies: Dailies, postings: Postings) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.dailies = dailies
+        self.postings = postings
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -43,7 +46,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
         if await refuse_without_manage_server(interaction, ctx):
             return
         assert ctx.server is not None
-        at = await self.engine.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
+        at = await self.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
         await interaction.response.send_message(
             t(
                 ctx.lang,
@@ -60,7 +63,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
         if await refuse_without_manage_server(interaction, ctx):
             return
         assert ctx.server is not None
-        removed = await self.engine.dailies.disable_daily(ctx.server.id)
+        removed = await self.dailies.disable_daily(ctx.server.id)
         await interaction.response.send_message(
             t(ctx.lang, "✅ The daily question is off.", "✅ 已关闭每日一题。")
             if removed
@@ -75,14 +78,12 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     async def post_due(self) -> int:
         """Post every daily question whose time has come; returns how many were posted."""
         posted = 0
-        for setting in await self.engine.dailies.due_dailies():
+        for setting in await self.dailies.due_dailies():
             try:
                 guild = self.bot.get_guild(int(setting.server_external_id))
                 locale = str(guild.preferred_locale) if guild is not None else None
                 lang: Lang = language_for("auto", locale)
-                result = await self.engine.dailies.post_daily(
-                    setting.server_id, setting.channel_id, lang
-                )
+                result = await self.dailies.post_daily(setting.server_id, setting.channel_id, lang)
                 if result is None:
                     continue
                 served, instance = result
@@ -92,7 +93,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
                 message = await channel.send(
                     embed=embed, view=question_view(served, instance.id, lang)
                 )
-                await self.engine.postings.attach_message(instance.id, str(message.id))
+                await self.postings.attach_message(instance.id, str(message.id))
                 posted += 1
             except Exception:
                 log.exception("daily question for server %s failed", setting.server_id)
@@ -104,4 +105,5 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Daily(bot))
+    services = bot.engine
+    await bot.add_cog(Daily(bot, dailies=services.dailies, postings=services.postings))
