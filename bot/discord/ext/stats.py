@@ -11,6 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.models import Period, Scope
+from bot.core.services.boards import Boards
+from bot.core.services.identities import Identities
+from bot.core.services.reviews import Reviews
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, context_of
 from bot.discord._render import leaderboard_embed, stats_embed, t
@@ -19,9 +22,13 @@ from bot.shared.charts import stats_chart
 
 
 class Stats(commands.Cog):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(
+        self, bot: InterviewBot, *, identities: Identities, boards: Boards, reviews: Reviews
+    ) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.identities = identities
+        self.boards = boards
+        self.reviews = reviews
 
     @app_commands.command(name="stats", description="Accuracy and points by topic, streak")
     @app_commands.describe(member="Whose stats (default: yours)")
@@ -31,7 +38,7 @@ class Stats(commands.Cog):
         ctx = await context_of(self.bot, interaction)
         user = ctx.user
         if member is not None and member.id != interaction.user.id:
-            found = await self.engine.identities.find_user(PLATFORM, str(member.id))
+            found = await self.identities.find_user(PLATFORM, str(member.id))
             if found is None:
                 await interaction.response.send_message(
                     t(
@@ -43,8 +50,8 @@ class Stats(commands.Cog):
                 )
                 return
             user = found
-        stats = await self.engine.boards.stats(user, ctx.server_id)
-        due = await self.engine.reviews.reviews_due(user)
+        stats = await self.boards.stats(user, ctx.server_id)
+        due = await self.reviews.reviews_due(user)
         embed = stats_embed(stats, ctx.lang, due)
         if not stats.by_topic:  # no chart of nothing: the embed says to try /question
             await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -70,11 +77,19 @@ class Stats(commands.Cog):
     ) -> None:
         ctx = await context_of(self.bot, interaction)
         board_scope = Scope(scope) if ctx.server is not None else Scope.GLOBAL
-        board = await self.engine.boards.leaderboard(
+        board = await self.boards.leaderboard(
             board_scope, Period(period), topic, ctx.server_id, ctx.user
         )
         await interaction.response.send_message(embed=leaderboard_embed(board, ctx.lang))
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Stats(bot))
+    services = bot.engine
+    await bot.add_cog(
+        Stats(
+            bot,
+            identities=services.identities,
+            boards=services.boards,
+            reviews=services.reviews,
+        )
+    )
