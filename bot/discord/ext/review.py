@@ -6,15 +6,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.services.posting import Postings
+from bot.core.services.reviews import Reviews
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import question_embed, question_view, t
 
 
 class Review(commands.Cog):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(self, bot: InterviewBot, *, reviews: Reviews, postings: Postings) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.reviews = reviews
+        self.postings = postings
 
     @app_commands.command(name="review", description="Questions due for your review")
     @app_commands.describe(count="How many (1-10)")
@@ -22,7 +25,7 @@ class Review(commands.Cog):
         self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 10] = 3
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        due = await self.engine.reviews.due_reviews(ctx.user, count, ctx.server_id)
+        due = await self.reviews.due_reviews(ctx.user, count, ctx.server_id)
         if not due:
             await interaction.response.send_message(
                 t(
@@ -36,7 +39,7 @@ class Review(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         for number, served in enumerate(due):
-            instance = await self.engine.postings.post(
+            instance = await self.postings.post(
                 served, ctx.server_id, None, ctx.lang, served_to=ctx.user
             )
             embed = question_embed(served, ctx.lang)
@@ -49,4 +52,5 @@ class Review(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Review(bot))
+    services = bot.engine
+    await bot.add_cog(Review(bot, reviews=services.reviews, postings=services.postings))
