@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.models import HistoryEntry, Kind, Lang
+from bot.core.services.boards import Boards
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import t
@@ -67,9 +68,9 @@ def history_embed(entries: list[HistoryEntry], lang: Lang) -> discord.Embed:
 
 
 class History(commands.Cog):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(self, bot: InterviewBot, *, boards: Boards) -> None:
         self.bot = bot
-        self.engine = bot.engine
+        self.boards = boards
 
     @app_commands.command(name="history", description="Your last answers with their references")
     @app_commands.describe(count="How many (1-25, default 10)")
@@ -79,11 +80,11 @@ class History(commands.Cog):
         count: app_commands.Range[int, 1, 25] = 10,
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        entries = await self.engine.boards.history(ctx.user, count)
+        entries = await self.boards.history(ctx.user, count)
         await interaction.response.send_message(
             embed=history_embed(entries, ctx.lang), ephemeral=True
         )
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(History(bot))
+    await bot.add_cog(History(bot, boards=bot.engine.boards))

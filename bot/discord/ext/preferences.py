@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.models import Lang
+from bot.core.services.identities import Identities
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._i18n import description, reply_language
@@ -34,8 +35,9 @@ def help_lines(tree: app_commands.CommandTree[Any], lang: Lang) -> list[str]:
 
 
 class Preferences(commands.Cog):
-    def __init__(self, bot: InterviewBot) -> None:
+    def __init__(self, bot: InterviewBot, *, identities: Identities) -> None:
         self.bot = bot
+        self.identities = identities
 
     @app_commands.command(name="language", description="Preferred reply language")
     @app_commands.describe(language="auto (your Discord language), en or zh")
@@ -43,7 +45,7 @@ class Preferences(commands.Cog):
         self, interaction: discord.Interaction, language: Literal["auto", "en", "zh"]
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        user = await self.bot.engine.identities.set_language(ctx.user, language)
+        user = await self.identities.set_language(ctx.user, language)
         lang = reply_language(user, interaction)
         await interaction.response.send_message(
             t(lang, f"Language set to {language}.", f"语言已设为 {language}。"),
@@ -63,4 +65,4 @@ class Preferences(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Preferences(bot))
+    await bot.add_cog(Preferences(bot, identities=bot.engine.identities))
