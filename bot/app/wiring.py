@@ -14,7 +14,7 @@ import random
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -39,6 +39,9 @@ from bot.demos import DemoError, DemoRunner
 from bot.storage.db import Database, StorageError
 from bot.storage.location import redact
 from bot.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:  # the console does not import discord.py
+    from bot.discord._services import Services
 
 log = logging.getLogger("bot")
 
@@ -263,11 +266,33 @@ async def run_console(settings: Settings, user: str | None) -> None:
             await demos.close()
 
 
+def discord_services(engine: Engine) -> Services:
+    """The services the Discord bot hands its extensions (each `setup` gives its cog those it
+    uses, by name)."""
+    from bot.discord._services import Services
+
+    return Services(
+        warm_up=engine.warm_up,
+        clock=engine.clock,
+        checkers=engine.checkers,
+        catalog=engine.catalog,
+        making=engine.making,
+        postings=engine.postings,
+        answering=engine.answering,
+        identities=engine.identities,
+        dailies=engine.dailies,
+        reviews=engine.reviews,
+        boards=engine.boards,
+        interviews=engine.interviews,
+        quiz=engine.quiz,
+    )
+
+
 async def run_discord(settings: Settings) -> None:
     from bot.discord import run_bot
 
     async with open_engine(settings) as engine, open_demos(settings) as demos:
-        await run_bot(settings, engine, demos, heartbeats=engine.store)
+        await run_bot(settings, discord_services(engine), demos, heartbeats=engine.store)
 
 
 def main(command: str, user: str | None = None) -> int:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from bot.core.engine import SelfRating
 from bot.core.models import LETTERS
+from bot.core.services.answering import SelfRating
 from bot.discord._router import Action, an_id, one_of
 
 #: An option of a multiple-choice question: (question instance, letter).

@@ -19,7 +19,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.settings import Settings
-from bot.core.engine import Engine
 from bot.core.errors import DomainError
 from bot.core.models import Lang
 from bot.core.ports import HeartbeatStore
@@ -28,6 +27,7 @@ from bot.discord import ext
 from bot.discord._endpoints import apply_endpoints
 from bot.discord._i18n import Translator, lang_of, reply_language
 from bot.discord._router import Router, SeenInteractions, interaction_custom_id
+from bot.discord._services import Services
 from bot.shared.texts import error_text
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class InterviewBot(commands.Bot):
     def __init__(
         self,
         settings: Settings,
-        engine: Engine,
+        services: Services,
         extensions: Sequence[str] = EXTENSIONS,
         demos: DemoRunner | None = None,
         heartbeats: HeartbeatStore | None = None,
@@ -94,7 +94,8 @@ class InterviewBot(commands.Bot):
             **options,
         )
         self.settings = settings
-        self.engine = engine
+        # The core's services, for the extensions: each `setup` gives its cog those it uses.
+        self.services = services
         self.demos = demos  # started and closed by the composition root; None: no demos
         self.heartbeats = heartbeats  # where liveness is recorded (`health`); None: nowhere
         self.router = Router()
@@ -117,8 +118,8 @@ class InterviewBot(commands.Bot):
             except Exception:
                 log.exception("extension %s failed to load; its commands are unavailable", name)
                 self.failed_extensions.append(name)
-        await self.engine.warm_up()
-        problems = await self.engine.catalog.load_packs()
+        await self.services.warm_up()
+        problems = await self.services.catalog.load_packs()
         for problem in problems:
             log.warning("imported pack skipped: %s", problem)
         # What start-up built (torch, the bank, the packs) stays: out of the garbage collector's
@@ -175,7 +176,7 @@ class InterviewBot(commands.Bot):
                     }
                 )
                 try:
-                    await store.record_heartbeat(value, self.engine.clock.now())
+                    await store.record_heartbeat(value, self.services.clock.now())
                 except Exception as exc:
                     if not failing:  # once per failing stretch, not every beat
                         log.warning("could not record the gateway heartbeat: %s", exc)
@@ -239,7 +240,7 @@ class InterviewBot(commands.Bot):
 
     async def language_of(self, interaction: discord.Interaction) -> Lang:
         try:
-            user = await self.engine.identities.user(
+            user = await self.services.identities.user(
                 "discord", str(interaction.user.id), interaction.user.name
             )
         except Exception:
@@ -266,14 +267,14 @@ class InterviewBot(commands.Bot):
 
 async def run_bot(
     settings: Settings,
-    engine: Engine,
+    services: Services,
     demos: DemoRunner | None = None,
     heartbeats: HeartbeatStore | None = None,
 ) -> None:
     """Connect and serve until SIGTERM/SIGINT; then finish what is in flight and close."""
     assert settings.discord_token is not None
     apply_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = InterviewBot(settings, engine, demos=demos, heartbeats=heartbeats)
+    bot = InterviewBot(settings, services, demos=demos, heartbeats=heartbeats)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -28,13 +28,13 @@ class Context:
 
 
 async def context_of(bot: InterviewBot, interaction: discord.Interaction) -> Context:
-    user = await bot.engine.identities.user(
+    user = await bot.services.identities.user(
         PLATFORM, str(interaction.user.id), interaction.user.name
     )
     server = None
     if interaction.guild_id is not None:
         name = interaction.guild.name if interaction.guild else ""
-        server = await bot.engine.identities.server(PLATFORM, str(interaction.guild_id), name)
+        server = await bot.services.identities.server(PLATFORM, str(interaction.guild_id), name)
     return Context(user=user, lang=reply_language(user, interaction), server=server)
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.core.engine import language_for
 from bot.core.models import Lang, User
+from bot.core.services.identities import language_for
 
 # English text as written in the command definitions -> Simplified Chinese.
 ZH: dict[str, str] = {

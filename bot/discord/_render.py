@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.engine import SelfRating
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
@@ -18,6 +17,7 @@ from bot.core.models import (
     UserStats,
     Verdict,
 )
+from bot.core.services.answering import SelfRating
 from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._router import stopped
 from bot.shared.texts import (

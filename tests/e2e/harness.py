@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.settings import Settings
-from bot.app.wiring import open_engine
+from bot.app.wiring import discord_services, open_engine
 from bot.demos import DemoRunner
 from bot.discord import InterviewBot
 
@@ -47,7 +47,7 @@ async def running_bot(
     """The production bot against ``fake``; ``demos``: a runner the test started (or none)."""
     settings = settings_for(fake, db, content, **extra)
     async with open_engine(settings) as engine:
-        bot = E2EBot(settings, engine, demos=demos, guild_ready_timeout=0.05)
+        bot = E2EBot(settings, discord_services(engine), demos=demos, guild_ready_timeout=0.05)
         async with running_client(bot, fake):
             yield bot
 

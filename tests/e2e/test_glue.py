@@ -20,7 +20,7 @@ async def test_shutdown_waits_for_a_slash_command_in_flight(
 ) -> None:
     alice = fake_discord.user("alice")
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3") as bot:
-        boards: Any = bot.engine.boards
+        boards: Any = bot.services.boards
         real = boards.topics
         entered, gate = asyncio.Event(), asyncio.Event()
 

@@ -60,6 +60,12 @@ PLANTED = [
     ),
     ("bot/console/_planted.py", "import bot.storage.db\n", "front-ends-use-services"),
     ("bot/console/_planted.py", "from bot.discord import _render\n", "front-ends-independent"),
+    (
+        "bot/discord/ext/_planted.py",
+        "from bot.core.engine import Engine\n",
+        "front-ends-get-their-services",
+    ),
+    ("bot/console/_planted.py", "import bot.core.engine\n", "front-ends-get-their-services"),
     ("bot/storage/_planted.py", "import discord\n", "adapters-below-front-ends"),
     ("bot/_planted.py", "import sqlite3\n", "only-storage-imports-the-database"),
     ("bot/_planted.py", "import torch\n", "only-checkers-and-demos-import-torch"),
@@ -121,3 +127,35 @@ def test_commands_and_the_console_never_reach_into_the_store() -> None:
     }
     assert offenders == {}
     assert store_uses("async def f(self):\n    await self.bot.engine.store.x()\n") == [2]
+
+
+def engine_uses(source: str) -> list[int]:
+    """Lines of `source` that name an `engine` (`bot.engine.answering`, `engine.boards`, a
+    parameter `engine`): the bundle of every service, instead of the services used."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        named = (
+            (isinstance(node, ast.Attribute) and node.attr == "engine")
+            or (isinstance(node, ast.Name) and node.id == "engine")
+            or (isinstance(node, ast.arg) and node.arg == "engine")
+        )
+        if named:
+            lines.append(getattr(node, "lineno", 0))
+    return sorted(set(lines))
+
+
+def test_the_front_ends_are_given_the_services_they_use() -> None:
+    """Each command module of the Discord bot and the console gets the services it uses, by
+    name (wired in bot/app/wiring.py), and never reaches through the `Engine` that holds them
+    all (import-linter's `front-ends-get-their-services` refuses importing it)."""
+    files = sorted((ROOT / "bot" / "discord").rglob("*.py"))
+    files += sorted((ROOT / "bot" / "console").glob("*.py"))
+    assert len(files) >= 10
+    offenders = {
+        str(path.relative_to(ROOT)): lines
+        for path in files
+        if (lines := engine_uses(path.read_text()))
+    }
+    assert offenders == {}
+    assert engine_uses("async def f(self):\n    await self.bot.engine.answering.x()\n") == [2]
+    assert engine_uses("def g(engine):\n    return engine.boards\n") == [1, 2]

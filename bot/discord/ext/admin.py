@@ -179,7 +179,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     cog = Admin(
         bot, identities=services.identities, boards=services.boards, catalog=services.catalog
     )

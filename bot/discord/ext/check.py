@@ -56,4 +56,4 @@ class Check(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Check(bot, checkers=bot.engine.checkers))
+    await bot.add_cog(Check(bot, checkers=bot.services.checkers))

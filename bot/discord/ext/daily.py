@@ -105,5 +105,5 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     await bot.add_cog(Daily(bot, dailies=services.dailies, postings=services.postings))

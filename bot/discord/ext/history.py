@@ -87,4 +87,4 @@ class History(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(History(bot, boards=bot.engine.boards))
+    await bot.add_cog(History(bot, boards=bot.services.boards))

@@ -422,7 +422,7 @@ class MockInterview(
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     cog = MockInterview(
         bot,
         interviews=services.interviews,

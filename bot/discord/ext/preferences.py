@@ -65,4 +65,4 @@ class Preferences(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    await bot.add_cog(Preferences(bot, identities=bot.engine.identities))
+    await bot.add_cog(Preferences(bot, identities=bot.services.identities))

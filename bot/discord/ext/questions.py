@@ -271,7 +271,7 @@ class Questions(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     cog = Questions(
         bot,
         catalog=services.catalog,

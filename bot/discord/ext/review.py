@@ -52,5 +52,5 @@ class Review(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     await bot.add_cog(Review(bot, reviews=services.reviews, postings=services.postings))

@@ -84,7 +84,7 @@ class Stats(commands.Cog):
 
 
 async def setup(bot: InterviewBot) -> None:
-    services = bot.engine
+    services = bot.services
     await bot.add_cog(
         Stats(
             bot,
