@@ -6,12 +6,18 @@ Fixtures (registered in tests/conftest.py, usable from any test):
   own), in a temporary folder owned by the ``postgres`` system user, on 127.0.0.1 and a free
   port; stopped (``pg_ctl -m fast stop``) and its folder removed at the end, also after a
   failure. Tuned for tests (``fsync=off``): never point it at data you want to keep.
-- ``pg_url`` (function): a fresh, empty database on that server for this test, as a URL
-  ``postgresql://postgres@127.0.0.1:PORT/test_N`` (trust authentication, no password); it is
-  dropped after the test. Two pools opened on the same URL are two "processes" sharing one
-  database. More databases in one test: ``pg_server.create_database()``.
-- ``pg_store`` (function): a ``PostgresStore`` opened on ``pg_url`` with the test's clock; the
-  ``store`` fixture returns it for a test marked ``stores(..., "postgres")``.
+- ``pg_url`` (function): an empty database on that server for this test, as a URL
+  ``postgresql://postgres@127.0.0.1:PORT/test_N`` (trust authentication, no password). Two
+  pools opened on the same URL are two "processes" sharing one database. More databases in
+  one test: ``pg_server.create_database()`` (and ``pg_server.release_database(url)``).
+- ``pg_store`` (function): a ``PostgresStore`` (``open_postgres``, a pool of 4) with the test's
+  clock, on a migrated database with nothing in it; closed after the test. The ``store``
+  fixture returns it for a test marked ``stores(..., "postgres")``.
+
+Creating a database costs 0.1-0.5 s on a busy machine, so a database a test is done with is
+emptied and handed to the next test instead (``pg_url``: every schema dropped; ``pg_store``: every
+row deleted, the migrations' own rows put back, every sequence restarted): as new, in
+milliseconds. One that a test left a connection open to is dropped instead.
 
 The binaries (``initdb``, ``pg_ctl``) are looked up on the PATH, then in
 ``/usr/lib/postgresql/15/bin``. initdb refuses to run as root, so as root the server runs as the
@@ -23,7 +29,6 @@ is a failure.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import pwd
@@ -34,6 +39,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -132,6 +138,9 @@ class PostgresServer:
         self.port = 0
         self._names = itertools.count(1)
         self._started = False
+        self._empty: list[str] = []  # emptied databases, for the next `create_database`
+        self._migrated: list[str] = []  # migrated databases, emptied, for the next `pg_store`
+        self._seed: dict[str, str] | None = None  # table -> JSON rows the migrations insert
 
     @property
     def host(self) -> str:
@@ -193,7 +202,9 @@ class PostgresServer:
         _run_in_thread(run)
 
     def create_database(self) -> str:
-        """A new empty database; returns its URL."""
+        """An empty database (a new one, or one a finished test used, emptied); its URL."""
+        if self._empty:
+            return self._empty.pop()
         name = f"test_{next(self._names)}"
         self._admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
@@ -201,6 +212,105 @@ class PostgresServer:
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def release_database(self, url: str) -> None:
+        """A test is done with the database at `url` (from `create_database`): emptied for the
+        next test (every schema dropped, `public` made again), or dropped if a connection to it
+        is still open."""
+
+        async def empty(conn: asyncpg.Connection) -> None:
+            schemas = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%'"
+                " AND nspname <> 'information_schema'"
+            )
+            drops = "; ".join(f'DROP SCHEMA "{row[0]}" CASCADE' for row in schemas)
+            await conn.execute(f"{drops}; CREATE SCHEMA public")
+
+        if self._reuse(url, empty):
+            self._empty.append(url)
+
+    def take_migrated(self) -> str | None:
+        """A database a finished test had migrated, emptied again (`release_migrated`)."""
+        return self._migrated.pop() if self._migrated else None
+
+    def note_seed(self, url: str) -> None:
+        """Remember the rows the migrations put in a database (`url`: just migrated, unused),
+        to restore them when `release_migrated` empties one."""
+        if self._seed is not None:
+            return
+
+        async def snapshot() -> dict[str, str]:
+            conn = await asyncpg.connect(url)
+            try:
+                seed: dict[str, str] = {}
+                for table in await _tables(conn):
+                    rows = await conn.fetchval(f'SELECT json_agg(t) FROM "{table}" t')
+                    if rows is not None:
+                        seed[table] = rows
+                return seed
+            finally:
+                await conn.close()
+
+        self._seed = _run_in_thread(snapshot)
+
+    def release_migrated(self, url: str) -> None:
+        """A test is done with a migrated database: its rows deleted, the migrations' rows put
+        back, every sequence restarted; as new for the next test (or dropped if a connection
+        to it is still open)."""
+        seed = self._seed or {}
+
+        async def reset(conn: asyncpg.Connection) -> None:
+            tables = await _tables(conn)
+            async with conn.transaction():
+                await conn.execute("SET LOCAL session_replication_role = replica")  # no FK checks
+                await conn.execute("; ".join(f'DELETE FROM "{table}"' for table in tables))
+                for table, rows in seed.items():
+                    await conn.execute(
+                        f'INSERT INTO "{table}" SELECT * FROM'
+                        f' json_populate_recordset(NULL::"{table}", $1::json)',
+                        rows,
+                    )
+                await conn.execute(
+                    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+                )
+
+        if self._reuse(url, reset):
+            self._migrated.append(url)
+
+    def _reuse(self, url: str, prepare: Callable[[asyncpg.Connection], Awaitable[None]]) -> bool:
+        """Prepare the database for another test; False (and it is dropped) if a connection to
+        it is still open or the preparation failed."""
+
+        async def run() -> bool:
+            conn = await asyncpg.connect(url)
+            try:
+                others = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if others:
+                    return False
+                await prepare(conn)
+                return True
+            finally:
+                await conn.close()
+
+        try:
+            reused = _run_in_thread(run)
+        except Exception:
+            reused = False
+        if not reused:
+            self.drop_database(url)
+        return reused
+
+
+async def _tables(conn: asyncpg.Connection) -> list[str]:
+    """The tables of a migrated database, the migrations' own record excepted."""
+    rows = await conn.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        " AND tablename <> 'schema_migrations' ORDER BY tablename"
+    )
+    return [row[0] for row in rows]
 
 
 def start_server() -> PostgresServer:
@@ -238,16 +348,33 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
     try:
         yield url
     finally:
-        with contextlib.suppress(Exception):  # the server goes away at the end anyway
-            pg_server.drop_database(url)
+        pg_server.release_database(url)
 
 
-@pytest.fixture
-async def pg_store(pg_url: str, clock: Clock) -> AsyncIterator[Store]:
+@asynccontextmanager
+async def migrated_store(server: PostgresServer, clock: Clock) -> AsyncIterator[Store]:
+    """A `PostgresStore` on a migrated, empty database of `server` (what `pg_store` gives)."""
     from bot.storage.postgres import open_postgres
 
-    store = await open_postgres(pg_url, clock, pool_size=4)
+    url = server.take_migrated()
+    fresh = url is None
+    if url is None:
+        url = server.create_database()
+    try:
+        store = await open_postgres(url, clock, pool_size=4)
+    except BaseException:
+        server.drop_database(url)
+        raise
+    if fresh:
+        server.note_seed(url)
     try:
         yield store
     finally:
         await store.close()
+        server.release_migrated(url)
+
+
+@pytest.fixture
+async def pg_store(pg_server: PostgresServer, clock: Clock) -> AsyncIterator[Store]:
+    async with migrated_store(pg_server, clock) as store:
+        yield store

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import asyncpg
 
-from tests._postgres import PostgresServer
+from tests._postgres import PostgresServer, migrated_store
+from tests.conftest import FakeClock
+from tests.storage.contract._data import posted, served, users
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +40,44 @@ def test_two_databases_on_one_server_are_separate(pg_server: PostgresServer) -> 
     finally:
         pg_server.drop_database(first)
         pg_server.drop_database(second)
+
+
+async def test_a_database_used_by_a_test_comes_back_as_new(pg_server: PostgresServer) -> None:
+    """`pg_url` and `pg_store` hand a used database to the next test emptied: the same answers
+    as a new one (no rows, ids from 1, the migrations' own rows back)."""
+    clock = FakeClock()
+    firsts = []
+    for _ in range(2):
+        async with migrated_store(pg_server, clock) as store:
+            assert await store.find_user("discord", "ann") is None
+            (ann,) = await users(store, "Ann")
+            question = await posted(store, served())
+            firsts.append((ann.id, question.id, await store.reserve_instance_ids(5)))
+            assert await store.packs() == []
+    assert firsts[0] == firsts[1] == (1, 1, 2)
+
+    url = pg_server.create_database()
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("CREATE TABLE left_behind (n integer); CREATE SCHEMA extra")
+    finally:
+        await connection.close()
+    pg_server.release_database(url)
+    again = pg_server.create_database()
+    connection = await asyncpg.connect(again)
+    try:
+        names = await connection.fetchval(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'"
+        )
+        schemas = await connection.fetchval(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'extra'"
+        )
+    finally:
+        await connection.close()
+        pg_server.release_database(again)
+    assert again == url  # the same database, emptied
+    assert (names, schemas) == (0, 0)
 
 
 def _run_without_postgres(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
