@@ -33,6 +33,7 @@ FILES = [
     "bot/discord/ext/admin.py",
     "bot/discord/ext/interview.py",
     "bot/discord/ext/history.py",
+    "bot/discord/ext/quiz.py",
     "bot/shared/calculator.py",
     "bot/console/_console.py",
     "bot/console/_args.py",

@@ -1,0 +1,444 @@
+"""Quiz rounds (issue #17) through the fake Discord: the production bot posts each question in
+the channel, takes answers privately, reveals each question by editing its message, and ends
+with the standings; every figure shown is checked against the database.
+
+No test races the clock: the first question of a round ends at its deadline (10 s, the least
+the contract allows) and the test waits for the reveal with a generous limit; later questions
+are revealed as soon as everyone who took part earlier has answered (issue #17).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.checkers import TorchCheckers
+from bot.core.answers import format_expected
+from bot.core.models import LETTERS
+
+from .fakediscord import ChannelRecord, FakeDiscord, FakeUser, MessageRecord, SentInteraction
+from .harness import running_bot
+
+pytestmark = pytest.mark.timeout(180)
+
+QUIZ_BANK = Path(__file__).parent.parent / "fixtures" / "quiz_bank"
+KEYS = {"qz-chain-rule": "B", "qz-relu-grad": "C", "qz-sigmoid-grad": "A"}  # quiz.yaml
+OPTIONS = 3  # every multiple-choice question of that bank has three
+CHECKERS = TorchCheckers()
+REVEAL_WITHIN = 90.0  # a limit for a hung bot (a deadline is 10 s), not a speed goal
+
+
+# -- reading the channel ------------------------------------------------------------------------
+
+
+def embed(message: MessageRecord) -> dict[str, Any]:
+    return message.embeds[0] if message.embeds else {}
+
+
+def quiz_footer(message: MessageRecord) -> str:
+    return str((embed(message).get("footer") or {}).get("text", ""))
+
+
+def is_quiz_question(message: MessageRecord) -> bool:
+    """A question (or reveal) message of a round: `Ref REF · quiz #N` and buttons."""
+    return "quiz #" in quiz_footer(message) and bool(message.components)
+
+
+def ref_of(message: MessageRecord) -> str:
+    return quiz_footer(message).split(" · ")[0].removeprefix("Ref ")
+
+
+def index_of(message: MessageRecord) -> int:
+    found = re.match(r"Question (\d+)/\d+", str(embed(message).get("title", "")))
+    assert found, embed(message)
+    return int(found.group(1)) - 1
+
+
+def is_revealed(message: MessageRecord) -> bool:
+    buttons = [c for row in message.components for c in row.get("components", [])]
+    return bool(buttons) and all(c.get("disabled") for c in buttons)
+
+
+def field(message: MessageRecord, prefix: str) -> str:
+    for item in embed(message).get("fields", []):
+        if str(item.get("name", "")).startswith(prefix):
+            return str(item.get("value", ""))
+    raise AssertionError(f"no field {prefix!r} in {embed(message)}")
+
+
+def has_field(message: MessageRecord, prefix: str) -> bool:
+    return any(str(f.get("name", "")).startswith(prefix) for f in embed(message).get("fields", []))
+
+
+def is_standings(message: MessageRecord) -> bool:
+    return "standings" in str(embed(message).get("title", ""))
+
+
+async def question(
+    fake: FakeDiscord, index: int, channel: ChannelRecord | None = None
+) -> MessageRecord:
+    """The message of question `index` (0-based) of the channel's round, once posted."""
+    return await fake.wait_for_message(
+        lambda m: is_quiz_question(m) and index_of(m) == index,
+        channel=channel,
+        within=REVEAL_WITHIN,
+    )
+
+
+async def reveal_of(fake: FakeDiscord, message: MessageRecord) -> MessageRecord:
+    return await fake.wait_until(
+        lambda: message if is_revealed(message) else None,
+        within=REVEAL_WITHIN,
+        describe=lambda: f"question never revealed: {message!r}",
+    )
+
+
+async def standings_in(fake: FakeDiscord, channel: ChannelRecord | None = None) -> MessageRecord:
+    return await fake.wait_for_message(is_standings, channel=channel, within=REVEAL_WITHIN)
+
+
+# -- answering ----------------------------------------------------------------------------------
+
+
+def numeric(message: MessageRecord) -> bool:
+    return any(i.startswith("dlq:qzans:") for i in message.custom_ids)
+
+
+def right_answer(message: MessageRecord) -> str:
+    ref = ref_of(message)
+    if not numeric(message):
+        return KEYS[ref]
+    family, seed = ref.split(":")
+    return str(CHECKERS.generate(family, int(seed)).expected)
+
+
+def wrong_answer(message: MessageRecord, shift: int = 1) -> str:
+    right = right_answer(message)
+    if not numeric(message):
+        return LETTERS[(LETTERS.index(right) + shift) % OPTIONS]
+    return str(int(right) + shift)
+
+
+async def answer(user: FakeUser, message: MessageRecord, value: str) -> SentInteraction:
+    """Answer as a person would: a letter button, or Answer and the modal's one text input."""
+    if not numeric(message):
+        [pick] = [
+            i for i in message.custom_ids if i.startswith("dlq:qzpick:") and i.endswith(f":{value}")
+        ]
+        return await user.click(message, pick)
+    [button] = [i for i in message.custom_ids if i.startswith("dlq:qzans:")]
+    opened = await user.click(message, button)
+    assert opened.modal is not None, opened.data
+    [text_input] = [
+        c["custom_id"]
+        for row in opened.modal["components"]
+        for c in [row, *row.get("components", []), row.get("component") or {}]
+        if c.get("type") == 4
+    ]
+    return await user.submit_modal(opened, {text_input: value})
+
+
+def reply(sent: SentInteraction) -> str:
+    assert sent.message is not None, f"{sent.label}: no reply"
+    assert sent.message.ephemeral, f"{sent.label}: the reply is public"
+    return sent.message.content
+
+
+LOCKED = "🔒 Locked in"
+ALREADY = "only your first answer counts"
+TOO_LATE = "Too late"
+
+
+# -- the database -------------------------------------------------------------------------------
+
+
+def db_rows(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def db_answers(db: Path, round_id: int) -> list[tuple[int, str, str | None, int, int, str]]:
+    """(index, user's Discord id, choice, correct, points, answered_at) of a round."""
+    return [
+        (int(i), str(u), c, int(ok), int(p), str(at))
+        for i, u, c, ok, p, at in db_rows(
+            db,
+            "SELECT a.idx, u.external_id, a.choice, a.correct, a.points, a.answered_at"
+            " FROM quiz_answers a JOIN users u ON u.id = a.user_id WHERE a.round_id = ?"
+            " ORDER BY a.idx, a.answered_at",
+            round_id,
+        )
+    ]
+
+
+def round_id_of(message: MessageRecord) -> int:
+    found = re.search(r"quiz #(\d+)", quiz_footer(message))
+    assert found
+    return int(found.group(1))
+
+
+def names(users: Iterable[FakeUser]) -> dict[str, str]:
+    return {str(u.id): u.name for u in users}
+
+
+# -- tests --------------------------------------------------------------------------------------
+
+
+async def test_stop_is_for_the_host_or_a_manager_and_a_second_start_points_to_the_round(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")  # alice: Manage Server
+    carol = fake_discord.add_user("carol")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3", QUIZ_BANK):
+        started = await carol.slash("quiz start", questions=3, seconds=60, kind="concept")
+        assert "Quiz #1" in (await started.wait_original()).content
+        first = await question(fake_discord, 0)
+        assert "<t:" in field(first, "Time")
+
+        again = await bob.slash("quiz start")
+        assert "already running in this channel: quiz #1 (question 1/3)" in reply(again)
+        status = await bob.slash("quiz status")
+        assert "Question 1/3" in reply(status) and "0 answered" in reply(status)
+
+        refused = await bob.slash("quiz stop")
+        assert "Only the host of this quiz or someone with Manage Server" in reply(refused)
+        assert not is_revealed(first)
+        assert (await bob.slash("quiz status")).message is not None  # still running
+
+        # A manager who is not the host may stop it: the open question is revealed, and the
+        # standings so far are posted.
+        stopped = await alice.slash("quiz stop")
+        assert "stopped" in (await stopped.wait_original()).content
+        await reveal_of(fake_discord, first)
+        standings = await standings_in(fake_discord)
+        assert "stopped" in embed(standings)["title"]
+        assert "No quiz is running" in reply(await bob.slash("quiz status"))
+        fake_discord.assert_clean()
+
+
+def shown_answer(message: MessageRecord) -> str:
+    """The right answer as the reveal shows it."""
+    if not numeric(message):
+        return right_answer(message)
+    family, seed = ref_of(message).split(":")
+    return format_expected(CHECKERS.generate(family, int(seed)).expected)
+
+
+def counts_lines(message: MessageRecord) -> dict[str, int]:
+    """Option letter -> the count its bar shows (`A ████░░` 3 ✅)."""
+    found = re.findall(r"`([A-Z]) [█░]+` (\d+)", field(message, "Answers"))
+    return {letter: int(count) for letter, count in found}
+
+
+def first_correct(rows: list[tuple[int, str, str | None, int, int, str]], index: int) -> str:
+    right = [r for r in rows if r[0] == index and r[3]]
+    return min(right, key=lambda r: r[5])[1]
+
+
+async def test_a_round_of_five_with_six_players_reveals_and_ranks_as_the_database_says(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    carol, dave, frank = (fake_discord.add_user(n) for n in ("carol", "dave", "frank"))
+    erin = fake_discord.add_user("erin", locale="zh-CN")  # her replies are in Chinese
+    players = [alice, bob, carol, dave, erin, frank]
+    right_users = {alice, carol, erin}  # and frank, from the second question on
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        started = await alice.slash("quiz start", questions=5, seconds=10)
+        await started.wait_original()
+        kinds = []
+        for index in range(5):
+            message = await question(fake_discord, index)
+            assert not is_revealed(message)
+            kinds.append("numeric" if numeric(message) else "mcq")
+            right, wrong, wrong2 = (
+                right_answer(message),
+                wrong_answer(message),
+                wrong_answer(message, 2),
+            )
+            stale = copy.deepcopy(message)  # as a client that never saw the reveal shows it
+            if index > 0:  # frank, late for the first question, answers first from then on
+                assert reply(await answer(frank, message, right)).startswith(LOCKED)
+
+            async def twice(
+                user: FakeUser, message: MessageRecord, first: str, second: str
+            ) -> tuple[str, str]:
+                one = reply(await answer(user, message, first))
+                return one, reply(await answer(user, message, second))
+
+            results = await asyncio.gather(
+                answer(alice, message, right),
+                answer(bob, message, wrong),
+                twice(carol, message, right, wrong),  # the first answer counts: right
+                twice(dave, message, wrong2, right),  # the first answer counts: wrong
+                answer(erin, message, right),
+            )
+            alice_said, bob_said, carol_said, dave_said, erin_said = results
+            assert (
+                reply(alice_said)
+                == f"🔒 Locked in: **{right}**. The answer is revealed when the time is up."
+            )
+            assert reply(bob_said).startswith(LOCKED)
+            assert reply(erin_said) == f"🔒 已锁定：**{right}**。时间到后揭晓答案。"
+            for said in (carol_said, dave_said):
+                assert said[0].startswith(LOCKED)
+                # The second click: refused, as a repeat, or as late when it came after the
+                # early reveal (everyone had answered).
+                assert ALREADY in said[1] or TOO_LATE in said[1], said[1]
+
+            revealed = await reveal_of(fake_discord, message)
+            if index == 0:  # frank answers from a client that still shows the question
+                assert TOO_LATE in reply(await answer(frank, stale, right))
+            rows = db_answers(db, round_id_of(revealed))
+            mine = [r for r in rows if r[0] == index]
+            winners = right_users | ({frank} if index > 0 else set())
+            expected = {str(u.id): u in winners for u in players if index > 0 or u is not frank}
+            assert {r[1]: bool(r[3]) for r in mine} == expected  # one answer each, as judged
+
+            description = str(embed(revealed)["description"])
+            assert f"✅ **Answer: {shown_answer(message)}" in description
+            assert f"Answers ({len(expected)})" in str(embed(revealed)["fields"])
+            if not numeric(message):
+                counts = Counter(r[2] for r in mine)
+                assert counts_lines(revealed) == {x: counts.get(x, 0) for x in "ABC"}
+                assert counts[right] == len(winners) and counts[wrong] == counts[wrong2] == 1
+            else:
+                assert re.search(
+                    rf"`✅ [█░]+` {len(winners)}\n`❌ [█░]+` 2", field(revealed, "Answers")
+                )
+            shown_right = field(revealed, "Right")
+            assert all(f"**{u.name}**" in shown_right for u in winners)
+            assert not any(f"**{u.name}**" in shown_right for u in (bob, dave))
+            first = names(players)[first_correct(rows, index)]
+            assert field(revealed, "First").startswith(f"⚡ **{first}** in ")
+
+        standings = await standings_in(fake_discord)
+        assert "numeric" in kinds and "mcq" in kinds  # both ways of answering were played
+    rows = db_answers(db, 1)
+    by_user = {str(u.id): u for u in players}
+    text = str(embed(standings)["description"])
+    lines = [line for line in text.splitlines() if "**" in line and " — " in line]
+    assert len(lines) == 6
+    points = {u: sum(r[4] for r in rows if r[1] == uid) for uid, u in by_user.items()}
+    for user in players:
+        answered = 4 if user is frank else 5
+        correct = answered if user in right_users | {frank} else 0
+        line = next(line for line in lines if f"**{user.name}**" in line)
+        assert f"— {points[user]} points · {correct}/{answered} (" in line, line
+    order = [next(u for u in players if f"**{u.name}**" in line) for line in lines]
+    assert [points[u] for u in order] == sorted(points.values(), reverse=True)
+    assert [line[:1] for line in lines[:3]] == ["🥇", "🥈", "🥉"]
+    assert points[bob] == points[dave] == 0 and points[alice] > 0
+    assert standings.attachment("standings.png").data.startswith(b"\x89PNG")
+    # The answers count as attempts (leaderboards, review) once each: 29 = 5 x 5 + 4.
+    (attempts,) = db_rows(db, "SELECT COUNT(*) FROM attempts")[0]
+    assert attempts == 29
+    (misses,) = db_rows(
+        db,
+        "SELECT COUNT(*) FROM review_cards WHERE user_id ="
+        " (SELECT id FROM users WHERE external_id = ?)",
+        str(bob.id),
+    )[0]
+    assert misses >= 1  # bob's misses are scheduled for review
+    fake_discord.assert_clean()
+
+
+async def test_two_channels_run_their_rounds_at_once(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    carol, dave = fake_discord.add_user("carol"), fake_discord.add_user("dave")
+    general = fake_discord.channel
+    trivia = fake_discord.add_channel("trivia")
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        await asyncio.gather(
+            alice.slash("quiz start", where=general, questions=3, seconds=10, kind="concept"),
+            bob.slash("quiz start", where=trivia, questions=3, seconds=10, kind="concept"),
+        )
+        tables = {general.id: (alice, carol), trivia.id: (bob, dave)}
+        for index in range(3):
+            shown = {
+                channel.id: await question(fake_discord, index, channel)
+                for channel in (general, trivia)
+            }
+            await asyncio.gather(
+                *(
+                    answer(user, shown[channel_id], value)
+                    for channel_id, (host, guest) in tables.items()
+                    for user, value in (
+                        (host, right_answer(shown[channel_id])),
+                        (guest, wrong_answer(shown[channel_id])),
+                    )
+                )
+            )
+            for channel_id, (host, _) in tables.items():
+                revealed = await reveal_of(fake_discord, shown[channel_id])
+                assert field(revealed, "Right") == f"**{host.name}**"
+                assert "Answers (2)" in str(embed(revealed)["fields"])
+        for channel in (general, trivia):
+            standings = await standings_in(fake_discord, channel)
+            host, guest = tables[channel.id]
+            text = str(embed(standings)["description"])
+            assert f"🥇 **{host.name}**" in text and f"🥈 **{guest.name}**" in text
+            assert "3/3 (100%)" in text and "0/3 (0%)" in text
+    rounds = db_rows(db, "SELECT id, channel_id, status FROM quiz_rounds ORDER BY id")
+    assert {(c, s) for _, c, s in rounds} == {
+        (str(general.id), "finished"),
+        (str(trivia.id), "finished"),
+    }
+    for round_id, channel_id, _ in rounds:
+        host, guest = tables[int(channel_id)]
+        rows = db_answers(db, round_id)
+        assert {(r[1], r[3]) for r in rows} == {(str(host.id), 1), (str(guest.id), 0)}
+        assert len(rows) == 6
+    fake_discord.assert_clean()
+
+
+async def test_a_burst_of_a_hundred_answers_is_all_recorded_and_revealed(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    alice = fake_discord.user("alice")
+    crowd = [fake_discord.add_user(f"p{i:03d}") for i in range(100)]
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        await alice.slash("quiz start", questions=3, seconds=10, kind="concept")
+        message = await question(fake_discord, 0)
+        picks = {user: LETTERS[i % OPTIONS] for i, user in enumerate(crowd)}
+        sent = await asyncio.gather(
+            *(
+                user.click(
+                    message,
+                    f"{next(i for i in message.custom_ids if i.endswith(':' + letter))}",
+                    wait=False,
+                )
+                for user, letter in picks.items()
+            )
+        )
+        for one in sent:  # every one answered (a limit for a hung bot, not a speed goal)
+            await one.wait_response(within=REVEAL_WITHIN)
+        assert all(reply(one).startswith(LOCKED) for one in sent)
+        revealed = await reveal_of(fake_discord, message)
+        right = right_answer(message)
+        wanted = Counter(picks.values())
+        assert counts_lines(revealed) == {x: wanted[x] for x in "ABC"}
+        rows = db_answers(db, round_id_of(revealed))
+        assert len(rows) == 100
+        assert {r[1]: r[2] for r in rows} == {str(u.id): x for u, x in picks.items()}
+        assert field(revealed, "Right").endswith(f" and {wanted[right] - 15} more")
+        first = names(crowd)[first_correct(rows, 0)]
+        assert field(revealed, "First").startswith(f"⚡ **{first}** in ")
+        stopped = await alice.slash("quiz stop")
+        await stopped.wait_original()
+        standings = await standings_in(fake_discord)
+        assert "… and 80 more" in str(embed(standings)["description"])
+    fake_discord.assert_clean()
