@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from bot.core.quiz_deadlines import Deadlines
 
 from ..conftest import FakeClock
 from ._quiz_harness import WAIT, FakeTimer
 
+K = TypeVar("K")
 
-class Fired:
+
+class Fired(Generic[K]):
     def __init__(self) -> None:
-        self.keys: asyncio.Queue[str] = asyncio.Queue()
+        self.keys: asyncio.Queue[K] = asyncio.Queue()
 
-    async def __call__(self, key: str) -> None:
+    async def __call__(self, key: K) -> None:
         await self.keys.put(key)
 
-    async def next(self) -> str:
+    async def next(self) -> K:
         return await asyncio.wait_for(self.keys.get(), WAIT)
 
 
 async def test_deadlines_fire_in_order_and_a_nearer_one_wakes_the_scheduler() -> None:
     timer = FakeTimer(FakeClock())
-    fired = Fired()
+    fired: Fired[str] = Fired()
     deadlines: Deadlines[str] = Deadlines(timer, fired)
     start = timer.now()
     deadlines.set("late", start + timedelta(seconds=100))
@@ -48,7 +51,7 @@ async def test_deadlines_fire_in_order_and_a_nearer_one_wakes_the_scheduler() ->
 
 async def test_a_thousand_rounds_cost_one_sleeping_task() -> None:
     timer = FakeTimer(FakeClock())
-    fired = Fired()
+    fired: Fired[int] = Fired()
     deadlines: Deadlines[int] = Deadlines(timer, fired)
     before = len(asyncio.all_tasks())
     for n in range(1000):
@@ -63,7 +66,7 @@ async def test_a_thousand_rounds_cost_one_sleeping_task() -> None:
 
 async def test_a_failing_callback_does_not_stop_the_others() -> None:
     timer = FakeTimer(FakeClock())
-    fired = Fired()
+    fired: Fired[str] = Fired()
 
     async def fire(key: str) -> None:
         if key == "bad":
