@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from .botdb import bot_db  # noqa: F401 (SQLite and PostgreSQL, for the tests that ask)
 from .fakediscord import FakeDiscord, patch_discord
 
 

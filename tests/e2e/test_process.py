@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(90)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bot_env(fake: FakeDiscord, db: Path) -> dict[str, str]:
+def bot_env(fake: FakeDiscord, db: Path | str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
     env.update(
         DISCORD_TOKEN=fake.token,
@@ -31,7 +31,7 @@ def bot_env(fake: FakeDiscord, db: Path) -> dict[str, str]:
     return env
 
 
-async def start_bot(fake: FakeDiscord, db: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_bot(fake: FakeDiscord, db: Path | str, log: Path) -> asyncio.subprocess.Process:
     with log.open("ab") as sink:
         return await asyncio.create_subprocess_exec(
             sys.executable,

@@ -1,6 +1,7 @@
 """Reliability through the fake Discord: SIGKILL mid-burst, a full disk, a read-only
 database, a dropped gateway, and REST 429/500s. Each guarantee is checked against the
-database itself, not only against what the bot said."""
+database itself, not only against what the bot said. The tests that do not depend on how
+SQLite stores its file run on both engines (`bot_db`: SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from .botdb import BotDb
 from .fakediscord import FakeDiscord, SentInteraction
 from .harness import FIXTURE_BANK, button_ids, running_bot, told
 from .test_interview_e2e import answer_current, current_ref
@@ -38,9 +40,9 @@ def instance_of(custom_id: str) -> int:
 
 
 async def test_sigkill_during_a_burst_keeps_exactly_the_acknowledged_answers(
-    fake_discord: FakeDiscord, tmp_path: Path
+    fake_discord: FakeDiscord, tmp_path: Path, bot_db: BotDb
 ) -> None:
-    db, log = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
+    db, log = bot_db.location, tmp_path / "bot.log"
     users = [fake_discord.add_user(f"u{i:02d}") for i in range(50)]
     process = await start_bot(fake_discord, db, log)
     try:
@@ -82,22 +84,22 @@ async def test_sigkill_during_a_burst_keeps_exactly_the_acknowledged_answers(
     process = await start_bot(fake_discord, db, log)  # recovery on restart
     try:
         await fake_discord.wait_identified(2, within=60)
-        recorded = attempts_in(db)
+        recorded = bot_db.attempts()
         assert acknowledged <= recorded  # every acknowledged answer is there...
         assert recorded <= attempted  # ...and nothing that was never sent
-        with sqlite3.connect(db) as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            (dupes,) = conn.execute(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
-                " HAVING COUNT(*) > 1)"
-            ).fetchone()
-            assert dupes == 0  # exactly once
-            (totals,) = conn.execute(
+        assert bot_db.sound()
+        [(dupes,)] = bot_db.rows(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
+            " HAVING COUNT(*) > 1) AS repeated"
+        )
+        assert dupes == 0  # exactly once
+        for user in users:
+            [(totals,)] = bot_db.rows(
                 "SELECT answered FROM score_totals WHERE server_id = 0 AND topic = '*'"
                 " AND period = 'all' AND user_id = (SELECT id FROM users WHERE external_id = ?)",
-                (str(users[0].id),),
-            ).fetchone() or (0,)
-            mine = sum(1 for _, u in recorded if u == str(users[0].id))
+                str(user.id),
+            ) or [(0,)]
+            mine = sum(1 for _, u in recorded if u == str(user.id))
             assert totals == mine  # the leaderboard totals moved with the attempts
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 20) == 0
@@ -191,10 +193,10 @@ def test_a_read_only_database_gives_one_clear_line(tmp_path: Path) -> None:
 
 
 async def test_gateway_drop_resumes_with_the_interview_intact(
-    fake_discord: FakeDiscord, tmp_path: Path
+    fake_discord: FakeDiscord, bot_db: BotDb
 ) -> None:
     alice = fake_discord.user("alice")
-    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+    async with running_bot(fake_discord, bot_db.location):  # type: ignore[arg-type]
         started = await alice.slash("interview start", questions=3, minutes=5)
         message = started.message
         assert message is not None
@@ -212,11 +214,10 @@ async def test_gateway_drop_resumes_with_the_interview_intact(
 
 
 async def test_rest_429_and_500_do_not_lose_the_answer(
-    fake_discord: FakeDiscord, tmp_path: Path
+    fake_discord: FakeDiscord, bot_db: BotDb
 ) -> None:
     alice = fake_discord.user("alice")
-    db = tmp_path / "bot.sqlite3"
-    async with running_bot(fake_discord, db):
+    async with running_bot(fake_discord, bot_db.location):  # type: ignore[arg-type]
         posted = await alice.slash("question", topic="vanishing_gradients")
         question = posted.message
         assert question is not None
@@ -227,5 +228,5 @@ async def test_rest_429_and_500_do_not_lose_the_answer(
         answered = await alice.click(question, button_ids(question)[1], within=20)
         assert (await told(answered)).startswith("✅")  # the follow-up got through on retry
         assert limited.hits == 1 and broken.hits == 1
-        assert attempts_in(db) == {(instance_of(button_ids(question)[1]), str(alice.id))}
+        assert bot_db.attempts() == {(instance_of(button_ids(question)[1]), str(alice.id))}
         assert question.embeds[0]["footer"]["text"].endswith("1 answered, 1 correct")
