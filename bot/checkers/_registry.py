@@ -59,6 +59,7 @@ from bot.core.answers import (
 from bot.core.errors import CheckRequestError
 from bot.core.models import Grade, Localized, NumericQuestion
 from bot.core.ports import difficulty_of_seed
+from bot.shared.feedback import numeric_feedback
 
 MAX_SEED = 2**63 - 1
 
@@ -364,9 +365,9 @@ class TorchCheckers:
             grade = problem.grade(answer)
             result["correct"] = grade.correct  # unreadable counts as not correct; see verdict
             result["verdict"] = grade.verdict.value
-            assert grade.feedback is not None  # a numeric grade words its own feedback
-            result["feedback"] = grade.feedback.en
-            result["feedback_zh"] = grade.feedback.zh
+            feedback = numeric_feedback(grade)
+            result["feedback"] = feedback.en
+            result["feedback_zh"] = feedback.zh
             result["mistake"] = grade.mistake
         if seed is not None:
             result["seed"] = seed

@@ -17,18 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from bot.core.models import LETTERS, Grade, Localized, Verdict
+from bot.core.models import LETTERS, Grade, Localized, NearMiss, Refusal, Verdict
 
 
 class AnswerFormatError(ValueError):
     """The answer could not be read; `expected_form` says, in both languages, what would be,
-    and `reason` (a sentence, when there is more to say) why this one was not: a number far
-    too large, say, is read but refused."""
+    and `refusal` (when there is more to say) why this one was not: a number far too large,
+    say, is read but refused."""
 
-    def __init__(self, expected_form: Localized, reason: Localized | None = None) -> None:
-        super().__init__(expected_form.en if reason is None else f"{reason.en} {expected_form.en}")
+    def __init__(self, expected_form: Localized, refusal: Refusal | None = None) -> None:
+        super().__init__(expected_form.en if refusal is None else f"{refusal}: {expected_form.en}")
         self.expected_form = expected_form
-        self.reason = reason
+        self.refusal = refusal
 
 
 def normalize(text: str) -> str:
@@ -109,29 +109,15 @@ class KnownMistake:
 class _Unreadable(Exception):
     """Internal: the text is not a number; the caller raises the public error with its form."""
 
-    reason: Localized | None = None
+    refusal: Refusal | None = None
 
 
 class _OutOfRange(_Unreadable):
     """Internal: a number, but one too large, too small or too long to grade."""
 
-    def __init__(self, reason: Localized) -> None:
-        super().__init__(reason.en)
-        self.reason = reason
-
-
-TOO_LARGE = Localized(
-    en=f"That number is too large (more than {MAX_DIGITS} digits, or beyond 1e300).",
-    zh=f"这个数太大了（超过 {MAX_DIGITS} 位，或大于 1e300）。",
-)
-TOO_SMALL = Localized(
-    en=f"That number is too close to zero (an exponent below -{MAX_EXPONENT}).",
-    zh=f"这个数太接近零了（指数小于 -{MAX_EXPONENT}）。",
-)
-TOO_LONG = Localized(
-    en=f"That number has too many digits (at most {MAX_DIGITS} significant digits).",
-    zh=f"这个数的位数太多了（最多 {MAX_DIGITS} 位有效数字）。",
-)
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
 
 
 # Unicode minus signs and dashes people paste instead of ASCII '-'; NFKC keeps most of them.
@@ -200,12 +186,12 @@ def _clean(text: str) -> str:
 def _decimal(sign: str, whole: str, frac: str, exp: str | None) -> Fraction:
     digits = (whole + frac).lstrip("0")
     if len(whole.lstrip("0")) > MAX_DIGITS:
-        raise _OutOfRange(TOO_LARGE)
+        raise _OutOfRange(Refusal.TOO_LARGE)
     if len(digits) > MAX_DIGITS:
-        raise _OutOfRange(TOO_LONG)
+        raise _OutOfRange(Refusal.TOO_LONG)
     exponent = _exponent(exp) if exp else 0
     if abs(exponent) > MAX_EXPONENT:
-        raise _OutOfRange(TOO_SMALL if exponent < 0 else TOO_LARGE)
+        raise _OutOfRange(Refusal.TOO_SMALL if exponent < 0 else Refusal.TOO_LARGE)
     value = Fraction(int(whole + frac or "0")) * Fraction(10) ** (exponent - len(frac))
     return -value if sign == "-" else value
 
@@ -243,7 +229,7 @@ def _term(text: str, grouping: bool) -> Fraction:
     if power:
         exponent = _exponent(power.group(2))
         if abs(exponent) > MAX_EXPONENT:
-            raise _OutOfRange(TOO_SMALL if exponent < 0 else TOO_LARGE)
+            raise _OutOfRange(Refusal.TOO_SMALL if exponent < 0 else Refusal.TOO_LARGE)
         return _plain_number(power.group(1).strip(), grouping) * Fraction(10) ** exponent
     multiplier = _MULTIPLIERS.get(text[-1])
     if multiplier is not None:
@@ -253,7 +239,7 @@ def _term(text: str, grouping: bool) -> Fraction:
 
 def _check_range(value: Fraction) -> Fraction:
     if value and value.numerator.bit_length() - value.denominator.bit_length() > _MAX_BITS:
-        raise _OutOfRange(TOO_LARGE)  # too large for a float; a tiny one rounds towards 0
+        raise _OutOfRange(Refusal.TOO_LARGE)  # too large for a float; a tiny one rounds towards 0
     return value
 
 
@@ -345,7 +331,7 @@ def read_number(text: str, *, percent_ok: bool = False) -> Fraction:
     try:
         return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
     except _Unreadable as exc:
-        raise AnswerFormatError(expected_form(0.0, percent_ok=percent_ok), exc.reason) from None
+        raise AnswerFormatError(expected_form(0.0, percent_ok=percent_ok), exc.refusal) from None
 
 
 def read_numbers(text: str, count: int, *, percent_ok: bool = False) -> list[Fraction]:
@@ -357,7 +343,7 @@ def read_numbers(text: str, count: int, *, percent_ok: bool = False) -> list[Fra
         return _numbers(text, count, percent_ok=percent_ok)
     except _Unreadable as exc:
         form = expected_form([0.0] * count, percent_ok=percent_ok)
-        raise AnswerFormatError(form, exc.reason) from None
+        raise AnswerFormatError(form, exc.refusal) from None
 
 
 def _numbers(text: str, count: int, *, percent_ok: bool) -> list[Fraction]:
@@ -380,7 +366,7 @@ def read_answer(
         return _scalar(_strip_brackets(_clean(text)), percent_ok=percent_ok, grouping=True)
     except _Unreadable as exc:
         form = expected_form(expected, percent_ok=percent_ok)
-        raise AnswerFormatError(form, exc.reason) from None
+        raise AnswerFormatError(form, exc.refusal) from None
 
 
 def _close(value: Fraction, expected: Number, tolerance: Tolerance) -> bool:
@@ -421,25 +407,10 @@ def format_expected(expected: Expected) -> str:
     return format_number(expected)
 
 
-def unreadable_grade(form: Localized, reason: Localized | None = None) -> Grade:
+def unreadable_grade(form: Localized, refusal: Refusal | None = None) -> Grade:
     """The grade of an answer that could not be read: ⚠️ and what form is expected. (That it
     cost no attempt is the front end's to say, once: a calculator's check is no attempt.)"""
-    marker = Verdict.UNREADABLE.marker
-    if reason is not None:  # read, but refused: say why
-        return Grade(
-            verdict=Verdict.UNREADABLE,
-            feedback=Localized(
-                en=f"{marker} {reason.en} Expected {form.en}.",
-                zh=f"{marker} {reason.zh}应为{form.zh}。",
-            ),
-        )
-    return Grade(
-        verdict=Verdict.UNREADABLE,
-        feedback=Localized(
-            en=f"{marker} I could not read that answer. Expected {form.en}.",
-            zh=f"{marker} 无法识别这个答案。应为{form.zh}。",
-        ),
-    )
+    return Grade(verdict=Verdict.UNREADABLE, numeric=True, expected_form=form, refusal=refusal)
 
 
 def _roughly(value: Fraction, expected: Number) -> bool:
@@ -450,45 +421,32 @@ def _roughly(value: Fraction, expected: Number) -> bool:
     return abs(float(value) - expected) <= max(0.01 * abs(expected), DEFAULT_TOLERANCE.abs)
 
 
-def _near_miss(value: Fraction | list[Fraction], expected: Expected) -> KnownMistake | None:
-    """A generic hint when no known mistake matched but the answer is close."""
+def _near_miss(value: Fraction | list[Fraction], expected: Expected) -> NearMiss | None:
+    """Whether a wrong answer that no known mistake explains is close: rounded, or not
+    precise enough (the front ends word the hint)."""
     if isinstance(expected, list) or isinstance(value, list):
         if not isinstance(expected, list) or not isinstance(value, list):
             return None
         if len(value) != len(expected) or all(isinstance(e, int) for e in expected):
             return None  # a shape or a list of counts is exact: nothing is "close"
         if all(_roughly(v, e) for v, e in zip(value, expected, strict=True)):
-            return KnownMistake(
-                "imprecise",
-                [float(v) for v in value],
-                Localized(
-                    en="Close, but not precise enough: give every number to at least four "
-                    "significant figures.",
-                    zh="很接近，但精度不够：每个数都请至少给出四位有效数字。",
-                ),
-            )
+            return NearMiss.IMPRECISE_LIST
         return None
     if isinstance(expected, int):
         if expected and abs(float(value) - expected) <= 0.01 * abs(expected):
-            return KnownMistake(
-                "rounded",
-                float(value),
-                Localized(
-                    en="Close, but counts are exact: give every digit, not a rounded figure.",
-                    zh="很接近，但个数要精确：请给出完整的数字，而不是约数。",
-                ),
-            )
+            return NearMiss.ROUNDED
         return None
     if math.isfinite(expected) and abs(float(value) - expected) <= 0.01 * abs(expected):
-        return KnownMistake(
-            "imprecise",
-            float(value),
-            Localized(
-                en="Close, but not precise enough: give at least four significant figures.",
-                zh="很接近，但精度不够：请至少给出四位有效数字。",
-            ),
-        )
+        return NearMiss.IMPRECISE
     return None
+
+
+# The mistake id a near miss is reported under (`python -m bot check`'s "mistake").
+NEAR_MISS_IDS = {
+    NearMiss.ROUNDED: "rounded",
+    NearMiss.IMPRECISE: "imprecise",
+    NearMiss.IMPRECISE_LIST: "imprecise",
+}
 
 
 def grade_numeric(
@@ -509,27 +467,17 @@ def grade_numeric(
     try:
         value = read_answer(text, expected, percent_ok=percent_ok)
     except AnswerFormatError as error:
-        return unreadable_grade(error.expected_form, error.reason)
+        return unreadable_grade(error.expected_form, error.refusal)
     shown = display if display is not None else format_expected(expected)
     if matches(value, expected, tolerance):
-        marker = Verdict.CORRECT.marker
-        return Grade(
-            verdict=Verdict.CORRECT,
-            feedback=Localized(en=f"{marker} Correct: {shown}.", zh=f"{marker} 正确：{shown}。"),
-            expected=shown,
-        )
+        return Grade(verdict=Verdict.CORRECT, numeric=True, expected=shown)
     mistake = next((m for m in mistakes if matches(value, m.value, tolerance)), None)
-    if mistake is None:
-        mistake = _near_miss(value, expected)
-    marker = Verdict.INCORRECT.marker
-    en = f"{marker} Incorrect: the answer is {shown}."
-    zh = f"{marker} 不正确：正确答案是 {shown}。"
-    if mistake is not None:
-        en = f"{en} {mistake.feedback.en}"
-        zh = f"{zh}{mistake.feedback.zh}"
+    near = _near_miss(value, expected) if mistake is None else None
     return Grade(
         verdict=Verdict.INCORRECT,
-        feedback=Localized(en=en, zh=zh),
+        numeric=True,
         expected=shown,
-        mistake=mistake.id if mistake is not None else None,
+        mistake=mistake.id if mistake is not None else NEAR_MISS_IDS.get(near) if near else None,
+        mistake_note=mistake.feedback if mistake is not None else None,
+        near_miss=near,
     )

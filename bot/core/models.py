@@ -198,18 +198,37 @@ class Verdict(StrEnum):
         return {"correct": "✅", "incorrect": "❌", "unreadable": "⚠️"}[self.value]
 
 
+class NearMiss(StrEnum):
+    """A wrong numeric answer that no known mistake explains but that is close: rounded where
+    a count is exact, or not precise enough (one number, or a list)."""
+
+    ROUNDED = "rounded"
+    IMPRECISE = "imprecise"
+    IMPRECISE_LIST = "imprecise_list"
+
+
+class Refusal(StrEnum):
+    """A number that was read but cannot be graded."""
+
+    TOO_LARGE = "too_large"  # more than MAX_DIGITS digits, or beyond 1e300
+    TOO_SMALL = "too_small"  # an exponent below -MAX_EXPONENT
+    TOO_LONG = "too_long"  # more than MAX_DIGITS significant digits
+
+
 class Grade(_Frozen):
-    """The verdict on one answer. `feedback` (a numeric checker's, beginning with the
-    verdict's marker) or, when it is None, the fields below say what the front end words
-    (bot/shared/texts.py `grade_text`)."""
+    """The verdict on one answer, and what the front ends word its feedback from
+    (bot/shared/texts.py `grade_text`; a numeric one: bot/shared/feedback.py)."""
 
     verdict: Verdict
-    feedback: Localized | None = None
+    numeric: bool = False  # graded by the numeric reader (its own wording of the feedback)
     expected: str | None = None  # the correct answer, for display
     mistake: str | None = None  # id of the known mistake the answer matches, if any
+    mistake_note: Localized | None = None  # numeric: the known mistake's explanation
+    near_miss: NearMiss | None = None  # numeric: close, though no known mistake explains it
     picked: str | None = None  # multiple choice: the letter chosen
     why: Localized | None = None  # multiple choice: why the chosen option is right or wrong
     expected_form: Localized | None = None  # unreadable: the form an answer takes
+    refusal: Refusal | None = None  # unreadable: a number read but refused, and why
     rating: str | None = None  # an open question: the user's own rating (`good`)
 
     @property

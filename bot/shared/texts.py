@@ -34,6 +34,7 @@ from bot.core.interview import (
 )
 from bot.core.models import AnswerOutcome, Difficulty, Grade, Kind, Lang, Localized, Verdict
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
+from bot.shared.feedback import numeric_feedback, unreadable
 
 KIND_NAMES: dict[Kind, Localized] = {
     Kind.MCQ: Localized(en="multiple choice", zh="选择题"),
@@ -166,19 +167,12 @@ def error_text(error: BaseException, lang: Lang) -> str:
     return SOMETHING_WRONG.get(lang)
 
 
-def unreadable(expected_form: Localized) -> Localized:
-    """An answer that could not be read, and the form one takes."""
-    return Localized(
-        en=f"⚠️ Could not read that answer: expected {expected_form.en}.",
-        zh=f"⚠️ 无法识别这个答案：请给出{expected_form.zh}。",
-    )
-
-
 def grade_text(grade: Grade) -> Localized:
-    """The feedback on an answer, beginning with its verdict's marker: a numeric checker's
-    own, else worded here from what the grade says (a letter and why, a self-rating)."""
-    if grade.feedback is not None:
-        return grade.feedback
+    """The feedback on an answer, beginning with its verdict's marker: a numeric answer's
+    (bot/shared/feedback.py), else worded here from what the grade says (a letter and why, a
+    self-rating)."""
+    if grade.numeric:
+        return numeric_feedback(grade)
     marker = grade.verdict.marker
     if grade.rating is not None:
         name = RATING_NAMES[SelfRating(grade.rating)]

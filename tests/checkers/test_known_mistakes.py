@@ -13,6 +13,7 @@ import pytest
 from bot.checkers import TorchCheckers
 from bot.core.answers import matches
 from bot.core.models import Verdict
+from bot.shared.texts import grade_text
 
 from . import closed_forms as cf
 
@@ -210,8 +211,8 @@ def test_classic_mistake_is_named(
     grade = checkers.solve(family, params).grade(answer)
     assert grade.verdict is Verdict.INCORRECT, grade
     assert grade.mistake == mistake_id, grade
-    assert grade.feedback.en.startswith("❌") and grade.feedback.zh.startswith("❌")
-    assert grade.expected is not None and grade.expected in grade.feedback.en
+    assert grade_text(grade).en.startswith("❌") and grade_text(grade).zh.startswith("❌")
+    assert grade.expected is not None and grade.expected in grade_text(grade).en
 
 
 def test_mazur_example(checkers: TorchCheckers) -> None:
@@ -236,7 +237,7 @@ def test_a_wrong_answer_that_matches_no_mistake_still_reveals_the_answer(
 ) -> None:
     grade = checkers.solve("conv_params", {"c_in": 3, "c_out": 96, "k": 11}).grade("12")
     assert grade.verdict is Verdict.INCORRECT and grade.mistake is None
-    assert "34,944" in grade.feedback.en and "34,944" in grade.feedback.zh
+    assert "34,944" in grade_text(grade).en and "34,944" in grade_text(grade).zh
 
 
 def test_close_real_answer_is_called_imprecise(checkers: TorchCheckers) -> None:
@@ -293,10 +294,10 @@ def test_forgotten_momentum_and_the_textbook_average_are_told_apart(
     assert ema == pytest.approx(0.9855)
     grade = problem.grade(g4(forgot))
     assert grade.mistake == "ignored_momentum", grade
-    assert "More than one" not in grade.feedback.en
+    assert "More than one" not in grade_text(grade).en
     grade = problem.grade(g4(ema))
     assert grade.mistake == "ema_momentum", grade
-    assert "v = 0" in grade.feedback.en and "v 从 0 开始" in grade.feedback.zh
+    assert "v = 0" in grade_text(grade).en and "v 从 0 开始" in grade_text(grade).zh
 
 
 # Every registered family, taken from the registry rather than a hand list: the 25 families of
@@ -336,8 +337,8 @@ def test_no_named_mistake_hides_behind_another(checkers: TorchCheckers, family: 
                 continue  # the mistake makes no difference for these numbers
             where = (family, seed, named.id, grade.mistake)
             assert grade.verdict is Verdict.INCORRECT, where
-            assert named.feedback.en in grade.feedback.en, where
-            assert named.feedback.zh in grade.feedback.zh, where
+            assert named.feedback.en in grade_text(grade).en, where
+            assert named.feedback.zh in grade_text(grade).zh, where
 
 
 LIST_QUESTIONS = [
@@ -365,8 +366,8 @@ def test_a_list_at_three_significant_figures_gets_the_precision_hint(
     answer = "[" + ", ".join(f"{v:.3g}" for v in problem.expected) + "]"
     grade = problem.grade(answer)
     assert grade.verdict is Verdict.INCORRECT and grade.mistake == "imprecise", (answer, grade)
-    assert "four significant figures" in grade.feedback.en
-    assert "四位有效数字" in grade.feedback.zh
+    assert "four significant figures" in grade_text(grade).en
+    assert "四位有效数字" in grade_text(grade).zh
     # ... which the question announced, with the tolerance
     assert "four significant figures" in problem.text.en and "1e-3" in problem.text.en
     assert "四位有效数字" in problem.text.zh and "1e-3" in problem.text.zh
@@ -403,12 +404,12 @@ def test_gru_one_bias_feedback_knows_both_keras_gru_layouts(checkers: TorchCheck
     assert gru.expected == 3 * h * (i + h) + 2 * 3 * h
     grade = gru.grade(str(3 * h * (i + h) + 3 * h))
     assert grade.mistake == "one_bias", grade
-    for text in (grade.feedback.en, grade.feedback.zh):
+    for text in (grade_text(grade).en, grade_text(grade).zh):
         assert "reset_after=True" in text and "reset_after=False" in text and "b_hn" in text
-    assert "Keras/textbook formula" not in grade.feedback.en
+    assert "Keras/textbook formula" not in grade_text(grade).en
     lstm = checkers.solve("rnn_params", {"cell": "lstm", "input_size": i, "hidden_size": h})
     grade = lstm.grade(str(4 * h * (i + h) + 4 * h))
-    assert grade.mistake == "one_bias" and "reset_after" not in grade.feedback.en
+    assert grade.mistake == "one_bias" and "reset_after" not in grade_text(grade).en
 
 
 def test_skipgram_window_of_one_word(checkers: TorchCheckers) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.app.lazy_checkers import LazyCheckers
-from bot.core.models import Grade, Localized, NumericQuestion, Verdict
+from bot.core.models import Grade, NumericQuestion, Verdict
 
 
 class Counting:
@@ -29,7 +29,7 @@ class Counting:
         raise NotImplementedError
 
     def grade(self, family: str, seed: int, answer: str) -> Grade:
-        return Grade(verdict=Verdict.CORRECT, feedback=Localized(en=answer, zh=answer))
+        return Grade(verdict=Verdict.CORRECT, expected=answer)
 
     def check(
         self,
@@ -58,11 +58,11 @@ def test_built_once_on_first_use_from_many_threads(caplog: pytest.LogCaptureFixt
     lazy.on_load = lambda: announced.append(1)
     assert not lazy.loaded and Counting.built == 0  # constructing it costs nothing
 
-    results: list[str] = []
+    results: list[str | None] = []
 
     def ask() -> None:
         start.wait()
-        results.append(lazy.grade("conv_output", 0, "ok").feedback.en)
+        results.append(lazy.grade("conv_output", 0, "ok").expected)
 
     with caplog.at_level(logging.WARNING, logger="bot.app.lazy_checkers"):
         threads = [threading.Thread(target=ask) for _ in range(8)]

@@ -18,6 +18,7 @@ from bot.core.engine import Engine, KindFilter
 from bot.core.models import Difficulty, ServedQuestion, User
 from bot.core.ports import seed_for
 from bot.core.review import review_item
+from bot.shared.texts import grade_text
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 
@@ -73,7 +74,7 @@ async def answer_right(engine: Engine, user: User, served: ServedQuestion) -> in
     assert served.family is not None and served.seed is not None
     expected = engine.checkers.generate(served.family, served.seed).expected
     outcome = await engine.answering.answer(instance.id, user, str(expected))
-    assert outcome.counted and outcome.grade.correct, outcome.grade.feedback.en
+    assert outcome.counted and outcome.grade.correct, grade_text(outcome.grade).en
     return outcome.points
 
 
