@@ -33,7 +33,7 @@ from bot.storage.sqlite import SqliteStore
 from ..conftest import FIXTURE_BANK, FakeClock
 
 # The same interviews over SQLite and the in-memory store (the contract: tests/storage/contract).
-pytestmark = pytest.mark.stores("sqlite", "memory")
+pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
 
 
 async def right_answer(interviews: Interviews, step: Step) -> str:

@@ -12,8 +12,9 @@ from bot.core.models import Period, Scope, User
 
 from ..conftest import FakeClock
 
-# The same rules over SQLite and the in-memory store (the contract: tests/storage/contract).
-pytestmark = pytest.mark.stores("sqlite", "memory")
+# The same rules over SQLite, PostgreSQL and the in-memory store (the contract:
+# tests/storage/contract).
+pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
 
 
 async def answer_mcq(engine: Engine, user: User, server_id: int | None, right: bool) -> int:

@@ -142,6 +142,7 @@ async def test_a_written_question_still_pays_once_and_its_key_is_its_id(
         await engine.aclose()
 
 
+@pytest.mark.stores("sqlite", "postgres")  # the reward window and served notes on both
 @pytest.mark.parametrize("family", ["dropout_scale", "conv_macs"])
 async def test_a_tiny_pool_serves_each_question_before_repeating_one(
     engine: Engine, checkers: TorchCheckers, family: str
@@ -165,6 +166,7 @@ async def test_a_tiny_pool_serves_each_question_before_repeating_one(
         assert served.question_key == seen[0]
 
 
+@pytest.mark.stores("sqlite", "postgres")  # the reward window and served notes on both
 async def test_answered_questions_are_avoided_after_a_restart(
     store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
 ) -> None:
@@ -236,6 +238,7 @@ async def test_the_console_daily_is_one_question_a_day(
         await engine.aclose()
 
 
+@pytest.mark.stores("sqlite", "postgres")  # the reward window and served notes on both
 async def test_a_servers_daily_is_one_question_a_day_even_when_set_again(
     store: SqliteStore, clock: FakeClock, checkers: TorchCheckers
 ) -> None:
@@ -314,6 +317,7 @@ async def test_answers_from_before_keys_still_count_once_the_bot_has_started(
         await db.close()
 
 
+@pytest.mark.stores("sqlite", "postgres")  # the reward window and served notes on both
 async def test_no_difficulty_asked_serves_every_level_before_repeating(
     engine: Engine, checkers: TorchCheckers
 ) -> None:
@@ -335,6 +339,7 @@ async def test_no_difficulty_asked_serves_every_level_before_repeating(
     assert served.question_key == seen[0]
 
 
+@pytest.mark.stores("sqlite", "postgres")  # the reward window and served notes on both
 async def test_a_question_answered_wrong_then_asked_again_pays_nothing(
     store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, bank: Bank
 ) -> None:

@@ -13,8 +13,9 @@ from bot.core.review import LEARNING_STEPS, RELEARNING_STEPS, rating_for, review
 
 from ..conftest import FakeClock
 
-# The same rules over SQLite and the in-memory store (the contract: tests/storage/contract).
-pytestmark = pytest.mark.stores("sqlite", "memory")
+# The same rules over SQLite, PostgreSQL and the in-memory store (the contract:
+# tests/storage/contract).
+pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
 
 
 def test_grades_map_to_ratings() -> None:
