@@ -7,6 +7,7 @@ import io
 import logging
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,69 @@ def test_a_malformed_url_stops_every_command_with_one_line(command: str) -> None
     assert len(out.splitlines()) == 1, out
     assert "BOT_DB" in out and "port must be a number" in out
     assert PASSWORD not in out
+
+
+# On a real PostgreSQL server (tests/_postgres.py): what the commands print never holds the
+# password. The test server trusts local connections, so any password is let in: the URL
+# carries one all the same, as a deployment's does.
+
+
+def with_password(url: str) -> str:
+    return url.replace("postgresql://postgres@", f"postgresql://postgres:{PASSWORD}@", 1)
+
+
+async def test_health_on_postgres_names_the_database_without_its_password(pg_url: str) -> None:
+    from bot.core.ports import SystemClock
+    from bot.storage.postgres import open_postgres
+
+    url = with_password(pg_url)
+    store = await open_postgres(url, SystemClock(), pool_size=1)
+    try:
+        done = run_command("health", BOT_DB=url)
+        out = (done.stdout + done.stderr).strip()
+        assert done.returncode == 1 and len(out.splitlines()) == 1, out
+        assert out.startswith("unhealthy: database postgresql://postgres:***@127.0.0.1:")
+        assert "no gateway heartbeat yet" in out
+        await store.record_heartbeat('{"latency_ms": 12, "guilds": 3}', datetime.now(UTC))
+        done = run_command("health", BOT_DB=url)
+        out = (done.stdout + done.stderr).strip()
+        assert done.returncode == 0 and out.startswith("ok: database postgresql://"), out
+        assert "latency 12 ms, 3 guild(s)" in out and PASSWORD not in out
+    finally:
+        await store.close()
+
+
+def test_backup_on_postgres_says_to_use_pg_dump(pg_url: str, tmp_path: Path) -> None:
+    done = run_command("backup", str(tmp_path / "b.sqlite3"), BOT_DB=with_password(pg_url))
+    out = (done.stdout + done.stderr).strip()
+    assert done.returncode == 1 and len(out.splitlines()) == 1, out
+    assert "pg_dump" in out and "db copy" in out and PASSWORD not in out
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_the_console_on_postgres_shows_where_scores_are_kept_without_the_password(
+    pg_url: str,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "ann"],
+        cwd=ROOT,
+        env=clean_env(BOT_DB=with_password(pg_url), LANG="en_US.UTF-8"),
+        input="stats\nquit\n",
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "postgresql://postgres:***@127.0.0.1:" in out
+    assert PASSWORD not in out and "Traceback" not in out
+
+
+def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql://bot:{PASSWORD}@127.0.0.1:1/bot"  # nothing listens on port 1
+    for args in (["console"], ["health"], ["db", "copy", url, str(tmp_path / "x.sqlite3")]):
+        done = run_command(*args, BOT_DB=url)
+        out = (done.stdout + done.stderr).strip()
+        assert done.returncode == 1, out
+        assert len(out.splitlines()) == 1 and "Traceback" not in out, out
+        assert "postgresql://bot:***@127.0.0.1:1/bot" in out and PASSWORD not in out
