@@ -42,6 +42,8 @@ FILES = [
     "bot/console/_practice.py",
     "bot/console/_stats.py",
     "bot/console/_tools.py",
+    "bot/console/_quiz.py",
+    "bot/console/_quiz_texts.py",
 ]
 
 # demos.py: its texts are in bot/shared/demo_texts.py.

@@ -254,6 +254,7 @@ async def run_console(settings: Settings, user: str | None) -> None:
             boards=engine.boards,
             interviews=engine.interviews,
             checkers=checkers,
+            quiz=engine.quiz,
             clock=engine.clock,
             locale=os.environ.get("LC_ALL") or os.environ.get("LANG") or locale.getlocale()[0],
             check=check,

@@ -16,6 +16,7 @@ from bot.app.lazy_checkers import LazyCheckers
 from bot.console._asking import Asking
 from bot.console._interview import Interviews
 from bot.console._practice import Practice
+from bot.console._quiz import ConsoleQuiz
 from bot.console._session import PLATFORM, CheckRunner, Session, Terminal
 from bot.console._stats import Stats
 from bot.console._tools import Tools
@@ -30,6 +31,7 @@ from bot.core.services.daily import Dailies
 from bot.core.services.identities import Identities
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
+from bot.core.services.quiz import Quiz
 from bot.core.services.reviews import Reviews
 from bot.demos import DemoRunner
 from bot.shared.texts import error_text
@@ -68,6 +70,7 @@ class Console:
         boards: Boards,
         interviews: InterviewService,
         checkers: Checkers,
+        quiz: Quiz | None = None,
         clock: Clock,
         locale: str | None = None,
         check: CheckRunner | None = None,
@@ -100,6 +103,7 @@ class Console:
         )
         self.stats = Stats(self.session, boards=boards, reviews=reviews, catalog=catalog)
         self.tools = Tools(self.session, check, demos, checkers=checkers)
+        self.quiz = ConsoleQuiz(self.session, quiz=quiz)
         self.commands: dict[str, _Command] = {
             "question": _Command(
                 self.practice.cmd_question,
@@ -110,6 +114,14 @@ class Console:
                 self.interview.cmd_interview,
                 "interview start [TOPIC...] [questions=N] [minutes=M] | status | stop",
                 Localized(en="a timed mock interview with a report", zh="限时模拟面试，附报告"),
+            ),
+            "quiz": _Command(
+                self.quiz.cmd_quiz,
+                "quiz [TOPIC] [concept|numeric|any] [questions=N] [seconds=S]",
+                Localized(
+                    en="a timed quiz round: fast right answers score more",
+                    zh="限时测验：答得又快又对得分更多",
+                ),
             ),
             "review": _Command(
                 self.practice.cmd_review,

@@ -1,0 +1,165 @@
+"""`quiz [TOPIC] [questions=N] [seconds=S]`: a solo timed round in the console, with the
+scoring and standings of a channel's round (the same service, bot/core/services/quiz.py).
+
+The console is the round's presenter: the service posts each question, reveals it (at once
+after the answer in a solo round, or when its time is up while the user is still typing) and
+shows the standings through the methods below."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.console import _quiz_texts as T
+from bot.console._session import Session
+from bot.core.models import LETTERS, Difficulty, Localized, ServedQuestion
+from bot.core.quiz import QuizKind, QuizQuestion, QuizRound, QuizSettings, Reveal, StandingRow
+from bot.core.services.quiz import AnswerCode, Quiz
+from bot.shared.feedback import unreadable
+from bot.shared.texts import DIFFICULTY_NAMES, topic_name
+
+STOP_WORDS = ("stop", "停止")
+
+
+class ConsoleQuiz:
+    """The `quiz` command and the presenter of its round."""
+
+    def __init__(self, session: Session, *, quiz: Quiz | None) -> None:
+        self.session = session
+        self.quiz = quiz
+        self._changed = asyncio.Condition()
+        self._question: QuizQuestion | None = None
+        self._ended = True
+
+    # the presenter (called by the quiz service)
+
+    async def ask(
+        self, round: QuizRound, question: QuizQuestion, served: ServedQuestion
+    ) -> str | None:
+        lang = self.session.lang
+        header = " · ".join(
+            [
+                T.heading(question.index, round.settings.questions, round.settings.seconds).get(
+                    lang
+                ),
+                topic_name(served.topic, lang),
+                DIFFICULTY_NAMES[served.difficulty].get(lang),
+                served.ref,
+            ]
+        )
+        lines = [f"[{header}]", served.text.get(lang)]
+        if question.index == 0:
+            lines[:0] = [
+                T.started(round.settings.questions, round.settings.seconds).get(lang),
+                T.ANSWER_HINT.get(lang),
+            ]
+        lines += [f"  {LETTERS[i]}. {choice.get(lang)}" for i, choice in enumerate(served.choices)]
+        self.session.say("\n".join(lines))
+        async with self._changed:
+            self._question = question
+            self._changed.notify_all()
+        return None  # no message to edit: the reveal is printed below
+
+    async def revealed(self, round: QuizRound, reveal: Reveal) -> None:
+        self.session.say(T.reveal_text(reveal, self.session.lang))
+
+    async def ended(self, round: QuizRound, standings: list[StandingRow]) -> None:
+        self.session.say(T.standings_text(standings, self.session.lang))
+        async with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    # the command
+
+    async def cmd_quiz(self, args: list[str]) -> None:
+        if self.quiz is None:  # a store without quiz rounds
+            self.session.say(T.NO_ROUND)
+            return
+        settings = self._settings(args)
+        if settings is None:
+            return
+        quiz, user = self.quiz, self.session.user
+        channel = f"{user.platform}:{user.id}"
+        quiz.attach(self)
+        self._ended, self._question = False, None
+        begun = await quiz.start(user, channel, settings, self.session.lang)
+        if not begun.created:  # left running by a console that was killed: end it
+            await quiz.stop(channel, user, can_manage=True)
+            self._ended, self._question = False, None
+            begun = await quiz.start(user, channel, settings, self.session.lang)
+        await self._play(quiz, channel)
+
+    async def _play(self, quiz: Quiz, channel: str) -> None:
+        user, lang = self.session.user, self.session.lang
+        while not self._ended:
+            question = self._question
+            assert question is not None
+            line = await self.session.terminal.read("quiz> ")
+            if self.session.quits(line) or (line or "").strip().lower() in STOP_WORDS:
+                await quiz.stop(channel, user, can_manage=True)
+                return
+            assert line is not None
+            if not line.strip() or self._ended:
+                continue
+            if self._question is not question:  # its time ran out while the user typed
+                self.session.say(T.TOO_LATE)
+                continue
+            said = await quiz.answer(question.instance_id, user, line.strip())
+            if said.code is AnswerCode.LOCKED_IN:
+                await self._moved_on(question)  # a solo round reveals it at once
+            elif said.code is AnswerCode.UNREADABLE:
+                form = said.expected_form or Localized(en="an answer", zh="一个答案")
+                gap = "" if lang == "zh" else " "
+                self.session.say(f"{unreadable(form).get(lang)}{gap}{T.TRY_AGAIN.get(lang)}")
+            elif said.code is AnswerCode.TOO_LATE:
+                self.session.say(T.TOO_LATE)
+            elif said.code is AnswerCode.ALREADY_ANSWERED:
+                self.session.say(T.ALREADY)
+            else:
+                self.session.say(T.NO_ROUND)
+                return
+
+    async def _moved_on(self, question: QuizQuestion) -> None:
+        """Wait until the service has revealed `question` and asked the next (or ended)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._ended or self._question is not question)
+
+    def _settings(self, args: list[str]) -> QuizSettings | None:
+        options: dict[str, int] = {}
+        words: dict[str, str] = {}
+        for word in args:
+            key, sep, value = word.partition("=")
+            key = key.lower()
+            if sep:
+                if key not in ("questions", "seconds"):
+                    self.session.say(T.USAGE)
+                    return None
+                if key in options:
+                    self.session.say(T.twice(key))
+                    return None
+                options[key] = int(value) if value.isdigit() else -1
+                continue
+            slot = _slot(word.lower())
+            if slot in words:
+                self.session.say(T.USAGE)
+                return None
+            words[slot] = word.lower() if slot != "topic" else word
+        try:
+            return QuizSettings(
+                topic=words.get("topic"),
+                kind=QuizKind(words.get("kind", QuizKind.ANY.value)),
+                difficulty=Difficulty(words["difficulty"]) if "difficulty" in words else None,
+                solo=True,
+                **options,
+            )
+        except ValueError as error:  # pydantic's: out of bounds
+            bad = "questions" if "questions" in str(error) else "seconds"
+            self.session.say(T.bounds(bad))
+            return None
+
+
+def _slot(word: str) -> str:
+    if word in QuizKind.__members__.values():
+        return "kind"
+    if word in Difficulty.__members__.values():
+        return "difficulty"
+    return "topic"

@@ -1,0 +1,107 @@
+"""What the console's `quiz` says, in English and Chinese."""
+
+from __future__ import annotations
+
+from bot.core.models import Lang, Localized
+from bot.core.quiz import (
+    QUESTIONS_MAX,
+    QUESTIONS_MIN,
+    SECONDS_MAX,
+    SECONDS_MIN,
+    QuizAnswer,
+    Reveal,
+    StandingRow,
+)
+from bot.shared.texts import percent, points_text
+
+L = Localized
+
+USAGE = L(
+    en="⚠️ Usage: quiz [TOPIC] [concept|numeric|any] [easy|medium|hard] [questions=N] [seconds=S]",
+    zh="⚠️ 用法：`quiz [主题] [concept|numeric|any] [easy|medium|hard] [questions=N] [seconds=S]`",
+)
+ANSWER_HINT = L(
+    en="Answer with a letter or a number; `stop` ends the round.",
+    zh="用字母或数字作答；输入 `stop` 结束本轮。",
+)
+LOCKED = L(en="🔒 Locked in.", zh="🔒 已锁定。")
+TOO_LATE = L(en="⏰ Too late: the time for that question is up.", zh="⏰ 太晚了：这道题已经截止。")
+ALREADY = L(en="You have answered this question already.", zh="你已经回答过这道题了。")
+NO_ROUND = L(en="No quiz round is running.", zh="没有进行中的测验。")
+TRY_AGAIN = L(en="(not counted; try again)", zh="（不计入作答，请再试）")
+STANDINGS = L(en="Standings:", zh="排名：")
+NOBODY = L(en="Nobody answered.", zh="没有人作答。")
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def bounds(key: str) -> Localized:
+    low, high = (QUESTIONS_MIN, QUESTIONS_MAX) if key == "questions" else (SECONDS_MIN, SECONDS_MAX)
+    return L(
+        en=f"⚠️ {key} must be a whole number from {low} to {high}.",
+        zh=f"⚠️ {key} 必须是 {low} 到 {high} 之间的整数。",
+    )
+
+
+def twice(key: str) -> Localized:
+    return L(en=f"⚠️ {key} is given twice: give it once.", zh=f"⚠️ {key} 给了两次：只能给一次。")
+
+
+def started(questions: int, seconds: int) -> Localized:
+    return L(
+        en=f"Quiz: {questions} questions, {seconds} seconds each. Fast right answers score more.",
+        zh=f"测验：共 {questions} 题，每题 {seconds} 秒。答得又快又对得分更多。",
+    )
+
+
+def heading(index: int, total: int, seconds: int) -> Localized:
+    return L(
+        en=f"Question {index + 1}/{total} · {seconds} s",
+        zh=f"第 {index + 1}/{total} 题 · {seconds} 秒",
+    )
+
+
+def _yours(answer: QuizAnswer, lang: Lang) -> str:
+    seconds = f"{answer.seconds:.1f}"
+    if answer.correct:
+        points = points_text(answer.points, lang)
+        return L(
+            en=f"✅ Right ({answer.answer}, {seconds} s): +{points}.",
+            zh=f"✅ 答对了（{answer.answer}，{seconds} 秒）：+{points}。",
+        ).get(lang)
+    return L(
+        en=f"❌ Not right ({answer.answer}, {seconds} s).",
+        zh=f"❌ 答错了（{answer.answer}，{seconds} 秒）。",
+    ).get(lang)
+
+
+def reveal_text(reveal: Reveal, lang: Lang) -> str:
+    """The reveal of a solo round: the user's answer, the right one and why."""
+    lines = [_yours(a, lang) for a in reveal.answers]
+    if not reveal.answers:
+        lines.append(L(en="⏰ Time is up.", zh="⏰ 时间到。").get(lang))
+    if reveal.expected is not None:
+        lines.append(
+            L(en=f"The answer: {reveal.expected}.", zh=f"答案：{reveal.expected}。").get(lang)
+        )
+    if reveal.explanation is not None:
+        lines.append(reveal.explanation.get(lang))
+    return "\n".join(lines)
+
+
+def standing_line(row: StandingRow, lang: Lang) -> str:
+    medal = MEDALS[row.rank - 1] if row.rank <= len(MEDALS) else f"{row.rank}."
+    points = points_text(row.points, lang)
+    accuracy = percent(row.accuracy)
+    seconds = f"{row.avg_seconds:.1f}"
+    return L(
+        en=f"{medal} {row.name}: {points}, {row.correct}/{row.answered} right ({accuracy}), "
+        f"{seconds} s on average",
+        zh=f"{medal} {row.name}：{points}，答对 {row.correct}/{row.answered}（{accuracy}），"
+        f"平均 {seconds} 秒",
+    ).get(lang)
+
+
+def standings_text(rows: list[StandingRow], lang: Lang) -> str:
+    if not rows:
+        return NOBODY.get(lang)
+    return "\n".join([STANDINGS.get(lang), *(standing_line(row, lang) for row in rows)])

@@ -1,0 +1,74 @@
+"""`quiz` in the console through a pipe: a real process over a real SQLite file.
+
+The quiz bank (tests/fixtures/quiz_bank) has three backprop questions whose answers are B, C
+and A, asked in a random order: answering B to each is right exactly once (the easy one, 1
+point, +2 for answering in the first third of the time), whatever the order."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+QUIZ_BANK = ROOT / "tests" / "fixtures" / "quiz_bank"
+
+pytestmark = pytest.mark.timeout(180)
+
+ROUND = "quiz backprop concept questions=3 seconds=120\n"
+
+
+def console(db: Path, script: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_", "LC_"))}
+    env.update(BOT_DB=str(db), BOT_CONTENT=str(QUIZ_BANK), LANG=lang)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--user", "ann"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=150,
+    )
+
+
+def test_a_solo_round_scores_like_a_channel_round_and_counts_once(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    run = console(db, f"{ROUND}B\nZ\nB\nB\nleaderboard\n{ROUND}B\nB\nB\nleaderboard\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Traceback" not in out + run.stderr
+    assert out.count("Quiz: 3 questions, 120 seconds each.") == 2
+    for number in (1, 2, 3):
+        assert out.count(f"[Question {number}/3 · 120 s · Backpropagation") == 2
+    # each question is revealed after the answer: the verdict, the right answer, why
+    assert out.count("✅ Right (B, ") == 2 and out.count("❌ Not right (B, ") == 4
+    assert out.count("The answer: B.") == 2 and out.count("The answer: C.") == 2
+    assert "The gradient of a composition is the product" in out
+    assert "⚠️ Could not read that answer: expected one option letter, A to C." in out
+    assert out.count("🥇 ann: 3 points, 1/3 right (33%)") == 2  # each round scores
+    board = re.findall(r"^\s+1\s+ann\s+(\d+)\s", out, flags=re.MULTILINE)
+    assert board == ["3", "3"]  # the leaderboard counts each question once in its window
+
+
+def test_bad_settings_a_stop_and_chinese(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    script = (
+        "language zh\nquiz questions=2\nquiz seconds=abc\nquiz nosuch\nquiz cnn backprop\n"
+        f"{ROUND}B\nstop\nquit\n"
+    )
+    run = console(db, script)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Traceback" not in out + run.stderr
+    assert "⚠️ questions 必须是 3 到 30 之间的整数。" in out
+    assert "⚠️ seconds 必须是 10 到 120 之间的整数。" in out
+    assert "nosuch" in out and "⚠️ 用法：`quiz [主题]" in out  # unknown topic; two topics
+    assert "测验：共 3 题，每题 120 秒。" in out and "[第 1/3 题 · 120 秒 · 反向传播" in out
+    assert "[第 2/3 题" in out and "[第 3/3 题" not in out  # stopped at the second
+    assert "排名：" in out and "🥇 ann：" in out and "答对" in out
+    assert "再见" in out
