@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+import signal
 import sqlite3
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +28,7 @@ from bot.core.models import LETTERS
 
 from .fakediscord import ChannelRecord, FakeDiscord, FakeUser, MessageRecord, SentInteraction
 from .harness import running_bot
+from .test_process import ROOT, bot_env
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -442,3 +445,113 @@ async def test_a_burst_of_a_hundred_answers_is_all_recorded_and_revealed(
         standings = await standings_in(fake_discord)
         assert "… and 80 more" in str(embed(standings)["description"])
     fake_discord.assert_clean()
+
+
+async def spawn_bot(fake: FakeDiscord, db: Path, log: Path) -> asyncio.subprocess.Process:
+    """`python -m bot run` on the quiz bank (as tests/e2e/test_process.py starts it)."""
+    env = {**bot_env(fake, db), "BOT_CONTENT": str(QUIZ_BANK)}
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=sink, stderr=sink
+        )
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+def pick_id(message: MessageRecord, letter: str) -> str:
+    return next(i for i in message.custom_ids if i.startswith("dlq:qzpick:") and i.endswith(letter))
+
+
+async def test_sigkill_mid_question_then_restart_finishes_the_round_counting_answers_once(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """The bot is killed while the first question takes answers. Restarted, it carries on:
+    the old message's buttons still work until the reveal (the question has 60 s; a restart
+    takes a few), the question is revealed at its deadline, and the round finishes with every
+    answer that was acknowledged counted once."""
+    db, log = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
+    players = [fake_discord.add_user(f"k{i}") for i in range(6)]
+    host, latecomer = players[0], players[5]
+    process = await spawn_bot(fake_discord, db, log)
+    try:
+        await fake_discord.wait_ready(within=60)
+        await fake_discord.wait_for_commands("quiz", within=30)
+        started = await host.slash("quiz start", questions=3, seconds=60, kind="concept", within=30)
+        await started.wait_original()
+        first = await question(fake_discord, 0)
+        right = right_answer(first)
+        choices = {
+            user: right if i % 2 == 0 else wrong_answer(first) for i, user in enumerate(players[:5])
+        }
+        sent = list(
+            await asyncio.gather(
+                *(user.click(first, pick_id(first, x), wait=False) for user, x in choices.items())
+            )
+        )
+        await fake_discord.wait_until(
+            lambda: True if sum(s.acknowledged for s in sent) >= 2 else None, within=60
+        )
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        await stop_process(process)
+    acknowledged = {str(s.user.id) for s in sent if s.acknowledged}
+    assert all(reply(s).startswith(LOCKED) for s in sent if s.acknowledged)
+    assert not is_revealed(first)
+
+    process = await spawn_bot(fake_discord, db, log)
+    try:
+        await fake_discord.wait_identified(2, within=60)
+        await fake_discord.wait_ready(within=60)
+        # The question posted before the kill still takes answers, once each.
+        late = await latecomer.click(first, pick_id(first, right), within=30)
+        assert reply(late).startswith(LOCKED), reply(late)
+        again = await host.click(first, pick_id(first, wrong_answer(first)), within=30)
+        if str(host.id) in acknowledged:  # else its first answer may have been lost unseen
+            assert ALREADY in reply(again), reply(again)
+        revealed = await reveal_of(fake_discord, first)
+        for index in (1, 2):  # everyone answers: each is revealed early
+            message = await question(fake_discord, index)
+            await asyncio.gather(
+                *(answer(u, message, right_answer(message)) for u in players),
+                return_exceptions=False,
+            )
+            await reveal_of(fake_discord, message)
+        standings = await standings_in(fake_discord)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        await stop_process(process)
+
+    rows = db_answers(db, 1)
+    first_answers = {r[1]: r for r in rows if r[0] == 0}
+    attempted = {str(u.id) for u in players}
+    assert acknowledged | {str(latecomer.id)} <= set(first_answers) <= attempted
+    assert {uid: bool(r[3]) for uid, r in first_answers.items()} == {
+        uid: (choices.get(next(u for u in players if str(u.id) == uid), right) == right)
+        for uid in first_answers
+    }
+    assert f"Answers ({len(first_answers)})" in str(embed(revealed)["fields"])
+    assert len([r for r in rows if r[0] > 0]) == 12
+    # Each answer of the round is one attempt (leaderboards), never two.
+    (dupes,) = db_rows(
+        db,
+        "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
+        " HAVING COUNT(*) > 1)",
+    )[0]
+    assert dupes == 0
+    quiz_attempts = db_rows(
+        db,
+        "SELECT q.idx, u.external_id FROM attempts a JOIN quiz_questions q"
+        " ON q.instance_id = a.instance_id JOIN users u ON u.id = a.user_id",
+    )
+    assert {(int(i), str(u)) for i, u in quiz_attempts} >= {(r[0], r[1]) for r in rows}
+    text = str(embed(standings)["description"])
+    assert text.count(" — ") == len({r[1] for r in rows})
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert "Traceback" not in log.read_text()

@@ -128,24 +128,19 @@ class QuizRounds(
     def __init__(self, bot: InterviewBot, *, quiz: Quiz | None) -> None:
         self.bot = bot
         self.quiz = quiz  # None: the database has no quiz rounds
-        self._resuming: asyncio.Task[None] | None = None
         super().__init__()
 
     async def cog_load(self) -> None:
         if self.quiz is not None:
             self.quiz.attach(DiscordPresenter(self.bot))
-            self._resuming = asyncio.create_task(self._resume(), name="quiz-resume")
-
-    async def cog_unload(self) -> None:
-        if self._resuming is not None:
-            self._resuming.cancel()
-            await asyncio.gather(self._resuming, return_exceptions=True)
+            await self._resume()
 
     async def _resume(self) -> None:
-        """Once connected: carry on the rounds the database has running (a question whose time
-        passed while the bot was away is revealed at once)."""
+        """Carry on the rounds the database has running (a question whose time passed while
+        the bot was away is revealed at once). At start-up, after login and before the gateway
+        connects: a click on a question posted before the restart finds its round running.
+        (Posting and editing need only REST, which works from login on.)"""
         assert self.quiz is not None
-        await self.bot.wait_until_ready()
         try:
             rounds = await self.quiz.resume(self._owns)
         except Exception:
