@@ -22,7 +22,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.engine import language_for
 from bot.core.models import Difficulty, Lang, ServedQuestion, User
 from bot.core.quiz import (
     QUESTIONS_DEFAULT,
@@ -38,6 +37,7 @@ from bot.core.quiz import (
     Reveal,
     StandingRow,
 )
+from bot.core.services.identities import language_for
 from bot.core.services.quiz import Quiz, StopCode
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, can_manage_server, context_of
