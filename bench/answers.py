@@ -1,6 +1,7 @@
 """Answers recorded per second through the engine, beside raw aiosqlite INSERT+COMMIT.
 
     .venv/bin/python bench/answers.py [--users 100] [--questions 20] [--rounds 5] [--dir DIR]
+    .venv/bin/python bench/answers.py --db postgres[=URL] [--pool 10]   (bench/_answers_pg.py)
 
 Both sides write to a real SQLite file in DIR (default bench/.data/answers) with the settings
 the bot uses (WAL, synchronous=FULL: every answer is on disk before the user is told), one
@@ -479,4 +480,19 @@ if __name__ == "__main__":
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dir", default=str(ROOT / "bench" / ".data" / "answers"))
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--db",
+        default="sqlite",
+        help="sqlite (default), or postgres[=URL]: the engine beside raw asyncpg INSERTs,"
+        " --users at once (without a URL: a temporary server; see bench/_answers_pg.py)",
+    )
+    parser.add_argument(
+        "--pool", type=int, default=10, help="PostgreSQL: connections per side (BOT_DB_POOL_SIZE)"
+    )
+    parsed = parser.parse_args()
+    if parsed.db.startswith("postgres"):
+        from bench._answers_pg import main as postgres_main
+
+        postgres_main(parsed.db, parsed)
+    else:
+        asyncio.run(main(parsed))
