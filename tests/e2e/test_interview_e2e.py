@@ -14,7 +14,7 @@ import pytest
 from bot.checkers import TorchCheckers
 
 from .fakediscord import FakeDiscord, FakeUser, SentInteraction
-from .harness import button_ids, running_bot
+from .harness import button_ids, running_bot, told
 from .test_process import start_bot
 
 pytestmark = pytest.mark.timeout(120)
@@ -88,6 +88,41 @@ async def test_three_question_interview_ends_with_a_report_and_png(
         assert attachment.filename == "report.png" and attachment.data.startswith(PNG)
         over = await alice.slash("interview status")
         assert over.message is not None and "no interview running" in over.message.content
+        fake_discord.assert_clean()
+
+
+async def test_start_topics_complete_and_unknown_ones_are_refused(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """`/interview start topics` is a comma-separated list: autocomplete completes the entry
+    being typed and keeps the ones before it; unknown entries are refused, all named in one
+    message in the user's language, and nothing starts."""
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        first = await alice.autocomplete("interview start", "topics", "grad")
+        values = [c["value"] for c in first]
+        assert "vanishing_gradients" in values and "gradient_clipping" in values
+        listed = await alice.autocomplete("interview start", "topics", "initialization, grad")
+        values = [c["value"] for c in listed]
+        assert "initialization, vanishing_gradients" in values, values
+        assert all(value.startswith("initialization, ") for value in values)
+        assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in listed)
+        chinese = await alice.autocomplete(
+            "interview start", "topics", "initialization, 梯度", locale="zh-CN"
+        )
+        assert "initialization, 梯度裁剪 (gradient_clipping)" in [c["name"] for c in chinese]
+
+        bad = await alice.slash(
+            "interview start", topics="vanishing_gradients, quantum_chemistry, cnn, astrology"
+        )
+        assert await told(bad) == "⚠️ Unknown topic: quantum_chemistry, astrology."
+        bad_zh = await alice.slash("interview start", topics="quantum_chemistry", locale="zh-CN")
+        assert await told(bad_zh) == "⚠️ 未知主题：quantum_chemistry。"
+        none = await alice.slash("interview status")
+        assert none.message is not None and "no interview running" in none.message.content
+
+        started = await alice.slash("interview start", topics=values[0], questions=3)
+        assert started.message is not None and current_ref(started.message)
         fake_discord.assert_clean()
 
 

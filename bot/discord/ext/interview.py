@@ -39,6 +39,7 @@ from bot.discord._render import (
     t,
 )
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
+from bot.discord._topics import Topics
 from bot.shared.charts import report_chart
 from bot.shared.texts import (
     OUTCOME_NAMES,
@@ -273,14 +274,13 @@ class MockInterview(
     async def start(
         self,
         interaction: discord.Interaction,
-        topics: str = "",
+        topics: Topics | None = None,
         questions: app_commands.Range[int, 3, 20] = 8,
         minutes: app_commands.Range[int, 1, 10] = 3,
     ) -> None:
         ctx = await context_of(self.bot, interaction)
-        wanted = [w for w in topics.replace(",", " ").split() if w]
         step = await self.interviews.start(
-            ctx.user, wanted, questions, minutes, ctx.server_id, ctx.lang
+            ctx.user, topics or [], questions, minutes, ctx.server_id, ctx.lang
         )
         await self.show(interaction, step, ctx.lang, update=False)
 
