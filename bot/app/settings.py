@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.app.shards import ShardPlan
 from bot.storage.location import DEFAULT_SQLITE, DbLocation, parse_location
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -45,6 +46,9 @@ class Settings(BaseSettings):
     health_max_age_s: float = Field(default=120.0, gt=0, alias="BOT_HEALTH_MAX_AGE")
     # How often the running bot records that heartbeat (while connected and ready).
     heartbeat_every_s: float = Field(default=20.0, gt=0, le=300, alias="BOT_HEARTBEAT_EVERY")
+    # Shards (several processes, one PostgreSQL database): the bot's total and this process's.
+    shard_count: int | None = Field(default=None, alias="BOT_SHARD_COUNT")
+    shard_ids: str | None = Field(default=None, alias="BOT_SHARD_IDS")
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -103,6 +107,31 @@ class Settings(BaseSettings):
             if database.password:
                 found.append(database.password)
         return found
+
+    @field_validator("shard_count", "shard_ids", mode="before")
+    @classmethod
+    def _empty_shards_are_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("shard_count")
+    @classmethod
+    def _shard_count_in_range(cls, value: int | None) -> int | None:
+        ShardPlan.from_settings(value, None)  # BadShards (a ValueError): one line
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_within_count(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and "shard_count" in info.data:  # else the count itself was bad
+            ShardPlan.from_settings(info.data["shard_count"], value)
+        return value
+
+    @property
+    def shards(self) -> ShardPlan | None:
+        """The shards this process runs; None without shard settings (one process, all)."""
+        return ShardPlan.from_settings(self.shard_count, self.shard_ids)
 
     @property
     def has_token(self) -> bool:

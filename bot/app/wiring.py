@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from bot.app.settings import Settings
+from bot.app.shards import sqlite_refusal
 from bot.core.ahead import Background
 from bot.core.bank import Bank, BankProblem, load_bank
 from bot.core.engine import Engine
@@ -310,6 +311,11 @@ def main(command: str, user: str | None = None) -> int:
     if command == "run" and not settings.has_token:
         print(TOKEN_MISSING, file=sys.stderr)
         return 2
+    if command == "run":
+        refusal = sqlite_refusal(settings.shards, settings.database.is_postgres)
+        if refusal is not None:  # several processes would write one SQLite file
+            print(f"configuration: {refusal}", file=sys.stderr)
+            return 2
     if not settings.content_dir.exists():
         print(
             f"question bank: there is no {settings.content_dir}; set BOT_CONTENT to the folder"

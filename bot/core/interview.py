@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -119,9 +120,13 @@ class Interviews:
         interview, _ = await self.load(interview_id)
         return interview
 
-    async def active_ids(self) -> list[int]:
-        """Every interview still running, whoever's (the front end's timeout sweep)."""
-        return await self.store.active_interview_ids()
+    async def active_ids(self, owns: Callable[[str | None], bool] | None = None) -> list[int]:
+        """Every interview still running, whoever's (the front end's timeout sweep); with
+        `owns`, only those whose server it accepts (the server's external id, None outside
+        servers): each process of a sharded bot sweeps the interviews of its own shards."""
+        if owns is None:
+            return await self.store.active_interview_ids()
+        return [i for i, server in await self.store.active_interviews() if owns(server)]
 
     async def _owned(self, interview_id: int, user: User) -> tuple[Interview, int]:
         interview, version = await self.load(interview_id)

@@ -244,6 +244,11 @@ class InterviewStore(Protocol):
 
     async def active_interview_ids(self) -> list[int]: ...
 
+    async def active_interviews(self) -> list[tuple[int, str | None]]:
+        """Every interview still running, oldest first, with its server's external id (None
+        outside servers): a process of a sharded bot sweeps only those of its shards."""
+        ...
+
 
 class DailyStore(Protocol):
     """Daily question settings per server and the question of each scope and day."""
@@ -317,12 +322,18 @@ class PackStore(Protocol):
 class HeartbeatStore(Protocol):
     """Where the bot records that its gateway connection is alive (`python -m bot health`)."""
 
-    async def record_heartbeat(self, value: str, at: datetime) -> None:
-        """The gateway is connected and ready at `at`; `value` says what was seen."""
+    async def record_heartbeat(self, value: str, at: datetime, process: str = "") -> None:
+        """The gateway is connected and ready at `at`; `value` says what was seen. `process`
+        names the bot process (its shards, e.g. `shards 0-1/4`; "" for the one process that
+        runs them all): each process keeps its own heartbeat."""
         ...
 
     async def last_heartbeat(self) -> tuple[str, datetime] | None:
-        """(value, time) of the last heartbeat, None if none was recorded."""
+        """(value, time) of the newest heartbeat of any process, None if none was recorded."""
+        ...
+
+    async def heartbeats(self) -> dict[str, tuple[str, datetime]]:
+        """The last heartbeat of every process: process -> (value, time)."""
         ...
 
 

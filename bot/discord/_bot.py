@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.settings import Settings
+from bot.app.shards import ShardPlan, owns, owns_server
 from bot.core.errors import DomainError
 from bot.core.models import Lang
 from bot.core.ports import HeartbeatStore
@@ -96,6 +97,8 @@ class InterviewBot(commands.Bot):
         self.settings = settings
         # The core's services, for the extensions: each `setup` gives its cog those it uses.
         self.services = services
+        # The shards this process runs (None: all of them, discord.py's plain client).
+        self.shard_plan = settings.shards
         self.demos = demos  # started and closed by the composition root; None: no demos
         self.heartbeats = heartbeats  # where liveness is recorded (`health`); None: nowhere
         self.router = Router()
@@ -142,6 +145,15 @@ class InterviewBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
 
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process holds that server's shard (None: direct messages, shard 0), so
+        its background work (daily post, interview timeouts) is done here and nowhere else."""
+        return owns(self.shard_plan, guild_id)
+
+    def owns_server(self, external_id: str | None) -> bool:
+        """`owns_guild` for a server as the database knows it (its external id)."""
+        return owns_server(self.shard_plan, external_id)
+
     # liveness: a heartbeat row in the database while the gateway is connected and ready
 
     def gateway_alive(self) -> bool:
@@ -165,6 +177,8 @@ class InterviewBot(commands.Bot):
         heartbeat age past BOT_HEALTH_MAX_AGE."""
         await self.wait_until_ready()
         failing = False
+        plan = self.shard_plan
+        process = heartbeat_process(plan)
         while not self.is_closed():
             if self.gateway_alive():
                 latency = self.latency
@@ -173,10 +187,11 @@ class InterviewBot(commands.Bot):
                         "latency_ms": round(latency * 1000, 1) if math.isfinite(latency) else None,
                         "guilds": len(self.guilds),
                         "pid": os.getpid(),
+                        **({"shards": plan.label} if plan is not None else {}),
                     }
                 )
                 try:
-                    await store.record_heartbeat(value, self.services.clock.now())
+                    await store.record_heartbeat(value, self.services.clock.now(), process)
                 except Exception as exc:
                     if not failing:  # once per failing stretch, not every beat
                         log.warning("could not record the gateway heartbeat: %s", exc)
@@ -265,6 +280,50 @@ class InterviewBot(commands.Bot):
             log.warning("could not tell the user about the failure of %s", interaction.id)
 
 
+class ShardedInterviewBot(InterviewBot, commands.AutoShardedBot):
+    """The bot with BOT_SHARD_COUNT / BOT_SHARD_IDS: discord.py's AutoShardedBot running those
+    shards (one gateway connection each) in this process."""
+
+    def gateway_alive(self) -> bool:
+        shards = self.shards
+        return (
+            self.is_ready()
+            and not self.is_closed()
+            and bool(shards)
+            and all(not shard.is_closed() for shard in shards.values())
+        )
+
+
+def heartbeat_process(plan: ShardPlan | None) -> str:
+    """Which process a heartbeat is from: its shards (`0-1/4`); "" for the one process."""
+    return "" if plan is None else f"shards {plan.label}"
+
+
+def make_bot(
+    settings: Settings,
+    services: Services,
+    demos: DemoRunner | None = None,
+    heartbeats: HeartbeatStore | None = None,
+    cls: type[InterviewBot] = InterviewBot,
+    sharded_cls: type[ShardedInterviewBot] = ShardedInterviewBot,
+    **options: Any,
+) -> InterviewBot:
+    """The bot the settings ask for: with shard settings an AutoShardedBot for those shards,
+    else discord.py's plain client (one connection, every server)."""
+    plan = settings.shards
+    if plan is None:
+        return cls(settings, services, demos=demos, heartbeats=heartbeats, **options)
+    return sharded_cls(
+        settings,
+        services,
+        demos=demos,
+        heartbeats=heartbeats,
+        shard_count=plan.count,
+        shard_ids=list(plan.ids),
+        **options,
+    )
+
+
 async def run_bot(
     settings: Settings,
     services: Services,
@@ -274,7 +333,7 @@ async def run_bot(
     """Connect and serve until SIGTERM/SIGINT; then finish what is in flight and close."""
     assert settings.discord_token is not None
     apply_endpoints(settings.discord_api_base, settings.discord_gateway_url)
-    bot = InterviewBot(settings, services, demos=demos, heartbeats=heartbeats)
+    bot = make_bot(settings, services, demos=demos, heartbeats=heartbeats)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

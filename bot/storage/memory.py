@@ -70,6 +70,7 @@ class _Interview:
     status: str
     state: str
     version: int
+    server_id: int | None = None
 
 
 @dataclass
@@ -107,7 +108,7 @@ class MemoryStore(MemoryQuiz):
         self._packs: dict[int, QuestionPack] = {}
         self._pack_questions: dict[tuple[int, str], tuple[int, int, str]] = {}
         # (server, question id) -> (pack id, position, body)
-        self._heartbeat: tuple[str, datetime] | None = None
+        self._heartbeats: dict[str, tuple[str, datetime]] = {}  # process -> (value, time)
 
     # users and servers
 
@@ -403,7 +404,7 @@ class MemoryStore(MemoryQuiz):
     ) -> int:
         _utc(at)
         interview_id = len(self._interviews) + 1
-        self._interviews[interview_id] = _Interview(user_id, "active", state, 0)
+        self._interviews[interview_id] = _Interview(user_id, "active", state, 0, server_id)
         return interview_id
 
     async def save_interview(
@@ -428,6 +429,13 @@ class MemoryStore(MemoryQuiz):
 
     async def active_interview_ids(self) -> list[int]:
         return sorted(i for i, v in self._interviews.items() if v.status == "active")
+
+    async def active_interviews(self) -> list[tuple[int, str | None]]:
+        return [
+            (i, None if v.server_id is None else self._servers[v.server_id].external_id)
+            for i, v in sorted(self._interviews.items())
+            if v.status == "active"
+        ]
 
     # daily questions
 
@@ -549,11 +557,14 @@ class MemoryStore(MemoryQuiz):
 
     # liveness
 
-    async def record_heartbeat(self, value: str, at: datetime) -> None:
-        self._heartbeat = (value, _utc(at))
+    async def record_heartbeat(self, value: str, at: datetime, process: str = "") -> None:
+        self._heartbeats[process] = (value, _utc(at))
 
     async def last_heartbeat(self) -> tuple[str, datetime] | None:
-        return self._heartbeat
+        return max(self._heartbeats.values(), key=lambda beat: beat[1], default=None)
+
+    async def heartbeats(self) -> dict[str, tuple[str, datetime]]:
+        return dict(sorted(self._heartbeats.items()))
 
 
 if TYPE_CHECKING:

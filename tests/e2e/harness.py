@@ -11,6 +11,7 @@ from bot.app.settings import Settings
 from bot.app.wiring import discord_services, open_engine
 from bot.demos import DemoRunner
 from bot.discord import InterviewBot
+from bot.discord._bot import ShardedInterviewBot, make_bot
 
 from .fakediscord import FakeDiscord, SentInteraction, running_client
 
@@ -20,6 +21,10 @@ FIXTURE_BANK = Path(__file__).parent.parent / "fixtures" / "bank"
 class E2EBot(InterviewBot):
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """discord.py sleeps 5 s before every re-IDENTIFY (a real rate limit); not here."""
+
+
+class E2EShardedBot(E2EBot, ShardedInterviewBot):
+    """The bot with BOT_SHARD_COUNT / BOT_SHARD_IDS (an AutoShardedBot), same hook."""
 
 
 def settings_for(
@@ -44,10 +49,18 @@ async def running_bot(
     demos: DemoRunner | None = None,
     **extra: Any,
 ) -> AsyncIterator[InterviewBot]:
-    """The production bot against ``fake``; ``demos``: a runner the test started (or none)."""
+    """The production bot against ``fake``; ``demos``: a runner the test started (or none).
+    With ``BOT_SHARD_COUNT`` (and ``BOT_SHARD_IDS``) in ``extra``: the sharded bot."""
     settings = settings_for(fake, db, content, **extra)
     async with open_engine(settings) as engine:
-        bot = E2EBot(settings, discord_services(engine), demos=demos, guild_ready_timeout=0.05)
+        bot = make_bot(
+            settings,
+            discord_services(engine),
+            demos=demos,
+            cls=E2EBot,
+            sharded_cls=E2EShardedBot,
+            guild_ready_timeout=0.05,
+        )
         async with running_client(bot, fake):
             yield bot
 

@@ -79,6 +79,8 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
         """Post every daily question whose time has come; returns how many were posted."""
         posted = 0
         for setting in await self.dailies.due_dailies():
+            if not self.bot.owns_server(setting.server_external_id):
+                continue  # another process of a sharded bot holds that server's shard
             try:
                 guild = self.bot.get_guild(int(setting.server_external_id))
                 locale = str(guild.preferred_locale) if guild is not None else None

@@ -392,7 +392,9 @@ class MockInterview(
 
     @tasks.loop(seconds=SWEEP_SECONDS)
     async def sweeper(self) -> None:
-        for iid in await self.interviews.active_ids():
+        # A sharded bot's processes each settle the interviews of their own shards' servers
+        # (direct messages: shard 0), so no two processes settle the same timeout.
+        for iid in await self.interviews.active_ids(self.bot.owns_server):
             try:
                 step = await self.interviews.tick(iid)
             except StaleSave:

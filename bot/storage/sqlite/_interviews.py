@@ -66,3 +66,16 @@ class Interviews(Area):
         ):
             rows = await cur.fetchall()
         return [int(row[0]) for row in rows]
+
+    async def active_interviews(self) -> list[tuple[int, str | None]]:
+        """Every interview still running, oldest first, with its server's external id."""
+        async with (
+            self.db.read() as conn,
+            conn.execute(
+                "SELECT i.id, s.external_id FROM interviews i"
+                " LEFT JOIN servers s ON s.id = i.server_id"
+                " WHERE i.status = 'active' ORDER BY i.id"
+            ) as cur,
+        ):
+            rows = await cur.fetchall()
+        return [(int(row[0]), None if row[1] is None else str(row[1])) for row in rows]

@@ -34,3 +34,22 @@ async def test_only_active_interviews_are_listed(store: Store) -> None:
     assert await store.save_interview(first, "stopped", "{}", version, AT)
     assert await store.active_interview_id(ann.id) is None
     assert await store.active_interview_ids() == [other]
+
+
+async def test_running_interviews_are_listed_with_their_server(store: Store) -> None:
+    """What the timeout sweep of each process of a sharded bot picks its own from."""
+    ann, bob = await users(store, "Ann", "Bob")
+    here = await store.get_or_create_server("discord", "175928847299117063", "Here")
+    there = await store.get_or_create_server("discord", "81384788765712384", "There")
+    assert await store.active_interviews() == []
+    in_dm = await store.create_interview(ann.id, None, "{}", AT)
+    in_here = await store.create_interview(bob.id, here.id, "{}", AT)
+    in_there = await store.create_interview(ann.id, there.id, "{}", AT)
+    assert await store.active_interviews() == [
+        (in_dm, None),
+        (in_here, "175928847299117063"),
+        (in_there, "81384788765712384"),
+    ]
+    _, version = await store.get_interview(in_here) or ("", 0)
+    assert await store.save_interview(in_here, "finished", "{}", version, AT)
+    assert await store.active_interviews() == [(in_dm, None), (in_there, "81384788765712384")]
