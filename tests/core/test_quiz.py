@@ -18,12 +18,13 @@ from bot.core.quiz import QuizKind, QuizSettings
 from bot.core.services.quiz import AnswerCode, StopCode
 from bot.storage.db import Database
 from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore, open_postgres
 from bot.storage.sqlite import SqliteStore
 
 from ..conftest import FakeClock
 from ._quiz_harness import FakeTimer, Game, open_game, right_answer, wrong_answer
 
-pytestmark = pytest.mark.stores("sqlite", "memory")
+pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
 
 POINTS = {"easy": 1, "medium": 2, "hard": 3}  # the rule, written out again
 CONCEPT = QuizSettings(topic="backprop", questions=3, seconds=30, kind=QuizKind.CONCEPT)
@@ -146,18 +147,26 @@ async def test_early_reveal_once_everyone_from_before_has_answered(
 
 
 async def test_restart_mid_question_loses_and_doubles_nothing(
-    store_kind: str, tmp_path: Path, checkers: TorchCheckers, timer: FakeTimer
+    request: pytest.FixtureRequest,
+    store_kind: str,
+    tmp_path: Path,
+    checkers: TorchCheckers,
+    timer: FakeTimer,
 ) -> None:
     path = tmp_path / "quiz.sqlite3"
     memory = MemoryStore(timer.clock)
+    url = request.getfixturevalue("pg_url") if store_kind == "postgres" else ""
 
-    async def reopen() -> tuple[Game, Database | None]:
+    async def reopen() -> tuple[Game, Database | PostgresStore | None]:
         if store_kind == "memory":
             return open_game(memory, checkers, timer), None
+        if store_kind == "postgres":
+            postgres = await open_postgres(url, timer.clock, pool_size=4)
+            return open_game(postgres, checkers, timer), postgres
         db = await Database.open(path)
         return open_game(SqliteStore(db, timer.clock), checkers, timer), db
 
-    async def close(game: Game, db: Database | None) -> None:
+    async def close(game: Game, db: Database | PostgresStore | None) -> None:
         await game.engine.aclose()
         if db is not None:
             await db.close()

@@ -41,6 +41,7 @@ from bot.storage.postgres._heartbeats import Heartbeats
 from bot.storage.postgres._interviews import Interviews
 from bot.storage.postgres._packs import Packs
 from bot.storage.postgres._questions import Questions
+from bot.storage.postgres._quiz import Quiz
 from bot.storage.postgres._users import Users
 
 __all__ = [
@@ -55,11 +56,13 @@ __all__ = [
 
 # Tables whose `id` is an identity column: after rows were inserted with explicit ids (a copy
 # from SQLite), `reset_identities` moves each one's counter past the largest id.
-IDENTITY_TABLES = ("users", "servers", "attempts", "interviews", "question_packs")
+IDENTITY_TABLES = ("users", "servers", "attempts", "interviews", "question_packs", "quiz_rounds")
 
 
-class PostgresStore(Users, Questions, Attempts, Boards, Interviews, Dailies, Packs, Heartbeats):
-    """Every area over one `PgDatabase` (a pool)."""
+class PostgresStore(
+    Users, Questions, Attempts, Boards, Interviews, Dailies, Packs, Heartbeats, Quiz
+):
+    """Every area over one `PgDatabase` (a pool); quiz rounds too (the `QuizStore` role)."""
 
     def __init__(self, db: PgDatabase, clock: Clock) -> None:
         self.db = db

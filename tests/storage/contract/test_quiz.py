@@ -1,7 +1,7 @@
 """Contract: quiz rounds (the `QuizStore` role), over every store that has it.
 
 The role is not part of `Store` yet, so it has its own fixture, `quiz_store`: the stores of
-`QUIZ_STORES` (a store joins by adding its factory there)."""
+`QUIZ_STORES` (SQLite, memory, PostgreSQL: a test server, skipped without PostgreSQL 15)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from bot.core.ports import Clock, QuizStore, Store
 from bot.core.quiz import QuizAnswer, QuizKind, QuizQuestion, QuizSettings, RoundStatus
 from bot.storage.db import Database
 from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
+from tests._postgres import migrated_store
 from tests.storage.contract._data import AT, posted, users
 
 
@@ -27,7 +29,10 @@ class FullStore(Store, QuizStore, Protocol):
 
 
 @asynccontextmanager
-async def sqlite_quiz_store(folder: Path, clock: Clock) -> AsyncIterator[FullStore]:
+async def sqlite_quiz_store(
+    request: pytest.FixtureRequest, clock: Clock
+) -> AsyncIterator[FullStore]:
+    folder: Path = request.getfixturevalue("tmp_path")
     db = await Database.open(folder / "quiz.sqlite3")
     try:
         yield SqliteStore(db, clock)
@@ -36,21 +41,33 @@ async def sqlite_quiz_store(folder: Path, clock: Clock) -> AsyncIterator[FullSto
 
 
 @asynccontextmanager
-async def memory_quiz_store(folder: Path, clock: Clock) -> AsyncIterator[FullStore]:
+async def memory_quiz_store(
+    request: pytest.FixtureRequest, clock: Clock
+) -> AsyncIterator[FullStore]:
     yield MemoryStore(clock)
 
 
-QUIZ_STORES: dict[str, Callable[[Path, Clock], AbstractAsyncContextManager[FullStore]]] = {
+@asynccontextmanager
+async def postgres_quiz_store(
+    request: pytest.FixtureRequest, clock: Clock
+) -> AsyncIterator[FullStore]:
+    async with migrated_store(request.getfixturevalue("pg_server"), clock) as store:
+        assert isinstance(store, PostgresStore)
+        yield store
+
+
+QUIZ_STORES: dict[
+    str, Callable[[pytest.FixtureRequest, Clock], AbstractAsyncContextManager[FullStore]]
+] = {
     "sqlite": sqlite_quiz_store,
     "memory": memory_quiz_store,
+    "postgres": postgres_quiz_store,
 }
 
 
 @pytest.fixture(params=list(QUIZ_STORES))
-async def quiz_store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
-) -> AsyncIterator[FullStore]:
-    async with QUIZ_STORES[request.param](tmp_path, clock) as made:
+async def quiz_store(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[FullStore]:
+    async with QUIZ_STORES[request.param](request, clock) as made:
         yield made
 
 
