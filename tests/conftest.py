@@ -62,6 +62,39 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+ENGINES = ("sqlite", "postgres", "memory")
+_engine_outcomes: dict[tuple[str, str], int] = {}
+
+
+def engine_of(nodeid: str) -> str | None:
+    """Which store a parametrised test ran on (`test_x[postgres]`, `[dropout_scale-postgres]`)."""
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return None
+    params = nodeid[nodeid.index("[") + 1 : -1].split("-")
+    return next((kind for kind in ENGINES if kind in params), None)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count each engine's test outcomes (with xdist, the reports of every worker)."""
+    kind = engine_of(report.nodeid)
+    if kind is not None and (report.when == "call" or report.outcome != "passed"):
+        if report.when != "teardown" or report.outcome == "failed":
+            key = (kind, report.outcome)
+            _engine_outcomes[key] = _engine_outcomes.get(key, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line saying that the database tests ran on each engine (CI shows both)."""
+    if not _engine_outcomes:
+        return
+    parts = []
+    for kind in ENGINES:
+        counts = {o: n for (k, o), n in _engine_outcomes.items() if k == kind}
+        if counts:
+            parts.append(f"{kind}: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())))
+    terminalreporter.write_line("database tests by engine: " + "; ".join(parts))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("stores")
     if marker is not None and "store_kind" in metafunc.fixturenames:
