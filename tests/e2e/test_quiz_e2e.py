@@ -555,3 +555,26 @@ async def test_sigkill_mid_question_then_restart_finishes_the_round_counting_ans
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert "Traceback" not in log.read_text()
+
+
+async def test_a_start_that_cannot_run_says_why_and_starts_nothing(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    alice = fake_discord.user("alice")
+    bot_role = fake_discord.guild.role(fake_discord.bot.username)
+    quiet = fake_discord.add_channel(
+        "quiet",
+        overwrites=[{"id": str(bot_role.id), "type": 0, "allow": "0", "deny": str(1 << 11)}],
+    )
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        refused = await alice.slash("quiz start", where=quiet)
+        assert "I need the Send Messages permission here" in reply(refused)
+        chinese = await alice.slash("quiz start", where=quiet, locale="zh-CN")
+        assert "需要这里的“发送消息”权限" in reply(chinese)
+        # No question of that kind in the bank: told so, in the user's language.
+        nothing = await alice.slash("quiz start", topic="conv_output", kind="concept")
+        told = await nothing.wait_original() if nothing.response_type == 5 else nothing.message
+        assert told is not None and told.content.startswith("⚠️"), told
+    assert db_rows(db, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
+    fake_discord.assert_clean()

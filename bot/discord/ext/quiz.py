@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.models import Difficulty, Lang, ServedQuestion, User
+from bot.core.models import Difficulty, Lang, Localized, ServedQuestion, User
 from bot.core.quiz import (
     QUESTIONS_DEFAULT,
     QUESTIONS_MAX,
@@ -75,6 +75,29 @@ def public_language(user: User, interaction: discord.Interaction, fallback: Lang
     if interaction.guild_locale is not None:
         return language_for("auto", str(interaction.guild_locale))
     return fallback
+
+
+#: What a round needs in its channel: to see it, post questions, their embeds, the chart.
+NEEDED = (
+    ("view_channel", Localized(en="View Channel", zh="查看频道")),
+    ("send_messages", Localized(en="Send Messages", zh="发送消息")),
+    ("embed_links", Localized(en="Embed Links", zh="嵌入链接")),
+    ("attach_files", Localized(en="Attach Files", zh="附加文件")),
+)
+
+
+def missing_permissions(permissions: discord.Permissions) -> list[Localized]:
+    """The permissions the bot lacks in the channel for a round (Discord sends them)."""
+    return [name for flag, name in NEEDED if not getattr(permissions, flag)]
+
+
+def cannot_post_text(missing: list[Localized], lang: Lang) -> str:
+    names = t(lang, ", ", "、").join(name.get(lang) for name in missing)
+    return t(
+        lang,
+        f"⚠️ I cannot run a quiz in this channel: I need the {names} permission here.",
+        f"⚠️ 我无法在这个频道进行抢答：需要这里的“{names}”权限。",
+    )
 
 
 class DiscordPresenter:
@@ -183,6 +206,12 @@ class QuizRounds(
         ctx = await context_of(self.bot, interaction)
         if self.quiz is None:
             await self._unavailable(interaction, ctx.lang)
+            return
+        missing = missing_permissions(interaction.app_permissions)
+        if missing:
+            await interaction.response.send_message(
+                cannot_post_text(missing, ctx.lang), ephemeral=True
+            )
             return
         channel = str(interaction.channel_id)
         running = await self.quiz.status(channel)
