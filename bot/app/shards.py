@@ -95,6 +95,12 @@ class ShardPlan:
         return shard_of(guild_id, self.count) in self.ids
 
 
+def heartbeat_process(plan: ShardPlan | None) -> str:
+    """Which process a heartbeat (and `health`) is about: its shards (`shards 0-1/4`); "" for
+    the one process that runs every shard."""
+    return "" if plan is None else f"shards {plan.label}"
+
+
 def owns(plan: ShardPlan | None, guild_id: int | None) -> bool:
     """Whether a process with that plan holds the server's shard: without shard settings one
     process holds them all."""

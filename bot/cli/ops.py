@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.app.settings import Settings
+from bot.app.shards import heartbeat_process
 from bot.core.ports import SystemClock
 from bot.storage.db import StorageError
 from bot.storage.location import DbLocation, redact
@@ -52,22 +53,50 @@ def _describe(value: str) -> str:
 
 
 def assess(
-    found: Probe, now: datetime, max_age_s: float, where: str | None = None
+    found: Probe,
+    now: datetime,
+    max_age_s: float,
+    where: str | None = None,
+    process: str = "",
 ) -> tuple[bool, str]:
-    """(healthy, one line) from what the probe found (`where`: how to name the database)."""
+    """(healthy, one line) from what the probe found (`where`: how to name the database).
+
+    `process` is the bot process this `health` runs beside (its shards, from BOT_SHARD_COUNT /
+    BOT_SHARD_IDS: each service of a sharded bot checks its own heartbeat); without shard
+    settings every process that recorded one must be fresh."""
     where = where or f"database {found.path} (schema {found.schema}, quick_check ok)"
-    if found.heartbeat is None:
-        return False, f"{where}; no gateway heartbeat yet: has the bot connected to Discord?"
-    value, at = found.heartbeat
-    age = max(0.0, (now - at).total_seconds())
-    seen = _describe(value)
-    detail = f" ({seen})" if seen else ""
-    if age > max_age_s:
+    beats = dict(found.heartbeats)
+    if not beats and found.heartbeat is not None:
+        beats[""] = found.heartbeat
+    judged = {process: beats[process]} if process in beats else ({} if process else beats)
+    if not judged:
+        mine = f" of {process}" if process else ""
+        return False, f"{where}; no gateway heartbeat{mine} yet: has the bot connected to Discord?"
+    stale: list[str] = []
+    fresh: list[str] = []
+    for name, (value, at) in sorted(judged.items()):
+        age = max(0.0, (now - at).total_seconds())
+        seen = _describe(value)
+        detail = f" ({seen})" if seen else ""
+        of = f" of {name}" if name else ""
+        if age > max_age_s:
+            stale.append(f"last gateway heartbeat{of} {age:.0f} s ago{detail}")
+        else:
+            fresh.append(f"gateway heartbeat{of} {age:.1f} s ago{detail}")
+    others = sorted(name for name in beats if name not in judged)
+    besides = f"; other processes: {', '.join(others)}" if others else ""
+    if stale:
         return False, (
-            f"{where}; last gateway heartbeat {age:.0f} s ago{detail}, older than"
-            f" BOT_HEALTH_MAX_AGE={max_age_s:g} s: the bot is down, disconnected or stuck"
+            f"{where}; {', '.join(stale)}, older than BOT_HEALTH_MAX_AGE={max_age_s:g} s: the"
+            f" bot is down, disconnected or stuck{besides}"
         )
-    return True, f"{where}; gateway heartbeat {age:.1f} s ago{detail}"
+    return True, f"{where}; {', '.join(fresh)}{besides}"
+
+
+def own_process(settings: Settings) -> str:
+    """The process whose heartbeat `health` checks: the shards the settings name ("" without
+    shard settings: every process)."""
+    return heartbeat_process(settings.shards)
 
 
 def health() -> int:
@@ -84,7 +113,9 @@ def health() -> int:
     except StorageError as exc:
         print(f"unhealthy: {exc}", file=sys.stderr)
         return FAILED
-    healthy, line = assess(found, datetime.now(UTC), settings.health_max_age_s)
+    healthy, line = assess(
+        found, datetime.now(UTC), settings.health_max_age_s, process=own_process(settings)
+    )
     if healthy:
         print(f"ok: {line}")
         return OK
@@ -102,21 +133,24 @@ def _health_postgres(settings: Settings, location: DbLocation) -> int:
     assert location.url is not None
     url = location.url
 
-    async def read() -> tuple[str, datetime] | None:
+    async def read() -> dict[str, tuple[str, datetime]]:
         store = await open_postgres(url, SystemClock(), pool_size=1)
         try:
-            return await store.last_heartbeat()
+            return await store.heartbeats()
         finally:
             await store.close()
 
     try:
-        heartbeat = asyncio.run(read())
+        beats = asyncio.run(read())
     except (StorageError, OSError) as exc:
         print(f"unhealthy: database {location.shown}: {redact(str(exc))}", file=sys.stderr)
         return FAILED
-    found = Probe(path=Path(), schema=0, heartbeat=heartbeat)  # `where` names it
+    newest = max(beats.values(), key=lambda beat: beat[1], default=None)
+    found = Probe(path=Path(), schema=0, heartbeat=newest, heartbeats=beats)  # `where` names it
     where = f"database {location.shown} (PostgreSQL)"
-    healthy, line = assess(found, datetime.now(UTC), settings.health_max_age_s, where)
+    healthy, line = assess(
+        found, datetime.now(UTC), settings.health_max_age_s, where, own_process(settings)
+    )
     print(
         f"ok: {line}" if healthy else f"unhealthy: {line}",
         file=sys.stdout if healthy else sys.stderr,

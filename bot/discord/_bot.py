@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.settings import Settings
-from bot.app.shards import ShardPlan, owns, owns_server
+from bot.app.shards import heartbeat_process, owns, owns_server
 from bot.core.errors import DomainError
 from bot.core.models import Lang
 from bot.core.ports import HeartbeatStore
@@ -292,11 +292,6 @@ class ShardedInterviewBot(InterviewBot, commands.AutoShardedBot):
             and bool(shards)
             and all(not shard.is_closed() for shard in shards.values())
         )
-
-
-def heartbeat_process(plan: ShardPlan | None) -> str:
-    """Which process a heartbeat is from: its shards (`0-1/4`); "" for the one process."""
-    return "" if plan is None else f"shards {plan.label}"
 
 
 def make_bot(

@@ -12,13 +12,14 @@ import contextlib
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, StorageError, migrations
-from bot.storage.sqlite import SqliteStore, parse_iso
+from bot.storage.sqlite import parse_iso
+from bot.storage.sqlite._heartbeats import HEARTBEAT_ROWS, process_of_key
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -31,6 +32,8 @@ class Probe:
     path: Path
     schema: int
     heartbeat: tuple[str, datetime] | None  # (value, time) the bot last recorded, if any
+    # Every process's last heartbeat (a sharded bot has one per process): process -> (value, time)
+    heartbeats: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +83,14 @@ def probe(path: Path) -> Probe:
                     f"{path} is at schema version {schema}, newer than this code knows"
                     f" ({expected}): upgrade the bot"
                 )
-            row = conn.execute(
-                "SELECT value, updated_at FROM health WHERE key = ?", (SqliteStore.HEARTBEAT_KEY,)
-            ).fetchone()
+            rows = conn.execute(HEARTBEAT_ROWS).fetchall()
         finally:
             conn.close()
     except sqlite3.Error as exc:
         raise StorageError(f"cannot read {path}: {exc}") from exc
-    heartbeat = (str(row[0]), parse_iso(row[1])) if row else None
-    return Probe(path=path, schema=schema, heartbeat=heartbeat)
+    beats = {process_of_key(str(k)): (str(v), parse_iso(at)) for k, v, at in rows}
+    newest = max(beats.values(), key=lambda beat: beat[1], default=None)
+    return Probe(path=path, schema=schema, heartbeat=newest, heartbeats=beats)
 
 
 def _same_file(a: Path, b: Path) -> bool:

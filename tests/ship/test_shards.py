@@ -4,8 +4,11 @@ would share the file): shard ranges as separate processes need PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,10 @@ from pydantic import ValidationError
 
 from bot.app.settings import Settings
 from bot.app.shards import BadShards, ShardPlan, parse_shard_ids, sqlite_refusal
+from bot.storage.db import Database
+from bot.storage.sqlite import SqliteStore
 from tests.e2e.harness import FIXTURE_BANK
-from tests.ship.test_health import clean_env, one_line
+from tests.ship.test_health import clean_env, health, one_line
 
 
 @pytest.mark.parametrize(
@@ -108,3 +113,49 @@ def test_sqlite_is_fine_for_one_process_with_every_shard_and_postgres_for_any() 
     assert sqlite_refusal(ShardPlan(2, (1,)), is_postgres=True) is None
     refusal = sqlite_refusal(ShardPlan(4, (0, 1)), is_postgres=False)
     assert refusal is not None and "\n" not in refusal and "0-1" in refusal
+
+
+async def two_processes(db: Path, ages: tuple[float, float]) -> None:
+    """Heartbeats of the processes of shards 0 and 1 of 2, `ages` seconds old."""
+    database = await Database.open(db)
+    try:
+        for shard, age in enumerate(ages):
+            value = json.dumps({"latency_ms": 40.0 + shard, "guilds": 2, "shards": f"{shard}/2"})
+            at = datetime.now(UTC) - timedelta(seconds=age)
+            await SqliteStore(database).record_heartbeat(value, at, f"shards {shard}/2")
+    finally:
+        await database.close()
+
+
+async def test_health_checks_the_heartbeat_of_its_own_process(tmp_path: Path) -> None:
+    """Each service of a sharded bot runs `health` with its own shard settings: a dead
+    process is seen by its own check, not hidden by the other's fresh heartbeat."""
+    db = tmp_path / "bot.sqlite3"
+    await two_processes(db, (5, 300))
+    alive = health(db, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="0")
+    line = one_line(alive)
+    assert alive.returncode == 0, line
+    assert "gateway heartbeat of shards 0/2" in line and "latency 40 ms" in line
+    assert line.endswith("other processes: shards 1/2")
+    dead = health(db, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="1")
+    line = one_line(dead)
+    assert dead.returncode == 1
+    assert re.search(r"last gateway heartbeat of shards 1/2 3\d\d s ago", line), line
+    assert "older than" in line
+    absent = health(db, BOT_SHARD_COUNT="4", BOT_SHARD_IDS="2-3")
+    assert absent.returncode == 1
+    assert "no gateway heartbeat of shards 2-3/4 yet" in one_line(absent)
+
+
+async def test_health_without_shard_settings_wants_every_process_fresh(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    await two_processes(db, (5, 300))
+    done = health(db)
+    line = one_line(done)
+    assert done.returncode == 1
+    assert re.search(r"of shards 1/2 3\d\d s ago", line) and "of shards 0/2" not in line
+    await two_processes(db, (5, 6))
+    done = health(db)
+    line = one_line(done)
+    assert done.returncode == 0, line
+    assert "of shards 0/2" in line and "of shards 1/2" in line

@@ -16,7 +16,7 @@ def heartbeat_key(process: str) -> str:
     return f"{HEARTBEAT_KEY}:{process}" if process else HEARTBEAT_KEY
 
 
-def heartbeat_process(key: str) -> str:
+def process_of_key(key: str) -> str:
     """The process a `health` row's key names (`heartbeat_key` read back)."""
     return key.removeprefix(HEARTBEAT_KEY).removeprefix(":")
 
@@ -50,4 +50,4 @@ class Heartbeats(Area):
         """The last heartbeat of every process: process -> (value, time)."""
         async with self.db.read() as conn, conn.execute(HEARTBEAT_ROWS) as cursor:
             rows = await cursor.fetchall()
-        return {heartbeat_process(row[0]): (row[1], parse_iso(row[2])) for row in rows}
+        return {process_of_key(row[0]): (row[1], parse_iso(row[2])) for row in rows}
