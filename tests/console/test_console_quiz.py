@@ -6,13 +6,19 @@ point, +2 for answering in the first third of the time), whatever the order."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from bot.core.quiz import QuizSettings
+from bot.storage.db import Database
+from bot.storage.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIZ_BANK = ROOT / "tests" / "fixtures" / "quiz_bank"
@@ -72,3 +78,40 @@ def test_bad_settings_a_stop_and_chinese(tmp_path: Path) -> None:
     assert "[第 2/3 题" in out and "[第 3/3 题" not in out  # stopped at the second
     assert "排名：" in out and "🥇 ann：" in out and "答对" in out
     assert "再见" in out
+
+
+def test_a_round_left_running_by_a_killed_console_is_ended_by_the_next(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+
+    async def leave_a_round_running() -> None:
+        database = await Database.open(db)
+        try:
+            store = SqliteStore(database)
+            ann = await store.get_or_create_user("local", "ann", "ann")
+            settings = QuizSettings(topic="backprop", questions=3, seconds=60, solo=True)
+            _, created = await store.create_quiz_round(
+                "local", f"local:{ann.id}", None, ann.id, "en", settings, datetime.now(UTC)
+            )
+            assert created
+        finally:
+            await database.close()
+
+    asyncio.run(leave_a_round_running())
+    run = console(db, f"{ROUND}B\nB\nB\n")
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "Quiz: 3 questions, 120 seconds each." in run.stdout
+    assert "🥇 ann: 3 points, 1/3 right (33%)" in run.stdout
+
+    async def rounds() -> list[str]:
+        database = await Database.open(db)
+        try:
+            async with (
+                database.read() as conn,
+                conn.execute("SELECT status FROM quiz_rounds ORDER BY id") as cursor,
+            ):
+                return [row[0] for row in await cursor.fetchall()]
+        finally:
+            await database.close()
+
+    assert asyncio.run(rounds()) == ["stopped", "finished"]

@@ -4,6 +4,7 @@ reviews."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -295,3 +296,27 @@ async def test_numeric_questions_and_unreadable_answers(game: Game, store: Store
     assert reveal.expected == format_expected(numeric.expected)
     assert reveal.explanation == numeric.solution and reveal.counts == {}
     assert [(a.name, a.correct) for a in reveal.answers] == [("Ann", True), ("Bob", False)]
+
+
+async def test_the_same_answer_delivered_twice_at_once_counts_once(
+    game: Game, store: Store
+) -> None:
+    ann, bob = await people(store, "Ann", "Bob")
+    await game.quiz.start(ann, "c1", CONCEPT)
+    question, served = game.screen.current
+    right, wrong = right_answer(game, served), wrong_answer(game, served)
+    said = await asyncio.gather(
+        game.quiz.answer(question.instance_id, bob, right),
+        game.quiz.answer(question.instance_id, bob, wrong),
+        *(game.quiz.answer(question.instance_id, ann, right) for _ in range(3)),
+    )
+    codes = sorted(s.code.value for s in said)
+    assert codes == ["already_answered"] * 3 + ["locked_in"] * 2
+    await to_deadline(game)
+    reveal = await game.screen.next_reveal()
+    assert sorted(a.name for a in reveal.answers) == ["Ann", "Bob"]
+    for user in (ann, bob):
+        assert len(await store.recent_attempts(user.id, 10)) == 1
+    bob_answer = next(a for a in reveal.answers if a.name == "Bob")
+    attempt_correct = await store.get_attempt_correct(question.instance_id, bob.id)
+    assert bob_answer.correct is attempt_correct  # the round and the boards agree
