@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from bot.core.answers import AnswerFormatError
-from bot.core.engine import SelfRating
 from bot.core.errors import (
     BadTime,
     DomainError,
@@ -33,6 +32,7 @@ from bot.core.interview import (
     Timing,
 )
 from bot.core.models import AnswerOutcome, Difficulty, Grade, Kind, Lang, Localized, Verdict
+from bot.core.services.answering import SelfRating
 from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, topic
 from bot.shared.feedback import numeric_feedback, unreadable
 
