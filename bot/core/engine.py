@@ -1,8 +1,11 @@
 """The core's services held together (see `bot.core.services`).
 
-`Engine` only holds the services, which bot/app/wiring.py wires: front ends call the ones they use
-(`engine.making.serve`, `engine.answering.answer`, ...). It knows nothing about the front ends.
-Checkers (torch) run in a worker thread, never on the event loop.
+`Engine` only holds the services, which bot/app/wiring.py wires, and their start and stop
+(`warm_up`, `aclose`), for the composition root, the tools and the tests. The front ends never
+see it: the composition root hands each the services it uses, by name (`Console(...,
+answering=engine.answering, ...)`, `discord_services(engine)`; import-linter's
+`front-ends-get-their-services`). It knows nothing about the front ends. Checkers (torch) run in a
+worker thread, never on the event loop.
 """
 
 from __future__ import annotations
