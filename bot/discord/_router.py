@@ -47,13 +47,11 @@ MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 @dataclass(frozen=True, slots=True)
 class Arg(Generic[T]):
-    """The form one custom_id argument must have (`form`), and its value once it has it."""
+    """The form one custom_id argument must have (`form`), and how its value is read from it
+    once it has that form (`convert`)."""
 
     form: Callable[[str], bool]
     convert: Callable[[str], T]
-
-    def read(self, value: str) -> T | None:
-        return self.convert(value) if self.form(value) else None
 
 
 def _is_id(value: str) -> bool:
@@ -144,7 +142,7 @@ class Action(Generic[*Ts]):
             return None
         args = parsed[1]
         forms = zip(self.args, args, strict=True)
-        return args if all(arg.form(value) for arg, value in forms) else None
+        return args if all(arg.form(text) for arg, text in forms) else None
 
     def read(self, value: str) -> tuple[*Ts] | None:
         """The values of the arguments of a custom_id of this action (an `int` id, a
