@@ -85,8 +85,10 @@ class Game:
     timer: FakeTimer
 
 
-def open_game(store: Store, checkers: TorchCheckers, timer: FakeTimer) -> Game:
-    bank = load_bank([QUIZ_BANK], checkers.family_names())
+def open_game(
+    store: Store, checkers: TorchCheckers, timer: FakeTimer, bank_dir: Path = QUIZ_BANK
+) -> Game:
+    bank = load_bank([bank_dir], checkers.family_names())
     assert bank.ok, bank.problems
     engine = wire_engine(store, bank, checkers, timer.clock, random.Random(7), timer=timer)
     assert engine.quiz is not None

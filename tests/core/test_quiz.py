@@ -15,14 +15,14 @@ from bot.checkers import TorchCheckers
 from bot.core.answers import format_expected
 from bot.core.models import Period, Scope, User
 from bot.core.ports import Store
-from bot.core.quiz import QuizKind, QuizSettings
+from bot.core.quiz import QuizKind, QuizSettings, RoundStatus
 from bot.core.services.quiz import AnswerCode, StopCode
 from bot.storage.db import Database
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore, open_postgres
 from bot.storage.sqlite import SqliteStore
 
-from ..conftest import FakeClock
+from ..conftest import FIXTURE_BANK, FakeClock
 from ._quiz_harness import FakeTimer, Game, open_game, right_answer, wrong_answer
 
 pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
@@ -320,3 +320,25 @@ async def test_the_same_answer_delivered_twice_at_once_counts_once(
     bob_answer = next(a for a in reveal.answers if a.name == "Bob")
     attempt_correct = await store.get_attempt_correct(question.instance_id, bob.id)
     assert bob_answer.correct is attempt_correct  # the round and the boards agree
+
+
+async def test_a_round_whose_question_left_the_bank_is_stopped_at_restart(
+    store: Store, checkers: TorchCheckers, timer: FakeTimer
+) -> None:
+    first = open_game(store, checkers, timer)
+    (ann,) = await people(store, "Ann")
+    await first.quiz.start(ann, "c1", CONCEPT)
+    question, served = first.screen.current
+    await first.quiz.answer(question.instance_id, ann, right_answer(first, served))
+    await first.engine.aclose()
+
+    later = open_game(store, checkers, timer, FIXTURE_BANK)  # without the quiz questions
+    try:
+        assert [r.channel_id for r in await later.quiz.resume()] == ["c1"]
+        ended, standings = await later.screen.next_end()
+        assert ended.status is RoundStatus.STOPPED and [r.name for r in standings] == ["Ann"]
+        assert await later.quiz.status("c1") is None
+        again = await later.quiz.start(ann, "c1", QuizSettings(topic="vanishing_gradients"))
+        assert again.created  # the channel is free again
+    finally:
+        await later.engine.aclose()

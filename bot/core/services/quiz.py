@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.answers import format_expected
-from bot.core.errors import NoQuestionFound, UnknownTopic
+from bot.core.errors import DomainError, NoQuestionFound, UnknownTopic
 from bot.core.models import LETTERS, Lang, Localized, Question, ServedQuestion, User, Verdict
 from bot.core.ports import Checkers, Clock, QuizStore
 from bot.core.quiz import (
@@ -175,31 +175,40 @@ class Quiz:
             if stored.id in self._live or (owns is not None and not owns(stored)):
                 continue
             live = _Live(stored)
-            questions = await self._store.quiz_questions(stored.id)
-            answers = await self._store.quiz_answers(stored.id)
-            live.used = {_used_key(q.ref) for q in questions}
             self._register(live)
             resumed.append(stored)
-            async with live.lock:
-                if not questions:
-                    await self._ask_or_end(live, 0)
-                    continue
-                question = questions[-1]
-                live.question = question
-                live.earlier = participants(answers, question.index)
-                live.answered = {a.user_id for a in answers if a.index == question.index}
-                self._instances[question.instance_id] = live
-                if question.revealed:
-                    live.earlier |= live.answered
-                    await self._next(live, question.index)
-                    continue
-                instance = await self._postings.instance(question.instance_id)
-                live.served = await self._making.reshow(instance)
-                live.open = True
-                if question.message_id is None and question.deadline > self._clock.now():
-                    await self._show(live, question)
-                self.deadlines.set((stored.id, question.index), question.deadline)
+            try:
+                async with live.lock:
+                    await self._resume(live)
+            except DomainError:  # its question left the bank (a pack was removed...)
+                log.exception("quiz %d cannot go on; stopping it", stored.id)
+                async with live.lock:
+                    await self._end(live, RoundStatus.STOPPED)
         return resumed
+
+    async def _resume(self, live: _Live) -> None:
+        round_id = live.round.id
+        questions = await self._store.quiz_questions(round_id)
+        answers = await self._store.quiz_answers(round_id)
+        live.used = {_used_key(q.ref) for q in questions}
+        if not questions:
+            await self._ask_or_end(live, 0)
+            return
+        question = questions[-1]
+        live.question = question
+        live.earlier = participants(answers, question.index)
+        live.answered = {a.user_id for a in answers if a.index == question.index}
+        self._instances[question.instance_id] = live
+        if question.revealed:
+            live.earlier |= live.answered
+            await self._next(live, question.index)
+            return
+        instance = await self._postings.instance(question.instance_id)
+        live.served = await self._making.reshow(instance)
+        live.open = True
+        if question.message_id is None and question.deadline > self._clock.now():
+            await self._show(live, question)
+        self.deadlines.set((round_id, question.index), question.deadline)
 
     async def start(
         self,
