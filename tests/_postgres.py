@@ -62,6 +62,7 @@ _SERVER_OPTIONS = (
 )
 
 T = TypeVar("T")
+_OWNER_FILE = "owner.pid"  # the test process that started the server in this folder
 
 
 class PostgresUnavailable(Exception):
@@ -158,6 +159,7 @@ class PostgresServer:
             )
 
     def start(self) -> None:
+        (self.folder / _OWNER_FILE).write_text(str(os.getpid()))
         if self._owner is not None:
             os.chown(self.folder, self._owner.pw_uid, self._owner.pw_gid)
         self._run(
@@ -313,9 +315,39 @@ async def _tables(conn: asyncpg.Connection) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def stop_orphans(server: PostgresServer) -> None:
+    """Stop the servers of test sessions that were killed before they could stop them (their
+    folder names a test process that no longer exists), and remove their folders."""
+    for folder in Path(tempfile.gettempdir()).glob("pg-test-*"):
+        try:
+            pid = int((folder / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # starting right now, or not ours
+        if _alive(pid):
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            subprocess.run(
+                [*server._as_postgres, server.pg_ctl, "-D", str(folder / "data"), "-m",
+                 "immediate", "-w", "stop"],
+                capture_output=True, check=False, timeout=60,
+            )  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def start_server() -> PostgresServer:
     """Start a server, or raise `PostgresUnavailable` (the machine has no PostgreSQL 15)."""
     server = PostgresServer()
+    stop_orphans(server)
     try:
         server.start()
     except BaseException:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests._postgres import PostgresServer, migrated_store
+from tests._postgres import PostgresServer, migrated_store, stop_orphans
 from tests.conftest import FakeClock
 from tests.storage.contract._data import posted, served, users
 
@@ -78,6 +78,41 @@ async def test_a_database_used_by_a_test_comes_back_as_new(pg_server: PostgresSe
         pg_server.release_database(again)
     assert again == url  # the same database, emptied
     assert (names, schemas) == (0, 0)
+
+
+def test_the_server_of_a_killed_test_session_is_stopped_by_the_next(
+    pg_server: PostgresServer,
+) -> None:
+    """A test process killed outright (SIGKILL) cannot stop its server; the next session
+    that starts one stops it and removes its folder."""
+    session = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from tests._postgres import start_server;"
+            " print(start_server().folder, flush=True); time.sleep(600)",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert session.stdout is not None
+        folder = Path(session.stdout.readline().strip())
+    finally:
+        session.kill()
+        session.wait()
+    server_pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    os.kill(server_pid, 0)  # still running: nobody stopped it
+    stop_orphans(pg_server)
+    assert not folder.exists()
+    try:
+        os.kill(server_pid, 0)
+    except ProcessLookupError:
+        pass
+    else:  # pg_ctl -w returned after the server exited; a zombie at most remains
+        state = Path(f"/proc/{server_pid}/stat").read_text().split()[2]
+        assert state == "Z"
 
 
 def _run_without_postgres(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
