@@ -156,6 +156,21 @@ class Problem:
         )
 
 
+def describe_tolerance(tolerance: Tolerance) -> Localized:
+    """The tolerance in words, for question texts that use a non-default one."""
+    rel = f"{tolerance.rel:.0e}".replace("e-0", "e-")
+    if tolerance.abs:
+        absolute = f"{tolerance.abs:.0e}".replace("e-0", "e-")
+        return Localized(
+            en=f"relative tolerance {rel} (absolute {absolute} near zero)",
+            zh=f"相对误差 {rel} 以内（接近 0 时绝对误差 {absolute}）",
+        )
+    return Localized(
+        en=f"relative tolerance {rel}, no absolute tolerance",
+        zh=f"相对误差 {rel} 以内，不设绝对误差",
+    )
+
+
 def _as_fractions(value: Expected) -> Fraction | list[Fraction] | None:
     """The exact value of an expectation, None if any part is not a finite number a user
     could type (the answer reader refuses magnitudes beyond ~1e300)."""
@@ -311,7 +326,7 @@ class TorchCheckers:
             )
         text = fam.ask(validated)
         if fam.tolerance != DEFAULT_TOLERANCE:
-            note = fam.tolerance.describe()
+            note = describe_tolerance(fam.tolerance)
             text = Localized(
                 en=f"{text.en} (Graded with {note.en}.)", zh=f"{text.zh}（评分标准：{note.zh}。）"
             )

@@ -79,20 +79,6 @@ class Tolerance:
     rel: float = 1e-3
     abs: float = 1e-6
 
-    def describe(self) -> Localized:
-        """The tolerance in words, for question texts that use a non-default one."""
-        rel = f"{self.rel:.0e}".replace("e-0", "e-")
-        if self.abs:
-            absolute = f"{self.abs:.0e}".replace("e-0", "e-")
-            return Localized(
-                en=f"relative tolerance {rel} (absolute {absolute} near zero)",
-                zh=f"相对误差 {rel} 以内（接近 0 时绝对误差 {absolute}）",
-            )
-        return Localized(
-            en=f"relative tolerance {rel}, no absolute tolerance",
-            zh=f"相对误差 {rel} 以内，不设绝对误差",
-        )
-
 
 DEFAULT_TOLERANCE = Tolerance()
 
