@@ -4,7 +4,13 @@ server's shard."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from discord.ext import commands
@@ -12,10 +18,15 @@ from discord.ext import commands
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
 
-from .fakediscord import FakeDiscord, GuildRecord
-from .harness import running_bot, told
+from .botdb import BotDb
+from .fakediscord import FakeDiscord, FakeUser, GuildRecord, SentInteraction
+from .harness import button_ids, running_bot, told
+from .test_process import ROOT, bot_env
+from .test_reliability import instance_of
 
 pytestmark = pytest.mark.timeout(120)
+
+T = TypeVar("T")
 
 
 def daily_titles(fake: FakeDiscord, guild: GuildRecord) -> list[str]:
@@ -74,3 +85,168 @@ async def test_each_process_posts_the_daily_of_its_own_shards_only(
         assert await post_zero() == 0 and await post_one() == 0  # once a day each
         assert len(daily_titles(fake_discord, on_0)) == len(daily_titles(fake_discord, on_1)) == 1
         fake_discord.assert_clean()
+
+
+# -- two processes, one PostgreSQL database ------------------------------------------------
+
+PLAYERS = 9  # the leaderboard shows 10: every player is on it
+
+
+async def start_process(
+    fake: FakeDiscord, db: str, log: Path, shard: int, count: int = 2
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` for one shard of `count`, as a separate service would run it."""
+    env = bot_env(fake, db)
+    env.update(BOT_SHARD_COUNT=str(count), BOT_SHARD_IDS=str(shard), BOT_HEARTBEAT_EVERY="1")
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stdout=sink, stderr=sink
+        )
+
+
+async def eventually(read: Callable[[], T], ok: Callable[[T], bool], within: float = 120) -> T:
+    """`read()` once `ok` accepts it, polled every half second (the limit only ends a hang)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within
+    while True:
+        value = read()
+        if ok(value):
+            return value
+        if loop.time() > end:
+            raise AssertionError(f"still {value!r} after {within} s")
+        await asyncio.sleep(0.5)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+def board_points(sent: SentInteraction) -> dict[str, int]:
+    """Name -> points of the lines of a /leaderboard reply."""
+    assert sent.message is not None, sent
+    text = str(sent.message.embeds[0]["description"])
+    return {
+        name: int(points) for name, points in re.findall(r"\*\*(.+?)\*\* — (\d+) points?", text)
+    }
+
+
+def points_in(db: BotDb) -> dict[str, int]:
+    """Name -> points of every user with an attempt, summed from the attempts themselves."""
+    rows = db.rows(
+        "SELECT u.name, SUM(a.points) FROM attempts a JOIN users u ON u.id = a.user_id"
+        " GROUP BY u.name"
+    )
+    return {str(name): int(points) for name, points in rows}
+
+
+def answers_of(sent: list[SentInteraction]) -> set[tuple[int, str]]:
+    return {(instance_of(s.payload["data"]["custom_id"]), str(s.user.id)) for s in sent}
+
+
+async def post_and_answer(
+    fake: FakeDiscord, guilds: list[GuildRecord], players: list[FakeUser]
+) -> list[SentInteraction]:
+    """One question in each guild, then every player answers all of them at once (without
+    waiting for the replies)."""
+    questions = []
+    for guild in guilds:
+        posted = await players[0].slash(
+            "question", topic="vanishing_gradients", where=guild.text_channels[0], within=30
+        )
+        assert posted.message is not None
+        questions.append(posted.message)
+    clicks = [
+        player.click(message, button_ids(message)[1], wait=False)
+        for message in questions
+        for player in players
+    ]
+    return list(await asyncio.gather(*clicks))
+
+
+async def check_boards(
+    fake: FakeDiscord, guilds: list[GuildRecord], player: FakeUser, db: BotDb
+) -> None:
+    """/leaderboard scope:global in every guild (each served by its shard's process) shows
+    exactly the points the database holds."""
+    truth = points_in(db)
+    assert len(truth) == PLAYERS
+    for guild in guilds:
+        board = await player.slash(
+            "leaderboard", scope="global", period="all", where=guild.text_channels[0], within=30
+        )
+        assert board_points(board) == truth, guild.name
+
+
+@pytest.mark.timeout(420)
+async def test_two_processes_one_postgres_database(
+    fake_discord: FakeDiscord, tmp_path: Path, pg_url: str
+) -> None:
+    """Shards 0 and 1 of 2 as two `run` processes against one PostgreSQL database, four guilds
+    (two on each shard), players answering in all of them: the global leaderboard agrees with
+    the database from every guild; then one process is SIGKILLed mid-burst and restarted, and
+    every acknowledged answer is recorded exactly once."""
+    db = BotDb("postgres", pg_url)
+    alice = fake_discord.user("alice")
+    guilds = [fake_discord.add_guild(f"Guild {i}", owner=alice, shard=(i % 2, 2)) for i in range(4)]
+    assert [(g.id >> 22) % 2 for g in guilds] == [0, 1, 0, 1]
+    players = [fake_discord.add_user(f"p{i}", guilds=guilds) for i in range(PLAYERS)]
+    logs = [tmp_path / "shard0.log", tmp_path / "shard1.log"]
+    processes = [await start_process(fake_discord, pg_url, logs[i], i) for i in (0, 1)]
+    try:
+        await fake_discord.wait_shards_ready([0, 1], 2, within=180)
+        await fake_discord.wait_for_commands("question", "leaderboard", within=60)
+
+        first = await post_and_answer(fake_discord, guilds, players)
+        await asyncio.gather(*(s.wait_response(within=120) for s in first))
+        assert db.attempts() == answers_of(first)  # every answer, from both processes
+        await check_boards(fake_discord, guilds, players[0], db)
+
+        # Each process records its own heartbeat; `health` in each service checks its own.
+        beats = await eventually(
+            lambda: db.rows("SELECT key FROM health WHERE key LIKE 'gateway_heartbeat:%'"),
+            lambda rows: len(rows) == 2,
+        )
+        assert sorted(key for (key,) in beats) == [
+            "gateway_heartbeat:shards 0/2",
+            "gateway_heartbeat:shards 1/2",
+        ]
+
+        # A burst in all four guilds; shard 1's process dies in the middle of it.
+        second = await post_and_answer(fake_discord, guilds, players)
+        on_1 = [s for s in second if (int(s.payload["guild_id"]) >> 22) % 2 == 1]
+        await fake_discord.wait_until(
+            lambda: True if sum(s.acknowledged for s in on_1) >= 3 else None, within=120
+        )
+        processes[1].send_signal(signal.SIGKILL)
+        await asyncio.wait_for(processes[1].wait(), 30)
+        acknowledged = answers_of([s for s in second if s.acknowledged])
+        print(f"acknowledged before the kill: {len(acknowledged)} of {len(second)}")
+        on_0 = [s for s in second if s not in on_1]
+        await asyncio.gather(*(s.wait_response(within=120) for s in on_0))  # shard 0 goes on
+
+        processes[1] = await start_process(fake_discord, pg_url, logs[1], 1)  # restart
+        await fake_discord.wait_shards_ready([0, 1], 2, within=180)
+        acknowledged |= answers_of([s for s in second if s.acknowledged])
+        recorded = db.attempts()
+        assert answers_of(first) | acknowledged <= recorded  # every acknowledged answer...
+        assert recorded <= answers_of(first + second)  # ...nothing never sent...
+        [(dupes,)] = db.rows(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
+            " HAVING COUNT(*) > 1) AS repeated"
+        )
+        assert dupes == 0  # ...and each exactly once
+        await check_boards(fake_discord, guilds, players[1], db)
+
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            assert await asyncio.wait_for(process.wait(), 60) == 0
+    finally:
+        for process in processes:
+            await stop(process)
+    for log in logs:
+        text = log.read_text()
+        assert "Traceback" not in text
+        assert pg_url not in text or "@" not in pg_url  # no password-bearing URL in the logs
