@@ -28,16 +28,17 @@ Setup (fixed and documented; only the fields of :class:`GanParams` vary):
   D(G(z)) the generator saw in those steps (not for wgan, whose critic does not
   output probabilities).
 
-Measured on a 2-core machine (seed 0, defaults, 1 thread): ~2 s with the PNG;
+Measured on a 2-core machine (seed 0, defaults: 1,200 steps of batch 128, 1 thread):
 the ring: 8/8 modes (8/8 for seeds 0-7 too); the spiral: 8/8 segments; the
-5x5 grid is much harder for nets this small: 0/25 at 1,200 steps, 18/25 at
-5,000; wgan: 6/8 in ~11 s.
+5x5 grid is much harder for nets this small: 0/25 at 1,200 steps, 16/25 at
+5,000; wgan: 5/8. (Batch 256 covered the same modes on seeds 0-7 at twice the
+cost; the README's Benchmarks section has the times.)
 
 The minimax loss's gradient with respect to D's logit on a fake is -D(G(z)),
 the non-saturating loss's is -(1 - D(G(z))): whenever D rejects the fakes
 (D(G(z)) < 0.5) the minimax gradient is the smaller one, the more so the more
 confident D is. In this toy D is only mildly confident over the first 20 steps
-(D(G(z)) ~ 0.4), so the minimax gradient is smaller by 10-55% (seeds 0-7), not
+(D(G(z)) ~ 0.4), so the minimax gradient is smaller by 7-53% (seeds 0-7), not
 by orders of magnitude; the caption reports D(G(z)) so the user can see why.
 """
 
@@ -331,9 +332,21 @@ def _scatter(ax: Axes, real: np.ndarray, fake: np.ndarray, lim: float, title: st
 
 def _draw(params: GanParams, data: _ToyData, run: _Trained) -> bytes:
     wgan = params.loss == "wgan"
-    fig = new_figure(12.0, 6.0)
+    # A fixed layout (no constrained layout): it measured every text and drew twice, about half
+    # of the rendering time; these margins fit the titles, the colour bar and the loss axes.
+    fig = new_figure(12.0, 6.0, constrained=False)
     n = len(run.snapshots)
-    grid = fig.add_gridspec(2, n, height_ratios=[1.25, 1.0])
+    grid = fig.add_gridspec(
+        2,
+        n,
+        height_ratios=[1.25, 1.0],
+        left=0.055,
+        right=0.945,
+        top=0.90,
+        bottom=0.085,
+        hspace=0.22,
+        wspace=0.06,
+    )
     lim = data.lim
     for i, (snap, step) in enumerate(zip(run.snapshots, run.snap_steps, strict=True)):
         ax = fig.add_subplot(grid[0, i])
@@ -368,7 +381,7 @@ def _draw(params: GanParams, data: _ToyData, run: _Trained) -> bytes:
         ax_loss.plot(
             x[window - 1 :], _smooth(curve, window), color=color, linewidth=1.6, label=name
         )
-    ax_loss.set_xlabel("generator step")
+    ax_loss.set_xlabel("generator step", labelpad=1)
     ax_loss.set_ylabel("loss")
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(loc="upper right", fontsize=9)

@@ -23,8 +23,8 @@ __all__ = [
 
 _SEED_MAX = 2**31 - 1
 #: Cap on a GAN run's work, steps x batch x (6 for wgan: 5 critic steps + 1), so that
-#: a request cannot ask for minutes of CPU. The default run is 1200 x 256 = 307,200
-#: (about 2 s on a 2-core machine); the cap is about 10x that.
+#: a request cannot ask for minutes of CPU. The default run is 1200 x 128 = 153,600
+#: (about 1.3 s on a 2-core machine); the cap is about 20x that.
 GAN_MAX_WORK: Final = 3_000_000
 
 
@@ -42,7 +42,7 @@ class GanParams(DemoParams):
         default="nonsaturating", description="generator loss; wgan = WGAN-GP (lambda 10)"
     )
     steps: int = Field(default=1200, ge=100, le=5000, description="generator steps")
-    batch: int = Field(default=256, ge=32, le=1024, description="samples per batch")
+    batch: int = Field(default=128, ge=32, le=1024, description="samples per batch")
     seed: int = Field(default=0, ge=0, le=_SEED_MAX)
 
     @model_validator(mode="after")
