@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from bot.core.errors import StorageUnavailable
-from bot.storage.db import StorageError
+from bot.storage.db import Database, StorageError
 from bot.storage.postgres import hide_password, migrations, open_postgres, reset_identities
 from tests._postgres import PostgresServer, start_server
 from tests.conftest import FakeClock
@@ -114,3 +115,35 @@ async def test_rows_copied_in_with_their_ids_then_new_ones_get_new_ids(
     finally:
         await store.close()
     assert ann.id == 42
+
+
+async def test_both_engines_have_the_same_tables_and_columns(
+    pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A schema change is a migration for each engine: the same tables and columns, so that
+    every store keeps the same rows and `db copy` moves them table by table."""
+    sqlite = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        async with sqlite.read() as conn:
+            names = await conn.execute_fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+            on_sqlite: dict[str, set[str]] = {}
+            for (table,) in names:
+                columns = await conn.execute_fetchall(f'PRAGMA table_info("{table}")')
+                on_sqlite[table] = {column[1] for column in columns}
+    finally:
+        await sqlite.close()
+    store = await open_postgres(pg_url, clock)
+    try:
+        rows = await store.db.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'"
+        )
+    finally:
+        await store.close()
+    on_postgres: dict[str, set[str]] = {}
+    for row in rows:
+        on_postgres.setdefault(row[0], set()).add(row[1])
+    assert on_postgres == on_sqlite
