@@ -7,6 +7,8 @@ import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.storage.db import Database, migrations
 from bot.storage.sqlite import SqliteStore
@@ -76,6 +78,7 @@ async def test_upgrading_keeps_old_attempts_recognised_and_the_days_daily(db_pat
         await db.close()
 
 
+@pytest.mark.stores("sqlite", "postgres")
 async def test_rewards_and_recent_questions_go_by_key(store: SqliteStore) -> None:
     user = await store.get_or_create_user("discord", "1", "ann")
     refs = ["model_params:3", "model_params:6", "conv_output:9", "fx-sigmoid-max"]

@@ -94,6 +94,7 @@ async def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path)
         await Database.open(path)
 
 
+@pytest.mark.stores("sqlite", "postgres")
 async def test_repeated_attempt_does_not_change_the_score(store: SqliteStore) -> None:
     user = await store.get_or_create_user("discord", "1", "ann")
     instance = await store.create_instance(served(), None, "c1", "en", AT)
@@ -110,6 +111,7 @@ async def test_repeated_attempt_does_not_change_the_score(store: SqliteStore) ->
     assert await store.get_attempt_correct(instance.id, user.id) is True
 
 
+@pytest.mark.stores("sqlite", "postgres")
 async def test_fifty_concurrent_attempts_all_land_exactly_once(store: SqliteStore) -> None:
     users = [await store.get_or_create_user("discord", str(i), f"u{i}") for i in range(25)]
     instance = await store.create_instance(served(), None, "c1", "en", AT)
@@ -151,6 +153,7 @@ async def test_a_failed_transaction_leaves_nothing_behind(db: Database, store: S
     assert await store.record_attempt(attempt(instance.id, user.id)) is True
 
 
+@pytest.mark.stores("sqlite", "postgres")
 async def test_users_keep_their_language_and_leaderboard_orders_ties(store: SqliteStore) -> None:
     ann = await store.get_or_create_user("discord", "1", "ann")
     bob = await store.get_or_create_user("discord", "2", "bob")
