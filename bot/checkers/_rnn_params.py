@@ -6,11 +6,10 @@ from random import Random
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
-from torch import nn
 
 from bot.checkers._base import Family, Params, Solved, _not_bool, mistake
 from bot.checkers._params import Width, n
-from bot.checkers._torch import META, count_params
+from bot.checkers._torch import count_params, meta_rnn
 from bot.core.models import Difficulty, Localized
 
 # --- rnn_params -------------------------------------------------------------------------------
@@ -119,14 +118,8 @@ class RnnParams(Family[RnnParamsParams]):
         )
 
     def solve(self, p: RnnParamsParams) -> Solved:
-        cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[p.cell]
-        module = cls(
-            p.input_size,
-            p.hidden_size,
-            num_layers=p.num_layers,
-            bidirectional=p.bidirectional,
-            bias=p.bias,
-            device=META,
+        module = meta_rnn(
+            p.cell, p.input_size, p.hidden_size, p.num_layers, p.bidirectional, p.bias
         )
         total = count_params(module)
         g, h, dirs = _GATES[p.cell], p.hidden_size, 2 if p.bidirectional else 1

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from torch import nn
 
 from bot.checkers._base import Family, Params, Solved, _not_bool, mistake
-from bot.checkers._torch import META
+from bot.checkers._torch import META, meta_rnn
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -85,14 +85,13 @@ class RnnOutputShape(Family[RnnOutputShapeParams]):
         )
 
     def solve(self, p: RnnOutputShapeParams) -> Solved:
-        cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[p.cell]
-        module = cls(
+        module = meta_rnn(
+            p.cell,
             p.input_size,
             p.hidden_size,
-            num_layers=p.num_layers,
-            bidirectional=p.bidirectional,
+            p.num_layers,
+            p.bidirectional,
             batch_first=p.batch_first,
-            device=META,
         )
         x = torch.empty(
             *((p.batch, p.seq_len) if p.batch_first else (p.seq_len, p.batch)),

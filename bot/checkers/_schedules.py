@@ -71,7 +71,10 @@ def scheduled_lr(p: LrScheduleParams) -> float:
     """Step the real schedulers `epoch` times and read the optimizer's learning rate."""
     weight = torch.zeros(1, requires_grad=True)
     optimizer = SGD([weight], lr=p.base_lr)
-    with quiet():  # "scheduler.step() before optimizer.step()": irrelevant without gradients
+    # No optimizer.step() in the loop: the schedulers read and write only param_groups' "lr"
+    # (the step would move a weight nobody reads, and cost 2/3 of the time). Their warning
+    # about calling scheduler.step() first is silenced: it is about training order.
+    with quiet():
         main: LRScheduler = (
             CosineAnnealingLR(optimizer, T_max=p.t_max, eta_min=p.eta_min)
             if p.schedule == "cosine"
@@ -84,7 +87,6 @@ def scheduled_lr(p: LrScheduleParams) -> float:
         else:
             scheduler = main
         for _ in range(p.epoch):
-            optimizer.step()
             scheduler.step()
     return float(optimizer.param_groups[0]["lr"])
 

@@ -7,9 +7,11 @@ answer key is exact to far more digits than any tolerance.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -21,6 +23,50 @@ F64 = torch.float64
 def count_params(module: nn.Module) -> int:
     """Learnable parameters, exactly as `sum(p.numel() for p in m.parameters())`."""
     return sum(p.numel() for p in module.parameters())
+
+
+RnnCell = Literal["rnn", "lstm", "gru"]
+_RNN_CLASSES: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def _without_init(cls: type[nn.RNNBase]) -> Callable[..., nn.RNNBase]:
+    """``cls`` whose constructor creates every parameter as usual but skips the random
+    initialisation (on the meta device it is pure overhead: about half of the build)."""
+
+    def reset_parameters(self: nn.RNNBase) -> None:
+        del self
+
+    built: Callable[..., Any] = type(cls.__name__, (cls,), {"reset_parameters": reset_parameters})
+    return built
+
+
+_UNINITIALISED = {name: _without_init(cls) for name, cls in _RNN_CLASSES.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def meta_rnn(
+    cell: RnnCell,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    bias: bool = True,
+    batch_first: bool = False,
+) -> nn.RNNBase:
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` with these arguments on the meta device, built once per
+    configuration (the families read its parameters and shape rules, never change it).
+
+    The class is a subclass that only skips ``reset_parameters``: the parameters themselves are
+    the ones the real constructor creates."""
+    return _UNINITIALISED[cell](
+        input_size,
+        hidden_size,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        bias=bias,
+        batch_first=batch_first,
+        device=META,
+    )
 
 
 def scalar(value: float, *, grad: bool = False) -> torch.Tensor:
