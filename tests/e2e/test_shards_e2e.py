@@ -5,6 +5,7 @@ server's shard."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import sys
@@ -203,15 +204,22 @@ async def test_two_processes_one_postgres_database(
         assert db.attempts() == answers_of(first)  # every answer, from both processes
         await check_boards(fake_discord, guilds, players[0], db)
 
-        # Each process records its own heartbeat; `health` in each service checks its own.
+        # Each process records its own heartbeat, with the guilds of its shard only (the
+        # default guild as well: five in all).
+        on_shard = [sum(1 for g in fake_discord.state.guilds if (g >> 22) % 2 == i) for i in (0, 1)]
         beats = await eventually(
-            lambda: db.rows("SELECT key FROM health WHERE key LIKE 'gateway_heartbeat:%'"),
-            lambda rows: len(rows) == 2,
+            lambda: {
+                str(key): json.loads(value)["guilds"]
+                for key, value in db.rows(
+                    "SELECT key, value FROM health WHERE key LIKE 'gateway_heartbeat:%'"
+                )
+            },
+            lambda found: len(found) == 2,
         )
-        assert sorted(key for (key,) in beats) == [
-            "gateway_heartbeat:shards 0/2",
-            "gateway_heartbeat:shards 1/2",
-        ]
+        assert beats == {
+            "gateway_heartbeat:shards 0/2": on_shard[0],
+            "gateway_heartbeat:shards 1/2": on_shard[1],
+        }
 
         # A burst in all four guilds; shard 1's process dies in the middle of it.
         second = await post_and_answer(fake_discord, guilds, players)
@@ -238,6 +246,25 @@ async def test_two_processes_one_postgres_database(
         )
         assert dupes == 0  # ...and each exactly once
         await check_boards(fake_discord, guilds, players[1], db)
+
+        # Everyone clicks the burst's questions again (those whose answer died with the
+        # process have it taken now): each (question, player) is recorded once, none twice.
+        again = await asyncio.gather(
+            *(
+                fake_discord.user(s.user.username).click(
+                    int(s.payload["message"]["id"]), s.payload["data"]["custom_id"], wait=False
+                )
+                for s in second
+            )
+        )
+        await asyncio.gather(*(s.wait_response(within=120) for s in again))
+        assert db.attempts() == answers_of(first + second)
+        [(dupes,)] = db.rows(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
+            " HAVING COUNT(*) > 1) AS repeated"
+        )
+        assert dupes == 0
+        await check_boards(fake_discord, guilds, players[0], db)
 
         for process in processes:
             process.send_signal(signal.SIGTERM)
