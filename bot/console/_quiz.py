@@ -11,7 +11,7 @@ import asyncio
 
 from bot.console import _quiz_texts as T
 from bot.console._session import Session
-from bot.core.models import LETTERS, Difficulty, Localized, ServedQuestion
+from bot.core.models import LETTERS, Difficulty, ServedQuestion
 from bot.core.quiz import QuizKind, QuizQuestion, QuizRound, QuizSettings, Reveal, StandingRow
 from bot.core.services.quiz import AnswerCode, Quiz
 from bot.shared.feedback import unreadable
@@ -29,6 +29,7 @@ class ConsoleQuiz:
         self._changed = asyncio.Condition()
         self._question: QuizQuestion | None = None
         self._ended = True
+        self._stopping = False  # the user ended the round (not the clock)
 
     # the presenter (called by the quiz service)
 
@@ -60,7 +61,7 @@ class ConsoleQuiz:
         return None  # no message to edit: the reveal is printed below
 
     async def revealed(self, round: QuizRound, reveal: Reveal) -> None:
-        self.session.say(T.reveal_text(reveal, self.session.lang))
+        self.session.say(T.reveal_text(reveal, self.session.lang, stopped=self._stopping))
 
     async def ended(self, round: QuizRound, standings: list[StandingRow]) -> None:
         self.session.say(T.standings_text(standings, self.session.lang))
@@ -80,7 +81,7 @@ class ConsoleQuiz:
         quiz, user = self.quiz, self.session.user
         channel = f"{user.platform}:{user.id}"
         quiz.attach(self)
-        self._ended, self._question = False, None
+        self._ended, self._question, self._stopping = False, None, False
         begun = await quiz.start(user, channel, settings, self.session.lang)
         if not begun.created:  # left running by a console that was killed: end it
             await quiz.stop(channel, user, can_manage=True)
@@ -95,6 +96,7 @@ class ConsoleQuiz:
             assert question is not None
             line = await self.session.terminal.read("quiz> ")
             if self.session.quits(line) or (line or "").strip().lower() in STOP_WORDS:
+                self._stopping = True
                 await quiz.stop(channel, user, can_manage=True)
                 return
             assert line is not None
@@ -107,9 +109,9 @@ class ConsoleQuiz:
             if said.code is AnswerCode.LOCKED_IN:
                 await self._moved_on(question)  # a solo round reveals it at once
             elif said.code is AnswerCode.UNREADABLE:
-                form = said.expected_form or Localized(en="an answer", zh="一个答案")
+                told = unreadable(said.expected_form).get(lang)
                 gap = "" if lang == "zh" else " "
-                self.session.say(f"{unreadable(form).get(lang)}{gap}{T.TRY_AGAIN.get(lang)}")
+                self.session.say(f"{told}{gap}{T.TRY_AGAIN.get(lang)}")
             elif said.code is AnswerCode.TOO_LATE:
                 self.session.say(T.TOO_LATE)
             elif said.code is AnswerCode.ALREADY_ANSWERED:

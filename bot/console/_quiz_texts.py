@@ -31,6 +31,7 @@ NO_ROUND = L(en="No quiz round is running.", zh="没有进行中的测验。")
 TRY_AGAIN = L(en="(not counted; try again)", zh="（不计入作答，请再试）")
 STANDINGS = L(en="Standings:", zh="排名：")
 NOBODY = L(en="Nobody answered.", zh="没有人作答。")
+TIME_UP = L(en="⏰ Time is up.", zh="⏰ 时间到。")
 MEDALS = ("🥇", "🥈", "🥉")
 
 
@@ -74,11 +75,12 @@ def _yours(answer: QuizAnswer, lang: Lang) -> str:
     ).get(lang)
 
 
-def reveal_text(reveal: Reveal, lang: Lang) -> str:
+def reveal_text(reveal: Reveal, lang: Lang, stopped: bool = False) -> str:
     """The reveal of a solo round: the user's answer, the right one and why."""
     lines = [_yours(a, lang) for a in reveal.answers]
     if not reveal.answers:
-        lines.append(L(en="⏰ Time is up.", zh="⏰ 时间到。").get(lang))
+        over = L(en="Round stopped.", zh="本轮已结束。") if stopped else TIME_UP
+        lines.append(over.get(lang))
     if reveal.expected is not None:
         lines.append(
             L(en=f"The answer: {reveal.expected}.", zh=f"答案：{reveal.expected}。").get(lang)

@@ -76,6 +76,7 @@ def test_bad_settings_a_stop_and_chinese(tmp_path: Path) -> None:
     assert "nosuch" in out and "⚠️ 用法：`quiz [主题]" in out  # unknown topic; two topics
     assert "测验：共 3 题，每题 120 秒。" in out and "[第 1/3 题 · 120 秒 · 反向传播" in out
     assert "[第 2/3 题" in out and "[第 3/3 题" not in out  # stopped at the second
+    assert "本轮已结束。" in out and "时间到" not in out
     assert "排名：" in out and "🥇 ann：" in out and "答对" in out
     assert "再见" in out
 
