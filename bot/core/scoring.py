@@ -8,6 +8,8 @@
   Answered wrong in `REWARD_WINDOW` (its solution shown), it pays nothing either.
 - Open questions are self-rated: they count for accuracy and review, never for points.
 - A hint in a mock interview costs `HINT_COST` points of that question (never below 0).
+- In a quiz round a correct answer also earns a speed bonus (+2 in the first third of the time,
+  +1 in the second: bot/core/quiz.py); the leaderboards take it under the same rules.
 """
 
 from __future__ import annotations
