@@ -5,8 +5,10 @@ SQLite file and a PostgreSQL database, either way. Both are first brought to thi
 by their own store's migrations (as the bot does when it starts); then, on the target, in ONE
 transaction: check that it holds no data, insert every table's rows (parents before children,
 ids kept), and move the id sequences and the instance id counter past the copied ids. A failure
-anywhere leaves the target as it was. Afterwards the row counts of every table and the
-leaderboard totals are read back from the target and compared with the source.
+leaves none of the rows in the target (only the schema its migrations created). Rows are read and
+written BATCH at a time: memory does not grow with the database. Afterwards the row counts of
+every table and the leaderboard totals are read back from the target and compared with the
+source.
 
 Tables are matched by name and columns by name; values are converted by the target column's
 type (SQLite keeps times as ISO-8601 text and booleans as 0/1, PostgreSQL may use
@@ -18,7 +20,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -30,6 +33,7 @@ from bot.storage.db import BUSY_TIMEOUT_MS, Database, StorageError
 from bot.storage.location import DbLocation, redact
 
 Row = tuple[Any, ...]
+BATCH = 5000  # rows read and written at a time: memory stays bounded whatever the size
 # Bookkeeping that is not data: each engine's own schema version, written by its migrations.
 SKIPPED = frozenset({"schema_migrations", "schema_version", "sqlite_sequence"})
 # Rows the migrations themselves write into an empty database (not "data" for the emptiness
@@ -80,15 +84,24 @@ class Side(Protocol):
 
     async def fetch(self, sql: str) -> list[Row]: ...
 
-    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
-        """Every row of each table (those columns), from one snapshot."""
+    def snapshot(self) -> AbstractAsyncContextManager[None]:
+        """One read transaction: every `batches` inside it sees the same database."""
         ...
 
-    async def write_all(
-        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
-    ) -> None:
-        """In one transaction: refuse unless the `empty` tables are, replace the SEEDED rows,
-        insert the rows, set sequences and counters past them."""
+    def batches(self, table: str, cols: list[str]) -> AsyncIterator[list[Row]]:
+        """The table's rows (those columns), BATCH at a time."""
+        ...
+
+    def writing(
+        self, tables: dict[str, list[str]], empty: list[str]
+    ) -> AbstractAsyncContextManager[None]:
+        """One write transaction: refuse unless the `empty` tables are, clear the SEEDED rows
+        of `tables`; at the end set sequences and counters past the ids, and commit (or roll
+        everything back)."""
+        ...
+
+    async def insert(self, table: str, cols: list[str], rows: list[Row]) -> None:
+        """Rows into the table, inside `writing`."""
         ...
 
     async def close(self) -> None: ...
@@ -223,31 +236,28 @@ class SqliteSide:
     async def fetch(self, sql: str) -> list[Row]:
         return [tuple(r) for r in self.conn.execute(sql)]
 
-    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
         self.conn.execute("BEGIN")  # one read transaction: one snapshot of every table
         try:
-            return {
-                table: [tuple(r) for r in self.conn.execute(_select(table, cols))]
-                for table, cols in tables.items()
-            }
+            yield
         finally:
             self.conn.execute("COMMIT")
 
-    async def write_all(
-        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
-    ) -> None:
+    async def batches(self, table: str, cols: list[str]) -> AsyncIterator[list[Row]]:
+        cursor = self.conn.execute(_select(table, cols))
+        while rows := cursor.fetchmany(BATCH):
+            yield [tuple(r) for r in rows]
+
+    @asynccontextmanager
+    async def writing(self, tables: dict[str, list[str]], empty: list[str]) -> AsyncIterator[None]:
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             _refuse_data({t: await self.count(t) for t in empty}, self)
-            for table, cols in tables.items():
-                if table in SEEDED:
-                    self.conn.execute(f'DELETE FROM "{table}"')
-                marks = ", ".join("?" for _ in cols)
-                self.conn.executemany(
-                    f'INSERT INTO "{table}" ({_names(cols)}) VALUES ({marks})',
-                    ([_for_sqlite("", v) for v in row] for row in rows[table]),
-                )
+            for table in SEEDED & set(tables):
+                self.conn.execute(f'DELETE FROM "{table}"')
+            yield
             # This schema numbers instances from id_counters (migration 0004): never hand out
             # an instance id that was copied (and keep a block the source had reserved).
             self.conn.execute(
@@ -262,6 +272,13 @@ class SqliteSide:
                 self.conn.execute("ROLLBACK")
             raise
 
+    async def insert(self, table: str, cols: list[str], rows: list[Row]) -> None:
+        marks = ", ".join("?" for _ in cols)
+        self.conn.executemany(
+            f'INSERT INTO "{table}" ({_names(cols)}) VALUES ({marks})',
+            ([_for_sqlite("", v) for v in row] for row in rows),
+        )
+
     async def close(self) -> None:
         self.conn.close()
 
@@ -275,6 +292,7 @@ class PostgresSide:
     def __init__(self, conn: Any, shown: str) -> None:
         self.conn = conn
         self.shown = shown
+        self.types: dict[str, dict[str, str]] = {}
 
     @classmethod
     async def open(cls, url: str) -> PostgresSide:
@@ -320,33 +338,36 @@ class PostgresSide:
     async def fetch(self, sql: str) -> list[Row]:
         return [tuple(r) for r in await self.conn.fetch(sql)]
 
-    async def read_all(self, tables: dict[str, list[str]]) -> dict[str, list[Row]]:
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
         async with self.conn.transaction(isolation="repeatable_read", readonly=True):
-            return {
-                table: [tuple(r) for r in await self.conn.fetch(_select(table, cols))]
-                for table, cols in tables.items()
-            }
+            yield
 
-    async def write_all(
-        self, tables: dict[str, list[str]], rows: dict[str, list[Row]], empty: list[str]
-    ) -> None:
-        types = await self.columns()
+    async def batches(self, table: str, cols: list[str]) -> AsyncIterator[list[Row]]:
+        cursor = await self.conn.cursor(_select(table, cols))
+        while rows := await cursor.fetch(BATCH):
+            yield [tuple(r) for r in rows]
+
+    @asynccontextmanager
+    async def writing(self, tables: dict[str, list[str]], empty: list[str]) -> AsyncIterator[None]:
+        self.types = await self.columns()
         async with self.conn.transaction():
             # Nobody writes meanwhile (the check and the copy see the same, empty tables).
             listed = ", ".join(f'"{t}"' for t in [*empty, *tables])
             await self.conn.execute(f"LOCK TABLE {listed} IN SHARE ROW EXCLUSIVE MODE")
             _refuse_data({t: await self.count(t) for t in empty}, self)
-            for table, cols in tables.items():
-                if table in SEEDED:
-                    await self.conn.execute(f'DELETE FROM "{table}"')
-                kinds = [types[table][c] for c in cols]
-                records = [
-                    tuple(_for_postgres(k, v) for k, v in zip(kinds, row, strict=True))
-                    for row in rows[table]
-                ]
-                if records:
-                    await self.conn.copy_records_to_table(table, records=records, columns=cols)
+            for table in SEEDED & set(tables):
+                await self.conn.execute(f'DELETE FROM "{table}"')
+            yield
             await self._sequences_past_ids(tables)
+
+    async def insert(self, table: str, cols: list[str], rows: list[Row]) -> None:
+        kinds = [self.types[table][c] for c in cols]
+        records = [
+            tuple(_for_postgres(k, v) for k, v in zip(kinds, row, strict=True)) for row in rows
+        ]
+        if records:
+            await self.conn.copy_records_to_table(table, records=records, columns=cols)
 
     async def _sequences_past_ids(self, tables: dict[str, list[str]]) -> None:
         """Every serial / identity column's sequence continues after the largest copied id;
@@ -461,11 +482,14 @@ async def _copy(src: Side, dst: Side, started: float) -> CopyResult:
         tables[table] = list(cols)
     order = _parents_first(tables, {**await src.parents(), **await dst.parents()})
     tables = {t: tables[t] for t in order}
-    rows = await src.read_all(tables)
     # Every table of the target holds no data (a table only it has, too).
     empty = [t for t in ours if t not in SKIPPED and t not in SEEDED]
-    await dst.write_all(tables, rows, empty)
-    counts = {t: len(r) for t, r in rows.items()}
+    counts = dict.fromkeys(tables, 0)
+    async with src.snapshot(), dst.writing(tables, empty):
+        for table, names in tables.items():
+            async for batch in src.batches(table, names):
+                await dst.insert(table, names, batch)
+                counts[table] += len(batch)
     # Read back: the target holds what was read, and ranks users as the source does.
     for table, expected in counts.items():
         found = await dst.count(table)
