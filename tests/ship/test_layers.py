@@ -68,6 +68,7 @@ PLANTED = [
     ("bot/console/_planted.py", "import bot.core.engine\n", "front-ends-get-their-services"),
     ("bot/storage/_planted.py", "import discord\n", "adapters-below-front-ends"),
     ("bot/_planted.py", "import sqlite3\n", "only-storage-imports-the-database"),
+    ("bot/app/_planted.py", "import asyncpg\n", "only-storage-imports-the-database"),
     ("bot/_planted.py", "import torch\n", "only-checkers-and-demos-import-torch"),
     ("bot/_planted.py", "import discord\n", "only-the-discord-front-end-imports-discord"),
 ]
