@@ -578,3 +578,52 @@ async def test_a_start_that_cannot_run_says_why_and_starts_nothing(
         assert told is not None and told.content.startswith("⚠️"), told
     assert db_rows(db, "SELECT COUNT(*) FROM quiz_rounds") == [(0,)]
     fake_discord.assert_clean()
+
+
+async def test_sharded_processes_each_resume_the_rounds_of_their_own_shards(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Two processes (shard 0 and shard 1 of 2) on one database, a round running in a server
+    of each. Both stop and start again: each process takes back its own shard's round only
+    (one deadline each, not two), and the old messages still take answers."""
+    db = tmp_path / "bot.sqlite3"
+    alice = fake_discord.user("alice")
+    zero_guild = fake_discord.add_guild("Zero", owner=alice, shard=(0, 2))
+    one_guild = fake_discord.add_guild("One", owner=alice, shard=(1, 2))
+    carol = fake_discord.add_user("carol")
+    where = {0: zero_guild.text_channels[0], 1: one_guild.text_channels[0]}
+    async with (
+        running_bot(fake_discord, db, QUIZ_BANK, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="0"),
+        running_bot(fake_discord, db, QUIZ_BANK, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="1"),
+    ):
+        await fake_discord.wait_shards_ready([0, 1], 2)
+        for shard, channel in where.items():
+            started = await alice.slash(
+                "quiz start", where=channel, questions=3, seconds=120, kind="concept"
+            )
+            assert f"Quiz #{shard + 1}" in (await started.wait_original()).content
+        shown = {s: await question(fake_discord, 0, c) for s, c in where.items()}
+    # Both processes stopped; the rounds are still running in the database.
+    async with (
+        running_bot(fake_discord, db, QUIZ_BANK, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="0") as zero,
+        running_bot(fake_discord, db, QUIZ_BANK, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="1") as one,
+    ):
+        await fake_discord.wait_shards_ready([0, 1], 2)
+        for shard in (0, 1):  # each old message takes an answer, from the process holding it
+            said = await carol.click(
+                shown[shard], pick_id(shown[shard], right_answer(shown[shard]))
+            )
+            assert reply(said).startswith(LOCKED), reply(said)
+        for bot in (zero, one):
+            quiz = bot.services.quiz
+            assert quiz is not None and len(quiz.deadlines) == 1  # its own round's question
+        for shard, channel in where.items():
+            stopped = await alice.slash("quiz stop", where=channel)
+            assert "stopped" in (await stopped.wait_original()).content
+            await reveal_of(fake_discord, shown[shard])
+            standings = await standings_in(fake_discord, channel)
+            assert "**carol**" in str(embed(standings)["description"])
+        assert [
+            len(fake_discord.channel_messages(c, include_ephemeral=False)) for c in where.values()
+        ] == [4, 4]
+    fake_discord.assert_clean()

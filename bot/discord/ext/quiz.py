@@ -38,7 +38,7 @@ from bot.core.quiz import (
     StandingRow,
 )
 from bot.core.services.identities import language_for
-from bot.core.services.quiz import Quiz, StopCode
+from bot.core.services.quiz import AnswerCode, Quiz, StopCode
 from bot.discord._bot import InterviewBot
 from bot.discord._context import PLATFORM, can_manage_server, context_of
 from bot.discord._quiz import (
@@ -65,6 +65,7 @@ from bot.discord._topics import Topic
 from bot.shared.charts import quiz_standings_chart
 
 log = logging.getLogger(__name__)
+RESUME_WAIT_S = 2.0  # a click before a sharded bot resumed its rounds waits this long
 
 
 def public_language(user: User, interaction: discord.Interaction, fallback: Lang) -> Lang:
@@ -151,18 +152,34 @@ class QuizRounds(
     def __init__(self, bot: InterviewBot, *, quiz: Quiz | None) -> None:
         self.bot = bot
         self.quiz = quiz  # None: the database has no quiz rounds
+        self._resuming: asyncio.Task[None] | None = None  # a sharded bot's, until ready
         super().__init__()
 
     async def cog_load(self) -> None:
-        if self.quiz is not None:
-            self.quiz.attach(DiscordPresenter(self.bot))
+        if self.quiz is None:
+            return
+        self.quiz.attach(DiscordPresenter(self.bot))
+        if self.bot.shard_plan is None:
+            # After login, before the gateway connects: a click on a question posted before
+            # the restart finds its round running. (Posting and editing need only REST.)
             await self._resume()
+        else:
+            # Which rounds are this process's is known from its servers' channels, once its
+            # shards are connected; a click that comes first waits for it (`_answer`).
+            self._resuming = asyncio.create_task(self._resume_when_ready(), name="quiz-resume")
+
+    async def cog_unload(self) -> None:
+        if self._resuming is not None:
+            self._resuming.cancel()
+            await asyncio.gather(self._resuming, return_exceptions=True)
+
+    async def _resume_when_ready(self) -> None:
+        await self.bot.wait_until_ready()
+        await self._resume()
 
     async def _resume(self) -> None:
-        """Carry on the rounds the database has running (a question whose time passed while
-        the bot was away is revealed at once). At start-up, after login and before the gateway
-        connects: a click on a question posted before the restart finds its round running.
-        (Posting and editing need only REST, which works from login on.)"""
+        """Carry on the rounds the database has running that this process runs (a question
+        whose time passed while the bot was away is revealed at once)."""
         assert self.quiz is not None
         try:
             rounds = await self.quiz.resume(self._owns)
@@ -173,8 +190,15 @@ class QuizRounds(
             log.info("resumed %d quiz round(s)", len(rounds))
 
     def _owns(self, round_: QuizRound) -> bool:
-        """Whether this process runs that round: a Discord round (not the console's)."""
-        return round_.platform == PLATFORM
+        """Whether this process runs that round: a Discord round (not the console's) and, with
+        shards, in a channel of a server of this process's shards."""
+        if round_.platform != PLATFORM:
+            return False
+        if self.bot.shard_plan is None:
+            return True
+        channel = self.bot.get_channel(int(round_.channel_id))
+        guild = getattr(channel, "guild", None)
+        return guild is not None and self.bot.owns_guild(guild.id)
 
     async def _unavailable(self, interaction: discord.Interaction, lang: Lang) -> None:
         await interaction.response.send_message(
@@ -298,6 +322,12 @@ class QuizRounds(
             await self._unavailable(interaction, ctx.lang)
             return
         answered = await self.quiz.answer(instance_id, ctx.user, text)
+        resuming = self._resuming
+        if answered.code is AnswerCode.NO_ROUND and resuming is not None and not resuming.done():
+            # A sharded bot that has not resumed its rounds yet: wait for it (within
+            # Discord's 3 s for a reply), then ask again.
+            await asyncio.wait({resuming}, timeout=RESUME_WAIT_S)
+            answered = await self.quiz.answer(instance_id, ctx.user, text)
         await interaction.response.send_message(
             answered_text(answered, text, ctx.lang), ephemeral=True
         )
