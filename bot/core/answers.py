@@ -17,16 +17,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from bot.core.models import LETTERS, Grade, Localized, NearMiss, Refusal, Verdict
+from bot.core.models import (
+    LETTERS,
+    AnswerForm,
+    FormShape,
+    Grade,
+    Localized,
+    NearMiss,
+    Refusal,
+    Verdict,
+)
 
 
 class AnswerFormatError(ValueError):
-    """The answer could not be read; `expected_form` says, in both languages, what would be,
-    and `refusal` (when there is more to say) why this one was not: a number far too large,
-    say, is read but refused."""
+    """The answer could not be read; `expected_form` says what would be, and `refusal` (when
+    there is more to say) why this one was not: a number far too large, say, is read but
+    refused. The front ends word both (bot/shared/feedback.py)."""
 
-    def __init__(self, expected_form: Localized, refusal: Refusal | None = None) -> None:
-        super().__init__(expected_form.en if refusal is None else f"{refusal}: {expected_form.en}")
+    def __init__(self, expected_form: AnswerForm, refusal: Refusal | None = None) -> None:
+        shape = f"{expected_form.shape} ({expected_form.count})"
+        super().__init__(f"expected {shape}" if refusal is None else f"{refusal}: {shape}")
         self.expected_form = expected_form
         self.refusal = refusal
 
@@ -47,12 +57,7 @@ def read_choice(text: str, n_choices: int) -> int:
         return letters.index(cleaned)
     if cleaned.isdigit() and 1 <= int(cleaned) <= n_choices and len(cleaned) <= 2:
         return int(cleaned) - 1
-    raise AnswerFormatError(
-        Localized(
-            en=f"one option letter, {letters[0]} to {letters[-1]}",
-            zh=f"一个选项字母（{letters[0]} 到 {letters[-1]}）",
-        )
-    )
+    raise AnswerFormatError(AnswerForm(shape=FormShape.LETTER, count=n_choices))
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,36 +282,15 @@ def _split_items(text: str) -> list[str]:
     return [part.strip() for part in parts]
 
 
-def expected_form(expected: Expected, *, percent_ok: bool = False) -> Localized:
-    """What an answer to this expectation should look like, in both languages."""
+def expected_form(expected: Expected, *, percent_ok: bool = False) -> AnswerForm:
+    """What an answer to this expectation should look like."""
     if isinstance(expected, list):
-        n = len(expected)
         if all(isinstance(v, int) for v in expected):
-            sample = ", ".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
-            cross = "x".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
-            return Localized(
-                en=f"{n} whole numbers, e.g. ({sample}) or {cross}",
-                zh=f"{n} 个整数，例如 ({sample}) 或 {cross}",
-            )
-        sample = ", ".join(("0.1", "0.2", "0.7", "0.4", "0.5", "0.6")[:n]) if n <= 6 else "..."
-        return Localized(
-            en=f"a list of {n} numbers, e.g. [{sample}]",
-            zh=f"由 {n} 个数组成的列表，例如 [{sample}]",
-        )
+            return AnswerForm(shape=FormShape.WHOLE_LIST, count=len(expected))
+        return AnswerForm(shape=FormShape.NUMBER_LIST, count=len(expected))
     if isinstance(expected, int):
-        return Localized(
-            en="a whole number, e.g. 34944 or 34,944",
-            zh="一个整数，例如 34944 或 34,944",
-        )
-    if percent_ok:
-        return Localized(
-            en="a number, e.g. 0.25, 1/4, 25% or 2.5e-3",
-            zh="一个数，例如 0.25、1/4、25% 或 2.5e-3",
-        )
-    return Localized(
-        en="a number, e.g. 0.25, 1/4 or 2.5e-3",
-        zh="一个数，例如 0.25、1/4 或 2.5e-3",
-    )
+        return AnswerForm(shape=FormShape.WHOLE)
+    return AnswerForm(shape=FormShape.NUMBER, percent_ok=percent_ok)
 
 
 def read_number(text: str, *, percent_ok: bool = False) -> Fraction:
@@ -393,7 +377,7 @@ def format_expected(expected: Expected) -> str:
     return format_number(expected)
 
 
-def unreadable_grade(form: Localized, refusal: Refusal | None = None) -> Grade:
+def unreadable_grade(form: AnswerForm, refusal: Refusal | None = None) -> Grade:
     """The grade of an answer that could not be read: ⚠️ and what form is expected. (That it
     cost no attempt is the front end's to say, once: a calculator's check is no attempt.)"""
     return Grade(verdict=Verdict.UNREADABLE, numeric=True, expected_form=form, refusal=refusal)

@@ -207,6 +207,23 @@ class NearMiss(StrEnum):
     IMPRECISE_LIST = "imprecise_list"
 
 
+class FormShape(StrEnum):
+    LETTER = "letter"  # one option letter, among `count`
+    WHOLE = "whole"  # a whole number
+    NUMBER = "number"  # a real number
+    WHOLE_LIST = "whole_list"  # `count` whole numbers (a shape)
+    NUMBER_LIST = "number_list"  # a list of `count` numbers
+
+
+class AnswerForm(_Frozen):
+    """The form an answer takes, for an answer that could not be read (the front ends word
+    it: bot/shared/feedback.py `form_text`); `percent_ok`: a number may be given as 25%."""
+
+    shape: FormShape
+    count: int = 1
+    percent_ok: bool = False
+
+
 class Refusal(StrEnum):
     """A number that was read but cannot be graded."""
 
@@ -227,7 +244,7 @@ class Grade(_Frozen):
     near_miss: NearMiss | None = None  # numeric: close, though no known mistake explains it
     picked: str | None = None  # multiple choice: the letter chosen
     why: Localized | None = None  # multiple choice: why the chosen option is right or wrong
-    expected_form: Localized | None = None  # unreadable: the form an answer takes
+    expected_form: AnswerForm | None = None  # unreadable: the form an answer takes
     refusal: Refusal | None = None  # unreadable: a number read but refused, and why
     rating: str | None = None  # an open question: the user's own rating (`good`)
 

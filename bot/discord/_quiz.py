@@ -18,6 +18,7 @@ from bot.core.quiz import QuizQuestion, QuizRound, QuizStatus, Reveal, StandingR
 from bot.core.services.quiz import AnswerCode, Answered
 from bot.discord._render import COLOURS, answer_modal_for, clip, ref_text, t
 from bot.discord._router import Action, an_id, one_of, stopped
+from bot.shared.feedback import form_text
 from bot.shared.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_text, topic_name
 
 #: An option of a quiz question: (question instance, letter).
@@ -169,7 +170,7 @@ def answered_text(answered: Answered, given: str, lang: Lang) -> str:
             "⏰ 来晚了：这道题已经截止，等下一题吧！",
         )
     if code is AnswerCode.UNREADABLE:
-        form = answered.expected_form.get(lang) if answered.expected_form else ""
+        form = form_text(answered.expected_form).get(lang) if answered.expected_form else ""
         text = t(
             lang,
             "⚠️ That is not an answer this question takes; it did not count, try again.",

@@ -3,6 +3,7 @@ marker first (✅ ❌ ⚠️, whatever the language), the right answer, and for 
 it names (a known mistake's explanation, which the numeric family gives, or a near miss). The
 contract is docs/numeric-checker.md. `python -m bot check` puts this text in its JSON
 (`feedback`, `feedback_zh`), and both front ends show it (bot/shared/texts.py `grade_text`).
+Also the form an answer takes (`form_text`), for any answer that could not be read.
 
 This module imports nothing but the core's models and answer reader, so the checkers' command
 line can use it.
@@ -11,7 +12,16 @@ line can use it.
 from __future__ import annotations
 
 from bot.core.answers import MAX_DIGITS, MAX_EXPONENT
-from bot.core.models import Grade, Localized, NearMiss, Refusal, Verdict
+from bot.core.models import (
+    LETTERS,
+    AnswerForm,
+    FormShape,
+    Grade,
+    Localized,
+    NearMiss,
+    Refusal,
+    Verdict,
+)
 
 #: What a number that was read but refused is told.
 REFUSALS: dict[Refusal, Localized] = {
@@ -51,11 +61,50 @@ def refusal_text(refusal: Refusal) -> Localized:
     return REFUSALS[refusal]
 
 
-def unreadable(expected_form: Localized) -> Localized:
-    """An answer that could not be read, and the form one takes."""
+def form_text(form: AnswerForm) -> Localized:
+    """The form an answer takes, with an example: `a whole number, e.g. 34944 or 34,944`."""
+    n = form.count
+    if form.shape is FormShape.LETTER:
+        letters = LETTERS[:n]
+        return Localized(
+            en=f"one option letter, {letters[0]} to {letters[-1]}",
+            zh=f"一个选项字母（{letters[0]} 到 {letters[-1]}）",
+        )
+    if form.shape is FormShape.WHOLE_LIST:
+        sample = ", ".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
+        cross = "x".join(str(v) for v in (64, 55, 55, 8, 8, 8)[:n]) if n <= 6 else "..."
+        return Localized(
+            en=f"{n} whole numbers, e.g. ({sample}) or {cross}",
+            zh=f"{n} 个整数，例如 ({sample}) 或 {cross}",
+        )
+    if form.shape is FormShape.NUMBER_LIST:
+        sample = ", ".join(("0.1", "0.2", "0.7", "0.4", "0.5", "0.6")[:n]) if n <= 6 else "..."
+        return Localized(
+            en=f"a list of {n} numbers, e.g. [{sample}]",
+            zh=f"由 {n} 个数组成的列表，例如 [{sample}]",
+        )
+    if form.shape is FormShape.WHOLE:
+        return Localized(
+            en="a whole number, e.g. 34944 or 34,944",
+            zh="一个整数，例如 34944 或 34,944",
+        )
+    if form.percent_ok:
+        return Localized(
+            en="a number, e.g. 0.25, 1/4, 25% or 2.5e-3",
+            zh="一个数，例如 0.25、1/4、25% 或 2.5e-3",
+        )
     return Localized(
-        en=f"⚠️ Could not read that answer: expected {expected_form.en}.",
-        zh=f"⚠️ 无法识别这个答案：请给出{expected_form.zh}。",
+        en="a number, e.g. 0.25, 1/4 or 2.5e-3",
+        zh="一个数，例如 0.25、1/4 或 2.5e-3",
+    )
+
+
+def unreadable(expected_form: AnswerForm | None) -> Localized:
+    """An answer that could not be read, and the form one takes."""
+    form = form_text(expected_form) if expected_form else Localized(en="an answer", zh="一个答案")
+    return Localized(
+        en=f"⚠️ Could not read that answer: expected {form.en}.",
+        zh=f"⚠️ 无法识别这个答案：请给出{form.zh}。",
     )
 
 
@@ -65,7 +114,11 @@ def numeric_feedback(grade: Grade) -> Localized:
     unreadable answer costs no attempt)."""
     marker = grade.verdict.marker
     if grade.verdict is Verdict.UNREADABLE:
-        form = grade.expected_form or Localized(en="a number", zh="一个数")
+        form = (
+            form_text(grade.expected_form)
+            if grade.expected_form
+            else Localized(en="a number", zh="一个数")
+        )
         if grade.refusal is not None:  # read, but refused: say why
             reason = refusal_text(grade.refusal)
             return Localized(

@@ -178,7 +178,7 @@ def grade_text(grade: Grade) -> Localized:
         name = RATING_NAMES[SelfRating(grade.rating)]
         return Localized(en=f"{marker} Rated: {grade.rating}.", zh=f"{marker} 自评：{name.zh}。")
     if grade.verdict is Verdict.UNREADABLE:
-        return unreadable(grade.expected_form or Localized(en="an answer", zh="一个答案"))
+        return unreadable(grade.expected_form)
     letter, expected = grade.picked or "?", grade.expected or "?"
     why_en = _VERDICT_EN.sub("", grade.why.en, count=1) if grade.why else ""
     why_zh = _VERDICT_ZH.sub("", grade.why.zh, count=1) if grade.why else ""

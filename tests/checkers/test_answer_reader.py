@@ -27,7 +27,7 @@ from bot.core.answers import (
     read_numbers,
 )
 from bot.core.models import Localized, Verdict
-from bot.shared.feedback import refusal_text
+from bot.shared.feedback import form_text, refusal_text
 from bot.shared.texts import grade_text
 
 # --- accepted forms -------------------------------------------------------------------------
@@ -148,13 +148,15 @@ def test_commas_in_a_list_separate_items_not_thousands() -> None:
 def test_unreadable_scalars(text: str) -> None:
     with pytest.raises(AnswerFormatError) as info:
         read_number(text)
-    assert info.value.expected_form.en and info.value.expected_form.zh
+    form = form_text(info.value.expected_form)
+    assert form.en and form.zh
 
 
 def test_wrong_list_length_is_unreadable_with_the_expected_form() -> None:
     with pytest.raises(AnswerFormatError) as info:
         read_answer("[1, 2]", [0.1, 0.2, 0.3])
-    assert "3" in info.value.expected_form.en and "3" in info.value.expected_form.zh
+    form = form_text(info.value.expected_form)
+    assert "3" in form.en and "3" in form.zh
     with pytest.raises(AnswerFormatError):
         read_answer("(64, 55)", [64, 55, 55])
 

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.models import Difficulty, Kind, Lang, Localized, ServedQuestion
+from bot.core.models import (
+    AnswerForm,
+    Difficulty,
+    FormShape,
+    Kind,
+    Lang,
+    Localized,
+    ServedQuestion,
+)
 from bot.core.quiz import (
     QuizAnswer,
     QuizQuestion,
@@ -213,9 +221,9 @@ def test_private_replies_say_nothing_of_right_or_wrong(code: AnswerCode, en: str
 
 
 def test_an_unreadable_answer_says_the_form_expected() -> None:
-    form = Localized(en="a whole number, e.g. 64", zh="一个整数，例如 64")
+    form = AnswerForm(shape=FormShape.WHOLE)
     text = answered_text(Answered(code=AnswerCode.UNREADABLE, expected_form=form), "abc", "zh")
-    assert text.startswith("⚠️") and "一个整数，例如 64" in text
+    assert text.startswith("⚠️") and "一个整数，例如 34944" in text
 
 
 def test_the_standings_with_medals_points_accuracy_and_time() -> None:

@@ -31,11 +31,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("answers.py", "_LEAD_IN"): "what users type before a number (input, not output)",
     ("answers.py", "_UNIT"): "what users type after a number (input, not output)",
     ("answers.py", "_MULTIPLIERS"): "Chinese multipliers users type (万, 亿): input",
-    # The form an answer takes ("a whole number, e.g. 34944"), carried by AnswerFormatError
-    # and Grade.expected_form as Localized, which the quiz front ends read too: still worded
-    # where the reader knows the shape. To go: a form code worded in bot/shared/feedback.py.
-    ("answers.py", "read_choice"): "the form an answer takes (to move: see above)",
-    ("answers.py", "expected_form"): "the form an answer takes (to move: see above)",
     ("bank.py", "_LineLoader"): "a question file's problems, for its author",
     ("bank.py", "too_large"): "a question file's problems, for its author",
     ("bank.py", "merge_parsed"): "a question file's problems, for its author",
@@ -125,7 +120,7 @@ def test_the_scan_finds_wording_planted_in_the_core() -> None:
         "from bot.core.models import Localized\n"
         "def hint(point):\n"
         '    """The hint: Think about it (a docstring is not a message)."""\n'
-        "    return Localized(en=f'💡 Think about: {point.en}', zh=f'💡 可以从这里想：{point.zh}')\n"
+        "    return Localized(en=f'💡 Think about: {point.en}', zh=f'💡 想想：{point.zh}')\n"
         "def label(n):\n"
         "    return Localized(en=f'Number {n}', zh=str(n))\n"
         "LABEL = 'Q3 follow-up'\n"

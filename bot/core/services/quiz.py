@@ -37,7 +37,16 @@ from typing import Protocol
 
 from bot.core.answers import format_expected
 from bot.core.errors import DomainError, NoQuestionFound, UnknownTopic
-from bot.core.models import LETTERS, Lang, Localized, Question, ServedQuestion, User, Verdict
+from bot.core.models import (
+    LETTERS,
+    AnswerForm,
+    Lang,
+    Localized,
+    Question,
+    ServedQuestion,
+    User,
+    Verdict,
+)
 from bot.core.ports import Checkers, Clock, QuizStore
 from bot.core.quiz import (
     QuizAnswer,
@@ -92,7 +101,7 @@ class Answered:
     code: AnswerCode
     round_id: int | None = None
     index: int | None = None
-    expected_form: Localized | None = None
+    expected_form: AnswerForm | None = None
 
 
 @dataclass(frozen=True, slots=True)
