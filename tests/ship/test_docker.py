@@ -671,3 +671,66 @@ def test_git_ignores_what_the_console_writes_and_keeps_the_docs_pictures() -> No
 
     assert [p for p in CONSOLE_OUTPUT if not ignored_by_git(p)] == []
     assert not ignored_by_git("docs/question-mcq.png")
+
+
+# What `docker compose` makes of the file with the .env lines its header documents: which
+# services run, and with which BOT_DB (compose's rules: a service without `profiles` always
+# runs, one with them only when a profile of theirs is on; ${NAME}, ${NAME:-default}).
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(3)
+        found = env.get(name, "")
+        return found if found or default is None else default
+
+    return re.sub(r"\$\{([A-Za-z_]\w*)(:?-([^}]*))?\}", one, value)
+
+
+def dotenv(lines: list[str]) -> dict[str, str]:
+    """A .env as compose reads it: later lines may use the earlier ones."""
+    env: dict[str, str] = {}
+    for line in lines:
+        key, _, value = line.partition("=")
+        env[key.strip()] = interpolate(value.split("  #")[0].strip(), env)
+    return env
+
+
+def running(doc: dict[str, Any], env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The services `docker compose up` starts, with their interpolated environment."""
+    profiles = {p for p in env.get("COMPOSE_PROFILES", "").split(",") if p}
+    return {
+        name: {k: interpolate(v, env) for k, v in environment(service).items()}
+        for name, service in doc["services"].items()
+        if not service.get("profiles") or profiles & set(service["profiles"])
+    }
+
+
+def test_up_without_the_profile_is_one_bot_on_sqlite() -> None:
+    from bot.storage.location import parse_location
+
+    services = running(yaml.safe_load(COMPOSE.read_text()), {})
+    assert set(services) == {"bot"}
+    assert parse_location(services["bot"]["BOT_DB"]).path == Path("/data/bot.sqlite3")
+
+
+def test_up_with_the_documented_env_lines_runs_the_bot_on_the_postgres_service() -> None:
+    from bot.storage.location import parse_location
+
+    header = [
+        line.removeprefix("#").strip()
+        for line in COMPOSE.read_text().splitlines()
+        if re.match(r"#\s+(COMPOSE_PROFILES|POSTGRES_PASSWORD|BOT_COMPOSE_DB)=", line)
+    ]
+    assert len(header) == 3, header
+    readme = (ROOT / "README.md").read_text().splitlines()
+    assert [line for line in header if line not in readme] == []  # the README says the same
+    env = dotenv([line.replace("<a long random password>", "s3cret-s3cret") for line in header])
+    doc = yaml.safe_load(COMPOSE.read_text())
+    services = running(doc, env)
+    assert set(services) == {"bot", "postgres"}
+    found = parse_location(services["bot"]["BOT_DB"])
+    assert found.is_postgres and found.password == "s3cret-s3cret"
+    assert services["postgres"]["POSTGRES_PASSWORD"] == "s3cret-s3cret"
+    assert found.url is not None and "@postgres:5432/" in found.url
+    assert doc["services"]["bot"]["depends_on"]["postgres"]["condition"] == "service_healthy"
