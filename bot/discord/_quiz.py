@@ -149,7 +149,7 @@ def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
 
 def answered_text(answered: Answered, given: str, lang: Lang) -> str:
     """The ephemeral reply to an answer: nothing about right or wrong before the reveal."""
-    shown = clip(given.strip(), 60)
+    shown = discord.utils.escape_markdown(clip(given.strip(), 60))
     code = answered.code
     if code is AnswerCode.LOCKED_IN:
         return t(
@@ -368,14 +368,22 @@ def started_text(round_: QuizRound, host: str, lang: Lang) -> str:
     )
 
 
-def already_running_text(round_: QuizRound, question: QuizQuestion | None, lang: Lang) -> str:
+def message_link(guild_id: int | None, channel_id: str, message_id: str | None) -> str | None:
+    """A jump link to a message of a server's channel (None without one)."""
+    if guild_id is None or message_id is None:
+        return None
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def already_running_text(
+    round_: QuizRound, question: QuizQuestion | None, lang: Lang, guild_id: int | None = None
+) -> str:
     where = ""
     if question is not None:
-        where = t(
-            lang,
-            f" (question {question.index + 1}/{round_.settings.questions})",
-            f"（第 {question.index + 1}/{round_.settings.questions} 题）",
-        )
+        place = position(question, round_.settings.questions, lang)
+        link = message_link(guild_id, round_.channel_id, question.message_id)
+        shown = f"[{place}]({link})" if link else place
+        where = t(lang, f" ({shown})", f"（{shown}）")
     return t(
         lang,
         f"A quiz is already running in this channel: quiz #{round_.id}{where}. "

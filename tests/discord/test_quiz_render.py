@@ -253,3 +253,8 @@ def test_the_standings_chart_is_a_png_with_the_winner_on_top() -> None:
     assert "12 points · 4/5 · 3.2 s" in texts
     assert quiz_standings_chart(rows, "en").startswith(b"\x89PNG\r\n\x1a\n")
     assert quiz_standings_chart([], "zh").startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_typed_answer_is_shown_as_typed_not_as_markdown() -> None:
+    text = answered_text(Answered(code=AnswerCode.LOCKED_IN), "**1/4** `x`", "en")
+    assert "**\\*\\*1/4\\*\\* \\`x\\`**" in text

@@ -207,7 +207,8 @@ async def test_stop_is_for_the_host_or_a_manager_and_a_second_start_points_to_th
         assert "<t:" in field(first, "Time")
 
         again = await bob.slash("quiz start")
-        assert "already running in this channel: quiz #1 (question 1/3)" in reply(again)
+        link = f"https://discord.com/channels/{fake_discord.guild.id}/{first.channel_id}/{first.id}"
+        assert f"already running in this channel: quiz #1 ([Question 1/3]({link}))" in reply(again)
         status = await bob.slash("quiz status")
         assert "Question 1/3" in reply(status) and "0 answered" in reply(status)
 

@@ -241,7 +241,10 @@ class QuizRounds(
         running = await self.quiz.status(channel)
         if running is not None and running.round.running:
             await interaction.response.send_message(
-                already_running_text(running.round, running.question, ctx.lang), ephemeral=True
+                already_running_text(
+                    running.round, running.question, ctx.lang, interaction.guild_id
+                ),
+                ephemeral=True,
             )
             return
         settings = QuizSettings(
@@ -258,7 +261,9 @@ class QuizRounds(
         if started.created:
             text = started_text(started.round, interaction.user.display_name, lang)
         else:  # another start won the race for this channel
-            text = already_running_text(started.round, started.question, ctx.lang)
+            text = already_running_text(
+                started.round, started.question, ctx.lang, interaction.guild_id
+            )
         await interaction.edit_original_response(content=text)
 
     @app_commands.command(name="stop", description="End the quiz round now, with the standings")
