@@ -143,7 +143,8 @@ class InterviewBot(commands.Bot):
             log.info("synced %d commands globally", len(synced))
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+        shards = f", shards {self.shard_plan.label}" if self.shard_plan is not None else ""
+        log.info("ready as %s in %d guild(s)%s", self.user, len(self.guilds), shards)
 
     def owns_guild(self, guild_id: int | None) -> bool:
         """Whether this process holds that server's shard (None: direct messages, shard 0), so
