@@ -22,7 +22,12 @@ class Settings(BaseSettings):
     """Every setting the bot reads. Names match `.env.example` and the README table."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        # A bad BOT_DB may hold a password: a validation error never repeats the value.
+        hide_input_in_errors=True,
     )
 
     discord_token: SecretStr | None = Field(default=None, alias="DISCORD_TOKEN")

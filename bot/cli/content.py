@@ -12,9 +12,17 @@ from bot.core.topics import AREAS, TOPICS
 
 def validate(paths: Sequence[Path]) -> int:
     """Print every problem of the bank as `file:line: id: field: message`; 1 if any."""
+    from pydantic import ValidationError
+
     from bot.app.settings import Settings
 
-    targets = list(paths) or [Settings().content_dir]
+    try:
+        targets = list(paths) or [Settings().content_dir]
+    except ValidationError as exc:  # one line per bad setting, never a traceback
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"])
+            print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        return 2
     missing = [p for p in targets if not p.exists()]
     for path in missing:
         print(f"{path}:1: -: -: no such file or folder", file=sys.stderr)
