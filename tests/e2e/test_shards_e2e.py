@@ -10,17 +10,20 @@ import re
 import signal
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from discord.ext import commands
 
+from bot.core.interview import Interview
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
 
 from .botdb import BotDb
 from .fakediscord import FakeDiscord, FakeUser, GuildRecord, SentInteraction
+from .fakediscord.models import MemberRecord
 from .harness import button_ids, running_bot, told
 from .test_process import ROOT, bot_env
 from .test_reliability import instance_of
@@ -277,3 +280,71 @@ async def test_two_processes_one_postgres_database(
         text = log.read_text()
         assert "Traceback" not in text
         assert pg_url not in text or "@" not in pg_url  # no password-bearing URL in the logs
+
+
+async def open_questions_due(db: Path) -> dict[str, int]:
+    """Move the deadline of every running interview's open question into the past (as if its
+    minutes were up); returns server (Discord id) -> interview id."""
+    database = await Database.open(db)
+    try:
+        store = SqliteStore(database)
+        found = {}
+        for interview_id, server in await store.active_interviews():
+            state, version = await store.get_interview(interview_id) or ("", 0)
+            interview = Interview.model_validate_json(state)
+            current = interview.current
+            assert current is not None
+            current.deadline = current.shown_at - timedelta(seconds=1)
+            assert await store.save_interview(
+                interview_id, "active", interview.model_dump_json(), version, current.shown_at
+            )
+            found[str(server)] = interview_id
+        return found
+    finally:
+        await database.close()
+
+
+async def timed_out(db: Path, interview_id: int) -> int:
+    database = await Database.open(db)
+    try:
+        state, _ = await SqliteStore(database).get_interview(interview_id) or ("", 0)
+    finally:
+        await database.close()
+    return sum(1 for item in Interview.model_validate_json(state).items if item.outcome)
+
+
+async def test_each_process_settles_the_interview_timeouts_of_its_own_shards(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    on_0 = fake_discord.add_guild("Zero", owner=alice, shard=(0, 2))
+    on_1 = fake_discord.add_guild("One", owner=alice, shard=(1, 2))
+    for guild in (on_0, on_1):
+        guild.members[bob.id] = MemberRecord(bob.record, guild.id)
+    db = tmp_path / "bot.sqlite3"
+    async with (
+        running_bot(fake_discord, db, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="0") as zero,
+        running_bot(fake_discord, db, BOT_SHARD_COUNT="2", BOT_SHARD_IDS="1") as one,
+    ):
+        await fake_discord.wait_shards_ready([0, 1], 2)
+        sweeps = []
+        for bot in (zero, one):
+            cog = bot.get_cog("MockInterview")
+            assert cog is not None
+            cog.sweeper.cancel()  # type: ignore[attr-defined]  # only the calls below sweep
+            sweeps.append(cog.sweeper.coro)  # type: ignore[attr-defined]
+        for user, guild in ((alice, on_0), (bob, on_1)):
+            started = await user.slash(
+                "interview start", questions=3, minutes=1, where=guild.text_channels[0]
+            )
+            assert started.message is not None
+        interviews = await open_questions_due(db)
+        assert set(interviews) == {str(on_0.id), str(on_1.id)}
+        mine, theirs = interviews[str(on_0.id)], interviews[str(on_1.id)]
+
+        await sweeps[0](zero.get_cog("MockInterview"))  # the process of shard 0 sweeps
+        assert await timed_out(db, mine) == 1
+        assert await timed_out(db, theirs) == 0  # not its server: left to shard 1's process
+        await sweeps[1](one.get_cog("MockInterview"))
+        assert await timed_out(db, theirs) == 1
+        assert await timed_out(db, mine) == 1  # each settled once
