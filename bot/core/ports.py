@@ -6,7 +6,8 @@ composition root (`bot/app/wiring.py`) plugs them in. The core never imports tho
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -144,9 +145,59 @@ class QuestionStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerDraft:
+    """An answer to record (`AttemptStore.record_answer`): who answered which posted
+    question, and what the store reads for it before its points and review card are decided:
+    the question keys whose reward window (from `since`) counts, and the review card's item."""
+
+    instance_id: int
+    user_id: int
+    keys: tuple[str, ...]
+    since: datetime
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerContext:
+    """What the store read for an answer in its transaction: `answered`, as
+    `keys_answered_since`; `card`, the user's review card of the item (None: a new one)."""
+
+    answered: Mapping[str, bool]
+    card: ReviewCard | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAnswer:
+    """What `record_answer` did. `attempt`: the attempt written (None: the user had answered
+    already, `previous` says how; or another delivery of it won); `context`: what `decide`
+    was given (None if it was not called); `counts`: the instance's, with this answer."""
+
+    attempt: AttemptRecord | None
+    previous: bool | None
+    context: AnswerContext | None
+    counts: InstanceCounts
+
+
+# Decides the attempt to write from what the store read: quick, pure (no I/O, no await), as it
+# may run on the database's thread inside the write transaction.
+Decide = Callable[[AnswerContext], AttemptRecord]
+
+
 class AttemptStore(Protocol):
     """Answers (attempts), the question keys they earned points for, and the review cards
     an answer schedules (written with the attempt, in its transaction)."""
+
+    async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
+        """Record a user's first answer to a posted question, durably, exactly once: in one
+        transaction, read the previous answer (if there is one, write nothing), the reward
+        window and the review card, call `decide` with them, and write its attempt with the
+        leaderboard totals, review card and streak (as `record_attempt`); then the counts.
+        Answers arriving together share one transaction and one commit (group commit): it
+        returns only once its commit is on disk, and an answer that fails (its `decide`, its
+        writes) fails alone, its neighbours are recorded. The exception of `decide` is
+        raised to its caller."""
+        ...
 
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
         """Record the attempt, with its leaderboard totals, review card and streak; False (and

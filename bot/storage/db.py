@@ -4,6 +4,11 @@ One aiosqlite connection serves the whole process. aiosqlite runs every statemen
 but an `await` between statements lets another task slip its own statements into an open
 transaction; so every unit of work holds `_lock` for its whole duration (`transaction()` for
 writes, `read()` for reads).
+
+`group(work)` is the group commit (`bot.storage.group`): `work` is a plain function of the
+sqlite3 connection, run on the database's thread; the works waiting at a moment run in one
+trip to that thread, in one `BEGIN IMMEDIATE ... COMMIT` (one fsync), each in its own
+SAVEPOINT, so one that raises is rolled back alone and its neighbours are kept.
 """
 
 from __future__ import annotations
@@ -12,16 +17,20 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.core.errors import StorageUnavailable
+from bot.storage.group import Failed, GroupWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], Any]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BUSY_TIMEOUT_MS = 5000
@@ -69,6 +78,7 @@ class Database:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self.writer: GroupWriter[Work, Any] = GroupWriter(self._write_batch)
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -165,6 +175,29 @@ class Database:
             except sqlite3.Error as exc:  # SQLite may already have rolled back on an I/O error
                 log.warning("rollback failed: %s", exc)
 
+    async def group(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the database's thread in a write transaction shared with
+        the other works waiting (see the module's docstring); its result once committed.
+        `work` must not commit, roll back or keep the connection. What it raises is raised
+        here (and only its own writes are undone); a full disk, a read-only file or a lock
+        held too long fails the whole batch with `StorageUnavailable`."""
+        result: T = await self.writer.submit(work)
+        return result
+
+    async def _write_batch(self, works: list[Work]) -> Sequence[Any]:
+        async with self._lock:
+            try:
+                # aiosqlite has no public "run this on the connection's thread".
+                results: list[Any] = await self._conn._execute(  # type: ignore[no-untyped-call]
+                    _run_batch, self._conn._conn, works
+                )
+            except sqlite3.OperationalError as exc:
+                if _unavailable(exc):
+                    log.error("database write failed: %s", exc)
+                    raise StorageUnavailable(str(exc)) from exc
+                raise
+        return results
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[aiosqlite.Connection]:
         """Exclusive use of the connection for reads (no other task's statements in between)."""
@@ -182,5 +215,33 @@ class Database:
             raise StorageError(f"database check failed: {row[0] if row else 'no answer'}")
 
     async def close(self) -> None:
+        await self.writer.close()
         async with self._lock:
             await self._conn.close()
+
+
+def _run_batch(conn: sqlite3.Connection, works: list[Work]) -> list[Any]:
+    """On the database's thread: every work in one transaction, each in a savepoint."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results: list[Any] = []
+        for work in works:
+            conn.execute("SAVEPOINT one")
+            try:
+                results.append(work(conn))
+            except Exception as exc:
+                if not conn.in_transaction:  # SQLite rolled everything back (I/O, disk)
+                    raise
+                conn.execute("ROLLBACK TO one")
+                conn.execute("RELEASE one")
+                if isinstance(exc, sqlite3.OperationalError) and _unavailable(exc):
+                    raise  # the storage, not this work: the batch fails as a whole
+                results.append(Failed(exc))
+            else:
+                conn.execute("RELEASE one")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return results

@@ -42,7 +42,15 @@ from bot.core.models import (
     TopicStats,
     User,
 )
-from bot.core.ports import Clock, Store, SystemClock
+from bot.core.ports import (
+    AnswerContext,
+    AnswerDraft,
+    Clock,
+    Decide,
+    RecordedAnswer,
+    Store,
+    SystemClock,
+)
 from bot.storage.memory_quiz import MemoryQuiz
 
 
@@ -225,6 +233,24 @@ class MemoryStore(MemoryQuiz):
         return [ref for _, ref in sorted(mine, key=lambda p: p[0], reverse=True)[:limit]]
 
     # attempts
+
+    async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
+        # No await between the read and the write: nothing else runs in between.
+        previous = await self.get_attempt_correct(draft.instance_id, draft.user_id)
+        attempt: AttemptRecord | None = None
+        context: AnswerContext | None = None
+        if previous is None:
+            context = AnswerContext(
+                answered=await self.keys_answered_since(draft.user_id, draft.keys, draft.since),
+                card=self._cards.get((draft.user_id, draft.item)),
+            )
+            attempt = decide(context)
+            if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
+                raise ValueError("decide() answered another question or user than the draft")
+            if not await self.record_attempt(attempt):
+                attempt = None
+        counts = await self.instance_counts(draft.instance_id)
+        return RecordedAnswer(attempt=attempt, previous=previous, context=context, counts=counts)
 
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
         slot = (attempt.instance_id, attempt.user_id)

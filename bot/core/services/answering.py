@@ -23,7 +23,7 @@ from bot.core.models import (
     User,
     Verdict,
 )
-from bot.core.ports import AttemptStore, Checkers, Clock
+from bot.core.ports import AnswerContext, AnswerDraft, AttemptStore, Checkers, Clock
 from bot.core.review import Reviewer, rating_for, review_item
 from bot.core.scoring import REWARD_WINDOW, points_for
 from bot.core.services.catalog import Catalog, parse_generated_ref
@@ -160,50 +160,53 @@ class Answering:
         `key`: what the question asks (`question_key`; a written question's is its id): a
         question earns points once in REWARD_WINDOW, whatever seed drew it, and none once
         answered in it (its solution was shown)."""
-        store = self._store
-        previous = await store.get_attempt_correct(instance.id, user.id)
-        counted = False
-        points = 0
-        rewarded = seen = False
+        now = self._clock.now()
         key = key or instance.ref
-        if previous is None:
-            now = self._clock.now()
-            # Attempts stored before keys existed have their ref as key: check it too. A
-            # question answered in the window pays nothing, right or wrong then: else anyone
+        item = review_item(instance.ref)
+
+        def decide(context: AnswerContext) -> AttemptRecord:
+            # A question answered in the window pays nothing, right or wrong then: else anyone
             # could read its solution, ask it again and collect the points.
-            answered = await store.keys_answered_since(
-                user.id, sorted({key, instance.ref}), now - REWARD_WINDOW
-            )
-            rewarded, seen = any(answered.values()), bool(answered)
+            seen = bool(context.answered)
             points = points_for(instance.kind, instance.difficulty, correct, seen, hints)
-            points += bonus if points else 0
-            item = review_item(instance.ref)
-            card = self.reviewer.review(
-                await store.get_card(user.id, item), item, instance.topic, rating, now
-            )
             daily = instance.daily_day is not None and instance.daily_day == now.date()
-            counted = await store.record_attempt(
-                AttemptRecord(
-                    instance_id=instance.id,
-                    user_id=user.id,
-                    server_id=instance.server_id,
-                    topic=instance.topic,
-                    ref=instance.ref,
-                    question_key=key,
-                    answer=answer[:500],
-                    correct=correct,
-                    points=points,
-                    at=now,
-                    review=card,
-                    streak_day=now.date() if daily and correct else None,
-                )
+            return AttemptRecord(
+                instance_id=instance.id,
+                user_id=user.id,
+                server_id=instance.server_id,
+                topic=instance.topic,
+                ref=instance.ref,
+                question_key=key,
+                answer=answer[:500],
+                correct=correct,
+                points=points + (bonus if points else 0),
+                at=now,
+                review=self.reviewer.review(context.card, item, instance.topic, rating, now),
+                streak_day=now.date() if daily and correct else None,
             )
-            if not counted:  # another delivery of the same answer won the race
-                points = 0
-                previous = await store.get_attempt_correct(instance.id, user.id)
-            elif instance.kind is Kind.NUMERIC:
-                self._recent.key(user, key)
-        counts = await store.instance_counts(instance.id)
+
+        # One call: the store reads what decides the points and the card, and writes the
+        # attempt, in one transaction shared with the answers arriving at the same moment.
+        # Attempts stored before keys existed have their ref as key: it is read too.
+        recorded = await self._store.record_answer(
+            AnswerDraft(
+                instance_id=instance.id,
+                user_id=user.id,
+                keys=tuple(sorted({key, instance.ref})),
+                since=now - REWARD_WINDOW,
+                item=item,
+            ),
+            decide,
+        )
+        attempt, previous, counts = recorded.attempt, recorded.previous, recorded.counts
+        counted = attempt is not None
+        points = attempt.points if attempt is not None else 0
+        answered = recorded.context.answered if recorded.context else {}
+        rewarded, seen = any(answered.values()), bool(answered)
+        if counted and instance.kind is Kind.NUMERIC:
+            self._recent.key(user, key)
+        elif not counted and previous is None:  # another delivery of the same answer won
+            previous = await self._store.get_attempt_correct(instance.id, user.id)
         unpaid: Literal["hint", "repeat", "seen", "self_rated"] | None = None
         if counted and correct and not points:
             if instance.kind is Kind.OPEN:

@@ -4,7 +4,7 @@ restored from what their message shows when their row was never written."""
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Generator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from bot.core.services.making import Making, Recent
 log = logging.getLogger(__name__)
 
 ID_BLOCK = 100  # question instance ids reserved at a time (see `post`)
+KNOWN_INSTANCES = 4096  # posted questions kept in memory (see `Postings.instance`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,9 @@ class Postings:
         self._recent = recent
         self._ids: deque[int] = deque()  # reserved instance ids not used yet
         self._posted = PostedWriter(store, background)
+        # Rows as stored, the most recently used last: a posted question does not change
+        # once its message is set, so a click needs no read (see `instance`).
+        self._known: OrderedDict[int, QuestionInstance] = OrderedDict()
 
     async def warm_up(self) -> None:
         """Reserve instance ids before the first user."""
@@ -205,18 +209,34 @@ class Postings:
 
     async def attach_message(self, instance_id: int, message_id: str) -> None:
         await self._store.set_instance_message(instance_id, message_id)
+        known = self._known.pop(instance_id, None)
+        if known is not None:
+            self._remember(known.model_copy(update={"message_id": message_id}))
+
+    def _remember(self, instance: QuestionInstance) -> None:
+        """Keep a row as stored, once final: its message known, or one it never gets (not in
+        a channel). Another process may set the message of one read too early."""
+        if instance.message_id is None and instance.channel_id is not None:
+            return
+        self._known[instance.id] = instance
+        self._known.move_to_end(instance.id)
+        if len(self._known) > KNOWN_INSTANCES:
+            self._known.popitem(last=False)
 
     async def instance(self, instance_id: int, shown: Shown | None = None) -> QuestionInstance:
         """A posted question. `shown`: what the message it is on shows (a click on it): its
         row is restored from that if it was never written (see `post`), and
         UnknownQuestion if the row holds another question (say a database restored from an
         older backup numbered it again)."""
-        await self._posted.wait_stored(instance_id)  # if shown a moment ago
-        found = await self._store.get_instance(instance_id)
-        if found is None and shown is not None:
-            found = await self._restore(instance_id, shown)
+        found = self._known.get(instance_id)
         if found is None:
-            raise UnknownQuestion(f"#{instance_id}")
+            await self._posted.wait_stored(instance_id)  # if shown a moment ago
+            found = await self._store.get_instance(instance_id)
+            if found is None and shown is not None:
+                found = await self._restore(instance_id, shown)
+            if found is None:
+                raise UnknownQuestion(f"#{instance_id}")
+            self._remember(found)
         if shown is not None and found.ref != shown.ref:
             raise UnknownQuestion(shown.ref)
         return found

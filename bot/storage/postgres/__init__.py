@@ -69,7 +69,8 @@ class PostgresStore(
         self.clock = clock
 
     async def close(self) -> None:
-        """Close the pool (waits for the connections in use to be released)."""
+        """Close the pool (waits for the answers queued and the connections in use)."""
+        await self.close_answers()
         await self.db.close()
 
 

@@ -1,11 +1,14 @@
 """Answers (attempts), question keys, and the review cards an answer schedules.
 
-An answer is one statement (one round trip, its own transaction): the attempt, and only if
-that inserted a row, its leaderboard totals and review card. Two processes recording the same
-user's answer to the same question at once: the second INSERT waits on the first's unique key
-and inserts nothing, so the answer, its points and its card count once. A correct daily answer
-also grows a streak, a read that decides a write: that runs in a transaction that locks the
-streak's row (`extend_streak`).
+Answers are group-committed (`bot.storage.group`): the answers waiting at a moment share one
+transaction from the pool and one commit; their reads (previous answer, reward window, review
+card) are one round trip per batch, then each answer is one statement: the attempt, and only if
+that inserted a row, its leaderboard totals and review card. If the batch fails, each of its
+answers is run again in its own transaction, so only the failing one fails. Two processes
+recording the same user's answer to the same question at once: the second INSERT waits on the
+first's unique key and inserts nothing, so the answer, its points and its card count once. A
+correct daily answer also grows a streak, a read that decides a write: that locks the streak's
+row (`extend_streak`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime
 import asyncpg
 
 from bot.core.boards import total_keys
+from bot.core.errors import StorageUnavailable
 from bot.core.models import (
     AttemptRecord,
     HistoryEntry,
@@ -25,6 +29,8 @@ from bot.core.models import (
     ReviewCard,
     TopicStats,
 )
+from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
+from bot.storage.group import Failed, GroupWriter, draft_of
 from bot.storage.postgres._boards import extend_streak
 from bot.storage.postgres._common import Area, read_utc, utc
 from bot.storage.postgres._db import Conn
@@ -96,20 +102,147 @@ def _record_args(attempt: AttemptRecord) -> tuple[object, ...]:
     )
 
 
+# The reads of a round of answers (distinct users) in one round trip: each one's previous
+# answer, review card, and (a JSON list of [key, paid]) its keys answered in the window.
+_CONTEXTS = """
+SELECT d.n,
+       (SELECT a.correct FROM attempts a
+        WHERE a.instance_id = d.instance_id AND a.user_id = d.user_id) AS previous,
+       (SELECT json_agg(json_build_array(a.question_key, a.points > 0))
+        FROM attempts a JOIN unnest($6::integer[], $7::text[]) AS k(n, key)
+             ON k.n = d.n AND a.question_key = k.key
+        WHERE a.user_id = d.user_id AND a.created_at >= d.since) AS answered,
+       c.item, c.topic, c.card, c.due, c.reviews
+FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[])
+     AS d(n, instance_id, user_id, since, item)
+LEFT JOIN review_cards c ON c.user_id = d.user_id AND c.item = d.item
+"""
+_COUNTS = """
+SELECT instance_id, count(*), count(*) FILTER (WHERE correct) FROM attempts
+WHERE instance_id = ANY($1::bigint[]) GROUP BY instance_id
+"""
+
+Pending = tuple[AnswerDraft, Decide]
+
+
+async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
+    """Answers in the caller's transaction: in rounds of distinct users (a user's second answer
+    is decided on what their first wrote), each round one read of every context, the
+    decisions, and the writes, users in id order (every process locks their rows in the same
+    order); then the counts, one read. A `decide` that raises fails its answer alone."""
+    decided: dict[int, tuple[AttemptRecord | None, bool | None, AnswerContext | None]] = {}
+    failed: dict[int, Failed] = {}
+    pending = sorted(range(len(batch)), key=lambda n: batch[n][0].user_id)
+    while pending:
+        round_: list[int] = []
+        later: list[int] = []
+        users: set[int] = set()
+        for n in pending:
+            (later if batch[n][0].user_id in users else round_).append(n)
+            users.add(batch[n][0].user_id)
+        drafts = [batch[n][0] for n in round_]
+        key_of = [(n, key) for n, d in zip(round_, drafts, strict=True) for key in d.keys]
+        rows = await conn.fetch(
+            _CONTEXTS,
+            round_,
+            [d.instance_id for d in drafts],
+            [d.user_id for d in drafts],
+            [utc(d.since) for d in drafts],
+            [d.item for d in drafts],
+            [n for n, _ in key_of],
+            [key for _, key in key_of],
+        )
+        by_n = {row["n"]: row for row in rows}
+        for n in round_:
+            draft, decide = batch[n]
+            row = by_n[n]
+            if row["previous"] is not None:
+                decided[n] = (None, bool(row["previous"]), None)
+                continue
+            answered: dict[str, bool] = {}
+            for key, paid in json.loads(row["answered"] or "[]"):
+                answered[key] = answered.get(key, False) or bool(paid)
+            context = AnswerContext(answered, _card(row) if row["item"] is not None else None)
+            try:
+                attempt = decide(context)
+                if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
+                    raise ValueError("decide() answered another question or user than the draft")
+            except Exception as exc:  # nothing written for it: the transaction goes on
+                failed[n] = Failed(exc)
+                continue
+            inserted = bool(await conn.fetchval(_RECORD, *_record_args(attempt)))
+            if inserted and attempt.streak_day is not None and attempt.correct:
+                await extend_streak(conn, attempt.user_id, attempt.server_id, attempt.streak_day)
+            decided[n] = (attempt if inserted else None, None, context)
+        pending = later
+    instance_ids = sorted({draft.instance_id for draft, _ in batch})
+    counts = {
+        row[0]: InstanceCounts(answered=row[1], correct=row[2])
+        for row in await conn.fetch(_COUNTS, instance_ids)
+    }
+    results: list[RecordedAnswer | Failed] = []
+    for n, (draft, _) in enumerate(batch):
+        if n in failed:
+            results.append(failed[n])
+            continue
+        written, previous, read = decided[n]
+        results.append(
+            RecordedAnswer(
+                attempt=written,
+                previous=previous,
+                context=read,
+                counts=counts.get(draft.instance_id, InstanceCounts(answered=0, correct=0)),
+            )
+        )
+    return results
+
+
 class Attempts(Area):
+    _answers: GroupWriter[Pending, RecordedAnswer] | None = None
+
+    async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
+        if self._answers is None:
+            self._answers = GroupWriter(self._write_answers)
+        return await self._answers.submit((draft, decide))
+
+    async def _write_answers(self, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
+        """One transaction for the batch; if it fails (an answer's writes, say), each answer
+        again in its own, so that only the failing one fails."""
+
+        async def work(conn: Conn) -> list[RecordedAnswer | Failed]:
+            return await _record_batch(conn, batch)
+
+        try:
+            return await self.db.transaction(work)
+        except StorageUnavailable:
+            raise
+        except Exception:
+            if len(batch) == 1:
+                raise
+        results: list[RecordedAnswer | Failed] = []
+        for one in batch:
+            try:
+                results += await self._write_one(one)
+            except StorageUnavailable:
+                raise
+            except Exception as exc:
+                results.append(Failed(exc))
+        return results
+
+    async def _write_one(self, one: Pending) -> list[RecordedAnswer | Failed]:
+        async def work(conn: Conn) -> list[RecordedAnswer | Failed]:
+            return await _record_batch(conn, [one])
+
+        return await self.db.transaction(work)
+
+    async def close_answers(self) -> None:
+        """Wait for the answers queued to be written (before the pool closes)."""
+        if self._answers is not None:
+            await self._answers.close()
+
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
-        args = _record_args(attempt)
-        day = attempt.streak_day
-        if day is None or not attempt.correct:
-            return bool(await self.db.fetchval(_RECORD, *args))
-
-        async def with_streak(conn: Conn) -> bool:
-            inserted = bool(await conn.fetchval(_RECORD, *args))
-            if inserted:
-                await extend_streak(conn, attempt.user_id, attempt.server_id, day)
-            return inserted
-
-        return await self.db.transaction(with_streak)
+        recorded = await self.record_answer(draft_of(attempt), lambda _: attempt)
+        return recorded.attempt is not None
 
     async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
         value = await self.db.fetchval(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-
-import aiosqlite
 
 from bot.core.models import (
     AttemptRecord,
@@ -16,11 +15,13 @@ from bot.core.models import (
     ReviewCard,
     TopicStats,
 )
+from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
+from bot.storage.group import draft_of
 from bot.storage.sqlite._boards import add_to_totals, extend_streak
 from bot.storage.sqlite._common import Area, iso, parse_iso
 
 
-def _card(row: aiosqlite.Row) -> ReviewCard:
+def _card(row: sqlite3.Row) -> ReviewCard:
     return ReviewCard(
         item=row["item"],
         topic=row["topic"],
@@ -30,10 +31,11 @@ def _card(row: aiosqlite.Row) -> ReviewCard:
     )
 
 
-async def _save_card(
-    conn: aiosqlite.Connection, user_id: int, card: ReviewCard, at: datetime
-) -> None:
-    await conn.execute(
+# The functions below run on the database's thread, inside a `Database.group` transaction.
+
+
+def _save_card(conn: sqlite3.Connection, user_id: int, card: ReviewCard, at: datetime) -> None:
+    conn.execute(
         "INSERT INTO review_cards (user_id, item, topic, card, due, reviews, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, item) DO UPDATE SET"
         " topic = excluded.topic, card = excluded.card, due = excluded.due,"
@@ -50,45 +52,93 @@ async def _save_card(
     )
 
 
-class Attempts(Area):
-    async def record_attempt(self, attempt: AttemptRecord) -> bool:
-        async with self.db.transaction() as conn:
-            # RETURNING: a row if inserted, none on a repeat (one trip, no cursor to close).
-            returned = await conn.execute_fetchall(
-                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
-                " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
-                (
-                    attempt.instance_id,
-                    attempt.user_id,
-                    attempt.server_id,
-                    attempt.topic,
-                    attempt.ref,
-                    attempt.question_key or attempt.ref,
-                    attempt.answer,
-                    int(attempt.correct),
-                    attempt.points,
-                    iso(attempt.at),
-                ),
-            )
-            inserted = len(list(returned)) == 1
-            if inserted:
-                await add_to_totals(
-                    conn,
-                    attempt.user_id,
-                    attempt.server_id,
-                    attempt.topic,
-                    attempt.at,
-                    attempt.points,
-                    int(attempt.correct),
+def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
+    """The attempt, and only if it was not stored already, its totals, card and streak."""
+    # RETURNING: a row if inserted, none on a repeat.
+    returned = conn.execute(
+        "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
+        " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
+        (
+            attempt.instance_id,
+            attempt.user_id,
+            attempt.server_id,
+            attempt.topic,
+            attempt.ref,
+            attempt.question_key or attempt.ref,
+            attempt.answer,
+            int(attempt.correct),
+            attempt.points,
+            iso(attempt.at),
+        ),
+    ).fetchall()
+    if not returned:
+        return False
+    add_to_totals(
+        conn,
+        attempt.user_id,
+        attempt.server_id,
+        attempt.topic,
+        attempt.at,
+        attempt.points,
+        int(attempt.correct),
+    )
+    if attempt.review is not None:
+        _save_card(conn, attempt.user_id, attempt.review, attempt.at)
+    if attempt.streak_day is not None and attempt.correct:
+        extend_streak(conn, attempt.user_id, attempt.server_id, attempt.streak_day)
+    return True
+
+
+def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection], RecordedAnswer]:
+    """`record_answer` as a unit of work: reads, decision and writes under the write lock, so
+    what was read still holds when the attempt is written."""
+
+    def work(conn: sqlite3.Connection) -> RecordedAnswer:
+        row = conn.execute(
+            "SELECT correct FROM attempts WHERE instance_id = ? AND user_id = ?",
+            (draft.instance_id, draft.user_id),
+        ).fetchone()
+        previous = None if row is None else bool(row[0])
+        attempt: AttemptRecord | None = None
+        context: AnswerContext | None = None
+        if previous is None:
+            marks = ",".join("?" * len(draft.keys))
+            answered = {
+                r[0]: bool(r[1])
+                for r in conn.execute(
+                    f"SELECT question_key, MAX(points > 0) FROM attempts WHERE user_id = ?"
+                    f" AND created_at >= ? AND question_key IN ({marks}) GROUP BY question_key",
+                    (draft.user_id, iso(draft.since), *draft.keys),
                 )
-                if attempt.review is not None:
-                    await _save_card(conn, attempt.user_id, attempt.review, attempt.at)
-                if attempt.streak_day is not None and attempt.correct:
-                    await extend_streak(
-                        conn, attempt.user_id, attempt.server_id, attempt.streak_day
-                    )
-        return inserted
+            }
+            card = conn.execute(
+                "SELECT * FROM review_cards WHERE user_id = ? AND item = ?",
+                (draft.user_id, draft.item),
+            ).fetchone()
+            context = AnswerContext(answered=answered, card=_card(card) if card else None)
+            attempt = decide(context)
+            if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
+                raise ValueError("decide() answered another question or user than the draft")
+            if not _insert(conn, attempt):
+                attempt = None
+        (answered_count, correct_count) = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
+            (draft.instance_id,),
+        ).fetchone()
+        counts = InstanceCounts(answered=answered_count, correct=correct_count)
+        return RecordedAnswer(attempt=attempt, previous=previous, context=context, counts=counts)
+
+    return work
+
+
+class Attempts(Area):
+    async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
+        return await self.db.group(_answer(draft, decide))
+
+    async def record_attempt(self, attempt: AttemptRecord) -> bool:
+        recorded = await self.record_answer(draft_of(attempt), lambda _: attempt)
+        return recorded.attempt is not None
 
     async def get_attempt_correct(self, instance_id: int, user_id: int) -> bool | None:
         async with self.db.read() as conn:

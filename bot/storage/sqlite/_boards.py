@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime
 
 import aiosqlite
@@ -41,8 +42,8 @@ _AHEAD_SQL = (
 )
 
 
-async def add_to_totals(
-    conn: aiosqlite.Connection,
+def add_to_totals(
+    conn: sqlite3.Connection,
     user_id: int,
     server_id: int | None,
     topic: str,
@@ -51,7 +52,8 @@ async def add_to_totals(
     correct: int,
     answered: int = 1,
 ) -> None:
-    await conn.executemany(
+    """On the database's thread (`Database.group`), inside the caller's transaction."""
+    conn.executemany(
         "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered, correct)"
         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, topic, period, user_id) DO UPDATE"
         " SET points = points + excluded.points, answered = answered + excluded.answered,"
@@ -86,21 +88,19 @@ async def rebuild_totals(conn: aiosqlite.Connection, user_ids: list[int]) -> Non
         )
 
 
-async def extend_streak(
-    conn: aiosqlite.Connection, user_id: int, server_id: int | None, day: date
-) -> None:
-    """A correct daily answer on `day` (see `boards.next_streak`)."""
+def extend_streak(conn: sqlite3.Connection, user_id: int, server_id: int | None, day: date) -> None:
+    """A correct daily answer on `day` (see `boards.next_streak`); on the database's thread
+    (`Database.group`), inside the caller's transaction."""
     key = streak_server(server_id)
-    async with conn.execute(
+    row = conn.execute(
         "SELECT current, best, last_day FROM streaks WHERE user_id = ? AND server_id = ?",
         (user_id, key),
-    ) as cursor:
-        row = await cursor.fetchone()
+    ).fetchone()
     current, best, last = (row[0], row[1], row[2]) if row else (0, 0, None)
     grown = next_streak(current, best, date.fromisoformat(last) if last else None, day)
     if grown is None:
         return
-    await conn.execute(
+    conn.execute(
         "INSERT INTO streaks (user_id, server_id, current, best, last_day) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id, server_id) DO UPDATE SET current = excluded.current,"
         " best = excluded.best, last_day = excluded.last_day",

@@ -1,0 +1,92 @@
+"""Group commit: the writes waiting at a moment share one transaction and one commit.
+
+`GroupWriter(write_batch)` takes items from any number of tasks (`submit`). While a batch is
+being written (its commit waiting on the disk), the items that arrive queue up; when the
+commit returns, the next batch takes every item waiting then. No timer: one item alone is
+written at once, a burst of a hundred shares a few commits instead of a hundred.
+
+`write_batch(items)` returns one result per item, a `Failed` for an item that failed alone
+(its neighbours are written); if it raises, the whole batch failed and every item gets the
+exception. An item's `submit` returns only once `write_batch` returned, i.e. after the commit:
+nobody hears that their write counted before it is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.core.models import AttemptRecord
+from bot.core.ports import AnswerDraft
+
+I = TypeVar("I")  # noqa: E741 (an item)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """An item of a batch that failed alone (its savepoint rolled back)."""
+
+    error: BaseException
+
+
+class GroupWriter(Generic[I, R]):
+    """Coalesces concurrent writes into batches (see the module's docstring)."""
+
+    def __init__(self, write_batch: Callable[[list[I]], Awaitable[Sequence[R | Failed]]]) -> None:
+        self._write_batch = write_batch
+        self._waiting: list[tuple[I, asyncio.Future[R]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # how many batches were written (for benches and tests)
+        self.largest = 0  # the largest batch so far
+
+    async def submit(self, item: I) -> R:
+        """Write `item` with whatever else is waiting; its result once committed."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def close(self) -> None:
+        """Wait for what is queued to be written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                self.batches += 1
+                self.largest = max(self.largest, len(batch))
+                try:
+                    results = await self._write_batch([item for item, _ in batch])
+                except Exception as exc:  # the whole batch failed: nothing of it is kept
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                except BaseException:  # cancelled: nobody may wait for ever
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+                for (_, future), result in zip(batch, results, strict=True):
+                    if future.done():  # its caller gave up waiting (cancelled)
+                        continue
+                    if isinstance(result, Failed):
+                        future.set_exception(result.error)
+                    else:
+                        future.set_result(result)
+        finally:
+            waiting, self._waiting = self._waiting, []
+            for _, future in waiting:
+                future.cancel()
+
+
+def draft_of(attempt: AttemptRecord) -> AnswerDraft:
+    """The draft of an attempt decided already (`record_attempt` through `record_answer`):
+    no reward window to read, the attempt's own review card item."""
+    item = attempt.review.item if attempt.review is not None else ""
+    return AnswerDraft(attempt.instance_id, attempt.user_id, (), attempt.at, item)
