@@ -1,4 +1,5 @@
-"""Imported question packs on a real SQLite file: one id per server whichever process imports,
+"""Imported question packs on a real SQLite file (the guarantees between processes on PostgreSQL
+too): one id per server whichever process imports,
 and start-up from the validated form (no YAML parsing), falling back to the YAML when that form
 no longer fits."""
 
@@ -20,6 +21,7 @@ from bot.core.errors import PackInvalid
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
+from tests.e2e.botdb import BotDb
 
 QUESTION = """\
   - id: club-q{i}
@@ -56,10 +58,42 @@ async def process(
         await db.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared(request: pytest.FixtureRequest, db_path: Path) -> BotDb:
+    """One database for several processes: an SQLite file, or a PostgreSQL database."""
+    if request.param == "postgres":
+        return BotDb("postgres", request.getfixturevalue("pg_url"))
+    return BotDb("sqlite", str(db_path))
+
+
+@asynccontextmanager
+async def process_on(
+    shared: BotDb, checkers: TorchCheckers, clock: FakeClock
+) -> AsyncIterator[Engine]:
+    """`process` on either engine (a pool of its own on PostgreSQL)."""
+    if shared.kind == "sqlite":
+        async with process(shared.path, checkers, clock) as engine:
+            yield engine
+        return
+    from bot.storage.postgres import open_postgres
+
+    store = await open_postgres(shared.location, clock, pool_size=2)
+    engine = wire_engine(store, load_bank([FIXTURE_BANK], checkers.family_names()), checkers, clock)
+    try:
+        await engine.catalog.load_packs()
+        yield engine
+    finally:
+        await engine.aclose()
+        await store.close()
+
+
 async def test_another_process_cannot_import_an_id_a_pack_of_the_server_has(
-    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+    shared: BotDb, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
-    async with process(db_path, checkers, clock) as one, process(db_path, checkers, clock) as two:
+    async with (
+        process_on(shared, checkers, clock) as one,
+        process_on(shared, checkers, clock) as two,
+    ):
         server = await one.identities.server("discord", "1", "club")
         other = await one.identities.server("discord", "2", "other club")
         await one.catalog.import_pack(server.id, "one.yaml", pack(1, 2), None)
@@ -76,17 +110,16 @@ async def test_another_process_cannot_import_an_id_a_pack_of_the_server_has(
         await two.catalog.import_pack(
             other.id, "two.yaml", pack(3, 2), None
         )  # another server: fine
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT name FROM question_packs ORDER BY id").fetchall() == [
-            ("one.yaml",),
-            ("two.yaml",),
-        ]
+    assert shared.rows("SELECT name FROM question_packs ORDER BY id") == [
+        ("one.yaml",),
+        ("two.yaml",),
+    ]
 
 
 async def test_imports_to_one_server_at_the_same_moment_keep_the_first(
-    db_path: Path, checkers: TorchCheckers, clock: FakeClock
+    shared: BotDb, checkers: TorchCheckers, clock: FakeClock
 ) -> None:
-    async with process(db_path, checkers, clock) as engine:
+    async with process_on(shared, checkers, clock) as engine:
         server = await engine.identities.server("discord", "1", "club")
         results = await asyncio.gather(
             engine.catalog.import_pack(server.id, "one.yaml", pack(*range(0, 30)), None),
@@ -96,7 +129,7 @@ async def test_imports_to_one_server_at_the_same_moment_keep_the_first(
         assert not isinstance(results[0], BaseException)
         assert isinstance(results[1], PackInvalid)
         assert [p.question for p in results[1].problems] == ["club-q29"]
-    async with process(db_path, checkers, clock) as engine:
+    async with process_on(shared, checkers, clock) as engine:
         assert engine.catalog.question("club-q0", server.id) is not None
         assert engine.catalog.question("club-q59", server.id) is None
 
