@@ -1,7 +1,6 @@
 """Imported question packs on a real SQLite file (the guarantees between processes on PostgreSQL
-too): one id per server whichever process imports,
-and start-up from the validated form (no YAML parsing), falling back to the YAML when that form
-no longer fits."""
+too): one id per server whichever process imports, and start-up from the validated form (no YAML
+parsing), falling back to the YAML when that form no longer fits."""
 
 from __future__ import annotations
 
