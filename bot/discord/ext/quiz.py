@@ -22,6 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import NoQuestionFound
 from bot.core.models import Difficulty, Lang, Localized, ServedQuestion, User
 from bot.core.quiz import (
     QUESTIONS_DEFAULT,
@@ -37,6 +38,7 @@ from bot.core.quiz import (
     Reveal,
     StandingRow,
 )
+from bot.core.services.catalog import Catalog
 from bot.core.services.identities import language_for
 from bot.core.services.quiz import AnswerCode, Quiz, StopCode
 from bot.discord._bot import InterviewBot
@@ -149,9 +151,10 @@ class DiscordPresenter:
 class QuizRounds(
     commands.GroupCog, group_name="quiz", group_description="A live quiz round for the channel"
 ):
-    def __init__(self, bot: InterviewBot, *, quiz: Quiz | None) -> None:
+    def __init__(self, bot: InterviewBot, *, quiz: Quiz | None, catalog: Catalog) -> None:
         self.bot = bot
         self.quiz = quiz  # None: the database has no quiz rounds
+        self.catalog = catalog  # whether a round would have questions, before it starts
         self._resuming: asyncio.Task[None] | None = None  # a sharded bot's, until ready
         super().__init__()
 
@@ -254,6 +257,10 @@ class QuizRounds(
             kind=QuizKind(kind),
             difficulty=Difficulty(difficulty) if difficulty else None,
         )
+        if not self.catalog.candidates(
+            topic, settings.kind.kinds, settings.difficulty, ctx.server_id
+        ):  # told privately, before the public "thinking…" below
+            raise NoQuestionFound(topic, kind, difficulty)
         lang = public_language(ctx.user, interaction, ctx.lang)
         # Public "thinking…" first: it becomes the announcement, above the first question.
         await interaction.response.defer(thinking=True)
@@ -339,7 +346,7 @@ class QuizRounds(
 
 
 async def setup(bot: InterviewBot) -> None:
-    cog = QuizRounds(bot, quiz=bot.services.quiz)
+    cog = QuizRounds(bot, quiz=bot.services.quiz, catalog=bot.services.catalog)
     await bot.add_cog(cog)
     bot.router.on(QZ_PICK, cog.on_pick)
     bot.router.on(QZ_ANSWER, cog.on_answer_button)
