@@ -26,6 +26,7 @@ import os
 import platform
 import random
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,11 +47,42 @@ FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
 # A durable server for the bench (the tests' server runs with fsync=off).
 DURABLE = "-c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
 
+USERS, QUESTIONS = 100, 20  # users at once, and the questions each answers (both sides)
+
 RAW_INSERT = (
     "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer, correct,"
     " points, created_at, question_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT (instance_id, user_id) DO NOTHING"
 )
+
+
+class TimedStore:
+    """The real store, with the wall-clock time spent in each method added up (under
+    concurrency: the time the callers waited, the pool included)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        if not callable(method):
+            return method
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+
+        return timed
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
 
 
 def temporary_server() -> tuple[Any, str]:
@@ -77,22 +109,25 @@ async def run_users(
 
 
 async def measure(url: str, args: argparse.Namespace) -> None:
-    from bench.answers import TimedStore  # the same per-call timing as the SQLite run
-
+    # bench/answers.py's own flags may change; these have their defaults here.
+    users = int(getattr(args, "users", USERS))
+    questions = int(getattr(args, "questions", QUESTIONS))
+    rounds = int(getattr(args, "rounds", 5))
+    pool = int(getattr(args, "pool", 10))
     clock = SystemClock()
-    store = await open_postgres(url, clock, pool_size=args.pool)
-    raw = await asyncpg.create_pool(url, min_size=args.pool, max_size=args.pool)
+    store = await open_postgres(url, clock, pool_size=pool)
+    raw = await asyncpg.create_pool(url, min_size=pool, max_size=pool)
     try:
         if await store.db.fetchval("SELECT COUNT(*) FROM users"):
             raise SystemExit(f"{redact(url)} is not empty: give the bench a scratch database")
-        timed = TimedStore(store)  # type: ignore[arg-type]
+        timed = TimedStore(store)
         checkers = TorchCheckers()
         bank = load_bank([FIXTURE_BANK], checkers.family_names())
         engine = wire_engine(timed, bank, checkers, clock, random.Random(7))  # type: ignore[arg-type]
         mcq = next(q for q in bank.questions.values() if q.kind is Kind.MCQ)
         people = [
             await engine.identities.user("discord", str(10_000 + i), f"user{i}")
-            for i in range(args.users)
+            for i in range(users)
         ]
         server = await engine.identities.server("discord", "1", "bench")
 
@@ -102,8 +137,8 @@ async def measure(url: str, args: argparse.Namespace) -> None:
 
         # Two sets of posted questions: the engine answers one, the raw side inserts the
         # same rows for the other (both start empty: every answer is a first answer).
-        mine = [(await post()).id for _ in range(args.questions)]
-        theirs = [(await post()).id for _ in range(args.questions)]
+        mine = [(await post()).id for _ in range(questions)]
+        theirs = [(await post()).id for _ in range(questions)]
 
         async def engine_answer(user: User, instance_id: int) -> None:
             await engine.answering.answer(instance_id, user, "A")
@@ -115,16 +150,16 @@ async def measure(url: str, args: argparse.Namespace) -> None:
                 now, mcq.id,
             )  # fmt: skip
 
-        warm = max(1, args.questions // 10)
+        warm = max(1, questions // 10)
         await run_users(people, engine_answer, mine[:warm])
         await run_users(people, raw_answer, theirs[:warm])
         timed.reset()
         spent = {"engine": 0.0, "raw": 0.0}
-        block = max(1, (args.questions - warm) // args.rounds)
-        for start in range(warm, args.questions, block):
+        block = max(1, (questions - warm) // rounds)
+        for start in range(warm, questions, block):
             spent["engine"] += await run_users(people, engine_answer, mine[start : start + block])
             spent["raw"] += await run_users(people, raw_answer, theirs[start : start + block])
-        n = (args.questions - warm) * args.users
+        n = (questions - warm) * users
         rate = {name: n / seconds for name, seconds in spent.items()}
         version = await store.db.fetchval("SHOW server_version")
         settings = {
@@ -139,8 +174,8 @@ async def measure(url: str, args: argparse.Namespace) -> None:
             f" ({', '.join(f'{k}={v}' for k, v in settings.items())}) at {redact(url)}"
         )
         print(
-            f"answers: {n} per side ({args.users} users at once x {args.questions - warm}"
-            f" questions each), pools of {args.pool} connections"
+            f"answers: {n} per side ({users} users at once x {questions - warm}"
+            f" questions each), pools of {pool} connections"
         )
         print(f"engine:  {rate['engine']:7.0f} answers/s")
         print(f"raw:     {rate['raw']:7.0f} inserts/s  (single-row INSERT, autocommit)")
@@ -161,7 +196,7 @@ async def measure(url: str, args: argparse.Namespace) -> None:
             "SELECT SUM(answered) FROM score_totals WHERE server_id = 0 AND topic = '*'"
             " AND period = 'all'"
         )
-        expected = args.questions * args.users
+        expected = questions * users
         assert counted == inserted == expected, (counted, inserted, expected)
         assert totals == expected, (totals, expected)
         print("checked: every answer recorded once on both sides; the leaderboard totals agree")
