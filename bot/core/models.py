@@ -51,6 +51,33 @@ class Localized(_Frozen):
         return cls(en=text, zh=text)
 
 
+class KeyPointMatch(_Frozen):
+    """How the checker finds a key point in a typed answer (docs/rubrics.md): patterns per
+    language, each `alt|alt & alt|alt`; the point is covered when one pattern matches."""
+
+    en: list[NonEmpty] = Field(min_length=1, max_length=12)
+    zh: list[NonEmpty] = Field(min_length=1, max_length=12)
+
+    @field_validator("en", "zh")
+    @classmethod
+    def _patterns(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        from bot.core.rubric import PatternError, parse_pattern
+
+        lang: Lang = "zh" if info.field_name == "zh" else "en"
+        for number, text in enumerate(value, start=1):
+            try:
+                parse_pattern(text, lang)
+            except PatternError as exc:
+                raise ValueError(f"pattern {number} ({text!r}): {exc}") from None
+        return value
+
+
+class KeyPoint(Localized):
+    """A key point of an open question; `match`: its rubric (None until one is written)."""
+
+    match: KeyPointMatch | None = None
+
+
 class Difficulty(StrEnum):
     EASY = "easy"
     MEDIUM = "medium"
@@ -101,7 +128,7 @@ class Question(_Frozen):
     choices: list[Choice] = Field(default_factory=list, validate_default=True)
     answer: str | None = Field(default=None, validate_default=True)
     model_answer: Localized | None = Field(default=None, validate_default=True)
-    key_points: list[Localized] = Field(default_factory=list, validate_default=True)
+    key_points: list[KeyPoint] = Field(default_factory=list, validate_default=True)
     family: str | None = Field(default=None, validate_default=True)
     tags: list[NonEmpty] = Field(default_factory=list)
     source: str | None = None
@@ -163,9 +190,18 @@ class Question(_Frozen):
 
     @field_validator("key_points")
     @classmethod
-    def _key_points(cls, value: list[Localized], info: ValidationInfo) -> list[Localized]:
-        if cls._kind(info) is Kind.OPEN and not 1 <= len(value) <= 8:
+    def _key_points(cls, value: list[KeyPoint], info: ValidationInfo) -> list[KeyPoint]:
+        kind = cls._kind(info)
+        if kind is Kind.OPEN and not 1 <= len(value) <= 8:
             raise ValueError(f"an open question needs 1 to 8 key points, not {len(value)}")
+        with_match = [p.match is not None for p in value]
+        if any(with_match) and not all(with_match):
+            missing = ", ".join(str(i) for i, has in enumerate(with_match) if not has)
+            raise ValueError(
+                f"a rubric needs `match:` on every key point; key_points[{missing}] have none"
+            )
+        if any(with_match) and kind is not Kind.OPEN:
+            raise ValueError("only open questions have a rubric (`match:`)")
         return value
 
     @field_validator("family")
@@ -177,6 +213,11 @@ class Question(_Frozen):
         if kind is not None and kind is not Kind.NUMERIC and value:
             raise ValueError("only numeric templates name a family")
         return value
+
+    @property
+    def has_rubric(self) -> bool:
+        """Whether the key points carry `match:` patterns (an open question's rubric)."""
+        return bool(self.key_points) and all(p.match is not None for p in self.key_points)
 
     @property
     def answer_index(self) -> int:

@@ -1,0 +1,590 @@
+"""Checking a typed answer to an open question against its key points, offline (issue #18).
+
+The format is described in docs/rubrics.md. Each key point carries `match:` patterns per language;
+a pattern is groups joined by `&`, a group is alternatives joined by `|`, and a pattern matches
+when one alternative of every group occurs in the same sentence of the answer, close together,
+in a sentence that reads as prose (a common word outside the matched terms, so a list of key
+terms does not count). A plain term does not count where it is negated ("does not prevent");
+`~term` counts only where it is negated; `?term` counts either way.
+
+Pure Python, no model: normalisation (case, full-width forms, Greek letters and their names,
+superscripts, operators), light English stemming, Chinese by substring. Nothing here imports the
+models at run time (bot/core/models.py validates patterns with `parse_pattern`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, Protocol
+
+RubricLang = Literal["en", "zh"]
+Suggested = Literal["again", "hard", "good", "easy"]
+
+# Suggested self-rating by coverage: below AGAIN_BELOW again, below HARD_BELOW hard, below 1
+# good, every key point easy (docs/rubrics.md).
+AGAIN_BELOW = 0.35
+HARD_BELOW = 0.7
+
+MIN_GROUPS = 2  # a single term per line of a keyword list must not cover a point
+MAX_GROUPS = 6
+MAX_ALTERNATIVES = 40
+MAX_PATTERN_CHARS = 1000
+WINDOW_EN = 30  # tokens from the first to the last matched group
+WINDOW_ZH = 35  # characters
+PROSE_MARGIN_EN = 2  # a common word this close to the matched window makes it prose
+PROSE_MARGIN_ZH = 3
+PROSE_MIN_ZH = 1  # common characters needed near a Chinese match
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_GREEK = {
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "ϵ": "epsilon",
+    "ζ": "zeta",
+    "η": "eta",
+    "θ": "theta",
+    "ι": "iota",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ν": "nu",
+    "ξ": "xi",
+    "ο": "omicron",
+    "π": "pi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "ς": "sigma",
+    "τ": "tau",
+    "υ": "upsilon",
+    "φ": "phi",
+    "ϕ": "phi",
+    "χ": "chi",
+    "ψ": "psi",
+    "ω": "omega",
+}
+_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀ", "0123456789+-=()nit", strict=True))
+_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ", "0123456789+-=()aeoxhklmnpst", strict=True))
+_SUPER_RUN = re.compile("[" + "".join(_SUPER) + "]+")
+_SUB_RUN = re.compile("[" + "".join(_SUB) + "]+")
+_REPLACE = [
+    ("≤", " <= "),
+    ("⩽", " <= "),
+    ("≥", " >= "),
+    ("⩾", " >= "),
+    ("≠", " != "),
+    ("→", " -> "),
+    ("⟶", " -> "),
+    ("=>", " -> "),
+    ("≈", " approx "),
+    ("≃", " approx "),
+    ("∝", " proportional "),
+    ("−", "-"),
+    ("–", "-"),
+    ("—", " - "),
+    ("’", "'"),
+    ("‘", "'"),
+    ("′", "'"),
+    ("`", "'"),
+    ("“", '"'),
+    ("”", '"'),
+    ("**", "^"),
+    ("×", " "),
+    ("·", " "),
+    ("⋅", " "),
+    ("∙", " "),
+    ("∗", " "),
+    ("√", " sqrt "),
+    ("∞", " inf "),
+    ("∏", " prod "),
+    ("∑", " sum "),
+    ("∇", " grad "),
+    ("∂", " d "),
+    ("‖", "|"),
+    ("。", "."),
+    ("、", ","),
+    ("…", " "),
+    ("e.g.", "eg"),
+    ("i.e.", "ie"),
+    ("etc.", "etc"),
+    ("vs.", "vs"),
+    ("et al.", "et al"),
+    ("won't", "will not"),
+    ("can't", "can not"),
+    ("cannot", "can not"),
+    ("n't", " not"),
+]
+_GREEK_RUN = re.compile("[" + "".join(_GREEK) + "]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def normalize(text: str) -> str:
+    """Lower case, half-width, Greek letters as their names (σ -> sigma), x² as x^2, ≤ as <=,
+    one kind of dash and quote; Chinese sentence ends as ASCII ones (。 -> .)."""
+    text = _SUPER_RUN.sub(lambda m: "^" + "".join(_SUPER[c] for c in m.group()), text)
+    text = _SUB_RUN.sub(lambda m: "".join(_SUB[c] for c in m.group()), text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    for old, new in _REPLACE:
+        if old in text:
+            text = text.replace(old, new)
+    return _GREEK_RUN.sub(lambda m: f" {_GREEK[m.group()]} ", text)
+
+
+def is_chinese(text: str) -> bool:
+    """Whether the answer is written mostly in Chinese (a fifth of its characters)."""
+    letters = [c for c in text if not c.isspace()]
+    if not letters:
+        return False
+    return len(_CJK.findall(text)) * 5 >= len(letters)
+
+
+_SENTENCE_END = re.compile(r"[.](?=\s|$)|[!?](?!=)|[;\n\r]|\.(?=[^\d\s])(?<!\d\.)")
+
+
+def sentences(normalized: str) -> list[str]:
+    """Split at sentence ends (. ! ? ; and line breaks; `0.25` is not split)."""
+    parts = _SENTENCE_END.split(normalized)
+    return [p for p in (part.strip() for part in parts) if p]
+
+
+# --- English tokens ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z]+\x00?|\d+(?:\.\d+)?|<=|>=|!=|->|==|[^\sa-z\d()\[\]{}^_,:\"\x00]")
+_FUNCTION_WORDS = frozenset(
+    """a an the is are was were be been being am it its it's this that these those of to in on
+    for with by from at as and or but so because since if then than when whenever while which
+    who whom whose what how why where not no never nor does do did doing done has have had can
+    could will would should shall may might must also only still too very more less most least
+    each every all any some such we you they he she one there here into onto through over under
+    about between after before until unless makes make made gets get got lets let becomes become
+    keeps keep goes go gives give takes take means mean helps help causes cause uses use used
+    instead rather even though although whereas thus hence therefore just both either neither
+    per again once other another same own their them our us your my me i""".split()
+)
+# Terms made only of these would match nearly every sentence (refused by `parse_pattern`).
+_TOO_COMMON = frozenset(
+    "a an the is are was were be been it its this that of to in on and or as at by for with".split()
+)
+_NEGATORS = frozenset("not no never without nor neither none nothing".split())
+_NOT_NEGATION_NEXT = frozenset("only just matter merely".split())
+_NEGATION_FILLERS = frozenset(
+    """be been being is are was were really always necessarily quite very actually fully
+    completely entirely truly help helps able to a an the any by itself much even ever directly
+    simply strictly at all longer more does do did can could will would should must may might
+    in general generally sufficiently enough reliably""".split()
+)
+# Longest first; the stem keeps at least 3 letters. `-ise/-ize` forms meet at `iz`.
+_SUFFIXES = [
+    ("isations", "iz"),
+    ("izations", "iz"),
+    ("isation", "iz"),
+    ("ization", "iz"),
+    ("ations", ""),
+    ("ising", "iz"),
+    ("izing", "iz"),
+    ("ation", ""),
+    ("ised", "iz"),
+    ("ized", "iz"),
+    ("ises", "iz"),
+    ("izes", "iz"),
+    ("ness", ""),
+    ("ments", ""),
+    ("ment", ""),
+    ("ities", ""),
+    ("ity", ""),
+    ("ating", ""),
+    ("ated", ""),
+    ("ates", ""),
+    ("ate", ""),
+    ("ise", "iz"),
+    ("ize", "iz"),
+    ("ings", ""),
+    ("ing", ""),
+    ("ions", ""),
+    ("ion", ""),
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ers", ""),
+    ("er", ""),
+    ("ed", ""),
+    ("es", ""),
+    ("ly", ""),
+    ("s", ""),
+    ("e", ""),
+]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English stem: oscillate, oscillates, oscillating, oscillation -> oscill."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ss"):
+        return word
+    for suffix, repl in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    raw: str
+    stem: str
+    word: bool
+    negated: bool
+
+
+def _tokens(sentence: str) -> list[_Tok]:
+    raws = _TOKEN.findall(sentence)
+    toks: list[_Tok] = []
+    negate_next = False
+    for index, raw in enumerate(raws):
+        word = raw[0].isalnum()
+        negated = False
+        if word:
+            if negate_next and raw not in _NEGATION_FILLERS:
+                negated = True
+                negate_next = False
+            if raw in _NEGATORS:
+                following = raws[index + 1] if index + 1 < len(raws) else ""
+                negate_next = following not in _NOT_NEGATION_NEXT
+        toks.append(_Tok(raw, stem(raw) if word else raw, word, negated))
+    return toks
+
+
+# --- Chinese ----------------------------------------------------------------------------------
+
+_ZH_DROP = re.compile(r"[\s()\[\]{}^_,:\"，：（）【】「」『』《》]")
+_ZH_NEGATORS = ("没有", "并非", "不是", "无法", "不", "没", "无", "非", "未", "别", "勿")
+_ZH_FILLERS = (
+    "一定",
+    "完全",
+    "可以",
+    "足以",
+    "能够",
+    "真正",
+    "彻底",
+    "总是",
+    "会",
+    "能",
+    "是",
+    "再",
+    "太",
+    "很",
+    "够",
+    "就",
+    "都",
+    "也",
+    "必",
+    "可",
+)
+_ZH_FUNCTION = frozenset(
+    "的了是在会能可把被让使就都也而和与及或因所如若则要对将这那其为有没不无非用时"
+    "再还更很才只并又即等于以由从向给它们我你他她得地着过该此每各"
+)
+
+
+_ZH_PROSE = _ZH_FUNCTION - frozenset("不没无非未别")
+
+
+def _zh_compact(sentence: str) -> str:
+    return _ZH_DROP.sub("", sentence)
+
+
+def _zh_negated(text: str, start: int) -> bool:
+    before = text[max(0, start - 8) : start]
+    changed = True
+    while changed and before:
+        changed = False
+        for filler in _ZH_FILLERS:
+            if before.endswith(filler):
+                before = before[: -len(filler)]
+                changed = True
+                break
+    return before.endswith(_ZH_NEGATORS)
+
+
+# --- patterns ---------------------------------------------------------------------------------
+
+Negation = Literal["plain", "negated", "any"]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One alternative: English tokens (a trailing `*` on a word: any word starting so) or a
+    Chinese substring; `negation`: plain terms count only where not negated."""
+
+    text: str
+    negation: Negation
+    tokens: tuple[tuple[str, bool, bool], ...] = ()  # (stem or raw prefix/symbol, prefix, word)
+    compact: str = ""  # Chinese
+
+
+Pattern = tuple[tuple[Term, ...], ...]
+
+
+class PatternError(ValueError):
+    """A pattern that cannot be used; the message says what to change."""
+
+
+_STAR = re.compile(r"(?<=[A-Za-z0-9])\*(?=\s|$|[|&])")
+
+
+def _term(raw: str, lang: RubricLang) -> Term:
+    text = raw.strip()
+    negation: Negation = "plain"
+    if text.startswith("~"):
+        negation, text = "negated", text[1:].strip()
+    elif text.startswith("?"):
+        negation, text = "any", text[1:].strip()
+    if not text:
+        raise PatternError("an empty alternative (look for `||`, or `|` at an end)")
+    if lang == "zh":
+        compact = _zh_compact(normalize(text.replace("*", "")))
+        if not compact:
+            raise PatternError(f"{raw.strip()!r} has nothing to match once normalised")
+        if len(compact) == 1 and compact in _ZH_FUNCTION:
+            raise PatternError(f"{raw.strip()!r} is only common words and matches too much")
+        return Term(text=text, negation=negation, compact=compact)
+    marked = _STAR.sub("\x00", text)
+    if "*" in marked:
+        raise PatternError(f"{raw.strip()!r}: `*` only ends a word (oscillat*)")
+    tokens: list[tuple[str, bool, bool]] = []
+    for tok in _TOKEN.findall(normalize(marked)):
+        if tok.endswith("\x00"):
+            tokens.append((tok[:-1], True, True))
+        elif tok[0].isalnum():
+            tokens.append((stem(tok), False, True))
+        else:
+            tokens.append((tok, False, False))
+    if not tokens:
+        raise PatternError(f"{raw.strip()!r} has nothing to match once normalised")
+    words = [t for t in tokens if t[2]]
+    raw_words = [t for t in _TOKEN.findall(normalize(text)) if t[0].isalnum()]
+    if raw_words and all(w in _TOO_COMMON for w in raw_words):
+        raise PatternError(f"{raw.strip()!r} is only common words and matches too much")
+    if not words and len(tokens) == 1:
+        raise PatternError(f"{raw.strip()!r}: a lone symbol matches too much")
+    return Term(text=text, negation=negation, tokens=tuple(tokens))
+
+
+@lru_cache(maxsize=8192)
+def parse_pattern(text: str, lang: RubricLang) -> Pattern:
+    """`alt|alt & alt|alt ...` as groups of terms; PatternError says what is wrong."""
+    if len(text) > MAX_PATTERN_CHARS:
+        raise PatternError(f"longer than {MAX_PATTERN_CHARS} characters")
+    groups: list[tuple[Term, ...]] = []
+    for number, group in enumerate(text.split("&"), start=1):
+        if not group.strip():
+            raise PatternError(f"group {number} is empty (look for `&&`, or `&` at an end)")
+        alternatives = group.split("|")
+        if len(alternatives) > MAX_ALTERNATIVES:
+            raise PatternError(f"group {number} has more than {MAX_ALTERNATIVES} alternatives")
+        try:
+            groups.append(tuple(_term(alt, lang) for alt in alternatives))
+        except PatternError as exc:
+            raise PatternError(f"group {number}: {exc}") from None
+    if not MIN_GROUPS <= len(groups) <= MAX_GROUPS:
+        raise PatternError(
+            f"a pattern needs {MIN_GROUPS} to {MAX_GROUPS} groups joined by `&`, "
+            f"not {len(groups)} (one term alone would count in a bare list of key terms)"
+        )
+    return tuple(groups)
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+Span = tuple[int, int]  # [start, end) in tokens (English) or characters (Chinese)
+
+
+def _en_occurrences(term: Term, toks: Sequence[_Tok], starts: dict[str, list[int]]) -> list[Span]:
+    first, first_prefix, first_word = term.tokens[0]
+    if first_word and not first_prefix:
+        candidates: Sequence[int] = starts.get(first, ())
+    else:
+        candidates = range(len(toks))
+    found: list[Span] = []
+    size = len(term.tokens)
+    for start in candidates:
+        if start + size > len(toks):
+            continue
+        for offset, (value, prefix, word) in enumerate(term.tokens):
+            tok = toks[start + offset]
+            if prefix:
+                ok = tok.word and tok.raw.startswith(value)
+            elif word:
+                ok = tok.stem == value
+            else:
+                ok = tok.raw == value
+            if not ok:
+                break
+        else:
+            found.append((start, start + size))
+    return found
+
+
+def _zh_occurrences(term: Term, text: str) -> list[Span]:
+    found: list[Span] = []
+    start = text.find(term.compact)
+    while start >= 0:
+        found.append((start, start + len(term.compact)))
+        start = text.find(term.compact, start + 1)
+    return found
+
+
+@dataclass(slots=True)
+class _Sentence:
+    """One sentence prepared for matching, with the spans of every term of the rubric found in
+    it (negated or not: they are not 'common words' for the prose rule)."""
+
+    lang: RubricLang
+    toks: list[_Tok]
+    text: str
+    starts: dict[str, list[int]]
+    cache: dict[Term, list[tuple[Span, bool]]]  # every occurrence, and whether negated
+    term_mask: list[bool] | None = None
+
+    def occurrences(self, term: Term) -> list[Span]:
+        hit = self.cache.get(term)
+        if hit is None:
+            if self.lang == "zh":
+                found = _zh_occurrences(term, self.text)
+                hit = [(span, _zh_negated(self.text, span[0])) for span in found]
+            else:
+                found = _en_occurrences(term, self.toks, self.starts)
+                hit = [(span, self.toks[span[0]].negated) for span in found]
+            self.cache[term] = hit
+        if term.negation == "any":
+            return [span for span, _ in hit]
+        want = term.negation == "negated"
+        return [span for span, negated in hit if negated == want]
+
+    def prose_near(self, start: int, end: int) -> bool:
+        """Whether a common word (not part of any rubric term found here) is within the margin
+        of [start, end): the difference between a sentence and a list of key terms."""
+        if self.term_mask is None:
+            size = len(self.text) if self.lang == "zh" else len(self.toks)
+            mask = [False] * size
+            for hits in self.cache.values():
+                for (s, e), _ in hits:
+                    for i in range(s, e):
+                        mask[i] = True
+            self.term_mask = mask
+        margin = PROSE_MARGIN_ZH if self.lang == "zh" else PROSE_MARGIN_EN
+        lo, hi = max(0, start - margin), min(len(self.term_mask), end + margin)
+        if self.lang == "zh":
+            # Chinese terms often start with a negator (非饱和, 不超过, 无上界): not counted
+            count = sum(
+                1 for i in range(lo, hi) if not self.term_mask[i] and self.text[i] in _ZH_PROSE
+            )
+            return count >= PROSE_MIN_ZH
+        return any(
+            not self.term_mask[i] and self.toks[i].raw in _FUNCTION_WORDS for i in range(lo, hi)
+        )
+
+
+def _prepare(sentence: str, lang: RubricLang) -> _Sentence:
+    if lang == "zh":
+        return _Sentence(lang, [], _zh_compact(sentence), {}, {})
+    toks = _tokens(sentence)
+    starts: dict[str, list[int]] = {}
+    for index, tok in enumerate(toks):
+        if tok.word:
+            starts.setdefault(tok.stem, []).append(index)
+    return _Sentence(lang, toks, sentence, starts, {})
+
+
+def _pattern_matches(pattern: Pattern, sentence: _Sentence) -> bool:
+    tagged: list[tuple[int, int, int]] = []  # (start, end, group)
+    for group_index, group in enumerate(pattern):
+        spans = [span for term in group for span in sentence.occurrences(term)]
+        if not spans:
+            return False
+        tagged.extend((s, e, group_index) for s, e in spans)
+    tagged.sort()
+    window = WINDOW_ZH if sentence.lang == "zh" else WINDOW_EN
+    groups = len(pattern)
+    for left, (start, _, _) in enumerate(tagged):
+        best: dict[int, int] = {}
+        for s, e, g in tagged[left:]:
+            if s - start > window:
+                break
+            if g not in best or e < best[g]:
+                best[g] = e
+        if len(best) == groups:
+            end = max(best.values())
+            if end - start <= window and sentence.prose_near(start, end):
+                return True
+    return False
+
+
+class MatchLike(Protocol):
+    """A key point's `match:` (bot/core/models.py `KeyPointMatch`)."""
+
+    @property
+    def en(self) -> Sequence[str]: ...
+
+    @property
+    def zh(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RubricResult:
+    lang: RubricLang  # the language whose patterns were used (that of the answer's script)
+    covered: tuple[int, ...]
+    missed: tuple[int, ...]
+    coverage: float
+    suggested: Suggested
+
+
+def suggest(coverage: float) -> Suggested:
+    if coverage >= 1.0:
+        return "easy"
+    if coverage >= HARD_BELOW:
+        return "good"
+    if coverage >= AGAIN_BELOW:
+        return "hard"
+    return "again"
+
+
+def check_points(
+    matches: Sequence[MatchLike], answer: str, lang: RubricLang | None = None
+) -> RubricResult:
+    """Which key points the answer covers. `lang`: the patterns to use; None: by the answer's
+    script (Chinese patterns for an answer mostly in Chinese, else English)."""
+    use: RubricLang = lang or ("zh" if is_chinese(answer) else "en")
+    prepared = [_prepare(s, use) for s in sentences(normalize(answer))]
+    # every term first, so that the prose rule knows all the term spans of each sentence
+    patterns = [[parse_pattern(p, use) for p in getattr(m, use)] for m in matches]
+    for sentence in prepared:
+        for point in patterns:
+            for pattern in point:
+                for group in pattern:
+                    for term in group:
+                        sentence.occurrences(term)
+    covered: list[int] = []
+    missed: list[int] = []
+    for index, point in enumerate(patterns):
+        hit = any(_pattern_matches(p, s) for p in point for s in prepared)
+        (covered if hit else missed).append(index)
+    coverage = len(covered) / len(patterns) if patterns else 0.0
+    return RubricResult(use, tuple(covered), tuple(missed), coverage, suggest(coverage))
+
+
+def rubric_terms(matches: Sequence[MatchLike], lang: RubricLang) -> list[str]:
+    """Every alternative of every pattern (without its `~`/`?` mark): what a keyword dump
+    of this rubric holds (tests)."""
+    terms: list[str] = []
+    for m in matches:
+        for text in getattr(m, lang):
+            for group in parse_pattern(text, lang):
+                terms.extend(term.text for term in group)
+    return terms
