@@ -27,6 +27,7 @@ from bot.core.models import Kind, Period, Scope, User
 from bot.core.quiz import QuizSettings
 from bot.storage.db import Database
 from bot.storage.sqlite import SqliteStore
+from tests._postgres import PostgresServer
 from tests.conftest import FIXTURE_BANK, FakeClock
 from tests.core._quiz_harness import FakeTimer, Screen
 from tests.core.test_pack_import import pack
@@ -376,3 +377,24 @@ async def test_tables_larger_than_a_batch_are_copied_whole(
     assert there.counts == {t: len(r) for t, r in before.items() if t in there.counts}
     await copy.copy_database(parse_location(pg_url), parse_location(str(back)))
     assert sqlite_rows(back) == before
+
+
+async def test_one_postgres_database_to_another(
+    tmp_path: Path,
+    pg_url: str,
+    pg_server: PostgresServer,
+    checkers: TorchCheckers,
+    clock: FakeClock,
+) -> None:
+    """(Moving to another server: the same command, PostgreSQL on both sides.)"""
+    source = tmp_path / "source.sqlite3"
+    async with sqlite_engine(source, checkers, clock) as engine:
+        await fill(engine, clock)
+    assert db_copy(source, pg_url).returncode == 0
+    other = pg_server.create_database()
+    try:
+        done = db_copy(pg_url, other)
+        assert done.returncode == 0, one_line(done)
+        assert await postgres_counts(other) == await postgres_counts(pg_url)
+    finally:
+        pg_server.drop_database(other)
