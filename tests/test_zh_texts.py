@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [
     "bot/shared/texts.py",
+    "bot/shared/feedback.py",
     "bot/shared/demo_texts.py",
     "bot/shared/charts.py",
     "bot/discord/_render.py",
@@ -51,10 +52,11 @@ NO_TEXT_OF_THEIR_OWN = {"bot/discord/ext/demos.py"}
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 HOLE = "\x00"  # where an f-string's value goes
 # What may keep ASCII punctuation or Latin letters inside a Chinese sentence: code in backticks,
-# command names (/question), quoted values ('lstm'), lists of numbers in brackets, numbers (09:30,
-# 34,944, 1/4), markdown.
+# command names (/question), quoted values ('lstm'), lists of numbers in brackets or parentheses
+# (as typed: (64, 55, 55)), numbers (09:30, 34,944, 1/4, 2.5e-3), markdown.
 ALLOWED_SPANS = re.compile(
-    r"`[^`]*`|(?<!\w)/[a-z_]+|'[^'\s]*'|\[[^\]]*\]|\d[\d.,:/]*\d|HH:MM|<t:[^>]*>|\*\*"
+    r"`[^`]*`|(?<!\w)/[a-z_]+|'[^'\s]*'|\[[^\]]*\]|\((?:[\d, ]|\x00)+\)|\d(?:\.\d+)?e-?\d+"
+    r"|\d[\d.,:/]*\d|HH:MM|<t:[^>]*>|\*\*"
 )
 ASCII_PUNCTUATION = re.compile(r"[:;,?!()]")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
