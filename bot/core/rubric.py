@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from bot.core.models import Question
 
 RubricLang = Literal["en", "zh"]
 Suggested = Literal["again", "hard", "good", "easy"]
@@ -29,6 +32,7 @@ Suggested = Literal["again", "hard", "good", "easy"]
 AGAIN_BELOW = 0.35
 HARD_BELOW = 0.7
 
+MAX_ANSWER_CHARS = 20_000  # beyond this an answer is checked on its beginning only
 MIN_GROUPS = 2  # a single term per line of a keyword list must not cover a point
 MAX_GROUPS = 6
 MAX_ALTERNATIVES = 40
@@ -123,6 +127,7 @@ _REPLACE = [
 ]
 _GREEK_RUN = re.compile("[" + "".join(_GREEK) + "]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_SPACE = re.compile(r"\s")
 
 
 def normalize(text: str) -> str:
@@ -139,10 +144,10 @@ def normalize(text: str) -> str:
 
 def is_chinese(text: str) -> bool:
     """Whether the answer is written mostly in Chinese (a fifth of its characters)."""
-    letters = [c for c in text if not c.isspace()]
+    letters = len(text) - len(_SPACE.findall(text))
     if not letters:
         return False
-    return len(_CJK.findall(text)) * 5 >= len(letters)
+    return len(_CJK.findall(text)) * 5 >= letters
 
 
 _SENTENCE_END = re.compile(r"[.](?=\s|$)|[!?](?!=)|[;\n\r]|\.(?=[^\d\s])(?<!\d\.)")
@@ -405,10 +410,13 @@ def parse_pattern(text: str, lang: RubricLang) -> Pattern:
 Span = tuple[int, int]  # [start, end) in tokens (English) or characters (Chinese)
 
 
-def _en_occurrences(term: Term, toks: Sequence[_Tok], starts: dict[str, list[int]]) -> list[Span]:
+def _en_occurrences(term: Term, sentence: _Sentence) -> list[Span]:
     first, first_prefix, first_word = term.tokens[0]
+    toks = sentence.toks
     if first_word and not first_prefix:
-        candidates: Sequence[int] = starts.get(first, ())
+        candidates: Sequence[int] = sentence.starts.get(first, ())
+    elif (" " + first if first_word else first) not in sentence.joined:
+        return []  # a quick refusal before scanning every token
     else:
         candidates = range(len(toks))
     found: list[Span] = []
@@ -442,26 +450,33 @@ def _zh_occurrences(term: Term, text: str) -> list[Span]:
 
 @dataclass(slots=True)
 class _Sentence:
-    """One sentence prepared for matching, with the spans of every term of the rubric found in
-    it (negated or not: they are not 'common words' for the prose rule)."""
+    """One sentence prepared for matching. `all_terms`: every term of the rubric, whose spans
+    (negated or not) are not 'common words' for the prose rule."""
 
     lang: RubricLang
     toks: list[_Tok]
-    text: str
+    text: str  # Chinese: without spaces and brackets
+    joined: str  # English: " raw1 raw2 ... "
     starts: dict[str, list[int]]
-    cache: dict[Term, list[tuple[Span, bool]]]  # every occurrence, and whether negated
+    all_terms: Sequence[Term]
+    cache: dict[int, list[tuple[Span, bool]]] = field(default_factory=dict)
     term_mask: list[bool] | None = None
 
-    def occurrences(self, term: Term) -> list[Span]:
-        hit = self.cache.get(term)
+    def _hits(self, term: Term) -> list[tuple[Span, bool]]:
+        """Every occurrence of the term, and whether it is negated (by id: terms are cached)."""
+        hit = self.cache.get(id(term))
         if hit is None:
             if self.lang == "zh":
                 found = _zh_occurrences(term, self.text)
                 hit = [(span, _zh_negated(self.text, span[0])) for span in found]
             else:
-                found = _en_occurrences(term, self.toks, self.starts)
+                found = _en_occurrences(term, self)
                 hit = [(span, self.toks[span[0]].negated) for span in found]
-            self.cache[term] = hit
+            self.cache[id(term)] = hit
+        return hit
+
+    def occurrences(self, term: Term) -> list[Span]:
+        hit = self._hits(term)
         if term.negation == "any":
             return [span for span, _ in hit]
         want = term.negation == "negated"
@@ -473,10 +488,9 @@ class _Sentence:
         if self.term_mask is None:
             size = len(self.text) if self.lang == "zh" else len(self.toks)
             mask = [False] * size
-            for hits in self.cache.values():
-                for (s, e), _ in hits:
-                    for i in range(s, e):
-                        mask[i] = True
+            for term in self.all_terms:
+                for (s, e), _ in self._hits(term):
+                    mask[s:e] = [True] * (e - s)
             self.term_mask = mask
         margin = PROSE_MARGIN_ZH if self.lang == "zh" else PROSE_MARGIN_EN
         lo, hi = max(0, start - margin), min(len(self.term_mask), end + margin)
@@ -491,15 +505,16 @@ class _Sentence:
         )
 
 
-def _prepare(sentence: str, lang: RubricLang) -> _Sentence:
+def _prepare(sentence: str, lang: RubricLang, all_terms: Sequence[Term]) -> _Sentence:
     if lang == "zh":
-        return _Sentence(lang, [], _zh_compact(sentence), {}, {})
+        return _Sentence(lang, [], _zh_compact(sentence), "", {}, all_terms)
     toks = _tokens(sentence)
     starts: dict[str, list[int]] = {}
     for index, tok in enumerate(toks):
         if tok.word:
             starts.setdefault(tok.stem, []).append(index)
-    return _Sentence(lang, toks, sentence, starts, {})
+    joined = " " + " ".join(tok.raw for tok in toks) + " "
+    return _Sentence(lang, toks, sentence, joined, starts, all_terms)
 
 
 def _pattern_matches(pattern: Pattern, sentence: _Sentence) -> bool:
@@ -560,16 +575,11 @@ def check_points(
 ) -> RubricResult:
     """Which key points the answer covers. `lang`: the patterns to use; None: by the answer's
     script (Chinese patterns for an answer mostly in Chinese, else English)."""
+    answer = answer[:MAX_ANSWER_CHARS]
     use: RubricLang = lang or ("zh" if is_chinese(answer) else "en")
-    prepared = [_prepare(s, use) for s in sentences(normalize(answer))]
-    # every term first, so that the prose rule knows all the term spans of each sentence
     patterns = [[parse_pattern(p, use) for p in getattr(m, use)] for m in matches]
-    for sentence in prepared:
-        for point in patterns:
-            for pattern in point:
-                for group in pattern:
-                    for term in group:
-                        sentence.occurrences(term)
+    all_terms = [term for point in patterns for p in point for group in p for term in group]
+    prepared = [_prepare(s, use, all_terms) for s in sentences(normalize(answer))]
     covered: list[int] = []
     missed: list[int] = []
     for index, point in enumerate(patterns):
@@ -588,3 +598,13 @@ def rubric_terms(matches: Sequence[MatchLike], lang: RubricLang) -> list[str]:
             for group in parse_pattern(text, lang):
                 terms.extend(term.text for term in group)
     return terms
+
+
+def check_question(
+    question: Question, answer: str, lang: RubricLang | None = None
+) -> RubricResult | None:
+    """The key points an answer to an open question covers; None if it has no rubric yet."""
+    matches = [point.match for point in question.key_points if point.match is not None]
+    if not question.has_rubric or len(matches) != len(question.key_points):
+        return None
+    return check_points(matches, answer, lang)
