@@ -74,8 +74,14 @@ def engine_of(nodeid: str) -> str | None:
     return next((kind for kind in ENGINES if kind in params), None)
 
 
+_summary_lines: list[str] = []  # what tests record as `terminal_summary` (record_property)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Count each engine's test outcomes (with xdist, the reports of every worker)."""
+    """Count each engine's test outcomes (with xdist, the reports of every worker), and keep
+    what a test recorded for the terminal summary."""
+    if report.when == "call":
+        _summary_lines.extend(str(v) for k, v in report.user_properties if k == "terminal_summary")
     kind = engine_of(report.nodeid)
     if kind is not None and (report.when == "call" or report.outcome != "passed"):
         if report.when != "teardown" or report.outcome == "failed":
@@ -84,7 +90,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line saying that the database tests ran on each engine (CI shows both)."""
+    """One line saying that the database tests ran on each engine (CI shows both), and the
+    figures tests recorded as `terminal_summary` (e.g. the open-answer agreement)."""
+    for text in _summary_lines:
+        terminalreporter.write_line(text)
     if not _engine_outcomes:
         return
     parts = []
