@@ -17,6 +17,7 @@ import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -659,4 +660,33 @@ async def test_public_messages_in_the_servers_language_replies_in_each_users(
             lambda m: "目前排名" in str(embed(m).get("title", "")), channel=room
         )
         assert "🥇" in str(embed(standings)["description"])
+    fake_discord.assert_clean()
+
+
+async def test_a_question_whose_time_passed_while_the_bot_was_down_is_revealed_at_start(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        await alice.slash("quiz start", questions=3, seconds=10, kind="concept")
+        first = await question(fake_discord, 0)
+        said = await bob.click(first, pick_id(first, right_answer(first)))
+        assert reply(said).startswith(LOCKED)
+    # The bot is down past the question's deadline (the round stays running in the database).
+    [(deadline,)] = db_rows(db, "SELECT deadline FROM quiz_questions WHERE idx = 0")
+    left = (datetime.fromisoformat(deadline) - datetime.now(UTC)).total_seconds()
+    await asyncio.sleep(max(0.0, left) + 0.5)
+    assert not is_revealed(first)
+    async with running_bot(fake_discord, db, QUIZ_BANK):
+        revealed = await reveal_of(fake_discord, first)  # at start, without a click
+        assert field(revealed, "Right") == "**bob**"
+        second = await question(fake_discord, 1)  # and the round goes on
+        said = await bob.click(second, pick_id(second, right_answer(second)))
+        assert reply(said).startswith(LOCKED)
+        stopped = await alice.slash("quiz stop")
+        await stopped.wait_original()
+        standings = await standings_in(fake_discord)
+        assert "🥇 **bob** — " in str(embed(standings)["description"])
+    assert [r[1] for r in db_answers(db, 1)] == [str(bob.id)] * 2
     fake_discord.assert_clean()
