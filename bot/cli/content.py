@@ -37,6 +37,55 @@ def validate(paths: Sequence[Path]) -> int:
     return 0
 
 
+def rubric_command(bank_id: str, answer: str, lang: str | None) -> int:
+    """`rubric BANK_ID --answer TEXT [--lang en|zh]`: one JSON object (docs/cli.md); exit 2
+    with one line for an unknown id, a question that is not open, or one without a rubric."""
+    import json
+
+    from pydantic import ValidationError
+
+    from bot.app.settings import Settings
+    from bot.core.models import Kind, Lang
+    from bot.core.rubric import check_question, is_chinese
+
+    try:
+        folder = Settings().content_dir
+    except ValidationError as exc:  # one line, never a traceback
+        error = exc.errors()[0]
+        name = ".".join(str(p) for p in error["loc"])
+        print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    question = load_bank([folder]).get(bank_id) if folder.exists() else None
+    if question is None:
+        print(f"unknown question id {bank_id!r}", file=sys.stderr)
+        return 2
+    if question.kind is not Kind.OPEN:
+        kinds = {Kind.MCQ: "multiple choice", Kind.NUMERIC: "numeric"}
+        print(f"{bank_id} is not an open question ({kinds[question.kind]})", file=sys.stderr)
+        return 2
+    text = sys.stdin.read() if answer == "-" else answer
+    result = check_question(question, text)
+    if result is None:
+        print(f"{bank_id} has no rubric yet (docs/rubrics.md)", file=sys.stderr)
+        return 2
+    shown: Lang = "zh" if lang == "zh" or (lang is None and is_chinese(text)) else "en"
+    print(
+        json.dumps(
+            {
+                "id": question.id,
+                "lang": shown,
+                "key_points": [point.get(shown) for point in question.key_points],
+                "covered": list(result.covered),
+                "missed": list(result.missed),
+                "coverage": round(result.coverage, 3),
+                "suggested": result.suggested,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
 def print_topics() -> int:
     """The outline; with the question bank, each topic's count and 🔢 where it has numeric
     questions."""
@@ -61,7 +110,7 @@ def _bank_counts() -> tuple[dict[str, int] | None, set[str]]:
     from pydantic import ValidationError
 
     from bot.app.settings import Settings
-    from bot.core.models import Kind
+    from bot.core.models import Kind, Lang
 
     try:
         folder = Settings().content_dir

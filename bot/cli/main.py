@@ -1,5 +1,5 @@
-"""The command line: `python -m bot run | console | check | content validate | topics | health |
-backup | db copy` (bot/__main__.py calls `main`)."""
+"""The command line: `python -m bot run | console | check | content validate | topics | rubric |
+health | backup | db copy` (bot/__main__.py calls `main`)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("topics", help="list the areas and topics of the outline")
+
+    rubric = commands.add_parser(
+        "rubric",
+        help="check a typed answer to an open question against its key points (JSON)",
+    )
+    rubric.add_argument("bank_id", metavar="BANK_ID", help="an open question's id")
+    rubric.add_argument(
+        "--answer", required=True, metavar="TEXT", help="the answer; `-` reads it from stdin"
+    )
+    rubric.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default=None,
+        help="language of the key points shown (default: the answer's)",
+    )
 
     commands.add_parser(
         "health",
@@ -110,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli.db import copy_command
 
         return copy_command(args.source, args.target)
+    if args.command == "rubric":
+        from bot.cli.content import rubric_command
+
+        return rubric_command(args.bank_id, args.answer, args.lang)
     if args.command == "topics":
         from bot.cli.content import print_topics
 
