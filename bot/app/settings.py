@@ -107,10 +107,8 @@ class Settings(BaseSettings):
         """What the logs must never show: the token, the database URL and its password."""
         found = [self.discord_token.get_secret_value()] if self.discord_token else []
         database = self.database
-        if database.url is not None:
-            found.append(database.url)
-            if database.password:
-                found.append(database.password)
+        if database.url is not None and database.password:
+            found += [database.url, database.password]
         return found
 
     @field_validator("shard_count", "shard_ids", mode="before")
