@@ -33,6 +33,8 @@ AGAIN_BELOW = 0.35
 HARD_BELOW = 0.7
 
 MAX_ANSWER_CHARS = 20_000  # beyond this an answer is checked on its beginning only
+MAX_SENTENCE_EN = 80  # words; a longer sentence is cut at its commas (`units`)
+MAX_SENTENCE_ZH = 160  # characters
 MIN_GROUPS = 2  # a single term per line of a keyword list must not cover a point
 MAX_GROUPS = 6
 MAX_ALTERNATIVES = 40
@@ -157,6 +159,41 @@ def sentences(normalized: str) -> list[str]:
     """Split at sentence ends (. ! ? ; and line breaks; `0.25` is not split)."""
     parts = _SENTENCE_END.split(normalized)
     return [p for p in (part.strip() for part in parts) if p]
+
+
+_CLAUSE_END = re.compile(r",")
+_WORDS = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[\u3400-\u9fff]")
+
+
+def _size(text: str, lang: RubricLang) -> int:
+    """Words (English) or characters (Chinese, spaces aside) of a sentence."""
+    if lang == "zh":
+        return len(text) - len(_SPACE.findall(text))
+    return len(_WORDS.findall(text))
+
+
+def units(normalized: str, lang: RubricLang) -> list[str]:
+    """The sentences a pattern must match within: a sentence over MAX_SENTENCE is cut at its
+    commas, and a piece still over it (a run of terms with no punctuation, as a pasted list of
+    key terms is) is left out."""
+    limit = MAX_SENTENCE_ZH if lang == "zh" else MAX_SENTENCE_EN
+    found: list[str] = []
+    for sentence in sentences(normalized):
+        if _size(sentence, lang) <= limit:
+            found.append(sentence)
+            continue
+        piece = ""
+        for clause in _CLAUSE_END.split(sentence):
+            joined = f"{piece},{clause}" if piece else clause
+            if _size(joined, lang) <= limit:
+                piece = joined
+                continue
+            if piece:
+                found.append(piece)
+            piece = clause if _size(clause, lang) <= limit else ""
+        if piece:
+            found.append(piece)
+    return found
 
 
 # --- English tokens ---------------------------------------------------------------------------
@@ -579,7 +616,7 @@ def check_points(
     use: RubricLang = lang or ("zh" if is_chinese(answer) else "en")
     patterns = [[parse_pattern(p, use) for p in getattr(m, use)] for m in matches]
     all_terms = [term for point in patterns for p in point for group in p for term in group]
-    prepared = [_prepare(s, use, all_terms) for s in sentences(normalize(answer))]
+    prepared = [_prepare(s, use, all_terms) for s in units(normalize(answer), use)]
     covered: list[int] = []
     missed: list[int] = []
     for index, point in enumerate(patterns):

@@ -243,3 +243,26 @@ def _timed(question: object, text: str) -> float:
     start = time.perf_counter()
     check_question(question, text)  # type: ignore[arg-type]
     return time.perf_counter() - start
+
+
+def test_worked_examples_of_the_doc_hold() -> None:
+    """docs/rubrics.md: each worked example's patterns give the ✅/⬜ its table shows."""
+    import re
+
+    import yaml
+
+    doc = (CONTENT.parent / "docs" / "rubrics.md").read_text(encoding="utf-8")
+    sections = doc.split("## Worked example")[1:]
+    assert len(sections) == 2
+    rows = 0
+    for section in sections:
+        block = re.search(r"```yaml\n(.*?)```", section, re.S)
+        assert block is not None
+        match = yaml.safe_load(block.group(1))["match"]
+        lang = "zh" if "zh" in match else "en"
+        point = M(en=tuple(match.get("en", ())), zh=tuple(match.get("zh", ())))
+        for answer, mark in re.findall(r'^\| "(.+?)" \| (✅|⬜) \|', section, re.M):
+            result = check_points([point], answer, lang)  # type: ignore[arg-type]
+            assert (result.covered == (0,)) == (mark == "✅"), (answer, mark)
+            rows += 1
+    assert rows >= 8

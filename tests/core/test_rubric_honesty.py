@@ -1,0 +1,119 @@
+"""Honest checks of the rubrics in content/*.yaml (docs/rubrics.md), over every open question
+that has one. Run with `-s` to see the figures:
+
+    .venv/bin/python -m pytest tests/core/test_rubric_honesty.py -q -s -p no:cacheprovider
+
+- its own model answer, in each language, covers every key point;
+- another open question's model answer covers at most half of its key points (all pairs; the
+  worst are printed);
+- a dump of key terms (its own rubric's, the whole bank's in order and shuffled; spaces, commas,
+  one per line) is never rated "good".
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+from pathlib import Path
+
+from bot.core.bank import load_bank
+from bot.core.models import LANGS, KeyPointMatch, Kind, Lang, Question
+from bot.core.rubric import check_points, rubric_terms
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+MAX_OTHER_COVERAGE = 0.5
+
+
+@cache
+def _bank() -> tuple[list[Question], list[Question]]:
+    bank = load_bank([CONTENT])
+    assert bank.ok, bank.problems[:5]
+    open_questions = [q for q in bank.questions.values() if q.kind is Kind.OPEN]
+    return [q for q in open_questions if q.has_rubric], open_questions
+
+
+def _matches(question: Question) -> list[KeyPointMatch]:
+    return [point.match for point in question.key_points if point.match is not None]
+
+
+def test_some_questions_have_rubrics() -> None:
+    with_rubric, open_questions = _bank()
+    print(f"\nrubrics: {len(with_rubric)} of {len(open_questions)} open questions")
+    assert with_rubric
+
+
+def test_own_model_answer_covers_every_key_point() -> None:
+    with_rubric, _ = _bank()
+    failures: list[str] = []
+    checked = 0
+    for question in with_rubric:
+        assert question.model_answer is not None
+        for lang in LANGS:
+            result = check_points(_matches(question), question.model_answer.get(lang), lang)
+            checked += 1
+            for index in result.missed:
+                point = question.key_points[index].get(lang)
+                failures.append(f"{question.id} [{lang}] misses key point {index}: {point}")
+    print(
+        f"\nown model answers: {checked - len({f.split(' misses')[0] for f in failures})}"
+        f" of {checked} cover every key point"
+    )
+    for line in failures:
+        print("  " + line)
+    assert not failures
+
+
+def test_other_model_answers_cover_at_most_half() -> None:
+    with_rubric, open_questions = _bank()
+    pairs: list[tuple[float, str]] = []
+    for question in with_rubric:
+        matches = _matches(question)
+        for other in open_questions:
+            if other.id == question.id or other.model_answer is None:
+                continue
+            for lang in LANGS:
+                result = check_points(matches, other.model_answer.get(lang), lang)
+                pairs.append((result.coverage, f"{other.id} -> {question.id} [{lang}]"))
+    pairs.sort(reverse=True)
+    over = [p for p in pairs if p[0] > MAX_OTHER_COVERAGE]
+    print(
+        f"\nother model answers: {len(pairs)} pairs, {len(over)} above {MAX_OTHER_COVERAGE:.0%};"
+        " worst:"
+    )
+    for coverage, name in pairs[:10]:
+        print(f"  {coverage:.2f}  {name}")
+    assert not over
+
+
+def _dumps(question: Question, lang: Lang, bank_terms: list[str]) -> dict[str, str]:
+    own = rubric_terms(_matches(question), lang)
+    shuffled = list(bank_terms)
+    random.Random(18).shuffle(shuffled)
+    return {
+        "own terms, spaces": " ".join(own),
+        "own terms, commas": ", ".join(own),
+        "own terms, one per line": "\n".join(own),
+        "first term of each group, one key point per line": "\n".join(
+            " ".join(term.split("|")[0].lstrip("~?") for term in pattern.split("&"))
+            for match in _matches(question)
+            for pattern in getattr(match, lang)
+        ),
+        "bank terms in order": " ".join(bank_terms),
+        "bank terms shuffled": " ".join(shuffled),
+    }
+
+
+def test_keyword_dump_is_never_good() -> None:
+    with_rubric, _ = _bank()
+    worst: list[tuple[float, str]] = []
+    for lang in LANGS:
+        bank_terms = [t for q in with_rubric for t in rubric_terms(_matches(q), lang)]
+        for question in with_rubric:
+            for name, dump in _dumps(question, lang, bank_terms).items():
+                result = check_points(_matches(question), dump, lang)
+                worst.append((result.coverage, f"{question.id} [{lang}] {name}"))
+    worst.sort(reverse=True)
+    print(f"\nkeyword dumps: {len(worst)}; highest coverage:")
+    for coverage, name in worst[:8]:
+        print(f"  {coverage:.2f}  {name}")
+    assert all(coverage < 0.7 for coverage, _ in worst), worst[:3]
