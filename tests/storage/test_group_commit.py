@@ -1,0 +1,173 @@
+"""The group commit (`AttemptStore.record_answer`, bot/storage/group.py) on every store: answers
+arriving together share one transaction, and still one failing answer never fails its
+neighbours, and the same answer delivered twice in one batch counts once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.engine import Engine
+from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
+from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer, Store
+from bot.storage.group import GroupWriter
+from bot.storage.memory import MemoryStore
+from bot.storage.postgres import PostgresStore
+from bot.storage.sqlite import SqliteStore
+
+AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+ALL = pytest.mark.stores("sqlite", "postgres", "memory")
+
+
+def served() -> ServedQuestion:
+    return ServedQuestion(
+        ref="backprop-delta",
+        kind=Kind.MCQ,
+        topic="backprop",
+        difficulty=Difficulty.MEDIUM,
+        text=Localized(en="q", zh="题"),
+    )
+
+
+def draft(instance_id: int, user_id: int) -> AnswerDraft:
+    return AnswerDraft(instance_id, user_id, ("backprop-delta",), AT - timedelta(days=7), "i")
+
+
+def deciding(instance_id: int, user_id: int, points: int = 2) -> Decide:
+    def decide(context: AnswerContext) -> AttemptRecord:
+        return AttemptRecord(
+            instance_id=instance_id,
+            user_id=user_id,
+            server_id=None,
+            topic="backprop",
+            ref="backprop-delta",
+            answer="B",
+            correct=True,
+            points=0 if context.answered else points,
+            at=AT,
+        )
+
+    return decide
+
+
+def failing(context: AnswerContext) -> AttemptRecord:
+    raise RuntimeError("this answer's decision fails")
+
+
+def writer(store: Store) -> GroupWriter[object, object] | None:
+    """The store's group writer (None: the memory store has none, nothing to batch)."""
+    if isinstance(store, SqliteStore):
+        return store.db.writer  # type: ignore[return-value]
+    if isinstance(store, PostgresStore):
+        return store._answers  # type: ignore[return-value]
+    assert isinstance(store, MemoryStore)
+    return None
+
+
+async def users_and_question(store: Store, count: int) -> tuple[list[int], int]:
+    users = [(await store.get_or_create_user("discord", str(i), f"u{i}")).id for i in range(count)]
+    instance = await store.create_instance(served(), None, "c1", "en", AT)
+    return users, instance.id
+
+
+async def answered(store: Store, user_id: int) -> int:
+    stats = await store.topic_stats(user_id, None)
+    return sum(s.answered for s in stats)
+
+
+@ALL
+async def test_a_failing_answer_in_a_batch_does_not_fail_its_neighbours(store: Store) -> None:
+    users, question = await users_and_question(store, 6)
+    await store.record_answer(draft(question, users[0]), deciding(question, users[0]))
+    before = writer(store)
+    batches = before.batches if before is not None else 0
+    missing = question + 1000  # no such question: its attempt cannot be written
+    calls = [
+        store.record_answer(draft(question, users[1]), deciding(question, users[1])),
+        store.record_answer(draft(question, users[2]), failing),  # its decision fails
+        store.record_answer(draft(question, users[3]), deciding(question, users[3])),
+        store.record_answer(draft(missing, users[4]), deciding(missing, users[4])),
+        store.record_answer(draft(question, users[5]), deciding(question, users[5])),
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    if (group := writer(store)) is not None:
+        assert group.batches == batches + 1  # all five in one batch (one transaction)
+    assert isinstance(results[1], RuntimeError)
+    if not isinstance(store, MemoryStore):  # the memory store keeps no foreign keys
+        assert isinstance(results[3], Exception)
+    for n in (0, 2, 4):
+        recorded = results[n]
+        assert isinstance(recorded, RecordedAnswer), recorded
+        assert recorded.attempt is not None and recorded.attempt.points == 2
+    missing_counted = 1 if isinstance(store, MemoryStore) else 0
+    assert [await answered(store, u) for u in users] == [1, 1, 0, 1, missing_counted, 1]
+    assert await store.get_attempt_correct(question, users[2]) is None  # nothing half-written
+    counts = await store.instance_counts(question)
+    assert (counts.answered, counts.correct) == (4, 4)
+    # The failed ones may answer again.
+    again = await store.record_answer(draft(question, users[2]), deciding(question, users[2]))
+    assert again.attempt is not None
+
+
+@ALL
+async def test_the_same_answer_twice_in_a_batch_counts_once(store: Store) -> None:
+    users, question = await users_and_question(store, 3)
+    await store.record_answer(draft(question, users[0]), deciding(question, users[0]))
+    before = writer(store)
+    batches = before.batches if before is not None else 0
+    calls = [
+        store.record_answer(draft(question, users[1]), deciding(question, users[1])),
+        store.record_answer(draft(question, users[2]), deciding(question, users[2])),
+        store.record_answer(draft(question, users[1]), deciding(question, users[1])),
+        store.record_answer(draft(question, users[1]), deciding(question, users[1])),
+    ]
+    results = await asyncio.gather(*calls)
+    if (group := writer(store)) is not None:
+        assert group.batches == batches + 1
+    mine = [results[0], results[2], results[3]]
+    assert sum(r.attempt is not None for r in mine) == 1  # exactly once
+    assert all(r.previous is True for r in mine if r.attempt is None)  # told it counted before
+    assert results[1].attempt is not None
+    assert await answered(store, users[1]) == 1
+    counts = await store.instance_counts(question)
+    assert (counts.answered, counts.correct) == (3, 3)
+    assert all(r.counts.answered >= 2 for r in results)  # the counts with this answer
+
+
+@ALL
+async def test_a_users_answers_in_one_batch_see_each_other(store: Store) -> None:
+    """Two questions with the same key answered by one user in one batch: the second is
+    decided on what the first wrote (it pays nothing: the key was answered in the window)."""
+    users, first = await users_and_question(store, 1)
+    second = (await store.create_instance(served(), None, "c1", "en", AT)).id
+    results = await asyncio.gather(
+        store.record_answer(draft(first, users[0]), deciding(first, users[0])),
+        store.record_answer(draft(second, users[0]), deciding(second, users[0])),
+    )
+    assert sorted(r.attempt.points for r in results if r.attempt) == [0, 2]
+    assert sum(s.points for s in await store.topic_stats(users[0], None)) == 2
+
+
+@pytest.mark.stores("sqlite", "postgres", "memory")
+async def test_a_burst_of_clicks_through_the_engine_counts_each_user_once(engine: Engine) -> None:
+    """Fifty users clicking one posted question at once, each click delivered twice: one
+    answer each, the totals and the counts agree, and the store committed in a few batches."""
+    mcq = next(q for q in engine.catalog.bank.questions.values() if q.kind is Kind.MCQ)
+    served_question = await engine.making.present(mcq)
+    instance = await engine.postings.post(served_question, None, "c1")
+    people = [await engine.identities.user("discord", str(i), f"u{i}") for i in range(50)]
+    right = mcq.answer or "A"
+    outcomes = await asyncio.gather(
+        *(engine.answering.answer(instance.id, p, right) for p in people for _ in range(2))
+    )
+    counted = [o for o in outcomes if o.counted]
+    assert len(counted) == 50 and all(o.points > 0 for o in counted)
+    assert all(o.previous_correct is True for o in outcomes if not o.counted)
+    counts = await engine.store.instance_counts(instance.id)
+    assert (counts.answered, counts.correct) == (50, 50)
+    for person in people:
+        assert await engine.store.get_attempt_correct(instance.id, person.id) is True
+    if (group := writer(engine.store)) is not None:
+        assert group.largest > 1  # answers shared commits
