@@ -98,7 +98,9 @@ def cannot_post_text(missing: list[Localized], lang: Lang) -> str:
     names = t(lang, ", ", "、").join(name.get(lang) for name in missing)
     return t(
         lang,
-        f"⚠️ I cannot run a quiz in this channel: I need the {names} permission here.",
+        f"⚠️ I cannot run a quiz in this channel: I need the {names} "
+        + ("permission" if len(missing) == 1 else "permissions")
+        + " here.",
         f"⚠️ 我无法在这个频道进行抢答：需要这里的“{names}”权限。",
     )
 
