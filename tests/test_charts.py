@@ -15,9 +15,11 @@ from matplotlib.legend import Legend
 
 from bot.core.interview import Outcome, Report, Timing, TopicScore
 from bot.core.models import TopicStats, User, UserStats
+from bot.core.quiz import StandingRow
 from bot.shared.charts import (
     cjk_font,
     pick_cjk_font,
+    quiz_standings_figure,
     report_chart,
     report_figure,
     stats_chart,
@@ -183,3 +185,19 @@ def test_pngs() -> None:
     assert stats_chart(stats(("backprop", 2, 1, 1)), "en").startswith(PNG)
     assert stats_chart(stats(), "en").startswith(PNG)  # the console's chart of nothing
     assert report_chart(report(), "en").startswith(PNG)
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")  # DejaVu stands in
+def test_the_quiz_standings_chart_is_labelled_in_the_rounds_language(a_cjk_font: str) -> None:
+    rows = [
+        StandingRow(
+            rank=1, user_id=1, name="alice", points=12, correct=4, answered=5, avg_seconds=3.2
+        ),
+        StandingRow(
+            rank=2, user_id=2, name="bob", points=0, correct=0, answered=5, avg_seconds=9.0
+        ),
+    ]
+    chinese = set(texts_of(drawn(quiz_standings_figure(rows, "zh"))))
+    assert {"抢答排名", "得分", "12 分 · 4/5 · 3.2 秒", "1. alice"} <= chinese
+    english = set(texts_of(drawn(quiz_standings_figure(rows, "en"))))
+    assert {"Quiz standings", "points", "12 points · 4/5 · 3.2 s"} <= english
