@@ -177,7 +177,7 @@ def db_answers(db: Path, round_id: int) -> list[tuple[int, str, str | None, int,
             db,
             "SELECT a.idx, u.external_id, a.choice, a.correct, a.points, a.answered_at"
             " FROM quiz_answers a JOIN users u ON u.id = a.user_id WHERE a.round_id = ?"
-            " ORDER BY a.idx, a.answered_at",
+            " ORDER BY a.idx, a.answered_at, a.user_id",  # as the reveal orders them
             round_id,
         )
     ]
