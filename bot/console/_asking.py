@@ -4,10 +4,26 @@ question) and show how it went. Used by `question`, `review`, `daily` and the in
 from __future__ import annotations
 
 from bot.console._session import Session
-from bot.core.models import LETTERS, AnswerOutcome, Kind, Localized, ServedQuestion, Verdict
+from bot.core.models import (
+    LETTERS,
+    AnswerOutcome,
+    Kind,
+    Localized,
+    Question,
+    ServedQuestion,
+    Verdict,
+)
+from bot.core.rubric import check_question
 from bot.core.services.answering import Answering, SelfRating
 from bot.core.services.catalog import Catalog
 from bot.core.services.posting import Postings
+from bot.shared.rubric_texts import (
+    MODEL_ANSWER,
+    NO_RUBRIC,
+    TYPE_PROMPT,
+    breakdown_lines,
+    suggested_prompt,
+)
 from bot.shared.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
@@ -81,34 +97,57 @@ class Asking:
             if outcome.grade.verdict is not Verdict.UNREADABLE:
                 return
 
+    async def read_answer(self, first: str | None = None) -> str | None:
+        """A typed answer to an open question: lines until an empty one (`first`: a line read
+        already). "" for an empty first line (reveal without typing); None on quit."""
+        lines: list[str] = []
+        line = first
+        while True:
+            if line is None:
+                line = await self.session.terminal.read("answer> " if not lines else "...> ")
+                if self.session.quits(line):
+                    return None
+            assert line is not None
+            if not line.strip():
+                return "\n".join(lines)
+            lines.append(line)
+            line = None
+
+    def reveal(self, question: Question | None, answer: str) -> str | None:
+        """After an open question: the typed answer against the key points (if one was typed),
+        then the model answer. The suggested rating, if the answer was checked."""
+        if question is None or question.model_answer is None:
+            return None
+        lang = self.session.lang
+        result = check_question(question, answer) if answer.strip() else None
+        lines: list[str] = []
+        if result is not None:
+            lines += [*breakdown_lines(question, result, lang), ""]
+        elif answer.strip():
+            lines += [NO_RUBRIC.get(lang), ""]
+        lines += [MODEL_ANSWER.get(lang), question.model_answer.get(lang)]
+        if result is None:
+            lines.append(Localized(en="Key points:", zh="要点：").get(lang))
+            lines.extend(f"  • {point.get(lang)}" for point in question.key_points)
+        self.session.say("\n".join(lines))
+        return result.suggested if result is not None else None
+
     async def _open_question(self, instance_id: int, served: ServedQuestion) -> None:
-        self.session.say(
-            Localized(
-                en="Think it through (or type your answer), "
-                "then press Enter to see the model answer.",
-                zh="先想一想（也可以写下你的答案），然后按回车查看参考答案。",
-            )
-        )
-        if self.session.quits(await self.session.terminal.read("answer> ")):
+        self.session.say(TYPE_PROMPT)
+        answer = await self.read_answer()
+        if answer is None:
             return
-        question = self.catalog.bank.get(served.ref)
-        if question is not None and question.model_answer is not None:
-            lang = self.session.lang
-            lines = [
-                Localized(en="Model answer:", zh="参考答案：").get(lang),
-                question.model_answer.get(lang),
-                Localized(en="Key points:", zh="要点：").get(lang),
-                *(f"  • {point.get(lang)}" for point in question.key_points),
-            ]
-            self.session.say("\n".join(lines))
+        suggested = self.reveal(self.catalog.bank.get(served.ref), answer)
         ratings = "/".join(r.value for r in SelfRating)
         self.session.say(rating_prompt(self.session.lang))
+        if suggested is not None:
+            self.session.say(suggested_prompt(suggested, self.session.lang))
         while True:
             line = await self.session.terminal.read("rating> ")
             if self.session.quits(line):
                 return
             assert line is not None
-            word = line.strip().lower()
+            word = line.strip().lower() or (suggested or "")
             if word in ("skip", "s"):
                 return
             if word in SelfRating.__members__.values():

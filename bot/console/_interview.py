@@ -17,6 +17,7 @@ from bot.core.services.answering import SelfRating
 from bot.core.services.catalog import Catalog
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
+from bot.shared.rubric_texts import suggested_prompt
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
@@ -172,11 +173,13 @@ class Interviews:
                 step = await self._command(word, iid, index, step)
                 continue
             if question.kind is Kind.OPEN:
+                answer = await self.asking.read_answer(line)  # more lines, to an empty one
+                if answer is None:
+                    self._paused()
+                    return
                 instance = await self.postings.instance(item.instance_id)
                 found = self.catalog.question(instance.ref, instance.server_id)
-                if found is not None and found.model_answer is not None:
-                    session.say(found.model_answer.get(session.lang))
-                rating = await self._rating()
+                rating = await self._rating(self.asking.reveal(found, answer))
                 if rating is None:
                     self._paused()
                     return
@@ -220,16 +223,20 @@ class Interviews:
             )
         )
 
-    async def _rating(self) -> SelfRating | None:
+    async def _rating(self, suggested: str | None = None) -> SelfRating | None:
+        """The user's rating of an open answer; Enter takes the `suggested` one, if any."""
         ratings = "/".join(r.value for r in SelfRating)
         self.session.say(rating_prompt(self.session.lang))
+        if suggested is not None:
+            self.session.say(suggested_prompt(suggested, self.session.lang))
         while True:
             line = await self.session.terminal.read("rating> ")
             if self.session.quits(line):
                 return None
             assert line is not None
-            if line.strip().lower() in SelfRating.__members__.values():
-                return SelfRating(line.strip().lower())
+            word = line.strip().lower() or (suggested or "")
+            if word in SelfRating.__members__.values():
+                return SelfRating(word)
             self.session.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
 
     async def _report(self, report: Report) -> None:
