@@ -276,16 +276,26 @@ async def test_a_round_of_five_with_six_players_reveals_and_ranks_as_the_databas
                 assert reply(await answer(frank, message, right)).startswith(LOCKED)
 
             async def twice(
-                user: FakeUser, message: MessageRecord, first: str, second: str
+                user: FakeUser,
+                message: MessageRecord,
+                shown: MessageRecord,
+                first: str,
+                second: str,
             ) -> tuple[str, str]:
                 one = reply(await answer(user, message, first))
-                return one, reply(await answer(user, message, second))
+                # A double click: the second comes from the message as the client showed it
+                # (the early reveal may have disabled its buttons meanwhile).
+                return one, reply(await answer(user, shown, second))
 
             results = await asyncio.gather(
                 answer(alice, message, right),
                 answer(bob, message, wrong),
-                twice(carol, message, right, wrong),  # the first answer counts: right
-                twice(dave, message, wrong2, right),  # the first answer counts: wrong
+                twice(
+                    carol, message, copy.deepcopy(stale), right, wrong
+                ),  # the first answer counts: right
+                twice(
+                    dave, message, copy.deepcopy(stale), wrong2, right
+                ),  # the first answer counts: wrong
                 answer(erin, message, right),
             )
             alice_said, bob_said, carol_said, dave_said, erin_said = results
