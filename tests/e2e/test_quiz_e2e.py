@@ -202,7 +202,7 @@ async def test_stop_is_for_the_host_or_a_manager_and_a_second_start_points_to_th
     alice, bob = fake_discord.user("alice"), fake_discord.user("bob")  # alice: Manage Server
     carol = fake_discord.add_user("carol")
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3", QUIZ_BANK):
-        started = await carol.slash("quiz start", questions=3, seconds=60, kind="concept")
+        started = await carol.slash("quiz start", questions=3, seconds=120, kind="concept")
         assert "Quiz #1" in (await started.wait_original()).content
         first = await question(fake_discord, 0)
         assert "<t:" in field(first, "Time")
