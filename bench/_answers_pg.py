@@ -1,12 +1,12 @@
-"""`bench/answers.py --db postgres[=URL]`: answers per second on PostgreSQL, 100 users at once.
+"""`bench/answers.py --db postgres[=URL]`: answers/s on PostgreSQL, 1, 10 and 100 users at once.
 
 Two sides in the same run, on the same database, alternating in blocks so that both see the
 same machine and the same server:
 
 - engine: `Answering.answer(instance, user, "A")` through `PostgresStore` (a pool of
-  `--pool` connections, the bot's default BOT_DB_POOL_SIZE), each of `--users` users answering
-  its questions one after another, all users at once (asyncio tasks): the real path a button
-  click takes;
+  `--pool` connections, the bot's default BOT_DB_POOL_SIZE), each of `--concurrency` users
+  answering its questions one after another, all users at once (asyncio tasks): the real path a
+  button click takes, group-committed (the answers waiting share one transaction);
 - raw: the same attempt row by single-statement `INSERT ... ON CONFLICT DO NOTHING` through an
   asyncpg pool of the same size, in autocommit (PostgreSQL commits each statement: one round
   trip, one WAL flush per INSERT+COMMIT), by the same number of concurrent users.
@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +36,7 @@ import asyncpg
 from bot.app.wiring import wire_engine
 from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
-from bot.core.models import Kind, QuestionInstance, User
+from bot.core.models import Kind, User
 from bot.core.ports import SystemClock
 from bot.storage.location import redact
 from bot.storage.postgres import open_postgres
@@ -47,42 +46,13 @@ FIXTURE_BANK = ROOT / "tests" / "fixtures" / "bank"
 # A durable server for the bench (the tests' server runs with fsync=off).
 DURABLE = "-c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
 
-USERS, QUESTIONS = 100, 20  # users at once, and the questions each answers (both sides)
+LEVELS, ANSWERS, ROUNDS = [1, 10, 100], 600, 3  # users at once; answers per side and level
 
 RAW_INSERT = (
     "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer, correct,"
     " points, created_at, question_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     " ON CONFLICT (instance_id, user_id) DO NOTHING"
 )
-
-
-class TimedStore:
-    """The real store, with the wall-clock time spent in each method added up (under
-    concurrency: the time the callers waited, the pool included)."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._store, name)
-        if not callable(method):
-            return method
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await method(*args, **kwargs)
-            finally:
-                self.seconds[name] += time.perf_counter() - started
-                self.calls[name] += 1
-
-        return timed
-
-    def reset(self) -> None:
-        self.seconds.clear()
-        self.calls.clear()
 
 
 def temporary_server() -> tuple[Any, str]:
@@ -110,9 +80,9 @@ async def run_users(
 
 async def measure(url: str, args: argparse.Namespace) -> None:
     # bench/answers.py's own flags may change; these have their defaults here.
-    users = int(getattr(args, "users", USERS))
-    questions = int(getattr(args, "questions", QUESTIONS))
-    rounds = int(getattr(args, "rounds", 5))
+    levels = list(getattr(args, "concurrency", LEVELS))
+    answers = int(getattr(args, "answers", ANSWERS))
+    rounds = int(getattr(args, "rounds", ROUNDS))
     pool = int(getattr(args, "pool", 10))
     clock = SystemClock()
     store = await open_postgres(url, clock, pool_size=pool)
@@ -120,25 +90,24 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     try:
         if await store.db.fetchval("SELECT COUNT(*) FROM users"):
             raise SystemExit(f"{redact(url)} is not empty: give the bench a scratch database")
-        timed = TimedStore(store)
         checkers = TorchCheckers()
         bank = load_bank([FIXTURE_BANK], checkers.family_names())
-        engine = wire_engine(timed, bank, checkers, clock, random.Random(7))  # type: ignore[arg-type]
+        engine = wire_engine(store, bank, checkers, clock, random.Random(7))
         mcq = next(q for q in bank.questions.values() if q.kind is Kind.MCQ)
         people = [
             await engine.identities.user("discord", str(10_000 + i), f"user{i}")
-            for i in range(users)
+            for i in range(max(levels))
         ]
         server = await engine.identities.server("discord", "1", "bench")
+        posted = 0
 
-        async def post() -> QuestionInstance:
+        async def post() -> int:
+            nonlocal posted
+            posted += 1
             served = await engine.making.present(mcq)
-            return await engine.postings.post(served, server.id, "42")
-
-        # Two sets of posted questions: the engine answers one, the raw side inserts the
-        # same rows for the other (both start empty: every answer is a first answer).
-        mine = [(await post()).id for _ in range(questions)]
-        theirs = [(await post()).id for _ in range(questions)]
+            async with engine.postings.post(served, server.id, "42") as shown:  # as a reply
+                shown.message_id = str(900_000 + posted)
+            return shown.instance.id
 
         async def engine_answer(user: User, instance_id: int) -> None:
             await engine.answering.answer(instance_id, user, "A")
@@ -150,55 +119,59 @@ async def measure(url: str, args: argparse.Namespace) -> None:
                 now, mcq.id,
             )  # fmt: skip
 
-        warm = max(1, questions // 10)
-        await run_users(people, engine_answer, mine[:warm])
-        await run_users(people, raw_answer, theirs[:warm])
-        timed.reset()
-        spent = {"engine": 0.0, "raw": 0.0}
-        block = max(1, (questions - warm) // rounds)
-        for start in range(warm, questions, block):
-            spent["engine"] += await run_users(people, engine_answer, mine[start : start + block])
-            spent["raw"] += await run_users(people, raw_answer, theirs[start : start + block])
-        n = (questions - warm) * users
-        rate = {name: n / seconds for name, seconds in spent.items()}
         version = await store.db.fetchval("SHOW server_version")
         settings = {
             name: await store.db.fetchval(f"SHOW {name}")
             for name in ("fsync", "synchronous_commit", "wal_sync_method")
         }
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(
             f"machine: {platform.machine()} {platform.system()} {platform.release()},"
-            f" {os.cpu_count()} CPU(s), load average {load}; Python"
-            f" {platform.python_version()}, PostgreSQL {version}"
-            f" ({', '.join(f'{k}={v}' for k, v in settings.items())}) at {redact(url)}"
+            f" {os.cpu_count()} CPU(s); Python {platform.python_version()}, PostgreSQL"
+            f" {version} ({', '.join(f'{k}={v}' for k, v in settings.items())}) at"
+            f" {redact(url)}; pools of {pool} connections"
         )
-        print(
-            f"answers: {n} per side ({users} users at once x {questions - warm}"
-            f" questions each), pools of {pool} connections"
-        )
-        print(f"engine:  {rate['engine']:7.0f} answers/s")
-        print(f"raw:     {rate['raw']:7.0f} inserts/s  (single-row INSERT, autocommit)")
-        print(f"ratio engine/raw: {rate['engine'] / rate['raw']:.2f} (goal >= 0.5)")
-        print("where the engine's time goes (summed over the concurrent users, per answer):")
-        for name, seconds in sorted(timed.seconds.items(), key=lambda kv: -kv[1]):
+        writer = store._answers
+        for users in levels:
+            questions = max(rounds + 1, answers // users)
+            # Two sets of posted questions: the engine answers one, the raw side inserts the
+            # same rows for the other (both start empty: every answer is a first answer).
+            mine = [await post() for _ in range(questions)]
+            theirs = [await post() for _ in range(questions)]
+            await engine.postings.flush()
+            them = people[:users]
+            await run_users(them, engine_answer, mine[:1])  # warm-up, not counted
+            await run_users(them, raw_answer, theirs[:1])
+            batches = writer.batches if writer else 0
+            spent = {"engine": 0.0, "raw": 0.0}
+            block = max(1, (questions - 1) // rounds)
+            for start in range(1, questions, block):
+                spent["engine"] += await run_users(them, engine_answer, mine[start : start + block])
+                spent["raw"] += await run_users(them, raw_answer, theirs[start : start + block])
+            n = (questions - 1) * users
+            rate = {name: n / seconds for name, seconds in spent.items()}
+            writer = store._answers
+            commits = (writer.batches if writer else 0) - batches
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
             print(
-                f"  {name:<22} {seconds / n * 1e3:6.3f} ms  ({timed.calls[name] / n:.1f} call(s))"
+                f"{users:>3} user(s) at once, {n} answers per side: engine {rate['engine']:6.0f}"
+                f" answers/s, raw {rate['raw']:6.0f} inserts/s (autocommit), ratio engine/raw"
+                f" {rate['engine'] / rate['raw']:.2f} (goal >= 1.0); engine: {commits} commits,"
+                f" {n / max(1, commits):.1f} answers each; load average {load}"
             )
-
-        counted = await store.db.fetchval(
-            "SELECT COUNT(*) FROM attempts WHERE instance_id = ANY($1::bigint[])", mine
-        )
-        inserted = await store.db.fetchval(
-            "SELECT COUNT(*) FROM attempts WHERE instance_id = ANY($1::bigint[])", theirs
-        )
+            counted = await store.db.fetchval(
+                "SELECT COUNT(*) FROM attempts WHERE instance_id = ANY($1::bigint[])", mine
+            )
+            inserted = await store.db.fetchval(
+                "SELECT COUNT(*) FROM attempts WHERE instance_id = ANY($1::bigint[])", theirs
+            )
+            expected = questions * users
+            assert counted == inserted == expected, (counted, inserted, expected)
         totals = await store.db.fetchval(
             "SELECT SUM(answered) FROM score_totals WHERE server_id = 0 AND topic = '*'"
             " AND period = 'all'"
         )
-        expected = questions * users
-        assert counted == inserted == expected, (counted, inserted, expected)
-        assert totals == expected, (totals, expected)
+        engine_total = sum(max(rounds + 1, answers // u) * u for u in levels)
+        assert totals == engine_total, (totals, engine_total)
         print("checked: every answer recorded once on both sides; the leaderboard totals agree")
         await engine.aclose()
     finally:

@@ -110,6 +110,85 @@ async def test_sigkill_during_a_burst_keeps_exactly_the_acknowledged_answers(
     assert "Traceback" not in log.read_text()
 
 
+# While installed, every commit that records an answer fails, at COMMIT (a deferred constraint
+# trigger), as a full disk would (SQLSTATE 53100): the answers' statements all succeed first.
+_FAIL_AT_COMMIT = [
+    "CREATE FUNCTION test_refuse_commit() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'"
+    " USING ERRCODE = 'disk_full'; END $$",
+    "CREATE CONSTRAINT TRIGGER test_refuse_commit AFTER INSERT ON attempts"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_commit()",
+]
+
+
+async def test_a_burst_is_acknowledged_only_once_committed_and_survives_sigkill(
+    fake_discord: FakeDiscord, tmp_path: Path, pg_url: str
+) -> None:
+    """The group commit under a burst (PostgreSQL, where a commit can be made to fail after
+    every statement of the batch succeeded): while commits fail, nobody hears ✅ and nothing
+    is recorded; then a burst killed by SIGKILL: every acknowledged answer recorded, once.
+    A writer that replied before its commit returned fails the first half."""
+    bot_db = BotDb("postgres", pg_url)
+    log = tmp_path / "bot.log"
+    users = [fake_discord.add_user(f"g{i:02d}") for i in range(40)]
+    process = await start_bot(fake_discord, pg_url, log)
+    try:
+        await fake_discord.wait_ready(within=60)
+        await fake_discord.wait_for_commands("question", within=30)
+        questions = []
+        for _ in range(4):
+            posted = await users[0].slash("question", topic="vanishing_gradients", within=10)
+            assert posted.message is not None
+            questions.append(posted.message)
+        refused_on, *burst_on = questions
+        for statement in _FAIL_AT_COMMIT:
+            bot_db.rows(statement)
+        refused = list(
+            await asyncio.gather(
+                *(u.click(refused_on, button_ids(refused_on)[1], wait=False) for u in users)
+            )
+        )
+        await fake_discord.wait_until(
+            lambda: True if all(s.acknowledged for s in refused) else None, within=60
+        )
+        said = [await told(s) for s in refused]
+        assert not [text for text in said if text.startswith("✅")]  # none before its commit
+        assert all("storage is full or read-only" in text for text in said), said
+        assert bot_db.attempts() == set()
+        bot_db.rows("DROP TRIGGER test_refuse_commit ON attempts")
+
+        clicks = [
+            user.click(message, button_ids(message)[1], wait=False)
+            for message in burst_on
+            for user in users
+        ]
+        sent: list[SentInteraction] = list(await asyncio.gather(*clicks))
+        await fake_discord.wait_until(
+            lambda: True if sum(s.acknowledged for s in sent) >= 5 else None, within=60
+        )
+        process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    pairs = [(instance_of(s.payload["data"]["custom_id"]), str(s.user.id)) for s in sent]
+    acknowledged = {pair for pair, s in zip(pairs, sent, strict=True) if s.acknowledged}
+    print(f"acknowledged before the kill: {len(acknowledged)} of {len(pairs)}")
+    recorded = bot_db.attempts()
+    assert acknowledged <= recorded <= set(pairs)
+    [(dupes,)] = bot_db.rows(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM attempts GROUP BY instance_id, user_id"
+        " HAVING COUNT(*) > 1) AS repeated"
+    )
+    assert dupes == 0
+    [(totals,)] = bot_db.rows(
+        "SELECT COALESCE(SUM(answered), 0) FROM score_totals WHERE server_id = 0"
+        " AND topic = '*' AND period = 'all'"
+    )
+    assert totals == len(recorded)  # the leaderboard totals moved with the attempts, only
+
+
 async def test_a_full_disk_refuses_answers_clearly_and_recovers(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
