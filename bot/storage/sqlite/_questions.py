@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -14,6 +15,12 @@ from bot.storage.sqlite._common import (
     instance_values,
     iso,
     reserve_ids,
+)
+
+# Take ? ids from the counter; returns the first (as `reserve_ids`, on the database's thread).
+RESERVE_IDS = (
+    "UPDATE id_counters SET next_id = next_id + ? WHERE name = 'question_instances'"
+    " RETURNING next_id - ?"
 )
 
 log = logging.getLogger(__name__)
@@ -33,47 +40,49 @@ class Questions(Area):
         instance_id: int | None = None,
         message_id: str | None = None,
     ) -> QuestionInstance:
-        async with self.db.transaction() as conn:
-            if instance_id is None:
-                instance_id = await reserve_ids(conn, 1)
+        # Through the group commit: posted at the same moment as answers, one commit for all.
+        def work(conn: sqlite3.Connection) -> QuestionInstance:
+            number = instance_id
+            if number is None:
+                (row,) = conn.execute(RESERVE_IDS, (1, 1)).fetchall()
+                number = int(row[0])
             else:  # e.g. a restore: the counter must not hand this id out later
-                await conn.execute(
+                conn.execute(
                     "UPDATE id_counters SET next_id = MAX(next_id, ? + 1)"
                     " WHERE name = 'question_instances'",
-                    (instance_id,),
+                    (number,),
                 )
             instance = QuestionInstance.of(
-                served, instance_id, server_id, channel_id, lang, at, message_id, daily_day
+                served, number, server_id, channel_id, lang, at, message_id, daily_day
             )
-            rows = await conn.execute_fetchall(
+            found = conn.execute(
                 f"{INSERT_INSTANCE} RETURNING *", instance_values(instance)
-            )
-            row = next(iter(rows), None)
-            if row is None:  # stored already (a restore of a row that did land): keep it
-                rows = await conn.execute_fetchall(
-                    "SELECT * FROM question_instances WHERE id = ?", (instance_id,)
-                )
-                row = next(iter(rows))
+            ).fetchone()
+            if found is None:  # stored already (a restore of a row that did land): keep it
+                found = conn.execute(
+                    "SELECT * FROM question_instances WHERE id = ?", (number,)
+                ).fetchone()
             elif served_to is not None and served.question_id is not None:
-                await conn.execute(
+                conn.execute(
                     "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at",
                     (served_to, served.question_id, iso(at)),
                 )
-        return instance_of(row)
+            return instance_of(found)
+
+        return await self.db.group(work)
 
     async def create_instances(self, new: Sequence[NewInstance]) -> None:
-        async with self.db.transaction() as conn:
-            inserted = await conn.executemany(
-                INSERT_INSTANCE, [instance_values(n.instance) for n in new]
-            )
+        # Through the group commit: the posted rows of a burst share the answers' commit.
+        def work(conn: sqlite3.Connection) -> None:
+            inserted = conn.executemany(INSERT_INSTANCE, [instance_values(n.instance) for n in new])
             if inserted.rowcount != len(new):  # ids taken already: never ours to overwrite
                 log.warning(
                     "%d of %d posted question(s) were stored already; kept as they were",
                     len(new) - inserted.rowcount,
                     len(new),
                 )
-            await conn.executemany(
+            conn.executemany(
                 "INSERT INTO served (user_id, ref, served_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id, ref) DO UPDATE SET served_at = excluded.served_at"
                 " WHERE excluded.served_at > served.served_at",
@@ -83,6 +92,8 @@ class Questions(Area):
                     if n.served_to is not None and n.question_id is not None
                 ],
             )
+
+        await self.db.group(work)
 
     async def reserve_instance_ids(self, count: int) -> int:
         async with self.db.transaction() as conn:
