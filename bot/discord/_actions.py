@@ -13,6 +13,10 @@ PICK = Action("pick", (an_id, one_of(LETTERS)))
 ANSWER = Action("answer", (an_id,))
 #: The modal that Answer button opens; it must come from a message carrying that button.
 SUBMIT = Action("submit", (an_id,), shown=ANSWER)
+#: The Answer button of an open question: (question instance,); opens a paragraph modal.
+OPEN_ANSWER = Action("oanswer", (an_id,))
+#: The modal that button opens; its answer is checked against the key points.
+OPEN_SUBMIT = Action("osubmit", (an_id,), shown=OPEN_ANSWER)
 #: Show model answer, on an open question: (question instance,).
 REVEAL = Action("reveal", (an_id,))
 #: A self-rating after the model answer: (question instance, rating).

@@ -17,9 +17,19 @@ from bot.core.models import (
     UserStats,
     Verdict,
 )
+from bot.core.rubric import RubricResult
 from bot.core.services.answering import SelfRating
-from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
+from bot.discord._actions import ANSWER, OPEN_ANSWER, OPEN_SUBMIT, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._router import stopped
+from bot.shared.rubric_texts import (
+    CONFIRM_RATING,
+    MODAL_LABEL,
+    MODAL_PLACEHOLDER,
+    MODAL_TITLE,
+    MODEL_ANSWER,
+    NO_RUBRIC,
+    breakdown_lines,
+)
 from bot.shared.texts import (
     DIFFICULTY_NAMES,
     KIND_NAMES,
@@ -138,12 +148,65 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
     else:
         view.add_item(
             discord.ui.Button(
-                label=t(lang, "Show model answer", "查看参考答案"),
+                label=t(lang, "Answer", "作答"),
                 style=discord.ButtonStyle.primary,
+                custom_id=OPEN_ANSWER.id(instance_id),
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Show model answer", "查看参考答案"),
+                style=discord.ButtonStyle.secondary,
                 custom_id=REVEAL.id(instance_id),
             )
         )
     return stopped(view)
+
+
+def open_answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
+    """The paragraph modal of an open question's Answer button (handled by the router)."""
+    modal = discord.ui.Modal(
+        title=clip(f"{MODAL_TITLE.get(lang)} · {ref}", 45),
+        custom_id=OPEN_SUBMIT.id(instance_id),
+        timeout=None,
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label=clip(MODAL_LABEL.get(lang), 45),
+            custom_id="answer",
+            style=discord.TextStyle.paragraph,
+            placeholder=MODAL_PLACEHOLDER.get(lang),
+            max_length=4000,
+            required=True,
+        )
+    )
+    modal.stop()
+    return modal
+
+
+def checked_answer_reply(
+    question: Question, result: RubricResult | None, lang: Lang
+) -> tuple[str, discord.Embed]:
+    """The ephemeral reply to a typed open answer: the key points ✅/⬜ with the coverage and
+    the suggested rating (or that the question has no rubric yet), and the model answer."""
+    if result is None:
+        lines = [NO_RUBRIC.get(lang)]
+        if question.key_points:
+            lines.append(f"**{t(lang, 'Key points', '要点')}**")
+            lines.extend(f"• {point.get(lang)}" for point in question.key_points)
+    else:
+        head, *points, coverage, limits = breakdown_lines(question, result, lang)
+        lines = [f"**{head}**", *points, f"**{coverage}**", f"-# {limits}"]
+    lines.append(
+        CONFIRM_RATING.get(lang) if result else t(lang, "How did you do?", "你答得怎么样？")
+    )
+    answer = question.model_answer.get(lang) if question.model_answer is not None else ""
+    embed = discord.Embed(
+        title=MODEL_ANSWER.get(lang).rstrip(":："),
+        description=clip(answer, 4000),
+        colour=discord.Colour.blurple(),
+    )
+    return clip("\n".join(lines)), embed
 
 
 def answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
@@ -212,17 +275,20 @@ def model_answer_text(question: Question, lang: Lang) -> str:
 RATING_LABELS = RATING_NAMES
 
 
-def rating_view(instance_id: int, lang: Lang) -> discord.ui.View:
+def rating_view(instance_id: int, lang: Lang, suggested: str | None = None) -> discord.ui.View:
+    """Again/Hard/Good/Easy; the `suggested` one (a checked open answer) stands out."""
     view = discord.ui.View(timeout=None)
     for rating, label in RATING_LABELS.items():
+        text = label.get(lang)
+        if rating.value == suggested:
+            style = discord.ButtonStyle.success
+            text = t(lang, f"{text} (suggested)", f"{text}（建议）")
+        elif rating is SelfRating.AGAIN:
+            style = discord.ButtonStyle.danger
+        else:
+            style = discord.ButtonStyle.secondary
         view.add_item(
-            discord.ui.Button(
-                label=label.get(lang),
-                style=discord.ButtonStyle.danger
-                if rating is SelfRating.AGAIN
-                else discord.ButtonStyle.secondary,
-                custom_id=RATE.id(instance_id, rating),
-            )
+            discord.ui.Button(label=text, style=style, custom_id=RATE.id(instance_id, rating))
         )
     return stopped(view)
 

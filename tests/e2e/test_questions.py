@@ -153,7 +153,8 @@ async def test_open_question_model_answer_and_self_rating(
         posted = await alice.slash("question", topic="initialization")
         question = posted.message
         assert question is not None
-        (reveal,) = button_ids(question)
+        answer, reveal = button_ids(question)  # Answer (typed, checked) and Show model answer
+        assert ":oanswer:" in answer
         shown = await alice.click(question, reveal)
         assert shown.message is not None and shown.message.ephemeral
         assert "symmetry" in shown.message.content
@@ -264,7 +265,7 @@ async def test_questions_whose_rows_were_lost_still_take_answers(
         submitted = await alice.submit_modal(opened, {"answer": str(expected)})
         assert (await told(submitted)).startswith("✅")
 
-        shown = await alice.click(private.message, button_ids(private.message)[0])
+        shown = await alice.click(private.message, button_ids(private.message)[1])  # reveal
         assert shown.message is not None and "symmetry" in shown.message.content
         fake_discord.assert_clean()
     with sqlite3.connect(db) as conn:

@@ -18,19 +18,22 @@ from bot.core.models import (
     QuestionInstance,
     Verdict,
 )
+from bot.core.rubric import check_question
 from bot.core.services.answering import Answering, SelfRating
 from bot.core.services.boards import Boards
 from bot.core.services.catalog import Catalog, KindFilter
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings, Shown
 from bot.core.topics import AREAS, TOPICS
-from bot.discord._actions import ANSWER, PICK, RATE, REVEAL, SUBMIT
+from bot.discord._actions import ANSWER, OPEN_ANSWER, OPEN_SUBMIT, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._bot import InterviewBot
 from bot.discord._context import Context, context_of
 from bot.discord._render import (
     answer_modal,
+    checked_answer_reply,
     clip,
     model_answer_text,
+    open_answer_modal,
     outcome_text,
     posted_question,
     question_embed,
@@ -225,6 +228,34 @@ class Questions(commands.Cog):
             ephemeral=True,
         )
 
+    async def on_open_answer(self, interaction: discord.Interaction, instance_id: int) -> None:
+        """The Answer button of an open question: a paragraph modal."""
+        ctx = await context_of(self.bot, interaction)
+        instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
+        await interaction.response.send_modal(
+            open_answer_modal(instance_id, ctx.lang, instance.ref)
+        )
+
+    async def on_open_submit(self, interaction: discord.Interaction, instance_id: int) -> None:
+        """A typed open answer: checked against the key points (a few milliseconds, pure
+        Python), then the breakdown, the model answer and the rating buttons, the suggested
+        one marked; the rating the user clicks is the one recorded (`on_rate`)."""
+        ctx = await context_of(self.bot, interaction)
+        instance = await self._instance(interaction, instance_id, ctx, Kind.OPEN)
+        question = self.catalog.question(instance.ref, instance.server_id)
+        if question is None or question.kind is not Kind.OPEN:
+            raise UnknownQuestion(instance.ref)
+        text = modal_values(interaction).get("answer", "")
+        result = check_question(question, text)
+        content, embed = checked_answer_reply(question, result, ctx.lang)
+        suggested = result.suggested if result is not None else None
+        await interaction.response.send_message(
+            content,
+            embed=embed,
+            view=rating_view(instance_id, ctx.lang, suggested),
+            ephemeral=True,
+        )
+
     async def on_rate(
         self, interaction: discord.Interaction, instance_id: int, rating: SelfRating
     ) -> None:
@@ -286,4 +317,6 @@ async def setup(bot: InterviewBot) -> None:
     bot.router.on(ANSWER, cog.on_answer_button)
     bot.router.on(SUBMIT, cog.on_submit)
     bot.router.on(REVEAL, cog.on_reveal)
+    bot.router.on(OPEN_ANSWER, cog.on_open_answer)
+    bot.router.on(OPEN_SUBMIT, cog.on_open_submit)
     bot.router.on(RATE, cog.on_rate)
