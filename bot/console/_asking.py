@@ -113,11 +113,11 @@ class Asking:
             lines.append(line)
             line = None
 
-    def reveal(self, question: Question | None, answer: str) -> str | None:
+    def reveal(self, question: Question | None, answer: str) -> tuple[str | None, float | None]:
         """After an open question: the typed answer against the key points (if one was typed),
-        then the model answer. The suggested rating, if the answer was checked."""
+        then the model answer. The suggested rating and the coverage, if it was checked."""
         if question is None or question.model_answer is None:
-            return None
+            return None, None
         lang = self.session.lang
         result = check_question(question, answer) if answer.strip() else None
         lines: list[str] = []
@@ -130,14 +130,16 @@ class Asking:
             lines.append(Localized(en="Key points:", zh="要点：").get(lang))
             lines.extend(f"  • {point.get(lang)}" for point in question.key_points)
         self.session.say("\n".join(lines))
-        return result.suggested if result is not None else None
+        if result is None:
+            return None, None
+        return result.suggested, result.coverage
 
     async def _open_question(self, instance_id: int, served: ServedQuestion) -> None:
         self.session.say(TYPE_PROMPT)
         answer = await self.read_answer()
         if answer is None:
             return
-        suggested = self.reveal(self.catalog.bank.get(served.ref), answer)
+        suggested, _ = self.reveal(self.catalog.bank.get(served.ref), answer)
         ratings = "/".join(r.value for r in SelfRating)
         self.session.say(rating_prompt(self.session.lang))
         if suggested is not None:

@@ -17,7 +17,7 @@ from bot.core.services.answering import SelfRating
 from bot.core.services.catalog import Catalog
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.shared.rubric_texts import suggested_prompt
+from bot.shared.rubric_texts import coverage_note, suggested_prompt
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
@@ -179,11 +179,12 @@ class Interviews:
                     return
                 instance = await self.postings.instance(item.instance_id)
                 found = self.catalog.question(instance.ref, instance.server_id)
-                rating = await self._rating(self.asking.reveal(found, answer))
+                suggested, coverage = self.asking.reveal(found, answer)
+                rating = await self._rating(suggested)
                 if rating is None:
                     self._paused()
                     return
-                step = await self.interviews.self_rate(iid, index, session.user, rating)
+                step = await self.interviews.self_rate(iid, index, session.user, rating, coverage)
             elif not word:
                 continue
             else:
@@ -273,6 +274,7 @@ class Interviews:
                     f"  {label.en}: {outcome}, {taken}",
                     f"  {label.zh}：{outcome}，{taken}",
                 )
+                + coverage_note(timing.coverage, lang)
             )
         if report.weakest:
             weakest = _t(lang, ", ", "，").join(topic_name(t, lang) for t in report.weakest[:3])

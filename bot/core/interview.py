@@ -197,13 +197,33 @@ class Interviews:
         return await self._settle(interview, version, item, step, outcome, user)
 
     async def self_rate(
-        self, interview_id: int, index: int, user: User, rating: SelfRating
+        self,
+        interview_id: int,
+        index: int,
+        user: User,
+        rating: SelfRating,
+        coverage: float | None = None,
     ) -> Step:
+        """The user's rating of the open question; `coverage`: the share of its key points
+        their typed answer covered (bot/core/rubric.py), for the report."""
         interview, version, item, step = await self._open_item(interview_id, index, user, "")
         if item is None:
             return step
+        if coverage is not None:
+            item.coverage = coverage
         outcome = await self._answering.self_rate(item.instance_id, user, rating, hints=item.hints)
         return await self._settle(interview, version, item, step, outcome, user)
+
+    async def note_coverage(
+        self, interview_id: int, index: int, user: User, coverage: float
+    ) -> None:
+        """Keep, for the report, the share of key points a typed answer to the open question
+        `index` covered (before the user rates it); nothing if it is no longer the open one."""
+        interview, version = await self._owned(interview_id, user)
+        current = interview.current
+        if interview.status == "active" and current is not None and current.index == index:
+            current.coverage = coverage
+            await self._save(interview, version)
 
     async def hint(self, interview_id: int, index: int, user: User) -> tuple[Hint, Step]:
         """A hint for the open question (it costs a point of it)."""
@@ -499,6 +519,7 @@ class Interviews:
                     ref=i.ref,
                     seconds=i.seconds(),
                     outcome=i.outcome or Outcome.UNANSWERED,
+                    coverage=i.coverage,
                 )
                 for i in interview.items
             ],

@@ -52,6 +52,7 @@ class Item(BaseModel):
     outcome: Outcome | None = None
     hints: int = 0
     points: int = 0
+    coverage: float | None = None  # an open question answered in writing: key points covered
 
     @property
     def open(self) -> bool:
@@ -165,6 +166,7 @@ class Timing(BaseModel):
     ref: str
     seconds: float | None
     outcome: Outcome
+    coverage: float | None = None  # an open question answered in writing: key points covered
 
 
 class ReviewEntry(BaseModel):

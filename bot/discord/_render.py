@@ -164,10 +164,14 @@ def question_view(served: ServedQuestion, instance_id: int, lang: Lang) -> disco
 
 
 def open_answer_modal(instance_id: int, lang: Lang, ref: str) -> discord.ui.Modal:
+    return open_answer_modal_for(OPEN_SUBMIT.id(instance_id), lang, ref)
+
+
+def open_answer_modal_for(modal_id: str, lang: Lang, ref: str) -> discord.ui.Modal:
     """The paragraph modal of an open question's Answer button (handled by the router)."""
     modal = discord.ui.Modal(
         title=clip(f"{MODAL_TITLE.get(lang)} · {ref}", 45),
-        custom_id=OPEN_SUBMIT.id(instance_id),
+        custom_id=modal_id,
         timeout=None,
     )
     modal.add_item(

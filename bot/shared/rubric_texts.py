@@ -64,3 +64,11 @@ def suggested_prompt(suggested: str, lang: Lang) -> str:
     if lang == "zh":
         return f"直接按回车即采用建议的自评：{suggested}（{name}）。"
     return f"Press Enter to take the suggested rating: {suggested}."
+
+
+def coverage_note(coverage: float | None, lang: Lang) -> str:
+    """An interview report row's note on a typed open answer: ` · key points 60%`."""
+    if coverage is None:
+        return ""
+    percent = round(coverage * 100)
+    return f"（要点覆盖 {percent}%）" if lang == "zh" else f" (key points {percent}%)"

@@ -5,6 +5,7 @@ line keeps the reveal-and-rate flow. Real process, real SQLite, through a pipe."
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ def console(db: Path, script: str, bank: Path = FIXTURE_BANK) -> subprocess.Comp
         input=script,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=db.parent,  # an interview's report chart is saved in the current folder
         env=env,
         timeout=150,
     )
@@ -113,3 +114,4 @@ def test_interview_open_question_takes_a_typed_answer(tmp_path: Path) -> None:
     assert "✅ identical gradients" in out and "⬜ random init breaks the symmetry" in out
     assert "Press Enter to take the suggested rating: hard." in out
     assert "rating> \n✅ Rated: hard." in out
+    assert re.search(r"  Q1: correct, \d+s \(key points 67%\)", out)  # the report, after stop

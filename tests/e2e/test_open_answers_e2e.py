@@ -135,3 +135,34 @@ async def test_chinese_answer_and_a_question_without_rubric(
         rated = await alice.click(submitted.message, button_ids(submitted.message)[2])
         assert rated.response_type == 7
         fake_discord.assert_clean()
+
+
+async def test_interview_open_answer_is_checked_and_its_coverage_reported(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        started = await alice.slash("interview start", topics="initialization", questions=3)
+        message = started.message
+        assert message is not None
+        ids = button_ids(message)
+        open_id = next(i for i in ids if ":ivopen:" in i)
+        assert any(":ivshow:" in i for i in ids)  # Show model answer is still there
+        opened = await alice.click(message, open_id)
+        assert opened.response_type == 9 and opened.modal is not None
+        submitted = await alice.submit_modal(opened, {"answer": TWO_OF_THREE})
+        assert submitted.response_type == 7
+        texts = [e.get("description", "") for e in message.embeds]
+        assert any("⬜ random init breaks the symmetry" in d for d in texts)
+        assert any("Coverage: 2/3 key points (67%)" in d for d in texts)
+        assert any("Every unit would compute" in d for d in texts)  # the model answer
+        hard = next(i for i in button_ids(message) if i.endswith(":hard"))
+        assert labels(message)[hard] == "Hard (suggested)"
+        rated = await alice.click(message, hard)
+        assert rated.response_type == 7
+        stop = next(i for i in button_ids(message) if ":ivstop:" in i)
+        stopped = await alice.click(message, stop)
+        assert stopped.response_type == 7
+        report = next(e for e in message.embeds if "report" in (e.get("title") or "").lower())
+        assert "Q1" in report["description"] and "(key points 67%)" in report["description"]
+        fake_discord.assert_clean()

@@ -22,6 +22,7 @@ from discord.ext import commands, tasks
 
 from bot.core.interview import Interviews, Report, StaleSave, Step
 from bot.core.models import LETTERS, Kind, Lang
+from bot.core.rubric import check_question
 from bot.core.services.answering import SelfRating
 from bot.core.services.catalog import Catalog
 from bot.core.services.making import Making
@@ -31,8 +32,10 @@ from bot.discord._context import context_of
 from bot.discord._render import (
     RATING_LABELS,
     answer_modal_for,
+    checked_answer_reply,
     clip,
     model_answer_text,
+    open_answer_modal_for,
     outcome_text,
     question_embed,
     ref_text,
@@ -41,6 +44,7 @@ from bot.discord._render import (
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
 from bot.discord._topics import Topics
 from bot.shared.charts import report_chart
+from bot.shared.rubric_texts import coverage_note
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
@@ -61,6 +65,8 @@ IV_PICK = Action("ivpick", (*_AT, one_of(LETTERS)))
 IV_ANSWER = Action("ivans", _AT)
 IV_SUBMIT = Action("ivsub", _AT, shown=IV_ANSWER)
 IV_SHOW = Action("ivshow", _AT)
+IV_OPEN = Action("ivopen", _AT)  # an open question's Answer button: a paragraph modal
+IV_OPEN_SUBMIT = Action("ivosub", _AT, shown=IV_OPEN)
 IV_RATE = Action("ivrate", (*_AT, one_of(SelfRating)))
 IV_HINT = Action("ivhint", _AT)
 IV_STOP = Action("ivstop", (an_id,))
@@ -91,7 +97,7 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
     sep = t(lang, ", ", "，")
     times = sep.join(
         f"{timing_label(x).get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}s'} "
-        f"{OUTCOME_NAMES[x.outcome].get(lang)}"
+        f"{OUTCOME_NAMES[x.outcome].get(lang)}{coverage_note(x.coverage, lang)}"
         for x in report.times
     )
     lines.append(t(lang, f"Time per question: {times}", f"每题用时：{times}"))
@@ -133,8 +139,15 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
     else:
         view.add_item(
             discord.ui.Button(
-                label=t(lang, "Show model answer", "查看参考答案"),
+                label=t(lang, "Answer", "作答"),
                 style=discord.ButtonStyle.primary,
+                custom_id=IV_OPEN.id(iid, item.index),
+            )
+        )
+        view.add_item(
+            discord.ui.Button(
+                label=t(lang, "Show model answer", "查看参考答案"),
+                style=discord.ButtonStyle.secondary,
                 custom_id=IV_SHOW.id(iid, item.index),
             )
         )
@@ -162,13 +175,20 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
     return stopped(view)
 
 
-def rating_view_for(step: Step, lang: Lang) -> discord.ui.View:
+def rating_view_for(step: Step, lang: Lang, suggested: str | None = None) -> discord.ui.View:
+    """Again/Hard/Good/Easy; the `suggested` one (a checked typed answer) stands out."""
     view = discord.ui.View(timeout=None)
     assert step.item is not None
     for rating, label in RATING_LABELS.items():
+        text = label.get(lang)
+        style = discord.ButtonStyle.secondary
+        if rating.value == suggested:
+            style = discord.ButtonStyle.success
+            text = t(lang, f"{text} (suggested)", f"{text}（建议）")
         view.add_item(
             discord.ui.Button(
-                label=label.get(lang),
+                label=text,
+                style=style,
                 custom_id=IV_RATE.id(step.interview.id, step.item.index, rating),
             )
         )
@@ -359,6 +379,45 @@ class MockInterview(
             embeds=[embed, answer], view=rating_view_for(step, ctx.lang)
         )
 
+    async def on_open_answer(self, interaction: discord.Interaction, iid: int, index: int) -> None:
+        ctx = await context_of(self.bot, interaction)
+        step = await self.interviews.status(iid, ctx.user, index)
+        if step.item is None or step.item.index != index:
+            await self.show(interaction, step, ctx.lang)
+            return
+        label = item_label(step.interview, step.item).get(ctx.lang)
+        await interaction.response.send_modal(
+            open_answer_modal_for(IV_OPEN_SUBMIT.id(iid, index), ctx.lang, label)
+        )
+
+    async def on_open_submit(self, interaction: discord.Interaction, iid: int, index: int) -> None:
+        """A typed answer to an open interview question: checked against its key points, shown
+        with the model answer; the rating buttons (the suggested one marked) record it."""
+        ctx = await context_of(self.bot, interaction)
+        step = await self.interviews.status(iid, ctx.user, index)
+        if step.item is None or step.item.index != index or step.question is None:
+            await self.show(interaction, step, ctx.lang)
+            return
+        instance = await self.postings.instance(step.item.instance_id)
+        question = self.catalog.question(instance.ref, instance.server_id)
+        if question is None:
+            await self.show(interaction, step, ctx.lang)
+            return
+        text = modal_values(interaction).get("answer", "")
+        result = check_question(question, text)
+        if result is not None:
+            coverage = result.coverage
+            await self._retrying(
+                lambda: self.interviews.note_coverage(iid, index, ctx.user, coverage)
+            )
+        content, answer = checked_answer_reply(question, result, ctx.lang)
+        breakdown = discord.Embed(description=content)
+        suggested = result.suggested if result is not None else None
+        await interaction.response.edit_message(
+            embeds=[question_embed(step.question, ctx.lang), breakdown, answer],
+            view=rating_view_for(step, ctx.lang, suggested),
+        )
+
     async def on_rate(
         self, interaction: discord.Interaction, iid: int, index: int, rating: SelfRating
     ) -> None:
@@ -437,6 +496,8 @@ async def setup(bot: InterviewBot) -> None:
     bot.router.on(IV_ANSWER, cog.on_answer_button)
     bot.router.on(IV_SUBMIT, cog.on_submit)
     bot.router.on(IV_SHOW, cog.on_show)
+    bot.router.on(IV_OPEN, cog.on_open_answer)
+    bot.router.on(IV_OPEN_SUBMIT, cog.on_open_submit)
     bot.router.on(IV_RATE, cog.on_rate)
     bot.router.on(IV_HINT, cog.on_hint)
     bot.router.on(IV_STOP, cog.on_stop)
