@@ -33,7 +33,7 @@ from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
 from bot.storage.group import Failed, GroupWriter, draft_of
 from bot.storage.postgres._boards import extend_streak
 from bot.storage.postgres._common import Area, read_utc, utc
-from bot.storage.postgres._db import Conn
+from bot.storage.postgres._db import Conn, PgDatabase
 
 _RECORD = """
 WITH ins AS (
@@ -122,17 +122,101 @@ SELECT instance_id, count(*), count(*) FILTER (WHERE correct) FROM attempts
 WHERE instance_id = ANY($1::bigint[]) GROUP BY instance_id
 """
 
+# The writes of a round of answers (distinct users, so no row is touched twice) in one
+# statement, its own transaction: the attempts, and for those inserted (not answered already),
+# their leaderboard totals (locked in user, key order: no deadlock between processes) and
+# review cards; then which were inserted, and the counts of their questions before it.
+_WRITE = """
+WITH a AS (
+    SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
+                         $6::text[], $7::text[], $8::text[], $9::boolean[], $10::integer[],
+                         $11::timestamptz[])
+    AS a(n, instance_id, user_id, server_id, topic, ref, question_key, answer, correct,
+         points, created_at)
+), ins AS (
+    INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key, answer,
+                          correct, points, created_at)
+    SELECT instance_id, user_id, server_id, topic, ref, question_key, answer, correct, points,
+           created_at
+    FROM a ORDER BY user_id
+    ON CONFLICT (instance_id, user_id) DO NOTHING
+    RETURNING instance_id, user_id
+), won AS (
+    SELECT a.* FROM a JOIN ins USING (instance_id, user_id)
+), totals AS (
+    INSERT INTO score_totals AS t (server_id, topic, period, user_id, points, answered, correct)
+    SELECT k.s, k.t, k.p, won.user_id, won.points, 1, CASE WHEN won.correct THEN 1 ELSE 0 END
+    FROM unnest($12::integer[], $13::bigint[], $14::text[], $15::text[]) AS k(n, s, t, p)
+    JOIN won ON won.n = k.n
+    ORDER BY won.user_id, k.s, k.t, k.p
+    ON CONFLICT (server_id, topic, period, user_id) DO UPDATE
+    SET points = t.points + excluded.points, answered = t.answered + excluded.answered,
+        correct = t.correct + excluded.correct
+), cards AS (
+    INSERT INTO review_cards AS c (user_id, item, topic, card, due, reviews, updated_at)
+    SELECT won.user_id, r.item, r.topic, r.card, r.due, r.reviews, won.created_at
+    FROM unnest($16::integer[], $17::text[], $18::text[], $19::text[], $20::timestamptz[],
+                $21::integer[]) AS r(n, item, topic, card, due, reviews)
+    JOIN won ON won.n = r.n
+    ORDER BY won.user_id
+    ON CONFLICT (user_id, item) DO UPDATE
+    SET topic = excluded.topic, card = excluded.card, due = excluded.due,
+        reviews = excluded.reviews, updated_at = excluded.updated_at
+)
+SELECT true AS won, n::bigint AS n, 0::bigint AS answered, 0::bigint AS correct FROM won
+UNION ALL
+SELECT false, instance_id, count(*), count(*) FILTER (WHERE correct) FROM attempts
+WHERE instance_id = ANY($2::bigint[]) GROUP BY instance_id
+"""
+
 Pending = tuple[AnswerDraft, Decide]
 
 
-async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
-    """Answers in the caller's transaction: in rounds of distinct users (a user's second answer
-    is decided on what their first wrote), each round one read of every context, the
-    decisions, and the writes, users in id order (every process locks their rows in the same
-    order); then the counts, one read. A `decide` that raises fails its answer alone."""
-    decided: dict[int, tuple[AttemptRecord | None, bool | None, AnswerContext | None]] = {}
+def _write_args(round_: list[tuple[int, AttemptRecord]]) -> list[list[object]]:
+    columns: list[list[object]] = [[] for _ in range(21)]
+    for n, attempt in round_:
+        at = utc(attempt.at)
+        row: tuple[object, ...] = (
+            n,
+            attempt.instance_id,
+            attempt.user_id,
+            attempt.server_id,
+            attempt.topic,
+            attempt.ref,
+            attempt.question_key or attempt.ref,
+            attempt.answer,
+            attempt.correct,
+            attempt.points,
+            at,
+        )
+        for column, value in zip(columns[:11], row, strict=True):
+            column.append(value)
+        for key in sorted(total_keys(attempt.server_id, attempt.topic, at)):
+            for column, part in zip(columns[11:15], (n, *key), strict=True):
+                column.append(part)
+        card = attempt.review
+        if card is not None:
+            values = (n, card.item, card.topic, json.dumps(card.card), utc(card.due), card.reviews)
+            for column, part in zip(columns[15:], values, strict=True):
+                column.append(part)
+    return columns
+
+
+Settled = dict[int, tuple[AttemptRecord | None, bool | None, AnswerContext | None]]
+
+
+async def _record_batch(
+    db: PgDatabase, batch: list[Pending], settled: Settled | None = None
+) -> list[RecordedAnswer | Failed]:
+    """Answers in rounds of distinct users (a user's second answer is decided on what their
+    first wrote): per round, one read of every context, the decisions, and one statement
+    writing them all (a correct daily answer, which grows a streak, in its own transaction with
+    it). A `decide` that raises fails its answer alone. `settled`: filled with the answers
+    done (written, or answered before), for the caller to know them if this raises."""
+    decided: Settled = {} if settled is None else settled
     failed: dict[int, Failed] = {}
-    pending = sorted(range(len(batch)), key=lambda n: batch[n][0].user_id)
+    counts: dict[int, InstanceCounts] = {}
+    pending = list(range(len(batch)))
     while pending:
         round_: list[int] = []
         later: list[int] = []
@@ -142,7 +226,7 @@ async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer
             users.add(batch[n][0].user_id)
         drafts = [batch[n][0] for n in round_]
         key_of = [(n, key) for n, d in zip(round_, drafts, strict=True) for key in d.keys]
-        rows = await conn.fetch(
+        rows = await db.fetch(
             _CONTEXTS,
             round_,
             [d.instance_id for d in drafts],
@@ -153,6 +237,7 @@ async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer
             [key for _, key in key_of],
         )
         by_n = {row["n"]: row for row in rows}
+        writes: list[tuple[int, AttemptRecord, AnswerContext]] = []
         for n in round_:
             draft, decide = batch[n]
             row = by_n[n]
@@ -167,19 +252,34 @@ async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer
                 attempt = decide(context)
                 if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
                     raise ValueError("decide() answered another question or user than the draft")
-            except Exception as exc:  # nothing written for it: the transaction goes on
+            except Exception as exc:  # nothing written for it
                 failed[n] = Failed(exc)
                 continue
-            inserted = bool(await conn.fetchval(_RECORD, *_record_args(attempt)))
-            if inserted and attempt.streak_day is not None and attempt.correct:
-                await extend_streak(conn, attempt.user_id, attempt.server_id, attempt.streak_day)
-            decided[n] = (attempt if inserted else None, None, context)
+            if attempt.streak_day is not None and attempt.correct:
+                inserted = await _record_with_streak(db, attempt)
+                decided[n] = (attempt if inserted else None, None, context)
+            else:
+                writes.append((n, attempt, context))
+        if writes:
+            won: set[int] = set()
+            for row in await db.fetch(_WRITE, *_write_args([(n, a) for n, a, _ in writes])):
+                if row["won"]:
+                    won.add(row["n"])
+                else:
+                    counts[row["n"]] = InstanceCounts(answered=row[2], correct=row[3])
+            for n, attempt, context in writes:
+                if n in won:  # the counts read missed the rows of this statement
+                    seen = counts.get(attempt.instance_id, InstanceCounts(answered=0, correct=0))
+                    counts[attempt.instance_id] = InstanceCounts(
+                        answered=seen.answered + 1, correct=seen.correct + int(attempt.correct)
+                    )
+                # else another delivery of the same answer won (another process)
+                decided[n] = (attempt if n in won else None, None, context)
         pending = later
-    instance_ids = sorted({draft.instance_id for draft, _ in batch})
-    counts = {
-        row[0]: InstanceCounts(answered=row[1], correct=row[2])
-        for row in await conn.fetch(_COUNTS, instance_ids)
-    }
+    missing = sorted({d.instance_id for d, _ in batch} - counts.keys())
+    if missing:  # answered before, streaks: their counts now
+        for row in await db.fetch(_COUNTS, missing):
+            counts[row[0]] = InstanceCounts(answered=row[1], correct=row[2])
     results: list[RecordedAnswer | Failed] = []
     for n, (draft, _) in enumerate(batch):
         if n in failed:
@@ -197,6 +297,22 @@ async def _record_batch(conn: Conn, batch: list[Pending]) -> list[RecordedAnswer
     return results
 
 
+async def _record_with_streak(db: PgDatabase, attempt: AttemptRecord) -> bool:
+    """A correct daily answer: the attempt and its streak (a read that decides a write,
+    `extend_streak` locks the row) in one transaction; whether it was inserted."""
+    args = _record_args(attempt)
+    day = attempt.streak_day
+    assert day is not None
+
+    async def with_streak(conn: Conn) -> bool:
+        inserted = bool(await conn.fetchval(_RECORD, *args))
+        if inserted:
+            await extend_streak(conn, attempt.user_id, attempt.server_id, day)
+        return inserted
+
+    return await db.transaction(with_streak)
+
+
 class Attempts(Area):
     _answers: GroupWriter[Pending, RecordedAnswer] | None = None
 
@@ -206,34 +322,30 @@ class Attempts(Area):
         return await self._answers.submit((draft, decide))
 
     async def _write_answers(self, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
-        """One transaction for the batch; if it fails (an answer's writes, say), each answer
-        again in its own, so that only the failing one fails."""
-
-        async def work(conn: Conn) -> list[RecordedAnswer | Failed]:
-            return await _record_batch(conn, batch)
-
+        """The batch's rounds; if a statement fails (an answer's writes, say), each answer
+        not done yet again alone, so that only the failing one fails."""
+        settled: Settled = {}
         try:
-            return await self.db.transaction(work)
+            return await _record_batch(self.db, batch, settled)
         except StorageUnavailable:
             raise
         except Exception:
             if len(batch) == 1:
                 raise
         results: list[RecordedAnswer | Failed] = []
-        for one in batch:
+        for n, one in enumerate(batch):
             try:
-                results += await self._write_one(one)
+                if n in settled:  # done before the failure: its counts now
+                    written, previous, read = settled[n]
+                    counts = await self.instance_counts(one[0].instance_id)
+                    results.append(RecordedAnswer(written, previous, read, counts))
+                else:
+                    results += await _record_batch(self.db, [one])
             except StorageUnavailable:
                 raise
             except Exception as exc:
                 results.append(Failed(exc))
         return results
-
-    async def _write_one(self, one: Pending) -> list[RecordedAnswer | Failed]:
-        async def work(conn: Conn) -> list[RecordedAnswer | Failed]:
-            return await _record_batch(conn, [one])
-
-        return await self.db.transaction(work)
 
     async def close_answers(self) -> None:
         """Wait for the answers queued to be written (before the pool closes)."""
