@@ -5,6 +5,9 @@ being written (its commit waiting on the disk), the items that arrive queue up; 
 commit returns, the next batch takes every item waiting then. No timer: one item alone is
 written at once, a burst of a hundred shares a few commits instead of a hundred.
 
+With `writers` above one (a pool of connections), up to that many batches are written at
+once, each taking what waits when it starts.
+
 `write_batch(items)` returns one result per item, a `Failed` for an item that failed alone
 (its neighbours are written); if it raises, the whole batch failed and every item gets the
 exception. An item's `submit` returns only once `write_batch` returned, i.e. after the commit:
@@ -35,10 +38,17 @@ class Failed:
 class GroupWriter(Generic[I, R]):
     """Coalesces concurrent writes into batches (see the module's docstring)."""
 
-    def __init__(self, write_batch: Callable[[list[I]], Awaitable[Sequence[R | Failed]]]) -> None:
+    def __init__(
+        self,
+        write_batch: Callable[[list[I]], Awaitable[Sequence[R | Failed]]],
+        writers: int = 1,
+    ) -> None:
+        """`writers`: batches written at once (1 on one connection; more on a pool, where
+        the next batch need not wait for the previous commit)."""
         self._write_batch = write_batch
+        self._writers = writers
         self._waiting: list[tuple[I, asyncio.Future[R]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self.batches = 0  # how many batches were written (for benches and tests)
         self.largest = 0  # the largest batch so far
 
@@ -46,14 +56,16 @@ class GroupWriter(Generic[I, R]):
         """Write `item` with whatever else is waiting; its result once committed."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
+        if sum(not writer.done() for writer in self._running) < self._writers:
+            writer = asyncio.create_task(self._drain())
+            self._running.add(writer)
+            writer.add_done_callback(self._running.discard)
         return await future
 
     async def close(self) -> None:
         """Wait for what is queued to be written."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        while self._running:
+            await asyncio.shield(asyncio.gather(*self._running, return_exceptions=True))
 
     async def _drain(self) -> None:
         try:
@@ -80,9 +92,10 @@ class GroupWriter(Generic[I, R]):
                     else:
                         future.set_result(result)
         finally:
-            waiting, self._waiting = self._waiting, []
-            for _, future in waiting:
-                future.cancel()
+            if sum(not writer.done() for writer in self._running) <= 1:  # nobody else will
+                waiting, self._waiting = self._waiting, []
+                for _, future in waiting:
+                    future.cancel()
 
 
 def draft_of(attempt: AttemptRecord) -> AnswerDraft:

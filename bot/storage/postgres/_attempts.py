@@ -170,6 +170,7 @@ WHERE instance_id = ANY($2::bigint[]) GROUP BY instance_id
 """
 
 Pending = tuple[AnswerDraft, Decide]
+WRITERS = 4  # batches written at once (each holds a pooled connection per statement)
 
 
 def _write_args(round_: list[tuple[int, AttemptRecord]]) -> list[list[object]]:
@@ -318,7 +319,7 @@ class Attempts(Area):
 
     async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
         if self._answers is None:
-            self._answers = GroupWriter(self._write_answers)
+            self._answers = GroupWriter(self._write_answers, writers=WRITERS)
         return await self._answers.submit((draft, decide))
 
     async def _write_answers(self, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
