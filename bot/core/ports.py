@@ -189,14 +189,15 @@ class AttemptStore(Protocol):
     an answer schedules (written with the attempt, in its transaction)."""
 
     async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
-        """Record a user's first answer to a posted question, durably, exactly once: in one
-        transaction, read the previous answer (if there is one, write nothing), the reward
-        window and the review card, call `decide` with them, and write its attempt with the
-        leaderboard totals, review card and streak (as `record_attempt`); then the counts.
-        Answers arriving together share one transaction and one commit (group commit): it
-        returns only once its commit is on disk, and an answer that fails (its `decide`, its
-        writes) fails alone, its neighbours are recorded. The exception of `decide` is
-        raised to its caller."""
+        """Record a user's first answer to a posted question, durably, exactly once: read the
+        previous answer (if there is one, write nothing), the reward window and the review
+        card, call `decide` with them, and write its attempt with the leaderboard totals,
+        review card and streak (as `record_attempt`, atomically); then the counts. Answers
+        arriving together share their round trips and their commit (group commit): it returns
+        only once its commit is on disk, and an answer that fails (its `decide`, its writes)
+        fails alone, its neighbours are recorded. The exception of `decide` is raised to its
+        caller. (A user's answers in one batch are decided one after the other, each on what
+        the previous wrote.)"""
         ...
 
     async def record_attempt(self, attempt: AttemptRecord) -> bool:

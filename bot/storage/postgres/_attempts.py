@@ -1,14 +1,15 @@
 """Answers (attempts), question keys, and the review cards an answer schedules.
 
-Answers are group-committed (`bot.storage.group`): the answers waiting at a moment share one
-transaction from the pool and one commit; their reads (previous answer, reward window, review
-card) are one round trip per batch, then each answer is one statement: the attempt, and only if
-that inserted a row, its leaderboard totals and review card. If the batch fails, each of its
-answers is run again in its own transaction, so only the failing one fails. Two processes
-recording the same user's answer to the same question at once: the second INSERT waits on the
-first's unique key and inserts nothing, so the answer, its points and its card count once. A
-correct daily answer also grows a streak, a read that decides a write: that locks the streak's
-row (`extend_streak`).
+Answers are group-committed (`bot.storage.group`): the answers waiting at a moment form a batch
+(up to WRITERS batches in flight at once), written in rounds of distinct users, each round two
+round trips whatever its size: one read of every answer's context (previous answer, reward
+window, review card), then one statement, its own transaction and commit, writing every
+attempt and, only for those it inserted, their leaderboard totals and review cards. If that
+statement fails, the answers not done are run again alone, so only the failing one fails. Two
+processes recording the same user's answer to the same question at once: the second INSERT
+waits on the first's unique key and inserts nothing, so the answer, its points and its card
+count once. A correct daily answer also grows a streak, a read that decides a write: it runs
+in its own transaction that locks the streak's row (`extend_streak`).
 """
 
 from __future__ import annotations
