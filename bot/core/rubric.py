@@ -542,15 +542,27 @@ class _Sentence:
         )
 
 
-def _prepare(sentence: str, lang: RubricLang, all_terms: Sequence[Term]) -> _Sentence:
-    if lang == "zh":
-        return _Sentence(lang, [], _zh_compact(sentence), "", {}, all_terms)
+@lru_cache(maxsize=4096)
+def _english(sentence: str) -> tuple[list[_Tok], dict[str, list[int]], str]:
+    """A sentence's tokens, where each stem starts, and its words joined (read-only, shared:
+    the same model answer is checked against many rubrics in the tests)."""
     toks = _tokens(sentence)
     starts: dict[str, list[int]] = {}
     for index, tok in enumerate(toks):
         if tok.word:
             starts.setdefault(tok.stem, []).append(index)
-    joined = " " + " ".join(tok.raw for tok in toks) + " "
+    return toks, starts, " " + " ".join(tok.raw for tok in toks) + " "
+
+
+@lru_cache(maxsize=1024)
+def _units_of(answer: str, lang: RubricLang) -> tuple[str, ...]:
+    return tuple(units(normalize(answer), lang))
+
+
+def _prepare(sentence: str, lang: RubricLang, all_terms: Sequence[Term]) -> _Sentence:
+    if lang == "zh":
+        return _Sentence(lang, [], _zh_compact(sentence), "", {}, all_terms)
+    toks, starts, joined = _english(sentence)
     return _Sentence(lang, toks, sentence, joined, starts, all_terms)
 
 
@@ -616,7 +628,7 @@ def check_points(
     use: RubricLang = lang or ("zh" if is_chinese(answer) else "en")
     patterns = [[parse_pattern(p, use) for p in getattr(m, use)] for m in matches]
     all_terms = [term for point in patterns for p in point for group in p for term in group]
-    prepared = [_prepare(s, use, all_terms) for s in units(normalize(answer), use)]
+    prepared = [_prepare(s, use, all_terms) for s in _units_of(answer, use)]
     covered: list[int] = []
     missed: list[int] = []
     for index, point in enumerate(patterns):
@@ -627,13 +639,13 @@ def check_points(
 
 
 def rubric_terms(matches: Sequence[MatchLike], lang: RubricLang) -> list[str]:
-    """Every alternative of every pattern (without its `~`/`?` mark): what a keyword dump
-    of this rubric holds (tests)."""
+    """Every alternative of every pattern (without its `~`/`?` mark and `*`): what a keyword
+    dump of this rubric holds (tests)."""
     terms: list[str] = []
     for m in matches:
         for text in getattr(m, lang):
             for group in parse_pattern(text, lang):
-                terms.extend(term.text for term in group)
+                terms.extend(term.text.replace("*", "") for term in group)
     return terms
 
 

@@ -94,7 +94,10 @@ def _dumps(question: Question, lang: Lang, bank_terms: list[str]) -> dict[str, s
         "own terms, commas": ", ".join(own),
         "own terms, one per line": "\n".join(own),
         "first term of each group, one key point per line": "\n".join(
-            " ".join(term.split("|")[0].lstrip("~?") for term in pattern.split("&"))
+            " ".join(
+                term.split("|")[0].strip().lstrip("~?").replace("*", "")
+                for term in pattern.split("&")
+            )
             for match in _matches(question)
             for pattern in getattr(match, lang)
         ),
