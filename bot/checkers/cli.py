@@ -130,10 +130,11 @@ def _run(options: dict[str, Any], stdin: IO[str], out: IO[str]) -> int:
     elif "seed" in options and options["params"]:
         raise UsageError("give either key=value parameters or --seed, not both")
 
-    # torch is imported here, once per process, whatever the mode.
-    from bot.checkers import TorchCheckers
+    # torch is imported here, once per process, whatever the mode; on one thread, as in the bot
+    # (the tensors are tiny: a second thread only spins, and costs 10-100x under load).
+    from bot.checkers import make_checkers
 
-    checkers = TorchCheckers()
+    checkers = make_checkers(cache_size=256)
     if options.get("list"):
         families = [info.to_json() for info in checkers.families()]
         if options.get("json") or not _is_terminal(out):
