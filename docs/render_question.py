@@ -122,7 +122,7 @@ async def capture() -> tuple[list[Shot], list[Shot]]:
                     # A multiple-choice question: the first seed from MCQ_SEED that draws one
                     # (`concept` also draws open questions).
                     for attempt in range(20):
-                        bot.engine.making.reseed(MCQ_SEED + attempt)
+                        bot.services.making.reseed(MCQ_SEED + attempt)
                         posted = await alice.slash("question", topic=MCQ_TOPIC, kind="concept")
                         mcq = posted.message
                         if mcq is not None and len(labels(mcq)) > 1:
@@ -134,7 +134,7 @@ async def capture() -> tuple[list[Shot], list[Shot]]:
                     mcq_shots = [shot(mcq), shot(picked)]
 
                     # A numeric question, answered with its first known mistake (if any).
-                    bot.engine.making.reseed(NUMERIC_SEED)
+                    bot.services.making.reseed(NUMERIC_SEED)
                     posted = await alice.slash("question", topic=NUMERIC_TOPIC, kind="numeric")
                     numeric = posted.message
                     assert numeric is not None
