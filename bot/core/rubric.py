@@ -334,7 +334,12 @@ _ZH_FUNCTION = frozenset(
 )
 
 
-_ZH_PROSE = _ZH_FUNCTION - frozenset("不没无非未别")
+# What makes a Chinese clause prose: the common characters (not the negators, which often start
+# a term: 非饱和, 不超过), a few verbs of terse answers (做、换、加、调、减、需、应), and relations
+# (a formula `out = ...` is a statement, not a list of terms).
+_ZH_PROSE = (_ZH_FUNCTION - frozenset("不没无非未别")) | frozenset("做换加调减需应=<>")
+# English: the common words, and relations (`sigma' <= 0.25` states something).
+_EN_PROSE = _FUNCTION_WORDS | frozenset(("=", "==", "<=", ">=", "!=", "<", ">", "->", "approx"))
 
 
 def _zh_compact(sentence: str) -> str:
@@ -537,9 +542,7 @@ class _Sentence:
                 1 for i in range(lo, hi) if not self.term_mask[i] and self.text[i] in _ZH_PROSE
             )
             return count >= PROSE_MIN_ZH
-        return any(
-            not self.term_mask[i] and self.toks[i].raw in _FUNCTION_WORDS for i in range(lo, hi)
-        )
+        return any(not self.term_mask[i] and self.toks[i].raw in _EN_PROSE for i in range(lo, hi))
 
 
 @lru_cache(maxsize=4096)

@@ -128,6 +128,14 @@ def test_keyword_list_is_not_prose() -> None:
     assert covers("死亡 & relu|单元", "ReLU 单元会死亡。", "zh")
 
 
+def test_a_formula_line_is_a_statement() -> None:
+    pattern = "floor & 2p|2 p & stride|/ s"
+    assert covers(pattern, "out = floor((n + 2p - k) / s) + 1")
+    assert not covers(pattern, "floor 2p stride")
+    assert covers("floor & 2p", "输出 = floor((n + 2p - k)/s) + 1", "zh")
+    assert not covers("floor & 2p", "floor 2p 步长", "zh")
+
+
 def test_answer_language_follows_its_script() -> None:
     match = M(en=("lstm & ~prevent & explod*",), zh=("lstm & ~防止 & 爆炸",))
     english = check_points([match], "LSTM does not prevent exploding.")
