@@ -114,7 +114,7 @@ _REPLACE = [
     ("∇", " grad "),
     ("∂", " d "),
     ("‖", "|"),
-    ("。", "."),
+    ("。", ". "),  # a sentence end, not the dot of `loss.backward()`
     ("、", ","),
     ("…", " "),
     ("e.g.", "eg"),
@@ -152,7 +152,7 @@ def is_chinese(text: str) -> bool:
     return len(_CJK.findall(text)) * 5 >= letters
 
 
-_SENTENCE_END = re.compile(r"[.](?=\s|$)|[!?](?!=)|[;\n\r]|\.(?=[^\d\s])(?<!\d\.)")
+_SENTENCE_END = re.compile(r"[.](?=\s|$)|[!?](?!=)|[;\n\r]")
 
 
 def sentences(normalized: str) -> list[str]:

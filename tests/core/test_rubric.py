@@ -61,6 +61,8 @@ def test_sentences_keep_decimals_and_split_chinese() -> None:
     assert sentences(normalize("It is at most 0.25. Next!")) == ["it is at most 0.25", "next"]
     assert sentences(normalize("梯度不会消失。然后爆炸；完")) == ["梯度不会消失", "然后爆炸", "完"]
     assert len(sentences(normalize("x != y and so on"))) == 1
+    code = "Call opt.zero_grad() before loss.backward(), 然后 optimizer.step()。下一句"
+    assert len(sentences(normalize(code))) == 2
 
 
 # --- matching ---------------------------------------------------------------------------------
