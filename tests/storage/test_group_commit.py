@@ -12,7 +12,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer, Store
-from bot.storage.group import GroupWriter
+from bot.storage.group import Failed, GroupWriter
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
@@ -171,3 +171,42 @@ async def test_a_burst_of_clicks_through_the_engine_counts_each_user_once(engine
         assert await engine.store.get_attempt_correct(instance.id, person.id) is True
     if (group := writer(engine.store)) is not None:
         assert group.largest > 1  # answers shared commits
+
+
+async def test_the_group_writer_batches_what_waits_and_fails_only_what_it_must() -> None:
+    """GroupWriter alone: a lone item is written at once (no timer); what arrives while a
+    batch is being written goes in the next one, together; a batch whose write raises fails
+    its own items, not the next batch's; a caller that gives up does not disturb the others."""
+    batches: list[list[int]] = []
+    writing = asyncio.Event()
+    release = asyncio.Event()
+
+    async def write_batch(items: list[int]) -> list[int | Failed]:
+        batches.append(items)
+        writing.set()
+        await release.wait()
+        if 13 in items:
+            raise OSError("the disk is gone")
+        return [Failed(ValueError(i)) if i < 0 else i * 10 for i in items]
+
+    group: GroupWriter[int, int] = GroupWriter(write_batch)
+    first = asyncio.create_task(group.submit(1))
+    await writing.wait()  # written at once, alone
+    assert batches == [[1]]
+    rest = [asyncio.create_task(group.submit(i)) for i in (2, -3, 4)]
+    gave_up = asyncio.create_task(group.submit(5))
+    await asyncio.sleep(0)
+    gave_up.cancel()
+    release.set()
+    assert await first == 10
+    results = await asyncio.gather(*rest, return_exceptions=True)
+    assert results[0] == 20 and results[2] == 40 and isinstance(results[1], ValueError)
+    assert batches[1] == [2, -3, 4, 5]  # the next batch: all that waited, in order
+    failing = [asyncio.create_task(group.submit(i)) for i in (12, 13)]
+    await asyncio.sleep(0)
+    after = asyncio.create_task(group.submit(14))
+    outcomes = await asyncio.gather(*failing, return_exceptions=True)
+    assert all(isinstance(o, OSError) for o in outcomes)
+    assert await after == 140
+    await group.close()
+    assert group.batches == len(batches) == 4 and group.largest == 4
