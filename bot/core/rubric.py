@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -622,6 +622,35 @@ def suggest(coverage: float) -> Suggested:
     return "again"
 
 
+def _present_in(prepared: Sequence[_Sentence], lang: RubricLang) -> Callable[[Term], bool]:
+    """Whether a term can occur anywhere in the answer (a test on the whole answer, once per
+    term): a pattern with a group absent from the answer is not tried sentence by sentence."""
+    known: dict[int, bool] = {}
+    if lang == "zh":
+        whole = "\n".join(s.text for s in prepared)
+
+        def zh(term: Term) -> bool:
+            found = known.get(id(term))
+            if found is None:
+                found = known[id(term)] = term.compact in whole
+            return found
+
+        return zh
+    stems = {stem for s in prepared for stem in s.starts}
+    joined = "".join(s.joined for s in prepared)
+
+    def en(term: Term) -> bool:
+        found = known.get(id(term))
+        if found is None:
+            found = known[id(term)] = all(
+                (" " + value in joined) if prefix else (value in stems if word else value in joined)
+                for value, prefix, word in term.tokens
+            )
+        return found
+
+    return en
+
+
 def check_points(
     matches: Sequence[MatchLike], answer: str, lang: RubricLang | None = None
 ) -> RubricResult:
@@ -632,10 +661,16 @@ def check_points(
     patterns = [[parse_pattern(p, use) for p in getattr(m, use)] for m in matches]
     all_terms = [term for point in patterns for p in point for group in p for term in group]
     prepared = [_prepare(s, use, all_terms) for s in _units_of(answer, use)]
+    present = _present_in(prepared, use)
     covered: list[int] = []
     missed: list[int] = []
     for index, point in enumerate(patterns):
-        hit = any(_pattern_matches(p, s) for p in point for s in prepared)
+        hit = any(
+            _pattern_matches(p, s)
+            for p in point
+            if all(any(present(term) for term in group) for group in p)  # cheap refusal
+            for s in prepared
+        )
         (covered if hit else missed).append(index)
     coverage = len(covered) / len(patterns) if patterns else 0.0
     return RubricResult(use, tuple(covered), tuple(missed), coverage, suggest(coverage))
