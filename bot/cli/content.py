@@ -110,7 +110,7 @@ def _bank_counts() -> tuple[dict[str, int] | None, set[str]]:
     from pydantic import ValidationError
 
     from bot.app.settings import Settings
-    from bot.core.models import Kind, Lang
+    from bot.core.models import Kind
 
     try:
         folder = Settings().content_dir
