@@ -219,13 +219,13 @@ class LstmStep(TellingFamily[LstmStepParams]):
         b_ih = _tensor(_zeros_if_none(p.b_ih, 4 * hidden))
         b_hh = _tensor(_zeros_if_none(p.b_hh, 4 * hidden))
         rows = [slice(k * hidden, (k + 1) * hidden) for k in range(4)]
+        weighted = _tensor(p.W_ih) @ x + _tensor(p.W_hh) @ h0
 
         def by_hand(order: list[int], bias: torch.Tensor) -> list[float]:
             """The step written out with the gate rows read in another order or another bias
             (for the mistakes; the key is the module's)."""
-            pre = torch.cat(
-                [(_tensor(p.W_ih) @ x + _tensor(p.W_hh) @ h0 + bias)[rows[k]] for k in order]
-            )
+            summed = weighted + bias
+            pre = torch.cat([summed[rows[k]] for k in order])
             i_, f_, g_, o_ = (pre[r] for r in rows)
             c_ = torch.sigmoid(f_) * c0 + torch.sigmoid(i_) * torch.tanh(g_)
             out = torch.sigmoid(o_) * torch.tanh(c_) if p.output == "h" else c_
