@@ -3,6 +3,8 @@ that has one. Run with `-s` to see the figures:
 
     .venv/bin/python -m pytest tests/core/test_rubric_honesty.py -q -s -p no:cacheprovider
 
+(the summary lines also reach pytest's terminal summary, so `make test` shows them).
+
 - its own model answer, in each language, covers every key point;
 - another open question's model answer covers at most half of its key points (all pairs; the
   worst are printed);
@@ -13,6 +15,7 @@ that has one. Run with `-s` to see the figures:
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +25,13 @@ from bot.core.rubric import check_points, rubric_terms
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 MAX_OTHER_COVERAGE = 0.5
+Record = Callable[[str, object], None]
+
+
+def _report(record_property: Record, lines: list[str]) -> None:
+    """Print the figures (`-s`) and hand the first line to the terminal summary."""
+    print("\n" + "\n".join(lines))
+    record_property("terminal_summary", "rubric honesty: " + lines[0])
 
 
 @cache
@@ -36,13 +46,13 @@ def _matches(question: Question) -> list[KeyPointMatch]:
     return [point.match for point in question.key_points if point.match is not None]
 
 
-def test_some_questions_have_rubrics() -> None:
+def test_some_questions_have_rubrics(record_property: Record) -> None:
     with_rubric, open_questions = _bank()
-    print(f"\nrubrics: {len(with_rubric)} of {len(open_questions)} open questions")
+    _report(record_property, [f"{len(with_rubric)} of {len(open_questions)} open questions"])
     assert with_rubric
 
 
-def test_own_model_answer_covers_every_key_point() -> None:
+def test_own_model_answer_covers_every_key_point(record_property: Record) -> None:
     with_rubric, _ = _bank()
     failures: list[str] = []
     checked = 0
@@ -54,16 +64,13 @@ def test_own_model_answer_covers_every_key_point() -> None:
             for index in result.missed:
                 point = question.key_points[index].get(lang)
                 failures.append(f"{question.id} [{lang}] misses key point {index}: {point}")
-    print(
-        f"\nown model answers: {checked - len({f.split(' misses')[0] for f in failures})}"
-        f" of {checked} cover every key point"
-    )
-    for line in failures:
-        print("  " + line)
+    whole = checked - len({f.split(" misses")[0] for f in failures})
+    lines = [f"own model answers: {whole} of {checked} cover every key point"]
+    _report(record_property, lines + ["  " + line for line in failures])
     assert not failures
 
 
-def test_other_model_answers_cover_at_most_half() -> None:
+def test_other_model_answers_cover_at_most_half(record_property: Record) -> None:
     with_rubric, open_questions = _bank()
     pairs: list[tuple[float, str]] = []
     for question in with_rubric:
@@ -76,12 +83,12 @@ def test_other_model_answers_cover_at_most_half() -> None:
                 pairs.append((result.coverage, f"{other.id} -> {question.id} [{lang}]"))
     pairs.sort(reverse=True)
     over = [p for p in pairs if p[0] > MAX_OTHER_COVERAGE]
-    print(
-        f"\nother model answers: {len(pairs)} pairs, {len(over)} above {MAX_OTHER_COVERAGE:.0%};"
-        " worst:"
-    )
-    for coverage, name in pairs[:10]:
-        print(f"  {coverage:.2f}  {name}")
+    worst = ", ".join(f"{name} {coverage:.2f}" for coverage, name in pairs[:3])
+    lines = [
+        f"another question's model answer: {len(pairs)} pairs, {len(over)} above"
+        f" {MAX_OTHER_COVERAGE:.0%}; worst: {worst}"
+    ]
+    _report(record_property, lines + [f"  {c:.2f}  {name}" for c, name in pairs[:10]])
     assert not over
 
 
@@ -106,7 +113,7 @@ def _dumps(question: Question, lang: Lang, bank_terms: list[str]) -> dict[str, s
     }
 
 
-def test_keyword_dump_is_never_good() -> None:
+def test_keyword_dump_is_never_good(record_property: Record) -> None:
     with_rubric, _ = _bank()
     worst: list[tuple[float, str]] = []
     for lang in LANGS:
@@ -116,7 +123,7 @@ def test_keyword_dump_is_never_good() -> None:
                 result = check_points(_matches(question), dump, lang)
                 worst.append((result.coverage, f"{question.id} [{lang}] {name}"))
     worst.sort(reverse=True)
-    print(f"\nkeyword dumps: {len(worst)}; highest coverage:")
-    for coverage, name in worst[:8]:
-        print(f"  {coverage:.2f}  {name}")
+    top = f"{worst[0][1]} {worst[0][0]:.2f}" if worst else "-"
+    lines = [f"keyword dumps: {len(worst)}, none may reach good (0.7); highest: {top}"]
+    _report(record_property, lines + [f"  {c:.2f}  {name}" for c, name in worst[:8]])
     assert all(coverage < 0.7 for coverage, _ in worst), worst[:3]
