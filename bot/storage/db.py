@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -220,8 +221,20 @@ class Database:
             await self._conn.close()
 
 
+_batch = threading.local()
+
+
+def batch_memo() -> dict[Any, Any]:
+    """For a work of `Database.group`, on the database's thread: a dict that lasts as long as
+    its batch, for works to share what they read (a question's counts, say). A work that
+    raises must not have changed it."""
+    memo: dict[Any, Any] = _batch.memo
+    return memo
+
+
 def _run_batch(conn: sqlite3.Connection, works: list[Work]) -> list[Any]:
     """On the database's thread: every work in one transaction, each in a savepoint."""
+    _batch.memo = {}
     conn.execute("BEGIN IMMEDIATE")
     try:
         results: list[Any] = []

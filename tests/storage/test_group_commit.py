@@ -167,6 +167,10 @@ async def test_a_burst_of_clicks_through_the_engine_counts_each_user_once(engine
     assert all(o.previous_correct is True for o in outcomes if not o.counted)
     counts = await engine.store.instance_counts(instance.id)
     assert (counts.answered, counts.correct) == (50, 50)
+    # What each was told counts every answer recorded with or before it, the last all fifty.
+    assert max(o.counts.answered for o in outcomes if o.counts) == 50
+    if isinstance(engine.store, SqliteStore):  # one by one in the batch: each one more
+        assert sorted(o.counts.answered for o in counted if o.counts) == list(range(1, 51))
     for person in people:
         assert await engine.store.get_attempt_correct(instance.id, person.id) is True
     if (group := writer(engine.store)) is not None:

@@ -16,6 +16,7 @@ from bot.core.models import (
     TopicStats,
 )
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
+from bot.storage.db import batch_memo
 from bot.storage.group import draft_of
 from bot.storage.sqlite._boards import add_to_totals, extend_streak
 from bot.storage.sqlite._common import Area, iso, parse_iso
@@ -122,11 +123,21 @@ def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection]
                 raise ValueError("decide() answered another question or user than the draft")
             if not _insert(conn, attempt):
                 attempt = None
-        (answered_count, correct_count) = conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
-            (draft.instance_id,),
-        ).fetchone()
-        counts = InstanceCounts(answered=answered_count, correct=correct_count)
+        # The counts once per question and batch (a burst on one question would count its
+        # answers again for every answer), then this batch's answers added.
+        memo, key = batch_memo(), ("counts", draft.instance_id)
+        counts: InstanceCounts | None = memo.get(key)
+        if counts is None:
+            (answered_count, correct_count) = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
+                (draft.instance_id,),
+            ).fetchone()
+            counts = InstanceCounts(answered=answered_count, correct=correct_count)
+        elif attempt is not None:
+            counts = InstanceCounts(
+                answered=counts.answered + 1, correct=counts.correct + int(attempt.correct)
+            )
+        memo[key] = counts
         return RecordedAnswer(attempt=attempt, previous=previous, context=context, counts=counts)
 
     return work
