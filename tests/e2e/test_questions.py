@@ -35,6 +35,11 @@ SPEC_COMMANDS: dict[str, set[str] | dict[str, set[str]]] = {
     "admin": {"reset": {"member"}, "import": {"file"}},
     "help": set(),
     "history": {"count"},
+    "quiz": {
+        "start": {"topic", "questions", "seconds", "kind", "difficulty"},
+        "stop": set(),
+        "status": set(),
+    },
 }
 
 
