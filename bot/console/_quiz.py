@@ -92,18 +92,17 @@ class ConsoleQuiz:
     async def _play(self, quiz: Quiz, channel: str) -> None:
         user, lang = self.session.user, self.session.lang
         while not self._ended:
+            line = await self.session.terminal.read("quiz> ")
+            # The line answers the question on screen when it arrives: a read begun while an
+            # earlier question was open (its time ran out meanwhile) answers the next one.
             question = self._question
             assert question is not None
-            line = await self.session.terminal.read("quiz> ")
             if self.session.quits(line) or (line or "").strip().lower() in STOP_WORDS:
                 self._stopping = True
                 await quiz.stop(channel, user, can_manage=True)
                 return
             assert line is not None
             if not line.strip() or self._ended:
-                continue
-            if self._question is not question:  # its time ran out while the user typed
-                self.session.say(T.TOO_LATE)
                 continue
             said = await quiz.answer(question.instance_id, user, line.strip())
             if said.code is AnswerCode.LOCKED_IN:

@@ -44,6 +44,7 @@ class StdTerminal:
         self.stdout = stdout
         self.interactive = stdin.isatty()
         self.closed = False  # stdout is a pipe whose reader has gone
+        self._prompt: str | None = None  # shown to a person, whose line is not in yet
 
     def _read_interactive(self, prompt: str) -> str | None:
         try:
@@ -60,7 +61,11 @@ class StdTerminal:
         if self.closed:
             return None
         if self.interactive:
-            return await _in_daemon_thread(lambda: self._read_interactive(prompt))
+            self._prompt = prompt
+            try:
+                return await _in_daemon_thread(lambda: self._read_interactive(prompt))
+            finally:
+                self._prompt = None
         line = await _in_daemon_thread(self._read_pipe)
         if line is not None:
             # A transcript of piped input reads like the session a person would have seen.
@@ -68,7 +73,13 @@ class StdTerminal:
         return line
 
     def write(self, text: str) -> None:
-        self._put(text + "\n")
+        prompt = self._prompt
+        if prompt is None:
+            self._put(text + "\n")
+            return
+        # Text printed while a person is at a prompt (a quiz question's time ran out): clear the
+        # prompt's line, print the text, then show the prompt again with what they had typed.
+        self._put(f"\r\x1b[K{text}\n{prompt}{_typed()}")
 
     def _put(self, text: str) -> None:
         if self.closed:
@@ -80,3 +91,9 @@ class StdTerminal:
             self.closed = True
             with contextlib.suppress(OSError, ValueError):  # no "Exception ignored" at exit
                 os.dup2(os.open(os.devnull, os.O_WRONLY), self.stdout.fileno())
+
+
+def _typed() -> str:
+    """What the person has typed at the prompt so far (known when readline edits the line)."""
+    readline = sys.modules.get("readline")
+    return "" if readline is None else str(readline.get_line_buffer())
