@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.app.shards import ShardPlan
-from bot.storage.location import DEFAULT_SQLITE, DbLocation, parse_location
+from bot.storage.location import DEFAULT_SQLITE, DbLocation, parse_location, redact
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -139,3 +139,14 @@ class Settings(BaseSettings):
     @property
     def has_token(self) -> bool:
         return self.discord_token is not None
+
+
+def configuration_problems(error: ValidationError) -> list[str]:
+    """One line per bad setting, `NAME: why`, for people: without pydantic's "Value error, "
+    and with any database password hidden."""
+    problems = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"])
+        why = str(item["msg"]).removeprefix("Value error, ")
+        problems.append(redact(f"{name}: {why}"))
+    return problems

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from bot.app.settings import Settings
+from bot.app.settings import Settings, configuration_problems
 from bot.app.shards import sqlite_refusal
 from bot.core.ahead import Background
 from bot.core.bank import Bank, BankProblem, load_bank
@@ -302,9 +302,8 @@ def main(command: str, user: str | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        for error in exc.errors():
-            name = ".".join(str(p) for p in error["loc"])
-            print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        for bad in configuration_problems(exc):
+            print(f"configuration: {bad}", file=sys.stderr)
         return 2
     if command == "start":
         command = "run" if settings.has_token else "console"

@@ -14,14 +14,13 @@ def validate(paths: Sequence[Path]) -> int:
     """Print every problem of the bank as `file:line: id: field: message`; 1 if any."""
     from pydantic import ValidationError
 
-    from bot.app.settings import Settings
+    from bot.app.settings import Settings, configuration_problems
 
     try:
         targets = list(paths) or [Settings().content_dir]
     except ValidationError as exc:  # one line per bad setting, never a traceback
-        for error in exc.errors():
-            name = ".".join(str(p) for p in error["loc"])
-            print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        for bad in configuration_problems(exc):
+            print(f"configuration: {bad}", file=sys.stderr)
         return 2
     missing = [p for p in targets if not p.exists()]
     for path in missing:
@@ -44,16 +43,14 @@ def rubric_command(bank_id: str, answer: str, lang: str | None) -> int:
 
     from pydantic import ValidationError
 
-    from bot.app.settings import Settings
+    from bot.app.settings import Settings, configuration_problems
     from bot.core.models import Kind, Lang
     from bot.core.rubric import check_question, is_chinese
 
     try:
         folder = Settings().content_dir
     except ValidationError as exc:  # one line, never a traceback
-        error = exc.errors()[0]
-        name = ".".join(str(p) for p in error["loc"])
-        print(f"configuration: {name}: {error['msg']}", file=sys.stderr)
+        print(f"configuration: {configuration_problems(exc)[0]}", file=sys.stderr)
         return 2
     question = load_bank([folder]).get(bank_id) if folder.exists() else None
     if question is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.app.settings import Settings
+from bot.app.settings import Settings, configuration_problems
 from bot.app.shards import heartbeat_process
 from bot.core.ports import SystemClock
 from bot.storage.db import StorageError
@@ -29,10 +29,7 @@ def _settings() -> Settings | None:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
-        print(f"configuration: {problems}", file=sys.stderr)
+        print(f"configuration: {'; '.join(configuration_problems(exc))}", file=sys.stderr)
         return None
 
 

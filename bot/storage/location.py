@@ -17,17 +17,39 @@ DEFAULT_SQLITE = Path("data/bot.sqlite3")
 HIDDEN = "***"
 
 # The password of a postgres URL anywhere in a text: `scheme://user:PASSWORD@` (up to the last
-# `@` of the host part, as URL parsers read it) and `password=PASSWORD` in its query.
-_USERINFO_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^\s:/?#@]*:)[^\s/?#]*(@)")
-_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&\s#]*")
+# `@` before the next URL or the end of the line, as URL parsers read it, even when the password
+# holds `/`, `#`, `?` or a space and the URL does not parse) and `...password=PASSWORD` in its
+# query (`password=`, `sslpassword=`, any parameter whose name ends in "password").
+_USERINFO_START = re.compile(r"(?i)postgres(?:ql)?://[^\s:/?#@]*:")
+_URL_START = re.compile(r"(?i)postgres(?:ql)?://")
+# (A colon closing the value before a space is the message's: "cannot connect to URL: why".)
+_QUERY_PASSWORD = re.compile(r"(?i)([?&][^=&\s#?]*password=)[^&\s]*?(?=[&\s]|:\s|:$|$)")
+_WHOLE_QUERY_PASSWORD = re.compile(r"(?i)([?&][^=&#?]*password=)[^&]*")
 # Something that looks like a URL (`word://`), to tell a mistyped scheme from a file name.
 _ANY_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def redact(text: str) -> str:
     """`text` with the password of every PostgreSQL URL in it replaced by `***`."""
-    text = _USERINFO_PASSWORD.sub(rf"\g<1>{HIDDEN}\g<2>", text)
-    return _QUERY_PASSWORD.sub(rf"\g<1>{HIDDEN}", text)
+    parts: list[str] = []
+    done = 0  # text[:done] is in `parts`
+    for start in _USERINFO_START.finditer(text):
+        if start.start() < done:
+            continue
+        after = start.end()
+        following = _URL_START.search(text, after)
+        line_end = text.find("\n", after)
+        limit = min(
+            following.start() if following else len(text),
+            line_end if line_end >= 0 else len(text),
+        )
+        at = text.rfind("@", after, limit)
+        if at < 0:  # `postgresql://host:5432/...`: no password
+            continue
+        parts += [text[done:after], HIDDEN]
+        done = at
+    parts.append(text[done:])
+    return _QUERY_PASSWORD.sub(rf"\g<1>{HIDDEN}", "".join(parts))
 
 
 class BadLocation(ValueError):
@@ -95,7 +117,8 @@ def parse_location(value: str | Path) -> DbLocation:
             f"{scheme.group(1)}:// is not supported: BOT_DB is a path to an SQLite file or a"
             " postgresql://USER:PASSWORD@HOST:PORT/DATABASE URL"
         )
-    shown = redact(text)
+    # The text is one URL: a query password runs to the next `&` or the end (spaces and all).
+    shown = _WHOLE_QUERY_PASSWORD.sub(rf"\g<1>{HIDDEN}", redact(text))
     try:
         parts = urlsplit(text)
         port = parts.port  # ValueError when it is not a number in 0-65535

@@ -61,13 +61,12 @@ _CANNOT_OPEN: tuple[type[BaseException], ...] = (
 )
 _CANNOT_MIGRATE: tuple[type[BaseException], ...] = (*_UNAVAILABLE, asyncpg.PostgresError)
 
-_URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^\s:/?#@]*:)[^\s/?#]*(@)")
-_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&\s#]*")
-
 
 def hide_password(text: str) -> str:
     """`text` with the password of any PostgreSQL URL in it replaced by `***`."""
-    return _QUERY_PASSWORD.sub(r"\g<1>***", _URL_PASSWORD.sub(r"\g<1>***\g<2>", text))
+    from bot.storage.location import redact  # (one rule for every message: location.py)
+
+    return redact(text)
 
 
 def migrations() -> list[tuple[int, str, str]]:
