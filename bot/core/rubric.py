@@ -216,6 +216,21 @@ _TOO_COMMON = frozenset(
 )
 _NEGATORS = frozenset("not no never without nor neither none nothing".split())
 _NOT_NEGATION_NEXT = frozenset("only just matter merely".split())
+_COMPARATIVES = frozenset(
+    "more less larger greater bigger smaller higher lower fewer better worse".split()
+)
+# A negation of the clause's verb ("does not prevent", "never causes", "has no path") denies the
+# rest of the clause: a plain term after it does not count, up to a comma, a colon or one of these
+# words; `without` only negates the word it is about.
+_DIRECT_ONLY_NEGATORS = frozenset(("without",))
+_SCOPE_BREAKERS = frozenset(
+    """but yet while whereas although though because since so which instead rather however
+    unlike except thus hence therefore otherwise then unless only""".split()
+)
+# "a reshape that does not separate the directions mixes samples": the negation is the relative
+# clause's, whose end is unknown; it denies its verb only.
+_RELATIVE = frozenset(("that", "which", "who"))
+_EN_CLAUSE_BREAK = re.compile(r"[,:](?!\d)")
 _NEGATION_FILLERS = frozenset(
     """be been being is are was were really always necessarily quite very actually fully
     completely entirely truly help helps able to a an the any by itself much even ever directly
@@ -281,24 +296,48 @@ class _Tok:
     raw: str
     stem: str
     word: bool
-    negated: bool
+    negated: bool  # the word the negation is about ("not *prevent*")
+    scope_from: int  # the negation of the clause's verb this word follows, or -1
+
+
+def _negates(raws: Sequence[str], index: int) -> bool:
+    """Whether the negator at `index` negates ("not only", "no matter", "no more than 0.25"
+    do not)."""
+    following = raws[index + 1] if index + 1 < len(raws) else ""
+    if following in _NOT_NEGATION_NEXT:
+        return False
+    after = raws[index + 2] if index + 2 < len(raws) else ""
+    return not (following in _COMPARATIVES and after == "than")
 
 
 def _tokens(sentence: str) -> list[_Tok]:
-    raws = _TOKEN.findall(sentence)
     toks: list[_Tok] = []
-    negate_next = False
-    for index, raw in enumerate(raws):
-        word = raw[0].isalnum()
-        negated = False
-        if word:
-            if negate_next and raw not in _NEGATION_FILLERS:
-                negated = True
-                negate_next = False
-            if raw in _NEGATORS:
-                following = raws[index + 1] if index + 1 < len(raws) else ""
-                negate_next = following not in _NOT_NEGATION_NEXT
-        toks.append(_Tok(raw, stem(raw) if word else raw, word, negated))
+    for clause in _EN_CLAUSE_BREAK.split(sentence):
+        raws = _TOKEN.findall(clause)
+        negate_next = False
+        scope = -1
+        for index, raw in enumerate(raws):
+            word = raw[0].isalnum()
+            negated = False
+            scope_from = scope
+            if word:
+                if raw in _SCOPE_BREAKERS:
+                    scope = scope_from = -1
+                    negate_next = False
+                if negate_next and raw not in _NEGATION_FILLERS:
+                    negated = True
+                    negate_next = False
+                if raw in _NEGATORS and _negates(raws, index):
+                    negate_next = True
+                    # "A, not B" and "without" deny B only; "does not prevent B" the clause
+                    if (
+                        index > 0
+                        and scope < 0
+                        and raw not in _DIRECT_ONLY_NEGATORS
+                        and not _RELATIVE.intersection(raws[:index])
+                    ):
+                        scope = len(toks)
+            toks.append(_Tok(raw, stem(raw) if word else raw, word, negated, scope_from))
     return toks
 
 
@@ -346,6 +385,35 @@ def _zh_compact(sentence: str) -> str:
     return _ZH_DROP.sub("", sentence)
 
 
+_ZH_CLAUSE_BREAK = re.compile(r"[,:，：]")
+
+
+def _zh_clauses(sentence: str) -> tuple[str, tuple[int, ...]]:
+    """The sentence without spaces and brackets, and where its clauses (cut at commas and
+    colons) start in it."""
+    text = ""
+    starts: list[int] = []
+    for clause in _ZH_CLAUSE_BREAK.split(sentence):
+        starts.append(len(text))
+        text += _zh_compact(clause)
+    return text, tuple(starts)
+
+
+# A negation of the clause's verb (不会导致, 没有, 无法, 并不) denies the rest of the clause,
+# up to one of _ZH_SCOPE_BREAKERS; not the 不/未 of a word (不同, 不断, 未来 …), nor 无/非
+# but in 无法/无需/并无/并非, nor one inside a rubric term (不超过, 非饱和).
+_ZH_SCOPE_NEGATORS = "不没无未非"
+_ZH_NOT_SCOPE = {
+    "不": "同变断仅但管少稳论然如妨久止只光足均平对等确连饱相单好错够适利易",
+    "无": "",
+    "非": "",
+    "未": "来知",
+    "没": "",
+}
+_ZH_SCOPE_ONLY_IN = {"无": ("无法", "无需", "无须", "并无", "毫无"), "非": ("并非", "绝非")}
+_ZH_SCOPE_BREAKERS = ("但", "而", "却", "所以", "因此", "因为", "只是", "反而", "只", "仅")
+
+
 def _zh_negated(text: str, start: int) -> bool:
     before = text[max(0, start - 8) : start]
     changed = True
@@ -373,6 +441,7 @@ class Term:
     negation: Negation
     tokens: tuple[tuple[str, bool, bool], ...] = ()  # (stem or raw prefix/symbol, prefix, word)
     compact: str = ""  # Chinese
+    negative: bool = False  # says "no"/"not"/没有 itself ("no embedding"): a negative statement
 
 
 Pattern = tuple[tuple[Term, ...], ...]
@@ -400,7 +469,8 @@ def _term(raw: str, lang: RubricLang) -> Term:
             raise PatternError(f"{raw.strip()!r} has nothing to match once normalised")
         if len(compact) == 1 and compact in _ZH_FUNCTION:
             raise PatternError(f"{raw.strip()!r} is only common words and matches too much")
-        return Term(text=text, negation=negation, compact=compact)
+        negative = any(n in compact for n in _ZH_NEGATORS)
+        return Term(text=text, negation=negation, compact=compact, negative=negative)
     marked = _STAR.sub("\x00", text)
     if "*" in marked:
         raise PatternError(f"{raw.strip()!r}: `*` only ends a word (oscillat*)")
@@ -420,7 +490,8 @@ def _term(raw: str, lang: RubricLang) -> Term:
         raise PatternError(f"{raw.strip()!r} is only common words and matches too much")
     if not words and len(tokens) == 1:
         raise PatternError(f"{raw.strip()!r}: a lone symbol matches too much")
-    return Term(text=text, negation=negation, tokens=tuple(tokens))
+    negative = any(w in _NEGATORS for w in raw_words)
+    return Term(text=text, negation=negation, tokens=tuple(tokens), negative=negative)
 
 
 @lru_cache(maxsize=8192)
@@ -501,39 +572,94 @@ class _Sentence:
     joined: str  # English: " raw1 raw2 ... "
     starts: dict[str, list[int]]
     all_terms: Sequence[Term]
-    cache: dict[int, list[tuple[Span, bool]]] = field(default_factory=dict)
+    clause_starts: tuple[int, ...] = (0,)  # Chinese: where the clauses start in `text`
+    cache: dict[int, list[tuple[Span, bool, bool]]] = field(default_factory=dict)
     term_mask: list[bool] | None = None
+    zh_scope: list[bool] | None = None
 
-    def _hits(self, term: Term) -> list[tuple[Span, bool]]:
-        """Every occurrence of the term, and whether it is negated (by id: terms are cached)."""
-        hit = self.cache.get(id(term))
-        if hit is None:
-            if self.lang == "zh":
-                found = _zh_occurrences(term, self.text)
-                hit = [(span, _zh_negated(self.text, span[0])) for span in found]
-            else:
-                found = _en_occurrences(term, self)
-                hit = [(span, self.toks[span[0]].negated) for span in found]
-            self.cache[id(term)] = hit
-        return hit
+    def _spans(self, term: Term) -> list[Span]:
+        if self.lang == "zh":
+            return _zh_occurrences(term, self.text)
+        return _en_occurrences(term, self)
 
-    def occurrences(self, term: Term) -> list[Span]:
-        hit = self._hits(term)
-        if term.negation == "any":
-            return [span for span, _ in hit]
-        want = term.negation == "negated"
-        return [span for span, negated in hit if negated == want]
-
-    def prose_near(self, start: int, end: int) -> bool:
-        """Whether a common word (not part of any rubric term found here) is within the margin
-        of [start, end): the difference between a sentence and a list of key terms."""
+    def _mask(self) -> list[bool]:
+        """Which positions belong to an occurrence of some rubric term."""
         if self.term_mask is None:
             size = len(self.text) if self.lang == "zh" else len(self.toks)
             mask = [False] * size
             for term in self.all_terms:
-                for (s, e), _ in self._hits(term):
+                for s, e in self._spans(term):
                     mask[s:e] = [True] * (e - s)
             self.term_mask = mask
+        return self.term_mask
+
+    def _zh_scoped(self, start: int) -> bool:
+        """Whether a verb negation earlier in the clause (not inside a term) denies `start`."""
+        if self.zh_scope is None:
+            text, mask = self.text, self._mask()
+            scope = [False] * (len(text) + 1)
+            clause_starts = set(self.clause_starts)
+            inside = False
+            for i, char in enumerate(text):
+                if i in clause_starts or text.startswith(_ZH_SCOPE_BREAKERS, i):
+                    inside = False
+                scope[i] = inside
+                if (
+                    char in _ZH_SCOPE_NEGATORS
+                    and not mask[i]
+                    and text[i + 1 : i + 2] not in _ZH_NOT_SCOPE[char]
+                    and not text.startswith(("不仅", "不但", "不管"), i)
+                    and text[i - 1 : i] != "而"  # 而不是, 而非: "A, not B" denies B only
+                    and (
+                        char not in _ZH_SCOPE_ONLY_IN
+                        or text.startswith(_ZH_SCOPE_ONLY_IN[char], i)
+                        or text.startswith(_ZH_SCOPE_ONLY_IN[char], i - 1)
+                    )
+                    and i + 1 < len(text)
+                ):
+                    inside = True
+            self.zh_scope = scope
+        return self.zh_scope[start]
+
+    def _hits(self, term: Term) -> list[tuple[Span, bool, bool]]:
+        """Every occurrence of the term, whether it is negated, and whether it stands after a
+        negation of the clause's verb (by id: terms are cached)."""
+        hit = self.cache.get(id(term))
+        if hit is None:
+            if self.lang == "zh":
+                hit = [
+                    (span, _zh_negated(self.text, span[0]), self._zh_scoped(span[0]))
+                    for span in self._spans(term)
+                ]
+            else:
+                mask = self._mask()  # a negator inside a term ("almost no") denies nothing
+                hit = [
+                    (span, tok.negated, tok.scope_from >= 0 and not mask[tok.scope_from])
+                    for span in self._spans(term)
+                    for tok in (self.toks[span[0]],)
+                ]
+            self.cache[id(term)] = hit
+        return hit
+
+    def occurrences(self, term: Term, expects_negation: bool = False) -> list[Span]:
+        """Where the term counts: a plain one not negated, nor after a negation of the clause's
+        verb unless the pattern expects one (a `~` term); a `~` one negated or after one."""
+        hit = self._hits(term)
+        if term.negation == "any":
+            return [span for span, _, _ in hit]
+        if term.negation == "negated":
+            return [span for span, negated, scoped in hit if negated or scoped]
+        return [
+            span
+            for span, negated, scoped in hit
+            if not negated and (expects_negation or not scoped)
+        ]
+
+    def prose_near(self, start: int, end: int) -> bool:
+        """Whether a common word (not part of any rubric term found here) is within the margin
+        of [start, end): the difference between a sentence and a list of key terms."""
+        self._mask()
+        assert self.term_mask is not None
         margin = PROSE_MARGIN_ZH if self.lang == "zh" else PROSE_MARGIN_EN
         lo, hi = max(0, start - margin), min(len(self.term_mask), end + margin)
         if self.lang == "zh":
@@ -564,15 +690,19 @@ def _units_of(answer: str, lang: RubricLang) -> tuple[str, ...]:
 
 def _prepare(sentence: str, lang: RubricLang, all_terms: Sequence[Term]) -> _Sentence:
     if lang == "zh":
-        return _Sentence(lang, [], _zh_compact(sentence), "", {}, all_terms)
+        text, clause_starts = _zh_clauses(sentence)
+        return _Sentence(lang, [], text, "", {}, all_terms, clause_starts)
     toks, starts, joined = _english(sentence)
     return _Sentence(lang, toks, sentence, joined, starts, all_terms)
 
 
 def _pattern_matches(pattern: Pattern, sentence: _Sentence) -> bool:
     tagged: list[tuple[int, int, int]] = []  # (start, end, group)
+    expects = any(
+        term.negation == "negated" or term.negative for group in pattern for term in group
+    )
     for group_index, group in enumerate(pattern):
-        spans = [span for term in group for span in sentence.occurrences(term)]
+        spans = [span for term in group for span in sentence.occurrences(term, expects)]
         if not spans:
             return False
         tagged.extend((s, e, group_index) for s, e in spans)

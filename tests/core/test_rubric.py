@@ -121,6 +121,52 @@ def test_negation_chinese() -> None:
     assert covers("梯度 & 消失", "梯度会不断消失的。", "zh")  # 不断 is no negation
 
 
+def test_negation_of_the_verb_denies_the_clause() -> None:
+    """A tester's denied claims (issue 18): the negation is not next to the term."""
+    depth = "depth|long sequence*|time step* & vanish*|explod*"
+    assert covers(depth, "Depth in time causes vanishing gradients.")
+    assert not covers(depth, "Depth in time never causes vanishing gradients.")
+    assert not covers(depth, "A long sequence does not cause vanishing gradients.")
+    assert covers(depth, "A long sequence does not help, it causes vanishing gradients.")
+    assert covers(depth, "Not only depth but long sequences cause vanishing gradients.")
+    alternate = "g|generator & d|discriminator & alternat*"
+    assert covers(alternate, "G and D are trained alternately.")
+    assert not covers(alternate, "G and D are never trained alternately.")
+    resnet = "gradient|identity & direct path|shortcut & early layer*"
+    assert covers(resnet, "The gradient I + dF/dx gives a direct path to early layers.")
+    assert not covers(resnet, "The gradient I + dF/dx has no direct path to early layers.")
+    variance = "sqrt d_k|sqrt dk & unit variance|variance 1"
+    assert not covers(variance, "Dividing by sqrt(d_k) does not restore unit variance.")
+    # a pattern that expects the negation (a `~` term, or a term saying "no") keeps the clause
+    assert covers("lstm & ~prevent & explod*", "An LSTM does not prevent exploding gradients")
+    assert covers("learned & no embedding & beyond", "Learned: beyond it there is no embedding.")
+    # "A, not B", "not more than", a relative clause: only the next word is denied
+    assert covers("centred & 0", "Centred at 0, not at 1.")
+    assert covers("slope & 0.25", "The slope is no more than 0.25.")
+    reshape = "reshap* & mix* & sample*"
+    assert covers(reshape, "A reshape that does not separate the directions mixes samples.")
+    # a negator inside a rubric term ("almost no") denies no clause
+    tiny = M(en=("?gradient & reach* & q",))
+    other = M(en=("softmax & almost no",))
+    assert check_points([tiny, other], "So almost no gradient reaches q and k.", "en").covered == (
+        0,
+    )
+    assert check_points([tiny], "So not a gradient reaches q and k.", "en").covered == ()
+
+
+def test_negation_of_the_verb_denies_the_clause_chinese() -> None:
+    depth = "深度|长序列 & 消失|爆炸"
+    assert covers(depth, "时间上的深度会导致梯度消失。", "zh")
+    assert not covers(depth, "时间上的深度不会导致梯度消失。", "zh")
+    assert covers(depth, "时间上的深度不是好事，但它导致梯度消失。", "zh")
+    recurrence = "h_t|ht & 依赖|取决于 & h_{t-1}|ht-1"
+    assert covers(recurrence, "h_t 依赖 x_t 和 h_{t-1}。", "zh")
+    assert not covers(recurrence, "h_t 只依赖 x_t，不依赖 h_{t-1}。", "zh")
+    assert covers("以 0 为中心 & 梯度", "以 0 为中心，而不是在插值点上算梯度。", "zh")
+    assert covers("交叉熵 & 第 1 维", "交叉熵要求类别在第 1 维。", "zh")  # 类别 is no negation
+    assert covers("梯度 & 消失", "非线性的梯度会消失。", "zh")
+
+
 def test_keyword_list_is_not_prose() -> None:
     pattern = "dead|dying & relu*|unit*"
     assert not covers(pattern, "dead relu")
