@@ -22,8 +22,8 @@ rather than its latency.
 moment (a quiz night), beside N users sending `/ping` to the bare bot at the same moment, in
 alternating rounds against the same two processes. Each figure is the time from the start of
 the burst (before the first INTERACTION_CREATE leaves the fake) to that interaction's callback
-reaching the fake; for the answers also to the ephemeral follow-up that says ✅/❌. The ratio
-is p99 (and p50) of the answers over the pings. --profile OUT samples the bot process with
+reaching the fake; for the answers also to the ✅/❌ (the callback itself, or a follow-up).
+The ratio is p99 (and p50) of the answers over the pings. --profile OUT samples the bot process with
 py-spy (if installed in the venv) during the answer bursts and writes the collapsed stacks to
 OUT (and a breakdown by layer to stdout).
 """
@@ -211,8 +211,8 @@ async def all_answered(fake: FakeDiscord, sent: list[SentInteraction], followups
     """One waiter for the whole burst (a waiter per interaction would load the fake's loop)."""
 
     def done() -> bool | None:
-        if followups:
-            return all(s.followup_ids for s in sent) or None
+        if followups:  # the ✅/❌: a follow-up, or the callback itself (one REST call)
+            return all(s.followup_ids or s.response_type == 4 for s in sent) or None
         return all(s.acknowledged for s in sent) or None
 
     await fake.state.wait_until(
@@ -232,12 +232,18 @@ def since(start: float, sent: list[SentInteraction]) -> list[float]:
     return out
 
 
-def followups_since(start_wall: float, sent: list[SentInteraction]) -> list[float]:
-    """Seconds from the burst's start to each interaction's first follow-up message."""
-    return [
-        datetime.datetime.fromisoformat(s.followups[0].timestamp).timestamp() - start_wall
-        for s in sent
-    ]
+def followups_since(start: float, start_wall: float, sent: list[SentInteraction]) -> list[float]:
+    """Seconds from the burst's start to each interaction's ✅/❌: its first follow-up
+    message, or its callback when that is the verdict itself (type 4, no follow-up)."""
+    out = []
+    for s in sent:
+        if s.followups:
+            at = datetime.datetime.fromisoformat(s.followups[0].timestamp).timestamp()
+            out.append(at - start_wall)
+        else:
+            assert s.response is not None
+            out.append(s.response.at - start)
+    return out
 
 
 async def ping_burst(fake: FakeDiscord, users: list[FakeUser]) -> list[float]:
@@ -273,7 +279,7 @@ async def answer_burst(
     start, start_wall = time.monotonic(), time.time()
     sent = [await user.click(message_id, button, wait=False) for user in users]
     await all_answered(fake, sent, followups=True)
-    return since(start, sent), followups_since(start_wall, sent)
+    return since(start, sent), followups_since(start, start_wall, sent)
 
 
 class Sampler:
@@ -424,7 +430,7 @@ def burst_report(samples: dict[str, list[float]], count: int, rounds: int) -> No
     print(f"{ping:<40} {len(samples['ping']):>5} {base50:>7.1f}ms {base99:>7.1f}ms")
     for label, key in (
         ("answer click callback (the bot)", "answer"),
-        ("answer follow-up (✅/❌) (the bot)", "followup"),
+        ("answer ✅/❌ (callback or follow-up)", "followup"),
     ):
         p50, p99 = summary(samples[key])
         print(

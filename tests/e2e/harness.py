@@ -70,6 +70,17 @@ def footer(message: Any) -> str:
     return str(message.embeds[0]["footer"]["text"])
 
 
+async def counted(fake: FakeDiscord, message: Any, counts: str, within: float = 30.0) -> None:
+    """Wait until the live count in a question message's footer reads `counts` (e.g.
+    "1 answered, 1 correct"): the bot edits it off the answer's path, a moment after the
+    answer (`within` is a limit for a hung bot, not a speed goal)."""
+    await fake.wait_until(
+        lambda: footer(message).endswith(counts) or None,
+        within=within,
+        describe=lambda: f"footer still {footer(message)!r}, not {counts!r}",
+    )
+
+
 def ref_of(message: Any) -> str:
     """The question reference a question message's footer shows."""
     return footer(message).split(" · ")[0].removeprefix("Ref ").removeprefix("编号：")

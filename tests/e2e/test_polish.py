@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .fakediscord import FakeDiscord
-from .harness import button_ids, footer, running_bot, told
+from .harness import button_ids, counted, footer, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -125,7 +125,7 @@ async def test_footer_shows_the_reference_as_one(fake_discord: FakeDiscord, tmp_
         # The reference still identifies the question: answering works from the message.
         right = await alice.click(chinese.message, button_ids(chinese.message)[1])
         assert (await told(right)).startswith("✅")
-        assert footer(chinese.message).endswith("1 人作答，1 人答对")
+        await counted(fake_discord, chinese.message, "1 人作答，1 人答对")
         fake_discord.assert_clean()
 
 

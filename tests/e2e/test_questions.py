@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.checkers import TorchCheckers
+from bot.discord import _live_counts as live_counts
 
 from .fakediscord import FakeDiscord
-from .harness import button_ids, footer, ref_of, running_bot, told
+from .harness import button_ids, counted, footer, ref_of, running_bot, told
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,11 +87,12 @@ async def test_multiple_choice_answered_by_two_users_each_once(
         assert footer(question).startswith("Ref fx-sigmoid-max · 0 answered, 0 correct")
 
         right = await alice.click(question, ids[1])
-        assert right.response_type == 7  # the question message itself is updated
-        assert (await told(right)).startswith("✅")
-        assert right.followups[-1].ephemeral
-        assert "0.25" in (await told(right))
-        assert footer(question).endswith("1 answered, 1 correct")
+        # One REST call on the answer's path: the callback is the ephemeral verdict ...
+        assert right.response_type == 4 and right.message is not None and right.message.ephemeral
+        assert right.message.content.startswith("✅") and "0.25" in right.message.content
+        assert not right.followups
+        # ... and the question's live count is edited a moment later, off that path.
+        await counted(fake_discord, question, "1 answered, 1 correct")
 
         # A second click (another option), and the same click delivered twice: no new score.
         again = await alice.click(question, ids[0])
@@ -100,7 +102,7 @@ async def test_multiple_choice_answered_by_two_users_each_once(
         wrong.redeliver()
         # Nothing observable should happen; give a second handling time to show itself.
         await asyncio.sleep(0.3)
-        assert footer(question).endswith("2 answered, 1 correct")
+        await counted(fake_discord, question, "2 answered, 1 correct")
 
         stats = await alice.slash("stats")
         assert stats.message is not None and stats.message.ephemeral
@@ -134,15 +136,15 @@ async def test_numeric_question_through_the_modal(
 
         retry = await alice.click(question, answer_button)
         correct = await alice.submit_modal(retry, {"answer": str(expected)})
-        assert (await told(correct)).startswith("✅")
-        assert footer(question).endswith("1 answered, 1 correct")
+        assert correct.response_type == 4 and (await told(correct)).startswith("✅")
+        await counted(fake_discord, question, "1 answered, 1 correct")
 
         bob_opened = await bob.click(question, answer_button)
         bob_wrong = await bob.submit_modal(bob_opened, {"answer": str(int(expected) + 1)})
         assert (await told(bob_wrong)).startswith("❌")
         bob_wrong.redeliver()
         await asyncio.sleep(0.3)  # as above: a second handling would answer again
-        assert footer(question).endswith("2 answered, 1 correct")
+        await counted(fake_discord, question, "2 answered, 1 correct")
 
         # Pressing Answer again after answering: told so, no modal.
         late = await alice.click(question, answer_button)
@@ -167,7 +169,7 @@ async def test_open_question_model_answer_and_self_rating(
         assert [r.rsplit(":", 1)[1] for r in ratings] == ["again", "hard", "good", "easy"]
         rated = await alice.click(shown.message, ratings[2])
         assert rated.response_type == 7
-        await fake_discord.wait_until(lambda: footer(question).endswith("1 answered, 1 correct"))
+        await counted(fake_discord, question, "1 answered, 1 correct")
         fake_discord.assert_clean()
 
 
@@ -238,7 +240,7 @@ async def test_restart_between_posting_and_answering(
     async with running_bot(fake_discord, db):  # a new process would see the same
         answered = await alice.click(question, button_ids(question)[1])
         assert (await told(answered)).startswith("✅")
-        assert footer(question).endswith("1 answered, 1 correct")
+        await counted(fake_discord, question, "1 answered, 1 correct")
         fake_discord.assert_clean()
 
 
@@ -261,7 +263,7 @@ async def test_questions_whose_rows_were_lost_still_take_answers(
     async with running_bot(fake_discord, db):
         picked = await alice.click(mcq, button_ids(mcq)[1])
         assert (await told(picked)).startswith("✅")
-        assert footer(mcq).endswith("1 answered, 1 correct")
+        await counted(fake_discord, mcq, "1 answered, 1 correct")
 
         family, seed = ref_of(numeric).split(":")
         expected = TorchCheckers().generate(family, int(seed)).expected
@@ -357,3 +359,23 @@ async def test_review_serves_a_missed_question_when_it_is_due(
             (due_at,) = conn.execute("SELECT due FROM review_cards").fetchone()
         assert due_at > "2026"  # pushed out again
         fake_discord.assert_clean()
+
+
+async def test_live_count_pending_at_shutdown_is_still_shown(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count is edited off the answer's path, at most once per interval per message; an
+    answer inside the interval waits for it. Closing the bot sends what is still waiting."""
+    monkeypatch.setattr(live_counts, "EDIT_INTERVAL_S", 600.0)  # nothing waits out on its own
+    alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        posted = await alice.slash("question", topic="vanishing_gradients", kind="concept")
+        question = posted.message
+        assert question is not None
+        ids = button_ids(question)
+        assert (await told(await alice.click(question, ids[1]))).startswith("✅")
+        await counted(fake_discord, question, "1 answered, 1 correct")  # the first edit: at once
+        assert (await told(await bob.click(question, ids[0]))).startswith("❌")
+        assert footer(question).endswith("1 answered, 1 correct")  # bob's count waits
+    assert footer(question).endswith("2 answered, 1 correct")  # sent on close
+    fake_discord.assert_clean()

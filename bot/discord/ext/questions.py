@@ -28,6 +28,7 @@ from bot.core.topics import AREAS, TOPICS
 from bot.discord._actions import ANSWER, OPEN_ANSWER, OPEN_SUBMIT, PICK, RATE, REVEAL, SUBMIT
 from bot.discord._bot import InterviewBot
 from bot.discord._context import Context, context_of
+from bot.discord._live_counts import LiveCounts
 from bot.discord._render import (
     answer_modal,
     checked_answer_reply,
@@ -72,6 +73,10 @@ class Questions(commands.Cog):
         self.postings = postings
         self.answering = answering
         self.boards = boards
+        self.live_counts = LiveCounts(bot)
+
+    async def cog_unload(self) -> None:
+        await self.live_counts.close()  # the counts not shown yet, before the bot disconnects
 
     @app_commands.command(name="question", description="Get a deep-learning interview question")
     @app_commands.describe(
@@ -273,32 +278,43 @@ class Questions(commands.Cog):
         outcome: AnswerOutcome,
         lang: Lang,
     ) -> None:
-        """Update the live count on the question (if this answer counted), then tell the user."""
+        """Tell the user (the answer is durable by now), then bring the live count on the
+        question up to date. In a channel that is one REST call on the answer's path: the
+        ephemeral ✅/❌ is the interaction callback, and the count is edited off it, coalesced
+        (LiveCounts). A private question is only seen by its user, so its message is updated
+        by the callback itself and the feedback follows."""
         feedback = outcome_text(outcome, lang)
         message = interaction.message
-        if outcome.counted and message is not None and message.embeds:
+        if not outcome.counted or outcome.counts is None or message is None or not message.embeds:
+            await interaction.response.send_message(feedback, ephemeral=True)
+            return
+        shown = posted_question(message)
+        if shown is None:
             instance = await self.postings.instance(instance_id)
+            shown = (instance.ref, instance.lang)
+        footer = question_footer(shown[0], outcome.counts, shown[1])
+        if message.flags.ephemeral or interaction.channel_id is None:
             embed = message.embeds[0]
-            embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
+            embed.set_footer(text=footer)
             await interaction.response.edit_message(embed=embed)
             await interaction.followup.send(feedback, ephemeral=True)
-        else:
-            await interaction.response.send_message(feedback, ephemeral=True)
+            return
+        await interaction.response.send_message(feedback, ephemeral=True)
+        self.live_counts.update(
+            interaction.channel_id, message.id, outcome.counts, footer, message.embeds[0]
+        )
 
     async def _refresh_posted(self, instance: QuestionInstance, outcome: AnswerOutcome) -> None:
-        """Edit the live count of a question posted in a channel (not for private ones)."""
-        if instance.channel_id is None or instance.message_id is None:
+        """The live count of a question posted in a channel (not for private ones), by the
+        coalescing editor (which fetches the message's embed first)."""
+        if instance.channel_id is None or instance.message_id is None or outcome.counts is None:
             return
-        channel = self.bot.get_partial_messageable(int(instance.channel_id))
-        try:
-            message = await channel.fetch_message(int(instance.message_id))
-            if not message.embeds:
-                return
-            embed = message.embeds[0]
-            embed.set_footer(text=question_footer(instance.ref, outcome.counts, instance.lang))
-            await message.edit(embed=embed)
-        except discord.HTTPException as exc:
-            log.info("could not refresh the count of %s: %s", instance.ref, exc)
+        self.live_counts.update(
+            int(instance.channel_id),
+            int(instance.message_id),
+            outcome.counts,
+            question_footer(instance.ref, outcome.counts, instance.lang),
+        )
 
 
 async def setup(bot: InterviewBot) -> None:
