@@ -19,6 +19,12 @@ _SLOT_NAMES = {
 }
 
 
+def whole_number(text: str) -> int | None:
+    """`text` as a whole number when it is ASCII digits only (`str.isdigit` also takes `²`,
+    which `int` refuses); else None."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def conflict(slot: str, first: str, second: str, command: str = "question") -> Localized:
     name = _SLOT_NAMES[slot]
     return Localized(

@@ -10,9 +10,20 @@ from __future__ import annotations
 import asyncio
 
 from bot.console import _quiz_texts as T
+from bot.console._args import whole_number
 from bot.console._session import Session
 from bot.core.models import LETTERS, Difficulty, ServedQuestion
-from bot.core.quiz import QuizKind, QuizQuestion, QuizRound, QuizSettings, Reveal, StandingRow
+from bot.core.quiz import (
+    QUESTIONS_DEFAULT,
+    QUESTIONS_MAX,
+    QUESTIONS_MIN,
+    QuizKind,
+    QuizQuestion,
+    QuizRound,
+    QuizSettings,
+    Reveal,
+    StandingRow,
+)
 from bot.core.services.quiz import AnswerCode, Quiz
 from bot.shared.feedback import unreadable
 from bot.shared.texts import DIFFICULTY_NAMES, topic_name
@@ -30,6 +41,7 @@ class ConsoleQuiz:
         self._question: QuizQuestion | None = None
         self._ended = True
         self._stopping = False  # the user ended the round (not the clock)
+        self._asked = 0  # the number of questions asked for (a round may have fewer)
 
     # the presenter (called by the quiz service)
 
@@ -53,6 +65,8 @@ class ConsoleQuiz:
                 T.started(round.settings.questions, round.settings.seconds).get(lang),
                 T.ANSWER_HINT.get(lang),
             ]
+            if round.settings.questions < self._asked:  # fewer questions match
+                lines.insert(0, T.capped(self._asked, round.settings.questions).get(lang))
         lines += [f"  {LETTERS[i]}. {choice.get(lang)}" for i, choice in enumerate(served.choices)]
         self.session.say("\n".join(lines))
         async with self._changed:
@@ -82,6 +96,7 @@ class ConsoleQuiz:
         channel = f"{user.platform}:{user.id}"
         quiz.attach(self)
         self._ended, self._question, self._stopping = False, None, False
+        self._asked = settings.questions
         begun = await quiz.start(user, channel, settings, self.session.lang)
         if not begun.created:  # left running by a console that was killed: end it
             await quiz.stop(channel, user, can_manage=True)
@@ -137,13 +152,18 @@ class ConsoleQuiz:
                 if key in options:
                     self.session.say(T.twice(key))
                     return None
-                options[key] = int(value) if value.isdigit() else -1
+                number = whole_number(value)
+                options[key] = -1 if number is None else number
                 continue
             slot = _slot(word.lower())
             if slot in words:
                 self.session.say(T.USAGE)
                 return None
             words[slot] = word.lower() if slot != "topic" else word
+        asked = options.get("questions", QUESTIONS_DEFAULT)
+        if not QUESTIONS_MIN <= asked <= QUESTIONS_MAX:  # (a round may have fewer: the service)
+            self.session.say(T.bounds("questions"))
+            return None
         try:
             return QuizSettings(
                 topic=words.get("topic"),

@@ -47,6 +47,15 @@ def twice(key: str) -> Localized:
     return L(en=f"⚠️ {key} is given twice: give it once.", zh=f"⚠️ {key} 给了两次：只能给一次。")
 
 
+def capped(asked: int, has: int) -> Localized:
+    """Fewer distinct questions match than were asked for: the round is shorter."""
+    if has == 1:
+        en = f"Only 1 question matches (you asked for {asked}): the round has 1 question."
+    else:
+        en = f"Only {has} questions match (you asked for {asked}): the round has {has}."
+    return L(en=en, zh=f"只有 {has} 道题符合条件（你要了 {asked} 道）：本轮共 {has} 题。")
+
+
 def started(questions: int, seconds: int) -> Localized:
     return L(
         en=f"Quiz: {questions} questions, {seconds} seconds each. Fast right answers score more.",

@@ -60,7 +60,10 @@ class QuizSettings(_Frozen):
     question is revealed as soon as the host has answered it."""
 
     topic: str | None = None  # a topic or an area id; None: every topic
-    questions: int = Field(default=QUESTIONS_DEFAULT, ge=QUESTIONS_MIN, le=QUESTIONS_MAX)
+    # Asked for: QUESTIONS_MIN to QUESTIONS_MAX (the front ends check); a round has fewer when
+    # fewer distinct questions match (the service caps it: a written question is never asked
+    # twice in a round), down to one.
+    questions: int = Field(default=QUESTIONS_DEFAULT, ge=1, le=QUESTIONS_MAX)
     seconds: int = Field(default=SECONDS_DEFAULT, ge=SECONDS_MIN, le=SECONDS_MAX)
     kind: QuizKind = QuizKind.ANY
     difficulty: Difficulty | None = None

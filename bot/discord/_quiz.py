@@ -368,6 +368,15 @@ def started_text(round_: QuizRound, host: str, lang: Lang) -> str:
     )
 
 
+def capped_text(asked: int, has: int, lang: Lang) -> str:
+    """Fewer distinct questions match than the host asked for: the round is shorter."""
+    if has == 1:
+        en = f"Only 1 question matches (you asked for {asked}): the round has 1 question."
+    else:
+        en = f"Only {has} questions match (you asked for {asked}): the round has {has}."
+    return t(lang, en, f"只有 {has} 道题符合条件（你要了 {asked} 道）：本轮共 {has} 题。")
+
+
 def message_link(guild_id: int | None, channel_id: str, message_id: str | None) -> str | None:
     """A jump link to a message of a server's channel (None without one)."""
     if guild_id is None or message_id is None:

@@ -109,6 +109,9 @@ class Started:
     round: QuizRound
     created: bool  # False: the channel's running round, started earlier
     question: QuizQuestion | None = None  # the question being asked
+    # Set when fewer distinct questions match than were asked for: the number asked for (the
+    # round's settings hold the number it has). The front end tells the host.
+    asked: int | None = None
 
 
 class StopCode(StrEnum):
@@ -233,7 +236,10 @@ class Quiz:
         running = self._channels.get(channel_id)
         if running is not None:
             return Started(running.round, False, running.question)
-        self._candidates(settings, server_id)  # raises before anything is stored
+        found = self._candidates(settings, server_id)  # raises before anything is stored
+        asked, distinct = settings.questions, distinct_questions(found)
+        if distinct is not None and distinct < asked:  # never the same written question twice
+            settings = settings.model_copy(update={"questions": distinct})
         stored, created = await self._store.create_quiz_round(
             host.platform, channel_id, server_id, host.id, lang, settings, self._clock.now()
         )
@@ -243,7 +249,8 @@ class Quiz:
         self._register(live)
         async with live.lock:
             await self._ask_or_end(live, 0)
-        return Started(live.round, True, live.question)
+        capped = asked if live.round.settings.questions < asked else None
+        return Started(live.round, True, live.question, asked=capped)
 
     async def answer(self, instance_id: int, user: User, text: str) -> Answered:
         """A user's answer to a question of a round: the first readable one counts (it is
@@ -538,11 +545,16 @@ class Quiz:
         return found
 
     async def _serve(self, live: _Live) -> ServedQuestion:
-        """A question not asked in the round yet when there is one (a numeric template:
-        a fresh variant of a family not asked yet)."""
+        """A question not asked in the round yet (a numeric template: a fresh variant of a
+        family not asked yet, else a new variant of any family). A written question is never
+        asked twice: NoQuestionFound when none is left (`start` caps the round)."""
         settings = live.round.settings
         candidates = self._candidates(settings, live.round.server_id)
-        fresh = [q for q in candidates if (q.family or q.id) not in live.used] or candidates
+        fresh = [q for q in candidates if (q.family or q.id) not in live.used]
+        fresh = fresh or [q for q in candidates if q.family]  # generated: a new seed
+        if not fresh:
+            difficulty = settings.difficulty.value if settings.difficulty else None
+            raise NoQuestionFound(settings.topic, settings.kind.value, difficulty)
         return await self._making.present(self._rng.choice(fresh), settings.difficulty)
 
     async def _key(
@@ -557,6 +569,14 @@ class Quiz:
         if question is None:
             return None, None
         return question.answer, question.explanation
+
+
+def distinct_questions(candidates: list[Question]) -> int | None:
+    """How many different questions a round over `candidates` can ask: None (no limit) when a
+    numeric family is among them (each variant is generated), else the written ones."""
+    if any(q.family for q in candidates):
+        return None
+    return len({q.id for q in candidates})
 
 
 def _used_key(ref: str) -> str:

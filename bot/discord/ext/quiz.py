@@ -51,6 +51,7 @@ from bot.discord._quiz import (
     already_running_text,
     answer_modal,
     answered_text,
+    capped_text,
     no_round_text,
     not_allowed_text,
     question_embed,
@@ -269,6 +270,9 @@ class QuizRounds(
         started = await self.quiz.start(ctx.user, channel, settings, lang, ctx.server_id)
         if started.created:
             text = started_text(started.round, interaction.user.display_name, lang)
+            if started.asked is not None:  # fewer questions match than were asked for
+                has = started.round.settings.questions
+                text = f"{text}\n{capped_text(started.asked, has, lang)}"
         else:  # another start won the race for this channel
             text = already_running_text(
                 started.round, started.question, ctx.lang, interaction.guild_id
