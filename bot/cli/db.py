@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.storage.copy import copy_database
+from bot.storage.copy import CopyResult, copy_database, plural
 from bot.storage.db import StorageError
 from bot.storage.location import BadLocation, parse_location, redact
 
@@ -17,6 +17,12 @@ OK, FAILED = 0, 1
 
 
 def copy_command(source: str, target: str) -> int:
+    if not source.strip() or not target.strip():  # (an empty path would mean BOT_DB's default)
+        empty = "SOURCE" if not source.strip() else "TARGET"
+        print(
+            f"db copy: {empty} is empty: give an SQLite file or a PostgreSQL URL", file=sys.stderr
+        )
+        return FAILED
     try:
         src, dst = parse_location(source), parse_location(target)
     except BadLocation as exc:
@@ -27,11 +33,23 @@ def copy_command(source: str, target: str) -> int:
     except (StorageError, OSError) as exc:
         print(f"db copy: {redact(str(exc))}", file=sys.stderr)
         return FAILED
-    tables = ", ".join(f"{table} {n:,}" for table, n in done.counts.items() if n)
-    print(
-        f"copied {done.rows:,} rows in {len(done.counts)} tables from {src.shown} to {dst.shown}"
-        f" in {done.seconds:.1f} s ({tables or 'all empty'}); checked on the target: every"
-        f" table's row count, and the leaderboards ({done.board_users:,} users,"
-        f" {done.board_points:,} points)"
-    )
+    print(summary(done, src.shown, dst.shown))
+    if not done.data_rows:
+        print(
+            f"db copy: warning: {src.shown} holds no data: only the schema was copied",
+            file=sys.stderr,
+        )
     return OK
+
+
+def summary(done: CopyResult, source: str, target: str) -> str:
+    """The one line of a copy that worked."""
+    tables = ", ".join(f"{table} {n:,}" for table, n in done.counts.items() if n)
+    rows, count = plural(done.rows, "row"), len(done.counts)
+    users, points = plural(done.board_users, "user"), plural(done.board_points, "point")
+    return (
+        f"copied {done.rows:,} {rows} in {count} {plural(count, 'table')} from {source} to"
+        f" {target} in {done.seconds:.1f} s ({tables or 'all empty'}); checked on the target:"
+        f" every table's row count, and the leaderboards ({done.board_users:,} {users},"
+        f" {done.board_points:,} {points})"
+    )

@@ -1,8 +1,11 @@
 """`python -m bot db copy SOURCE TARGET`: every table from one database into an empty one.
 
 SOURCE and TARGET are each an SQLite file or a PostgreSQL URL (`BOT_DB`'s forms), typically an
-SQLite file and a PostgreSQL database, either way. Both are first brought to this code's schema
-by their own store's migrations (as the bot does when it starts); then, on the target, in ONE
+SQLite file and a PostgreSQL database, either way (SQLite to SQLite and PostgreSQL to PostgreSQL
+work too). The SOURCE is never changed: it is read as it is (an SQLite file opened read-only) and
+must be a bot database at this code's schema (one that is older: start the bot on it once, or on a
+copy of it, first). The TARGET is brought to this code's schema by its store's migrations (as the
+bot does when it starts); then, on the target, in ONE
 transaction: check that it holds no data, insert every table's rows (parents before children,
 ids kept), and move the id sequences and the instance id counter past the copied ids. A failure
 leaves none of the rows in the target (only the schema its migrations created). Rows are read and
@@ -30,6 +33,7 @@ from typing import Any, Protocol
 
 from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, Database, StorageError
+from bot.storage.db import migrations as sqlite_migrations
 from bot.storage.location import DbLocation, redact
 
 Row = tuple[Any, ...]
@@ -65,6 +69,11 @@ class CopyResult:
     @property
     def rows(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def data_rows(self) -> int:
+        """Rows beyond what the migrations write into any new database."""
+        return sum(n for table, n in self.counts.items() if table not in SEEDED)
 
 
 class Side(Protocol):
@@ -186,10 +195,11 @@ def _parents_first(tables: Iterable[str], parents: dict[str, set[str]]) -> list[
 class SqliteSide:
     """An SQLite file through the standard library (a one-shot command: blocking is fine)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
         self.shown = str(path)
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        where = f"{path.absolute().as_uri()}?mode=ro" if read_only else str(path)
+        self.conn = sqlite3.connect(where, isolation_level=None, uri=read_only)
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @staticmethod
@@ -201,10 +211,27 @@ class SqliteSide:
 
     @classmethod
     async def open(cls, path: Path, *, create: bool) -> SqliteSide:
+        """The target (`create`): brought to this code's schema. The source: read-only, as
+        it is; CopyRefused unless it is a bot database at this code's schema."""
         cls.check_path(path, create=create)
-        db = await Database.open(path)  # this code's schema (migrates an older file)
-        await db.close()
-        return cls(path)
+        if create:
+            db = await Database.open(path)  # this code's schema (migrates an older file)
+            await db.close()
+            return cls(path)
+        side = cls(path, read_only=True)
+        try:
+            version = int(side.conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = side.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError:  # "file is not a database"
+            side.conn.close()
+            raise CopyRefused(f"{path} is not an SQLite database") from None
+        if not tables:
+            version = 0  # an empty (0-byte) file
+        refusal = _schema_refusal(str(path), version, max(v for v, _, _ in sqlite_migrations()))
+        if refusal is not None:
+            side.conn.close()
+            raise refusal
+        return side
 
     async def columns(self) -> dict[str, dict[str, str]]:
         names = [
@@ -295,18 +322,34 @@ class PostgresSide:
         self.types: dict[str, dict[str, str]] = {}
 
     @classmethod
-    async def open(cls, url: str) -> PostgresSide:
+    async def open(cls, url: str, *, target: bool = True) -> PostgresSide:
+        """The target: brought to this code's schema. The source: as it is; CopyRefused
+        unless it is a bot database at this code's schema."""
         import asyncpg
 
         from bot.storage.postgres import open_postgres
+        from bot.storage.postgres._db import migrations as postgres_migrations
 
-        store = await open_postgres(url, SystemClock(), pool_size=1)  # this code's schema
-        await store.close()
+        if target:
+            store = await open_postgres(url, SystemClock(), pool_size=1)  # this code's schema
+            await store.close()
         try:
             conn = await asyncpg.connect(url)
         except (OSError, asyncpg.PostgresError) as exc:
             raise StorageError(f"cannot connect to {redact(url)}: {redact(str(exc))}") from exc
-        return cls(conn, redact(url))
+        side = cls(conn, redact(url))
+        if not target:
+            version = 0
+            if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+                version = int(
+                    await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                )
+            latest = max(v for v, _, _ in postgres_migrations())
+            refusal = _schema_refusal(side.shown, version, latest)
+            if refusal is not None:
+                await side.close()
+                raise refusal
+        return side
 
     async def columns(self) -> dict[str, dict[str, str]]:
         rows = await self.conn.fetch(
@@ -404,20 +447,45 @@ def _select(table: str, cols: Sequence[str]) -> str:
     return f'SELECT {_names(cols)} FROM "{table}"'
 
 
+def _schema_refusal(where: str, version: int, latest: int) -> CopyRefused | None:
+    """Why a SOURCE at schema `version` is not copied (this code's is `latest`), or None.
+    db copy never changes its SOURCE, so it does not migrate one."""
+    if version == 0:
+        return CopyRefused(f"{where} is not a bot database (it has no bot schema): nothing to copy")
+    if version < latest:
+        return CopyRefused(
+            f"{where} is at schema version {version}, older than this bot's {latest}: start"
+            " the bot on it once (or on a copy of it) to bring it up to date, then copy that;"
+            " db copy never changes its SOURCE"
+        )
+    if version > latest:
+        return CopyRefused(
+            f"{where} is at schema version {version}, newer than this bot's {latest}: copy it"
+            " with the newer bot"
+        )
+    return None
+
+
 def _refuse_data(counts: dict[str, int], side: Side) -> None:
     full = {t: n for t, n in counts.items() if n}
     if full:
-        some = ", ".join(f"{t} {n:,}" for t, n in sorted(full.items())[:4])
-        more = f" and {len(full) - 4} more table(s)" if len(full) > 4 else ""
+        some = ", ".join(f"{t} {n:,} {plural(n, 'row')}" for t, n in sorted(full.items())[:4])
+        more = len(full) - 4
+        tail = f" and {more} more {plural(more, 'table')}" if more > 0 else ""
         raise CopyRefused(
-            f"refusing to copy into {side.shown}: it is not empty ({some}{more} rows);"
+            f"refusing to copy into {side.shown}: it is not empty ({some}{tail});"
             " db copy fills an empty database only"
         )
 
 
+def plural(count: int, noun: str) -> str:
+    """`noun` for one, `noun`s for any other count."""
+    return noun if count == 1 else f"{noun}s"
+
+
 async def open_side(location: DbLocation, *, target: bool) -> Side:
     if location.url is not None:
-        return await PostgresSide.open(location.url)
+        return await PostgresSide.open(location.url, target=target)
     assert location.path is not None
     return await SqliteSide.open(location.path, create=target)
 

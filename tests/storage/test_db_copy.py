@@ -311,7 +311,7 @@ async def test_a_target_with_data_is_refused_and_left_alone(
     async with sqlite_engine(other, checkers, clock) as engine:
         await engine.identities.user("local", "zed", "zed")
     line = one_line(back := db_copy(pg_url, other))
-    assert back.returncode == 1 and "users 1 rows" in line
+    assert back.returncode == 1 and "users 1 row)" in line
     assert len(sqlite_rows(other)["users"]) == 1
 
 
