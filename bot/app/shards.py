@@ -27,7 +27,9 @@ def parse_shard_ids(text: str) -> tuple[int, ...]:
         raise BadShards(f"{text!r} is not a list of shard ids: write e.g. 0-3 or 0,2")
     for part in parts:
         low, dash, high = part.partition("-")
-        if not low.isdigit() or (dash and not high.isdigit()):
+        if not (low.isascii() and low.isdigit()) or (
+            dash and not (high.isascii() and high.isdigit())
+        ):
             raise BadShards(f"{part!r} is not a shard id or range: write e.g. 0-3 or 0,2")
         first, last = int(low), int(high) if dash else int(low)
         if last < first:
@@ -110,7 +112,7 @@ def owns(plan: ShardPlan | None, guild_id: int | None) -> bool:
 def owns_server(plan: ShardPlan | None, external_id: str | None) -> bool:
     """`owns` for a server as the database knows it: its external id (a Discord guild id);
     None, or anything but a Discord id (the console), counts as outside servers (shard 0)."""
-    if external_id is None or not external_id.isdigit():
+    if external_id is None or not (external_id.isascii() and external_id.isdigit()):
         return owns(plan, None)
     return owns(plan, int(external_id))
 

@@ -105,7 +105,7 @@ class Interviews:
         for word in words:
             key, sep, value = word.partition("=")
             if sep and key in options:
-                if not value.isdigit():
+                if not (value.isascii() and value.isdigit()):
                     self.session.say(
                         L(en=f"⚠️ {key} must be a whole number.", zh=f"⚠️ {key} 必须是整数。")
                     )

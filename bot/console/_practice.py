@@ -106,7 +106,9 @@ class Practice:
     # review and daily
 
     async def cmd_review(self, args: list[str]) -> None:
-        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 10)):
+        if len(args) > 1 or (
+            args and not (args[0].isascii() and args[0].isdigit() and 1 <= int(args[0]) <= 10)
+        ):
             self.session.say(
                 L(
                     en=f"⚠️ `{' '.join(args)}` is not a count: review [COUNT], COUNT from 1 to 10"

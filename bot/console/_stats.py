@@ -55,7 +55,9 @@ class Stats:
         self.session.say("\n".join(lines))
 
     async def cmd_history(self, args: list[str]) -> None:
-        if len(args) > 1 or (args and not (args[0].isdigit() and 1 <= int(args[0]) <= 25)):
+        if len(args) > 1 or (
+            args and not (args[0].isascii() and args[0].isdigit() and 1 <= int(args[0]) <= 25)
+        ):
             self.session.say(
                 Localized(
                     en=f"⚠️ `{' '.join(args)}` is not a count: history [COUNT], COUNT from 1 to "

@@ -55,7 +55,12 @@ def read_choice(text: str, n_choices: int) -> int:
     cleaned = normalize(text).strip(_CHOICE_DECORATION).upper()
     if len(cleaned) == 1 and cleaned in letters:
         return letters.index(cleaned)
-    if cleaned.isdigit() and 1 <= int(cleaned) <= n_choices and len(cleaned) <= 2:
+    if (
+        cleaned.isascii()
+        and cleaned.isdigit()
+        and 1 <= int(cleaned) <= n_choices
+        and len(cleaned) <= 2
+    ):
         return int(cleaned) - 1
     raise AnswerFormatError(AnswerForm(shape=FormShape.LETTER, count=n_choices))
 

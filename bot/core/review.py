@@ -26,7 +26,7 @@ SLOW_S = {Kind.MCQ: 120.0, Kind.NUMERIC: 300.0, Kind.OPEN: float("inf")}
 def review_item(ref: str) -> str:
     """The item a question reviews: `family:NAME` for FAMILY:SEED, else the bank id."""
     family, sep, seed = ref.partition(":")
-    if sep and seed.isdigit():
+    if sep and seed.isascii() and seed.isdigit():
         return f"family:{family}"
     return ref
 

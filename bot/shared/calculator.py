@@ -44,7 +44,7 @@ def parse_value(text: str) -> Any:
 
 
 def _seed(value: Any) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise CalculatorError(

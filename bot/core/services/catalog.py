@@ -42,7 +42,7 @@ class KindFilter(StrEnum):
 def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
     """(family, seed) for a `FAMILY:SEED` reference; (None, None) for a bank id."""
     family, sep, seed = ref.partition(":")
-    if sep and seed.isdigit() and family:
+    if sep and seed.isascii() and seed.isdigit() and family:
         return family, int(seed)
     return None, None
 

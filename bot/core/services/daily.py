@@ -12,10 +12,17 @@ from bot.core.services.making import Making
 def parse_hhmm(text: str) -> str:
     """`7:30`, `07:30`, `0730` -> `07:30`; BadTime for anything else."""
     cleaned = text.strip().replace("：", ":")
-    if ":" not in cleaned and len(cleaned) == 4 and cleaned.isdigit():
+    if ":" not in cleaned and len(cleaned) == 4 and cleaned.isascii() and cleaned.isdigit():
         cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
     hours, sep, minutes = cleaned.partition(":")
-    if sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2:
+    if (
+        sep
+        and hours.isascii()
+        and hours.isdigit()
+        and minutes.isascii()
+        and minutes.isdigit()
+        and len(minutes) == 2
+    ):
         h, m = int(hours), int(minutes)
         if 0 <= h < 24 and 0 <= m < 60:
             return f"{h:02d}:{m:02d}"

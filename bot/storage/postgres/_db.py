@@ -240,4 +240,4 @@ class PgDatabase:
 def affected(status: str) -> int:
     """The row count of a command status ('UPDATE 1' -> 1, 'INSERT 0 3' -> 3)."""
     tail = status.rsplit(" ", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+    return int(tail) if tail.isascii() and tail.isdigit() else 0
