@@ -28,6 +28,10 @@ KEYS = ("time", "level", "logger", "msg")
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # An earlier test in this process may have run a command in-process that set up logging
+    # (captureWarnings(True)) and left it so; then setup_logging's captureWarnings(True) is a
+    # no-op and warnings bypass logging. Start from warnings not captured.
+    logging.captureWarnings(False)
     try:
         yield
     finally:
