@@ -26,10 +26,13 @@ def validate(paths: Sequence[Path]) -> int:
     for path in missing:
         print(f"{path}:1: -: -: no such file or folder", file=sys.stderr)
     bank = load_bank([p for p in targets if p.exists()], _known_families())
-    for problem in bank.problems:
+    # Nothing to read but missing paths: their lines say it ("no question files found" again
+    # would count the same problem twice).
+    problems = bank.problems if len(missing) < len(targets) else []
+    for problem in problems:
         print(problem)
-    if bank.problems or missing:
-        count = len(bank.problems) + len(missing)
+    if problems or missing:
+        count = len(problems) + len(missing)
         print(f"{count} problem(s) found; {len(bank)} question(s) are valid.", file=sys.stderr)
         return 1
     print(f"ok: {len(bank)} questions", file=sys.stderr)

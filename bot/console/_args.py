@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.models import Localized
+from bot.core.services.answering import SelfRating
 from bot.demos import DemoParamsError, demo_names, get_spec, parse_params
+from bot.shared.texts import RATING_NAMES
 
 _SLOT_NAMES = {
     "kind": Localized(en="kind", zh="题型"),
@@ -17,6 +19,23 @@ _SLOT_NAMES = {
     "topic": Localized(en="topic", zh="主题"),
     "period": Localized(en="period", zh="时间范围"),
 }
+
+
+_RATINGS = "/".join(r.value for r in SelfRating)
+_RATINGS_ZH = "/".join(RATING_NAMES[r].zh for r in SelfRating)
+RATING_WORDS = Localized(
+    en=f"⚠️ Please answer {_RATINGS}.", zh=f"⚠️ 请输入 {_RATINGS} 或 {_RATINGS_ZH}。"
+)
+
+
+def read_rating(word: str) -> SelfRating | None:
+    """A self-rating typed at `rating>`: again/hard/good/easy, or its Chinese name as the
+    prompt shows it (没答上, 勉强, 答上了, 很轻松); None for anything else."""
+    word = word.strip().lower()
+    for rating in SelfRating:
+        if word in (rating.value, RATING_NAMES[rating].zh):
+            return rating
+    return None
 
 
 def whole_number(text: str) -> int | None:

@@ -3,7 +3,8 @@ question) and show how it went. Used by `question`, `review`, `daily` and the in
 
 from __future__ import annotations
 
-from bot.console._session import Session
+from bot.console._args import RATING_WORDS, read_rating
+from bot.console._session import SKIP_WORDS, Session
 from bot.core.models import (
     LETTERS,
     AnswerOutcome,
@@ -14,7 +15,7 @@ from bot.core.models import (
     Verdict,
 )
 from bot.core.rubric import check_question
-from bot.core.services.answering import Answering, SelfRating
+from bot.core.services.answering import Answering
 from bot.core.services.catalog import Catalog
 from bot.core.services.posting import Postings
 from bot.shared.rubric_texts import (
@@ -83,11 +84,11 @@ class Asking:
         )
         self.session.say(hint)
         while True:
-            line = await self.session.terminal.read("answer> ")
+            line = await self.session.terminal.read(self.session.prompt("answer"))
             if self.session.quits(line):
                 return
             assert line is not None
-            if line.strip().lower() in ("skip", "s", "跳过"):
+            if line.strip().lower() in SKIP_WORDS:
                 self.session.say(Localized(en="Skipped.", zh="已跳过。"))
                 return
             if not line.strip():
@@ -104,7 +105,9 @@ class Asking:
         line = first
         while True:
             if line is None:
-                line = await self.session.terminal.read("answer> " if not lines else "...> ")
+                line = await self.session.terminal.read(
+                    self.session.prompt("answer" if not lines else "more")
+                )
                 if self.session.quits(line):
                     return None
             assert line is not None
@@ -136,31 +139,34 @@ class Asking:
 
     async def _open_question(self, instance_id: int, served: ServedQuestion) -> None:
         self.session.say(TYPE_PROMPT)
-        answer = await self.read_answer()
+        first = await self.session.terminal.read(self.session.prompt("answer"))
+        if self.session.quits(first):
+            return
+        assert first is not None
+        if first.strip().lower() in SKIP_WORDS:  # as at every other answer prompt
+            self.session.say(Localized(en="Skipped.", zh="已跳过。"))
+            return
+        answer = await self.read_answer(first)
         if answer is None:
             return
         suggested, _ = self.reveal(self.catalog.bank.get(served.ref), answer)
-        ratings = "/".join(r.value for r in SelfRating)
         self.session.say(rating_prompt(self.session.lang))
         if suggested is not None:
             self.session.say(suggested_prompt(suggested, self.session.lang))
         while True:
-            line = await self.session.terminal.read("rating> ")
+            line = await self.session.terminal.read(self.session.prompt("rating"))
             if self.session.quits(line):
                 return
             assert line is not None
             word = line.strip().lower() or (suggested or "")
-            if word in ("skip", "s"):
+            if word in SKIP_WORDS:
                 return
-            if word in SelfRating.__members__.values():
-                outcome = await self.answering.self_rate(
-                    instance_id, self.session.user, SelfRating(word)
-                )
+            rating = read_rating(word)
+            if rating is not None:
+                outcome = await self.answering.self_rate(instance_id, self.session.user, rating)
                 self.show_outcome(outcome)
                 return
-            self.session.say(
-                Localized(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。")
-            )
+            self.session.say(RATING_WORDS)
 
     def show_outcome(self, outcome: AnswerOutcome) -> None:
         lang = self.session.lang

@@ -117,7 +117,7 @@ class Console:
             ),
             "quiz": _Command(
                 self.quiz.cmd_quiz,
-                "quiz [TOPIC] [concept|numeric|any] [questions=N] [seconds=S]",
+                "quiz [TOPIC] [concept|numeric|any] [easy|medium|hard] [questions=N] [seconds=S]",
                 Localized(
                     en="a timed quiz round: fast right answers score more",
                     zh="限时测验：答得又快又对得分更多",

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from bot.console._args import ChartTarget
+from bot.console._args import RATING_WORDS, ChartTarget, read_rating
 from bot.console._asking import Asking
 from bot.console._session import Session
 from bot.core.interview import Interviews as InterviewService
@@ -163,7 +163,7 @@ class Interviews:
                 self._header(step)
                 self.asking.show(question)
             iid, index = step.interview.id, item.index
-            line = await session.terminal.read("answer> ")
+            line = await session.terminal.read(session.prompt("answer"))
             if session.quits(line):  # end of input or `quit`: never an answer
                 self._paused()
                 return
@@ -226,19 +226,18 @@ class Interviews:
 
     async def _rating(self, suggested: str | None = None) -> SelfRating | None:
         """The user's rating of an open answer; Enter takes the `suggested` one, if any."""
-        ratings = "/".join(r.value for r in SelfRating)
         self.session.say(rating_prompt(self.session.lang))
         if suggested is not None:
             self.session.say(suggested_prompt(suggested, self.session.lang))
         while True:
-            line = await self.session.terminal.read("rating> ")
+            line = await self.session.terminal.read(self.session.prompt("rating"))
             if self.session.quits(line):
                 return None
             assert line is not None
-            word = line.strip().lower() or (suggested or "")
-            if word in SelfRating.__members__.values():
-                return SelfRating(word)
-            self.session.say(L(en=f"⚠️ Please answer {ratings}.", zh=f"⚠️ 请输入 {ratings}。"))
+            rating = read_rating(line.strip().lower() or (suggested or ""))
+            if rating is not None:
+                return rating
+            self.session.say(RATING_WORDS)
 
     async def _report(self, report: Report) -> None:
         lang = self.session.lang

@@ -29,6 +29,7 @@ from bot.shared.feedback import unreadable
 from bot.shared.texts import DIFFICULTY_NAMES, topic_name
 
 STOP_WORDS = ("stop", "停止")
+NOT_QUIZ_KINDS = ("mcq", "open")
 
 
 class ConsoleQuiz:
@@ -107,7 +108,7 @@ class ConsoleQuiz:
     async def _play(self, quiz: Quiz, channel: str) -> None:
         user, lang = self.session.user, self.session.lang
         while not self._ended:
-            line = await self.session.terminal.read("quiz> ")
+            line = await self.session.terminal.read(self.session.prompt("quiz"))
             # The line answers the question on screen when it arrives: a read begun while an
             # earlier question was open (its time ran out meanwhile) answers the next one.
             question = self._question
@@ -155,6 +156,9 @@ class ConsoleQuiz:
                 number = whole_number(value)
                 options[key] = -1 if number is None else number
                 continue
+            if word.lower() in NOT_QUIZ_KINDS:  # `question`'s kinds, not a quiz's
+                self.session.say(T.not_a_quiz_kind(word.lower()))
+                return None
             slot = _slot(word.lower())
             if slot in words:
                 self.session.say(T.USAGE)

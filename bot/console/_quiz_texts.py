@@ -43,6 +43,16 @@ def bounds(key: str) -> Localized:
     )
 
 
+def not_a_quiz_kind(word: str) -> Localized:
+    """`quiz mcq` / `quiz open`: question kinds that are not a quiz's."""
+    return L(
+        en=f"⚠️ `{word}` is not a quiz kind: a quiz asks concept|numeric|any questions (multiple"
+        " choice and numbers; no open questions).",
+        zh=f"⚠️ `{word}` 不是测验的题型：测验的题型为 concept|numeric|any"
+        "（选择题和数值题；没有问答题）。",
+    )
+
+
 def twice(key: str) -> Localized:
     return L(en=f"⚠️ {key} is given twice: give it once.", zh=f"⚠️ {key} 给了两次：只能给一次。")
 

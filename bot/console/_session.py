@@ -16,6 +16,15 @@ from bot.shared.calculator import CheckRequest
 
 PLATFORM = "local"
 QUIT_WORDS = ("quit", "exit")
+SKIP_WORDS = ("skip", "s", "跳过")
+#: The prompts inside commands, (English, Chinese) (the command prompt `> ` is the same). Plain
+#: strings: `Localized` would strip the space after `>`.
+PROMPTS: dict[str, tuple[str, str]] = {
+    "answer": ("answer> ", "答案> "),
+    "more": ("...> ", "...> "),  # the next line of a typed answer
+    "rating": ("rating> ", "评分> "),
+    "quiz": ("quiz> ", "测验> "),
+}
 
 
 class Terminal(Protocol):
@@ -57,6 +66,11 @@ class Session:
     @property
     def lang(self) -> Lang:
         return language_for(self.user.language, self.locale)
+
+    def prompt(self, name: str) -> str:
+        """The prompt `name` (a key of PROMPTS) in the reply language."""
+        english, chinese = PROMPTS[name]
+        return chinese if self.lang == "zh" else english
 
     def say(self, text: Localized | str) -> None:
         self.terminal.write(text if isinstance(text, str) else text.get(self.lang))
