@@ -127,6 +127,7 @@ _REPLACE = [
     ("cannot", "can not"),
     ("n't", " not"),
 ]
+_TIMES = re.compile(r"(?<=[a-z0-9)\]'])\s*\*\s*(?=[a-z0-9(\[\u03b1-\u03c9])")
 _GREEK_RUN = re.compile("[" + "".join(_GREEK) + "]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SPACE = re.compile(r"\s")
@@ -141,6 +142,8 @@ def normalize(text: str) -> str:
     for old, new in _REPLACE:
         if old in text:
             text = text.replace(old, new)
+    if "*" in text:
+        text = _TIMES.sub(" ", text)  # n*d^2, 128*(64*3*3): a multiplication sign, as × is
     return _GREEK_RUN.sub(lambda m: f" {_GREEK[m.group()]} ", text)
 
 
@@ -376,7 +379,11 @@ _ZH_FUNCTION = frozenset(
 # What makes a Chinese clause prose: the common characters (not the negators, which often start
 # a term: 非饱和, 不超过), a few verbs of terse answers (做、换、加、调、减、需、应), and relations
 # (a formula `out = ...` is a statement, not a list of terms).
-_ZH_PROSE = (_ZH_FUNCTION - frozenset("不没无非未别")) | frozenset("做换加调减需应=<>")
+_ZH_PROSE = (
+    (_ZH_FUNCTION - frozenset("不没无非未别"))
+    | frozenset("做换加调减需应=<>")
+    | frozenset("随到少多大小约倍发%0123456789")  # GRU 参数大约少 25%；梯度爆炸仍可能发生
+)
 # English: the common words, and relations (`sigma' <= 0.25` states something).
 _EN_PROSE = _FUNCTION_WORDS | frozenset(("=", "==", "<=", ">=", "!=", "<", ">", "->", "approx"))
 
@@ -388,15 +395,36 @@ def _zh_compact(sentence: str) -> str:
 _ZH_CLAUSE_BREAK = re.compile(r"[,:，：]")
 
 
-def _zh_clauses(sentence: str) -> tuple[str, tuple[int, ...]]:
-    """The sentence without spaces and brackets, and where its clauses (cut at commas and
-    colons) start in it."""
-    text = ""
-    starts: list[int] = []
-    for clause in _ZH_CLAUSE_BREAK.split(sentence):
-        starts.append(len(text))
-        text += _zh_compact(clause)
-    return text, tuple(starts)
+def _zh_clauses(sentence: str) -> tuple[str, tuple[int, ...], frozenset[int]]:
+    """The sentence without spaces and brackets, where its clauses (cut at commas and colons)
+    start in it, and where something was dropped (a word boundary between Latin words)."""
+    kept: list[str] = []
+    starts: list[int] = [0]
+    gaps: set[int] = set()
+    for char in sentence:
+        if _ZH_CLAUSE_BREAK.match(char):
+            starts.append(len(kept))
+        if _ZH_DROP.match(char):
+            gaps.add(len(kept))
+        else:
+            kept.append(char)
+    return "".join(kept), tuple(starts), frozenset(gaps)
+
+
+def _latin(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and "a" <= text[index] <= "z"
+
+
+def _zh_word_edges(term: Term, text: str, gaps: frozenset[int], span: Span) -> bool:
+    """A Latin term inside Chinese text is a whole word: `lenet` is not in googlenet (a plural
+    -s, and a term written with a trailing `*`, may follow)."""
+    start, end = span
+    if term.latin_start and _latin(text, start - 1) and start not in gaps:
+        return False
+    if term.latin_end and _latin(text, end) and end not in gaps:
+        plural = text[end] == "s" and (not _latin(text, end + 1) or end + 1 in gaps)
+        return plural
+    return True
 
 
 # A negation of the clause's verb (不会导致, 没有, 无法, 并不) denies the rest of the clause,
@@ -411,7 +439,20 @@ _ZH_NOT_SCOPE = {
     "没": "",
 }
 _ZH_SCOPE_ONLY_IN = {"无": ("无法", "无需", "无须", "并无", "毫无"), "非": ("并非", "绝非")}
-_ZH_SCOPE_BREAKERS = ("但", "而", "却", "所以", "因此", "因为", "只是", "反而", "只", "仅")
+_ZH_SCOPE_BREAKERS = (
+    "但",
+    "而",
+    "却",
+    "所以",
+    "因此",
+    "因为",
+    "只是",
+    "反而",
+    "只",
+    "仅",
+    "就",
+    "则",
+)
 
 
 def _zh_negated(text: str, start: int) -> bool:
@@ -442,6 +483,8 @@ class Term:
     tokens: tuple[tuple[str, bool, bool], ...] = ()  # (stem or raw prefix/symbol, prefix, word)
     compact: str = ""  # Chinese
     negative: bool = False  # says "no"/"not"/没有 itself ("no embedding"): a negative statement
+    latin_start: bool = False  # Chinese: a Latin word starts the term (a word boundary there)
+    latin_end: bool = False  # … ends it, with no trailing `*`
 
 
 Pattern = tuple[tuple[Term, ...], ...]
@@ -470,7 +513,14 @@ def _term(raw: str, lang: RubricLang) -> Term:
         if len(compact) == 1 and compact in _ZH_FUNCTION:
             raise PatternError(f"{raw.strip()!r} is only common words and matches too much")
         negative = any(n in compact for n in _ZH_NEGATORS)
-        return Term(text=text, negation=negation, compact=compact, negative=negative)
+        return Term(
+            text,
+            negation,
+            compact=compact,
+            negative=negative,
+            latin_start=_latin(compact, 0),
+            latin_end=_latin(compact, len(compact) - 1) and not text.endswith("*"),
+        )
     marked = _STAR.sub("\x00", text)
     if "*" in marked:
         raise PatternError(f"{raw.strip()!r}: `*` only ends a word (oscillat*)")
@@ -491,7 +541,7 @@ def _term(raw: str, lang: RubricLang) -> Term:
     if not words and len(tokens) == 1:
         raise PatternError(f"{raw.strip()!r}: a lone symbol matches too much")
     negative = any(w in _NEGATORS for w in raw_words)
-    return Term(text=text, negation=negation, tokens=tuple(tokens), negative=negative)
+    return Term(text, negation, tokens=tuple(tokens), negative=negative)
 
 
 @lru_cache(maxsize=8192)
@@ -573,13 +623,18 @@ class _Sentence:
     starts: dict[str, list[int]]
     all_terms: Sequence[Term]
     clause_starts: tuple[int, ...] = (0,)  # Chinese: where the clauses start in `text`
+    gaps: frozenset[int] = frozenset()  # Chinese: where spaces or brackets were dropped
     cache: dict[int, list[tuple[Span, bool, bool]]] = field(default_factory=dict)
     term_mask: list[bool] | None = None
     zh_scope: list[bool] | None = None
 
     def _spans(self, term: Term) -> list[Span]:
         if self.lang == "zh":
-            return _zh_occurrences(term, self.text)
+            return [
+                span
+                for span in _zh_occurrences(term, self.text)
+                if _zh_word_edges(term, self.text, self.gaps, span)
+            ]
         return _en_occurrences(term, self)
 
     def _mask(self) -> list[bool]:
@@ -690,8 +745,8 @@ def _units_of(answer: str, lang: RubricLang) -> tuple[str, ...]:
 
 def _prepare(sentence: str, lang: RubricLang, all_terms: Sequence[Term]) -> _Sentence:
     if lang == "zh":
-        text, clause_starts = _zh_clauses(sentence)
-        return _Sentence(lang, [], text, "", {}, all_terms, clause_starts)
+        text, clause_starts, gaps = _zh_clauses(sentence)
+        return _Sentence(lang, [], text, "", {}, all_terms, clause_starts, gaps)
     toks, starts, joined = _english(sentence)
     return _Sentence(lang, toks, sentence, joined, starts, all_terms)
 
@@ -710,16 +765,20 @@ def _pattern_matches(pattern: Pattern, sentence: _Sentence) -> bool:
     window = WINDOW_ZH if sentence.lang == "zh" else WINDOW_EN
     groups = len(pattern)
     for left, (start, _, _) in enumerate(tagged):
-        best: dict[int, int] = {}
+        # every window from this occurrence to a later one that completes the groups: a later
+        # alternative may be the one next to a common word
+        seen: set[int] = set()
+        end = start
         for s, e, g in tagged[left:]:
             if s - start > window:
                 break
-            if g not in best or e < best[g]:
-                best[g] = e
-        if len(best) == groups:
-            end = max(best.values())
-            if end - start <= window and sentence.prose_near(start, end):
-                return True
+            seen.add(g)
+            end = max(end, e)
+            if len(seen) == groups:
+                if end - start > window:
+                    break
+                if sentence.prose_near(start, end):
+                    return True
     return False
 
 

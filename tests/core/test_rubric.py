@@ -167,6 +167,34 @@ def test_negation_of_the_verb_denies_the_clause_chinese() -> None:
     assert covers("梯度 & 消失", "非线性的梯度会消失。", "zh")
 
 
+def test_a_later_alternative_is_tried() -> None:
+    """Every occurrence of a group counts, not only the earliest-ending one: `dead` has no
+    common word near it, the later `die` has."""
+    pattern = "relu & dead|die*"
+    assert covers(pattern, "ReLU dead units units units units, and then it can die.")
+    assert not covers(pattern, "ReLU dead units units units units")
+
+
+def test_star_between_terms_is_multiplication() -> None:
+    assert normalize("n*d^2").split() == normalize("n × d^2").split() == ["n", "d^2"]
+    assert normalize("128*(64*3*3)").split() == ["128", "(64", "3", "3)"]
+    assert normalize("x**2") == "x^2"
+    assert covers("n d^2 & cost|flops", "The cost is n*d^2 per layer.")
+
+
+def test_short_chinese_sentence_with_a_number_is_prose() -> None:
+    assert covers("gru & 参数 & 25%", "GRU 参数大约少 25%。", "zh")
+    assert not covers("gru & 参数", "GRU 参数", "zh")
+
+
+def test_latin_terms_in_chinese_are_whole_words() -> None:
+    assert not covers("lenet & 卷积", "GoogLeNet 用了很多卷积。", "zh")
+    assert covers("lenet & 卷积", "LeNet 用了卷积。", "zh")
+    assert covers("relu & 梯度", "用 ReLU layer 的梯度是 1。", "zh")  # a space between words
+    assert covers("gan & 模式", "GANs 会丢掉模式。", "zh")  # a plural
+    assert covers("explod* & 梯度", "梯度会 exploding。", "zh")  # a trailing `*`
+
+
 def test_keyword_list_is_not_prose() -> None:
     pattern = "dead|dying & relu*|unit*"
     assert not covers(pattern, "dead relu")
@@ -323,3 +351,31 @@ def test_worked_examples_of_the_doc_hold() -> None:
             assert (result.covered == (0,)) == (mark == "✅"), (answer, mark)
             rows += 1
     assert rows >= 8
+
+
+# A tester's right answers that the bank's rubrics missed, and denied claims they covered.
+TESTER_ANSWERS = [
+    ("opt-l2-vs-weight-decay", "L2 adds λw to the gradient.", {0}),
+    ("opt-l2-vs-weight-decay", "L2 regularisation adds lambda times w to the gradient.", {0}),
+    ("opt-l2-vs-weight-decay", "L2 正则在梯度中加入 λw", {0}),
+    ("vg-does-relu-solve-it", "Initialisation still matters: use He init.", {1}),
+    ("vg-does-relu-solve-it", "Exploding gradients can still happen.", {3}),
+    ("vg-does-relu-solve-it", "初始化仍然很重要，要用 He 初始化 … 梯度爆炸仍然可能发生", {1, 3}),
+    ("gt-balance-d-g", "G learns only through D's gradients.", {0}),
+    ("cnn-param-comparison", "权重共享减少的是参数量，而不是计算量。", {3}),
+    ("rnn-explain-recurrence", "Depth in time never causes vanishing gradients.", set()),
+    ("rnn-explain-recurrence", "A long sequence does not cause vanishing gradients.", set()),
+    ("rnn-explain-recurrence", "时间上的深度不会导致梯度消失。", set()),
+    ("rnn-explain-recurrence", "h_t 只依赖 x_t，不依赖 h_{t-1}", set()),
+    ("attn-sqrt-dk-derivation", "Dividing by sqrt(d_k) does not restore unit variance.", set()),
+    ("gan-explain-idea", "G and D are never trained alternately.", set()),
+    ("models-resnet-why", "The gradient I + dF/dx has no direct path to early layers.", set()),
+]
+
+
+@pytest.mark.parametrize(("bank_id", "answer", "covered"), TESTER_ANSWERS)
+def test_tester_answers_against_the_bank(bank_id: str, answer: str, covered: set[int]) -> None:
+    question = load_bank([CONTENT]).questions[bank_id]
+    result = check_question(question, answer)
+    assert result is not None
+    assert set(result.covered) == covered

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from bot.core.bank import load_bank
 from bot.core.models import LANGS, KeyPointMatch, Kind, Lang, Question
-from bot.core.rubric import check_points, rubric_terms
+from bot.core.rubric import _EN_PROSE as EN_PROSE
+from bot.core.rubric import _ZH_PROSE as ZH_PROSE
+from bot.core.rubric import check_points, normalize, rubric_terms
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 MAX_OTHER_COVERAGE = 0.5
@@ -127,3 +129,70 @@ def test_keyword_dump_is_never_good(record_property: Record) -> None:
     lines = [f"keyword dumps: {len(worst)}, none may reach good (0.7); highest: {top}"]
     _report(record_property, lines + [f"  {c:.2f}  {name}" for c, name in worst[:8]])
     assert all(coverage < 0.7 for coverage, _ in worst), worst[:3]
+
+
+# Key points that are labels, not statements (a noun phrase, a list of examples or remedies, a
+# formula): written as a sentence they state nothing the checker could read as one.
+LABELS = {
+    ("act-compare-common", 4, "zh"): "a heading: where each is used today",
+    ("act-smooth-modern", 2, "zh"): "two noun phrases (soft gating / non-monotone shape)",
+    ("act-smooth-modern", 3, "en"): "a noun phrase (empirical gains in …)",
+    ("act-smooth-modern", 3, "zh"): "a noun phrase (empirical gains in …)",
+    ("attn-self-vs-cross", 3, "en"): "asks for an example; lists some",
+    ("attn-flashattention-idea", 4, "en"): "a list of four properties",
+    ("backprop-what-to-store", 0, "en"): "a list of what is stored",
+    ("backprop-what-to-store", 3, "en"): "a list of alternatives",
+    ("backprop-what-to-store", 3, "zh"): "a list of alternatives",
+    ("backprop-what-to-store", 4, "zh"): "terse: no common character outside the terms",
+    ("models-resnet-why", 2, "zh"): "terse: no common character outside the terms",
+    ("ecnn-flops-vs-latency", 3, "en"): "a heading and a list of guidelines",
+    ("fs-small-vs-large", 0, "zh"): "terse, with a list of counts",
+    ("gan-explain-idea", 1, "zh"): "a noun phrase (the minimax value function)",
+    ("init-zero-exceptions", 1, "en"): "a list of exceptions",
+    ("init-zero-exceptions", 1, "zh"): "a list of exceptions",
+    ("lstm-equations-explain", 0, "en"): "a formula label",
+    ("lstm-equations-explain", 0, "zh"): "a formula label",
+    ("lstm-long-term-dependencies", 0, "zh"): "examples in brackets",
+    ("mg-open-spectral-norm", 1, "en"): "a list of implementation details",
+    ("mg-open-r1-code", 2, "en"): "a list of formula pieces",
+    ("norm-bn-batch-coupling", 3, "en"): "a list of cases",
+    ("opt-compare-walkthrough", 0, "zh"): "terse: no common character outside the terms",
+    ("rnn-bptt-derive", 2, "en"): "a formula label",
+    ("rp-open-encoder-decoder-state", 4, "zh"): "terse: no common character outside the terms",
+    ("tp-diverges-after-scaling", 1, "en"): "an instruction with a list in brackets",
+}
+_NOT_A_STATEMENT = set(":;：；=→")  # "Label: …", "a; b" lists, formulas
+
+
+def _statement(text: str, lang: Lang) -> bool:
+    """A key point written as a sentence: no label colon, list semicolon or formula arrow, and
+    a common word (docs/rubrics.md) among its words."""
+    if _NOT_A_STATEMENT.intersection(text):
+        return False
+    words = normalize(text)
+    if lang == "en":
+        return any(word in EN_PROSE for word in words.replace(".", " ").split())
+    return any(char in ZH_PROSE for char in words)
+
+
+def test_key_point_text_covers_its_own_point(record_property: Record) -> None:
+    """Written as a sentence, a key point's own text (each language) covers that key point:
+    a candidate who answers with the key point's words is not told they missed it."""
+    with_rubric, _ = _bank()
+    failures: list[str] = []
+    checked = 0
+    for question in with_rubric:
+        for index, point in enumerate(question.key_points):
+            assert point.match is not None
+            for lang in LANGS:
+                text = point.get(lang)
+                if not _statement(text, lang) or (question.id, index, lang) in LABELS:
+                    continue
+                checked += 1
+                sentence = text + ("." if lang == "en" else "。")
+                if not check_points([point.match], sentence, lang).covered:
+                    failures.append(f"{question.id} {index} [{lang}] {text}")
+    lines = [f"key points as sentences: {checked - len(failures)} of {checked} cover themselves"]
+    _report(record_property, lines + ["  " + line for line in failures])
+    assert checked > 300
+    assert not failures
