@@ -306,9 +306,13 @@ class MlpBackprop(Family[MlpBackpropParams]):
         value = float(key[p.output][i][j])
         grad = float(key[f"grad_{layer}"][i][j])
         dloss = "(y - t)" if p.loss == "half_mse" else f"[2(y - t)/{len(manual.y)}]"
-        slope = {"sigmoid": "y(1 - y)", "tanh": "1 - y²", "relu": "1[z > 0]", "identity": "1"}[
-            p.activation
-        ]
+        # (bracketed: it follows "(y - t)·", and a product binds tighter than the minus)
+        slope = {
+            "sigmoid": "y·(1 - y)",
+            "tanh": "(1 - y²)",
+            "relu": "1[z > 0]",
+            "identity": "1",
+        }[p.activation]
         if layer == "W2":
             back_en = (
                 f"δ_out = ∂L/∂y · act'(z) = {dloss}·{slope} = {fl(manual.delta_out)}; "
