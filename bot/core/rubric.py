@@ -4,8 +4,9 @@ The format is described in docs/rubrics.md. Each key point carries `match:` patt
 a pattern is groups joined by `&`, a group is alternatives joined by `|`, and a pattern matches
 when one alternative of every group occurs in the same sentence of the answer, close together,
 in a sentence that reads as prose (a common word outside the matched terms, so a list of key
-terms does not count). A plain term does not count where it is negated ("does not prevent");
-`~term` counts only where it is negated; `?term` counts either way.
+terms does not count). A plain term does not count where it is negated ("does not prevent"), nor
+after a negation of its clause's verb ("never causes vanishing gradients") unless the pattern
+expects one; `~term` counts only where it is negated; `?term` counts either way.
 
 Pure Python, no model: normalisation (case, full-width forms, Greek letters and their names,
 superscripts, operators), light English stemming, Chinese by substring. Nothing here imports the
