@@ -55,6 +55,9 @@ class Answer:
     points: tuple[int, ...]
 
 
+HELD_OUT = "holdout.yaml"
+
+
 def read_answers(path: Path) -> list[Answer]:
     """The entries of one fixture file; FixtureError (located) for a malformed file or entry."""
     name = path.name
@@ -295,7 +298,13 @@ def test_the_checker_agrees_with_the_examiners(
     answers: list[Answer], bank: Bank, record_property: Callable[[str, object], None]
 ) -> None:
     checked, skipped = check_all(answers, bank)
-    record_property("terminal_summary", summary(checked, skipped))
+    held_out = confusion(c for c in checked if c.answer.where.startswith(HELD_OUT))
+    record_property(
+        "terminal_summary",
+        summary(checked, skipped)
+        + f"\n  held out ({HELD_OUT}, never seen by a rubric writer): {held_out.agreement:.1%}"
+        f" of {held_out.decisions} decisions",
+    )
     if not checked:
         pytest.skip(f"none of the {len(answers)} fixture answers' questions has a rubric yet")
     total = confusion(checked)
