@@ -379,3 +379,40 @@ async def test_live_count_pending_at_shutdown_is_still_shown(
         assert footer(question).endswith("1 answered, 1 correct")  # bob's count waits
     assert footer(question).endswith("2 answered, 1 correct")  # sent on close
     fake_discord.assert_clean()
+
+
+async def test_a_burst_of_answers_costs_one_call_each_and_few_edits(
+    fake_discord: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve users answer at once: each hears ✅ through the interaction callback alone (no
+    follow-up), and the question's count is edited once while they answer (the edits after it
+    wait for the interval, coalesced) and brought to the last count on close."""
+    monkeypatch.setattr(live_counts, "EDIT_INTERVAL_S", 600.0)
+    poster = fake_discord.user("alice")
+    users = [fake_discord.add_user(f"user{i}") for i in range(12)]
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        question = (
+            await poster.slash("question", topic="vanishing_gradients", kind="concept")
+        ).message
+        assert question is not None
+        right = button_ids(question)[1]
+        sent = [await user.click(question, right, wait=False) for user in users]
+        await fake_discord.wait_until(lambda: all(s.acknowledged for s in sent) or None)
+        for s in sent:
+            assert s.response_type == 4 and s.message is not None and s.message.ephemeral
+            assert s.message.content.startswith("✅")
+
+        def edits() -> list[object]:
+            return [
+                r
+                for r in fake_discord.requests
+                if r.method == "PATCH" and r.path.endswith(f"/messages/{question.id}")
+            ]
+
+        await fake_discord.wait_until(lambda: edits() or None)
+        assert len(edits()) == 1
+    assert footer(question).endswith("12 answered, 12 correct")
+    assert len(edits()) <= 2
+    assert not any(s.followup_ids for s in sent)
+    assert not [r for r in fake_discord.requests if r.method == "POST" and "/webhooks/" in r.path]
+    fake_discord.assert_clean()
