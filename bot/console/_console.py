@@ -216,7 +216,9 @@ class Console:
                 )
             )
         while session.running:
-            line = await session.terminal.read("> ")
+            line, session.pending = session.pending, None
+            if line is None:
+                line = await session.terminal.read("> ")
             if line is None:
                 break
             await self.dispatch(line)

@@ -8,6 +8,7 @@ shows the standings through the methods below."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from bot.console import _quiz_texts as T
 from bot.console._args import whole_number
@@ -29,6 +30,9 @@ from bot.shared.feedback import unreadable
 from bot.shared.texts import DIFFICULTY_NAMES, topic_name
 
 STOP_WORDS = ("stop", "停止")
+# What an answer looks like (an option letter or a number): typed after the round ended, it is
+# told "too late"; any other line is a command for the console.
+_ANSWER = re.compile(r"[A-Za-z]|[-+0-9.,/%eE ]+")
 NOT_QUIZ_KINDS = ("mcq", "open")
 
 
@@ -118,6 +122,12 @@ class ConsoleQuiz:
                 await quiz.stop(channel, user, can_manage=True)
                 return
             assert line is not None
+            if self._ended and line.strip():  # the round ended (its time) while they typed
+                if _ANSWER.fullmatch(line.strip()):
+                    self.session.say(T.TOO_LATE)
+                else:  # a command for the console's prompt, not lost
+                    self.session.pending = line
+                continue
             if not line.strip() or self._ended:
                 continue
             said = await quiz.answer(question.instance_id, user, line.strip())

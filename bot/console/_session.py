@@ -53,6 +53,9 @@ class Session:
         self.locale = locale
         self.running = True
         self._user: User | None = None
+        # A line a command read that is the console's (typed at a quiz's prompt after the round
+        # ended): the console runs it as the next command.
+        self.pending: str | None = None
 
     @property
     def user(self) -> User:

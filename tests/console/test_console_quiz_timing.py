@@ -15,6 +15,7 @@ from io import StringIO
 import pytest
 
 from bot.checkers import TorchCheckers
+from bot.console._console import Console
 from bot.console._quiz import ConsoleQuiz
 from bot.console._session import Session
 from bot.console._terminal import StdTerminal
@@ -139,3 +140,42 @@ async def test_a_person_sees_the_prompt_again_after_text_printed_at_it(
     shown = stdout.getvalue()
     # the time-out does not share the prompt's line, and the prompt comes back under it
     assert shown == ("quiz> \r\x1b[K⏰ Time is up.\nquiz> \r\x1b[K[Question 2/3]\nquiz> ✅ Right\n")
+
+
+async def test_a_command_typed_at_the_prompt_after_the_round_ended_is_run(
+    game: Game, store: Store
+) -> None:
+    engine, terminal = game.engine, ScriptTerminal()
+    console = Console(
+        terminal,
+        "tess",
+        identities=engine.identities,
+        catalog=engine.catalog,
+        making=engine.making,
+        postings=engine.postings,
+        answering=engine.answering,
+        reviews=engine.reviews,
+        dailies=engine.dailies,
+        boards=engine.boards,
+        interviews=engine.interviews,
+        checkers=engine.checkers,
+        quiz=engine.quiz,
+        clock=engine.clock,
+    )
+    running = asyncio.create_task(console.run())
+    await terminal.until(lambda: terminal.pending == 1)
+    await terminal.lines.put("quiz backprop concept questions=3 seconds=10")
+    for number in (1, 2, 3):  # nobody answers: each question's time runs out
+        heading = f"[Question {number}/3"
+        await terminal.until(lambda heading=heading: heading in terminal.text)
+        game.timer.advance(seconds=11)
+    await terminal.until(lambda: "Nobody answered." in terminal.text)  # the round ended
+    # the read begun at question 1's prompt gets the user's next lines: an answer is too late,
+    # a command is run (not swallowed)
+    await terminal.lines.put("B")
+    await terminal.until(lambda: "⏰ Too late" in terminal.text)
+    await terminal.lines.put("help")
+    await terminal.until(lambda: "quiz [TOPIC]" in terminal.text)
+    await terminal.lines.put("quit")
+    await asyncio.wait_for(running, WAIT)
+    assert "Unknown command" not in terminal.text and "Bye." in terminal.text
