@@ -205,7 +205,7 @@ class Interviews:
         coverage: float | None = None,
     ) -> Step:
         """The user's rating of the open question; `coverage`: the share of its key points
-        their typed answer covered (bot/core/rubric.py), for the report."""
+        their typed answer covered (bot/core/rubric/), for the report."""
         interview, version, item, step = await self._open_item(interview_id, index, user, "")
         if item is None:
             return step

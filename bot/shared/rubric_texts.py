@@ -1,5 +1,5 @@
 """What both front ends show about a typed answer to an open question checked against its key
-points (bot/core/rubric.py, docs/rubrics.md), in English and Chinese."""
+points (bot/core/rubric/, docs/rubrics.md), in English and Chinese."""
 
 from __future__ import annotations
 

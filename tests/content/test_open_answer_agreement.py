@@ -4,7 +4,7 @@ tests/fixtures/open_answers/*.yaml hold answers to open questions of the bank, i
 good ones in other words than the model answer, partial ones, confidently wrong ones (negated key
 points among them), off-topic ones and keyword dumps. Each is labelled with the key points a
 human examiner finds correctly stated in it; they were written and committed before any rubric
-was read. Issue #18 asks the checker (bot/core/rubric.py) to agree with those labels on at least
+was read. Issue #18 asks the checker (bot/core/rubric/) to agree with those labels on at least
 85% of the key-point decisions, and a keyword dump never to be rated "good".
 
 The figures (confusion counts, agreement, the worst disagreements) are printed in pytest's

@@ -1,4 +1,4 @@
-"""The rubric checker (bot/core/rubric.py) and its format in the bank (docs/rubrics.md)."""
+"""The rubric checker (bot/core/rubric/) and its format in the bank (docs/rubrics.md)."""
 
 from __future__ import annotations
 

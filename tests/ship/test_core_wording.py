@@ -25,6 +25,7 @@ PHRASES = re.compile(
 )
 
 # (module, top-level name) -> why its literal text stays in the core.
+READ_FOR = "Chinese words a typed answer is read for (input, not output)"
 ALLOWED: dict[tuple[str, str], str] = {
     ("topics.py", "AREAS"): "the catalogue's names of areas: content, like the bank",
     ("topics.py", "TOPICS"): "the catalogue's names of topics: content, like the bank",
@@ -36,10 +37,15 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("bank.py", "too_large"): "a question file's problems, for its author",
     ("bank.py", "merge_parsed"): "a question file's problems, for its author",
     ("models.py", "Question"): "a question file's problems, for its author",
-    ("rubric.py", "_ZH_NEGATORS"): "Chinese words a typed answer is read for (input, not output)",
-    ("rubric.py", "_ZH_FILLERS"): "Chinese words a typed answer is read for (input, not output)",
-    ("rubric.py", "_ZH_FUNCTION"): "Chinese words a typed answer is read for (input, not output)",
-    ("rubric.py", "_ZH_PROSE"): "Chinese words a typed answer is read for (input, not output)",
+    ("rubric/chinese.py", "_ZH_NEGATORS"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_FILLERS"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_FUNCTION"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_PROSE"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_NOT_SCOPE"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_SCOPE_NEGATORS"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_SCOPE_ONLY_IN"): READ_FOR,
+    ("rubric/chinese.py", "_ZH_SCOPE_BREAKERS"): READ_FOR,
+    ("rubric/matching.py", "_Sentence"): READ_FOR,
     ("validation.py", "_ZH"): "pydantic's errors in Chinese, for a question file's author",
     ("validation.py", "_expected"): "pydantic's errors in Chinese, for a question file's author",
     ("validation.py", "validation_message"): "pydantic's errors, for a question file's author",
