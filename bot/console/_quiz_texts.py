@@ -48,7 +48,7 @@ def not_a_quiz_kind(word: str) -> Localized:
     return L(
         en=f"⚠️ `{word}` is not a quiz kind: a quiz asks concept|numeric|any questions (multiple"
         " choice and numbers; no open questions).",
-        zh=f"⚠️ `{word}` 不是测验的题型：测验的题型为 concept|numeric|any"
+        zh=f"⚠️ `{word}` 不是测验的题型：测验的题型为 `concept|numeric|any`"
         "（选择题和数值题；没有问答题）。",
     )
 
