@@ -48,7 +48,9 @@ from tests.e2e.fakediscord import (  # noqa: E402
 )
 from tests.e2e.harness import E2EBot, settings_for  # noqa: E402
 
-QUIZ_BANK = ROOT / "tests" / "fixtures" / "quiz_bank"
+# The real bank: a round never repeats a written question, so 30 questions need 30 distinct
+# multiple-choice questions (the tests' three-question bank caps a round at 3).
+QUIZ_BANK = ROOT / "content"
 SECONDS = 120  # far: only the bench moves the clock to a deadline
 HANG_S = 120.0  # a limit for a hung bot, not a goal
 
