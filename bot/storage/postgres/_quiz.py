@@ -10,71 +10,32 @@ from datetime import datetime
 
 import asyncpg
 
-from bot.core.models import Difficulty, Kind, Lang
+from bot.core.models import Lang
 from bot.core.quiz import QuizAnswer, QuizQuestion, QuizRound, QuizSettings, RoundStatus
 from bot.storage.postgres._common import Area, read_utc, utc
 from bot.storage.postgres._db import Conn, affected
+from bot.storage.quiz_rows import (
+    SELECT_ANSWER,
+    SELECT_QUESTION,
+    SELECT_ROUND,
+    quiz_answer,
+    quiz_question,
+    quiz_round,
+)
 
-_ROUND = (
-    "SELECT id, platform, channel_id, server_id, host_id, lang, settings, status, current,"
-    " created_at, ended_at FROM quiz_rounds"
-)
-_QUESTION = (
-    "SELECT round_id, idx, instance_id, ref, kind, difficulty, options, posted_at, deadline,"
-    " message_id, revealed_at FROM quiz_questions"
-)
-_ANSWER = (
-    "SELECT round_id, idx, user_id, name, answer, choice, correct, points, answered_at,"
-    " elapsed_ms FROM quiz_answers"
-)
+_ROUND, _QUESTION, _ANSWER = SELECT_ROUND, SELECT_QUESTION, SELECT_ANSWER
 
 
 def _round(row: asyncpg.Record) -> QuizRound:
-    lang: Lang = "zh" if row["lang"] == "zh" else "en"
-    return QuizRound(
-        id=row["id"],
-        platform=row["platform"],
-        channel_id=row["channel_id"],
-        server_id=row["server_id"],
-        host_id=row["host_id"],
-        lang=lang,
-        settings=QuizSettings.model_validate_json(row["settings"]),
-        status=RoundStatus(row["status"]),
-        current=row["current"],
-        created_at=read_utc(row["created_at"]),
-        ended_at=read_utc(row["ended_at"]) if row["ended_at"] else None,
-    )
+    return quiz_round(row, read_utc)
 
 
 def _question(row: asyncpg.Record) -> QuizQuestion:
-    return QuizQuestion(
-        round_id=row["round_id"],
-        index=row["idx"],
-        instance_id=row["instance_id"],
-        ref=row["ref"],
-        kind=Kind(row["kind"]),
-        difficulty=Difficulty(row["difficulty"]),
-        options=row["options"],
-        posted_at=read_utc(row["posted_at"]),
-        deadline=read_utc(row["deadline"]),
-        message_id=row["message_id"],
-        revealed_at=read_utc(row["revealed_at"]) if row["revealed_at"] else None,
-    )
+    return quiz_question(row, read_utc)
 
 
 def _answer(row: asyncpg.Record) -> QuizAnswer:
-    return QuizAnswer(
-        round_id=row["round_id"],
-        index=row["idx"],
-        user_id=row["user_id"],
-        name=row["name"],
-        answer=row["answer"],
-        choice=row["choice"],
-        correct=row["correct"],
-        points=row["points"],
-        answered_at=read_utc(row["answered_at"]),
-        elapsed_ms=row["elapsed_ms"],
-    )
+    return quiz_answer(row, read_utc)
 
 
 class Quiz(Area):

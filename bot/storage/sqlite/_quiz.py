@@ -7,70 +7,31 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.core.models import Difficulty, Kind, Lang
+from bot.core.models import Lang
 from bot.core.quiz import QuizAnswer, QuizQuestion, QuizRound, QuizSettings, RoundStatus
+from bot.storage.quiz_rows import (
+    SELECT_ANSWER,
+    SELECT_QUESTION,
+    SELECT_ROUND,
+    quiz_answer,
+    quiz_question,
+    quiz_round,
+)
 from bot.storage.sqlite._common import Area, iso, parse_iso
 
-_ROUND = (
-    "SELECT id, platform, channel_id, server_id, host_id, lang, settings, status, current,"
-    " created_at, ended_at FROM quiz_rounds"
-)
-_QUESTION = (
-    "SELECT round_id, idx, instance_id, ref, kind, difficulty, options, posted_at, deadline,"
-    " message_id, revealed_at FROM quiz_questions"
-)
-_ANSWER = (
-    "SELECT round_id, idx, user_id, name, answer, choice, correct, points, answered_at,"
-    " elapsed_ms FROM quiz_answers"
-)
+_ROUND, _QUESTION, _ANSWER = SELECT_ROUND, SELECT_QUESTION, SELECT_ANSWER
 
 
 def _round(row: aiosqlite.Row) -> QuizRound:
-    lang: Lang = "zh" if row["lang"] == "zh" else "en"
-    return QuizRound(
-        id=row["id"],
-        platform=row["platform"],
-        channel_id=row["channel_id"],
-        server_id=row["server_id"],
-        host_id=row["host_id"],
-        lang=lang,
-        settings=QuizSettings.model_validate_json(row["settings"]),
-        status=RoundStatus(row["status"]),
-        current=row["current"],
-        created_at=parse_iso(row["created_at"]),
-        ended_at=parse_iso(row["ended_at"]) if row["ended_at"] else None,
-    )
+    return quiz_round(row, parse_iso)
 
 
 def _question(row: aiosqlite.Row) -> QuizQuestion:
-    return QuizQuestion(
-        round_id=row["round_id"],
-        index=row["idx"],
-        instance_id=row["instance_id"],
-        ref=row["ref"],
-        kind=Kind(row["kind"]),
-        difficulty=Difficulty(row["difficulty"]),
-        options=row["options"],
-        posted_at=parse_iso(row["posted_at"]),
-        deadline=parse_iso(row["deadline"]),
-        message_id=row["message_id"],
-        revealed_at=parse_iso(row["revealed_at"]) if row["revealed_at"] else None,
-    )
+    return quiz_question(row, parse_iso)
 
 
 def _answer(row: aiosqlite.Row) -> QuizAnswer:
-    return QuizAnswer(
-        round_id=row["round_id"],
-        index=row["idx"],
-        user_id=row["user_id"],
-        name=row["name"],
-        answer=row["answer"],
-        choice=row["choice"],
-        correct=bool(row["correct"]),
-        points=row["points"],
-        answered_at=parse_iso(row["answered_at"]),
-        elapsed_ms=row["elapsed_ms"],
-    )
+    return quiz_answer(row, parse_iso)
 
 
 class Quiz(Area):
