@@ -58,6 +58,14 @@ def _check_cell(
             raise ValueError(f"{name} must have {size} numbers")
 
 
+def _sigmoid(value: float) -> float:
+    return 1 / (1 + math.exp(-value))
+
+
+def _dot(row: list[float], values: list[float]) -> float:
+    return sum(w * v for w, v in zip(row, values, strict=True))
+
+
 def _tensor(values: list[float] | list[list[float]]) -> torch.Tensor:
     return torch.tensor(values, dtype=F64)
 
@@ -185,6 +193,37 @@ class LstmStep(TellingFamily[LstmStepParams]):
             params["b_ih"] = [rng.choice([-0.5, 0.0, 0.5]) for _ in range(4)]
             params["b_hh"] = [rng.choice([-0.5, 0.5, 1.0]) for _ in range(4)]
         return params
+
+    def quick(self, p: LstmStepParams) -> tuple[float, dict[str, float]] | None:
+        """`work`'s key and mistakes for one hidden unit (what `draw_once` draws), in floats."""
+        if len(p.W_hh[0]) != 1:
+            return None
+        h0, c0 = _zeros_if_none(p.h0, 1)[0], _zeros_if_none(p.c0, 1)[0]
+        b_ih, b_hh = _zeros_if_none(p.b_ih, 4), _zeros_if_none(p.b_hh, 4)
+        weighted = [_dot(p.W_ih[k], p.x) + p.W_hh[k][0] * h0 for k in range(4)]
+        pre = [weighted[k] + (b_ih[k] + b_hh[k]) for k in range(4)]
+        si, sf, tg, so = _sigmoid(pre[0]), _sigmoid(pre[1]), math.tanh(pre[2]), _sigmoid(pre[3])
+        c1 = sf * c0 + si * tg
+        h1 = so * math.tanh(c1)
+        hidden_out = p.output == "h"
+
+        def out(o_pre: float, cell: float) -> float:
+            return _sigmoid(o_pre) * math.tanh(cell) if hidden_out else cell
+
+        sig_g_c = sf * c0 + si * _sigmoid(pre[2])
+        values = {"cell_state": c1} if hidden_out else {"hidden_state": h1}
+        if hidden_out:
+            values["no_tanh_on_cell"] = so * c1
+        values["sigmoid_candidate"] = out(pre[3], sig_g_c)
+        values["gate_order"] = out(pre[2], sf * c0 + si * math.tanh(pre[3]))
+        if p.b_hh is not None and any(p.b_hh):
+            one = [weighted[k] + b_ih[k] for k in range(4)]
+            values["one_bias"] = out(
+                one[3], _sigmoid(one[1]) * c0 + _sigmoid(one[0]) * math.tanh(one[2])
+            )
+        if p.c0 is not None and any(p.c0):
+            values["forgot_old_cell"] = out(pre[3], si * tg)
+        return (h1 if hidden_out else c1), values
 
     def ask(self, p: LstmStepParams) -> Localized:
         hidden = len(p.W_hh[0])
@@ -391,6 +430,32 @@ class GruStep(TellingFamily[GruStepParams]):
         if level is Difficulty.HARD:
             params["b_ih"] = [rng.choice([-0.5, 0.0, 0.5]) for _ in range(3)]
         return params
+
+    def quick(self, p: GruStepParams) -> tuple[float, dict[str, float]] | None:
+        """`work`'s key and mistakes for one hidden unit (what `draw_once` draws), in floats."""
+        if len(p.W_hh[0]) != 1:
+            return None
+        h0 = _zeros_if_none(p.h0, 1)[0]
+        b_ih, b_hh = _zeros_if_none(p.b_ih, 3), _zeros_if_none(p.b_hh, 3)
+        gi = [_dot(p.W_ih[k], p.x) + b_ih[k] for k in range(3)]
+        hh = [p.W_hh[k][0] * h0 for k in range(3)]
+        gh = [hh[k] + b_hh[k] for k in range(3)]
+
+        def step(r_pre: float, z_pre: float, hidden_n: float) -> float:
+            r_, z_ = _sigmoid(r_pre), _sigmoid(z_pre)
+            return (1 - z_) * math.tanh(gi[2] + r_ * hidden_n) + z_ * h0
+
+        r, z = _sigmoid(gi[0] + gh[0]), _sigmoid(gi[1] + gh[1])
+        n_gate = math.tanh(gi[2] + r * gh[2])
+        values = {"swapped_update": z * n_gate + (1 - z) * h0}
+        if p.b_hh is not None and any(p.b_hh[2:]):
+            cho_n = math.tanh(gi[2] + p.W_hh[2][0] * (r * h0) + b_hh[2])
+            values["reset_before_matmul"] = (1 - z) * cho_n + z * h0
+        values["no_reset"] = (1 - z) * math.tanh(gi[2] + gh[2]) + z * h0
+        values["gate_order"] = step(gi[1] + gh[1], gi[0] + gh[0], gh[2])
+        if p.b_hh is not None and any(p.b_hh):
+            values["one_bias"] = step(gi[0] + hh[0], gi[1] + hh[1], hh[2])
+        return (1 - z) * n_gate + z * h0, values
 
     def ask(self, p: GruStepParams) -> Localized:
         hidden = len(p.W_hh[0])

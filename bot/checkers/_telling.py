@@ -4,20 +4,30 @@ Real-valued answers can make a classic mistake agree with the key, or two mistak
 each other, to the grading tolerance (z = 1/2 in a GRU, a StepLR epoch still in the same step,
 a count of 1 raised to any power). Such a variant teaches nothing about that mistake, so these
 families redraw until every named mistake is a wrong value of its own.
+
+Working a variant out with torch costs about a millisecond, so a family may also give `quick`:
+the key and the mistakes' values by the closed forms in plain floats. A variant whose quick
+values blur a mistake, with a margin far above their rounding errors, is redrawn without the
+torch work; any other is worked out with torch as before, whose values decide. The variants
+drawn are therefore the same with or without `quick` (tests/checkers/test_telling_quick.py).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterable, Mapping
 from random import Random
 from typing import Any, TypeVar
 
 from bot.checkers._base import Family, Params, Solved
+from bot.core.answers import Tolerance
 from bot.core.models import Difficulty
 
 P = TypeVar("P", bound=Params)
 
 TRIES = 40
+MARGIN = 0.999
+"""`quick` values this close (times the tolerance) blur a mistake whatever their rounding."""
 
 
 class TellingFamily(Family[P]):
@@ -43,7 +53,11 @@ class TellingFamily(Family[P]):
             if not self.plausible(params):
                 params = self.draw_once(rng, level)
                 continue
-            solved = self.solve(self.parse(params))
+            validated = self.parse(params)
+            if self.quickly_blurred(validated):
+                params = self.draw_once(rng, level)
+                continue
+            solved = self.solve(validated)
             kept = distinct_mistakes(solved.expected, solved.mistakes, self.tolerance)
             if len(kept) == len(solved.mistakes):
                 break
@@ -54,6 +68,27 @@ class TellingFamily(Family[P]):
         """A cheap first filter before the variant is worked out (default: every variant)."""
         return True
 
+    def quick(self, p: P) -> tuple[float, Mapping[str, float]] | None:
+        """The key and each named mistake's value (by id) in plain floats, without torch; None
+        where the family has no such shortcut for `p` (default). A mistake may be left out, but
+        every value given must be that of a mistake `work` names for `p`."""
+        del p
+        return None
+
+    def quickly_blurred(self, p: P) -> bool:
+        """Whether the quick values show a mistake hidden: equal to the key, or to another
+        mistake's value, within `MARGIN` times the grading tolerance. Torch's values differ from
+        the quick ones by rounding (~1e-15, a millionth of that margin), so they hide the mistake
+        too, and the variant can be redrawn without being worked out."""
+        try:
+            quick = self.quick(p)
+        except (ArithmeticError, ValueError):
+            return False
+        if quick is None:
+            return False
+        key, values = quick
+        return blurred(key, values.values(), self.tolerance)
+
     def solve(self, p: P) -> Solved:
         key = p.model_dump_json()
         last = self._last
@@ -62,3 +97,15 @@ class TellingFamily(Family[P]):
         solved = self.work(p)
         self._last = (key, solved)
         return solved
+
+
+def blurred(key: float, values: Iterable[float], tolerance: Tolerance) -> bool:
+    """Whether a value is within `MARGIN` times `tolerance` of the key or of an earlier value
+    (the grader's comparison, `bot.core.answers.matches`, with the narrower tolerance)."""
+    rel, absolute = tolerance.rel * MARGIN, tolerance.abs * MARGIN
+    seen = [key]
+    for value in values:
+        if any(abs(value - other) <= max(rel * abs(other), absolute) for other in seen):
+            return True
+        seen.append(value)
+    return False

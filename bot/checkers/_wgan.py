@@ -175,6 +175,42 @@ class GradientPenalty(TellingFamily[GradientPenaltyParams]):
             params["lam"] = rng.choice([10, 1, 5])
         return params
 
+    def quick(self, p: GradientPenaltyParams) -> tuple[float, dict[str, float]]:
+        """`work`'s key and mistakes in floats: ∇D(x) = w + a·x."""
+
+        def norm_at(e: float) -> float:
+            return math.sqrt(
+                sum(
+                    (w + p.a * (e * r + (1 - e) * g)) ** 2
+                    for w, r, g in zip(p.w, p.x_real, p.x_fake, strict=True)
+                )
+            )
+
+        def value(size: float) -> float:
+            return p.lam * (size - 1) ** 2 if p.output == "penalty" else size
+
+        norm = norm_at(p.eps)
+        values: dict[str, float] = {}
+        moves = p.a != 0 and p.x_real != p.x_fake
+        if moves and p.eps != 1:
+            values["at_real_sample"] = value(norm_at(1.0))
+        if moves and p.eps != 0.5:
+            values["eps_swapped"] = value(norm_at(1 - p.eps))
+        if p.output == "penalty":
+            if p.lam != 1:
+                values["forgot_lambda"] = (norm - 1) ** 2
+            values["squared_norm"] = p.lam * (norm**2 - 1) ** 2
+            values["not_squared"] = p.lam * abs(norm - 1)
+            if norm < 1:
+                values["one_sided"] = 0.0
+        else:
+            values["squared_norm"] = norm**2
+            values["l1_norm"] = sum(
+                abs(w + p.a * (p.eps * r + (1 - p.eps) * g))
+                for w, r, g in zip(p.w, p.x_real, p.x_fake, strict=True)
+            )
+        return value(norm), values
+
     def ask(self, p: GradientPenaltyParams) -> Localized:
         critic = "D(x) = w·x" + (f" + ({f(p.a)}/2)·‖x‖²" if p.a else "")
         what_en = (
