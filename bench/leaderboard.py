@@ -86,6 +86,8 @@ def build(path: Path, attempts: int, users: int, servers: int, seed: int = 1) ->
         print(f"  {start + size:>9,} attempts", file=sys.stderr)
     print("  back-filling the totals (migration 0002's SQL)...", file=sys.stderr)
     conn.execute(backfill)
+    # Every attempt's totals are in (bot/storage/totals.py: not to be applied again on opening).
+    conn.execute("UPDATE totals_applied SET attempt_id = (SELECT MAX(id) FROM attempts)")
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()

@@ -9,6 +9,9 @@ writes, `read()` for reads).
 sqlite3 connection, run on the database's thread; the works waiting at a moment run in one
 trip to that thread, in one `BEGIN IMMEDIATE ... COMMIT` (one fsync), each in its own
 SAVEPOINT, so one that raises is rolled back alone and its neighbours are kept.
+
+`totals` applies the leaderboard totals behind the answers (`bot.storage.totals`): on opening
+(what a crash left), in the background, before they are read, on closing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import aiosqlite
 
 from bot.core.errors import StorageUnavailable
 from bot.storage.group import Failed, GroupWriter
+from bot.storage.totals import TotalsBehind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,6 +84,7 @@ class Database:
         self.path = path
         self._lock = asyncio.Lock()
         self.writer: GroupWriter[Work, Any] = GroupWriter(self._write_batch)
+        self.totals = TotalsBehind(self)  # the leaderboard totals, behind the answers
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -98,6 +103,7 @@ class Database:
         try:
             await db._configure()
             await db.migrate()
+            await db._apply_left_totals()
         except sqlite3.Error as exc:
             await conn.close()
             raise StorageError(f"cannot use the database {path}: {exc}") from exc
@@ -112,6 +118,13 @@ class Database:
         # FULL: a commit is on disk before we tell the user their answer counted.
         await self._conn.execute("PRAGMA synchronous = FULL")
         await self._conn.execute("PRAGMA foreign_keys = ON")
+
+    async def _apply_left_totals(self) -> None:
+        """The totals of answers recorded before the last stop (a crash, say)."""
+        try:
+            await self.totals.apply()
+        except (sqlite3.Error, StorageUnavailable) as exc:  # a read-only file: applied later
+            log.warning("leaderboard totals not applied on opening: %s", exc)
 
     async def user_version(self) -> int:
         async with self._conn.execute("PRAGMA user_version") as cursor:
@@ -216,6 +229,10 @@ class Database:
             raise StorageError(f"database check failed: {row[0] if row else 'no answer'}")
 
     async def close(self) -> None:
+        try:
+            await self.totals.close()
+        except Exception as exc:  # the next open applies them
+            log.warning("leaderboard totals not applied on closing: %s", exc)
         await self.writer.close()
         async with self._lock:
             await self._conn.close()

@@ -20,6 +20,7 @@ from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, StorageError, migrations
 from bot.storage.sqlite import parse_iso
 from bot.storage.sqlite._heartbeats import HEARTBEAT_ROWS, process_of_key
+from bot.storage.totals import apply_pending
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -143,6 +144,15 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _apply_pending_totals(conn: sqlite3.Connection) -> None:
+    """In the copy: the leaderboard totals of the answers the bot had not applied yet
+    (bot/storage/totals.py), so that its totals count every attempt in it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'totals_applied'").fetchone():
+        conn.execute("BEGIN IMMEDIATE")
+        apply_pending(conn)
+        conn.execute("COMMIT")
+
+
 def backup(source: Path, target: Path, *, folder: bool = False) -> BackupResult:
     """Copy the live database `source` to `target` (a file, or a folder for a dated file;
     `folder`: a folder, created if need be) with SQLite's online backup API: into a temporary
@@ -164,6 +174,7 @@ def backup(source: Path, target: Path, *, folder: bool = False) -> BackupResult:
             try:
                 src.backup(dst)  # all pages in one step: one read transaction, one snapshot
                 dst.execute("PRAGMA journal_mode = DELETE")  # one file; the bot sets WAL again
+                _apply_pending_totals(dst)
                 _quick_check(dst, temporary)
                 schema = int(dst.execute("PRAGMA user_version").fetchone()[0])
                 try:

@@ -13,7 +13,7 @@ from bot.core.errors import StorageUnavailable
 from bot.core.models import AttemptRecord, Difficulty, Kind, Period, Scope, ServedQuestion
 from bot.storage.db import Database, StorageError, migrations
 from bot.storage.sqlite import SqliteStore
-from bot.storage.sqlite._boards import rebuild_totals
+from bot.storage.totals import rebuild_totals
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -208,8 +208,7 @@ async def test_upgrading_from_version_1_backfills_the_leaderboard_totals(db_path
             ) as cursor,
         ):
             migrated = [tuple(r) for r in await cursor.fetchall()]
-        async with db.transaction() as conn:
-            await rebuild_totals(conn, [1, 2])
+        await db.group(lambda conn: rebuild_totals(conn, [1, 2]))
         async with (
             db.read() as conn,
             conn.execute(

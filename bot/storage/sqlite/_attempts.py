@@ -18,7 +18,7 @@ from bot.core.models import (
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
 from bot.storage.db import batch_memo
 from bot.storage.group import draft_of
-from bot.storage.sqlite._boards import add_to_totals, extend_streak
+from bot.storage.sqlite._boards import extend_streak
 from bot.storage.sqlite._common import Area, iso, parse_iso
 
 
@@ -54,7 +54,8 @@ def _save_card(conn: sqlite3.Connection, user_id: int, card: ReviewCard, at: dat
 
 
 def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
-    """The attempt, and only if it was not stored already, its totals, card and streak."""
+    """The attempt, and only if it was not stored already, its card and streak (its leaderboard
+    totals are applied behind it: `bot.storage.totals`)."""
     # RETURNING: a row if inserted, none on a repeat.
     returned = conn.execute(
         "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
@@ -75,15 +76,6 @@ def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
     ).fetchall()
     if not returned:
         return False
-    add_to_totals(
-        conn,
-        attempt.user_id,
-        attempt.server_id,
-        attempt.topic,
-        attempt.at,
-        attempt.points,
-        int(attempt.correct),
-    )
     if attempt.review is not None:
         _save_card(conn, attempt.user_id, attempt.review, attempt.at)
     if attempt.streak_day is not None and attempt.correct:
@@ -145,7 +137,10 @@ def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection]
 
 class Attempts(Area):
     async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
-        return await self.db.group(_answer(draft, decide))
+        recorded = await self.db.group(_answer(draft, decide))
+        if recorded.attempt is not None:
+            self.db.totals.added()
+        return recorded
 
     async def record_attempt(self, attempt: AttemptRecord) -> bool:
         recorded = await self.record_answer(draft_of(attempt), lambda _: attempt)

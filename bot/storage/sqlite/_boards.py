@@ -1,9 +1,11 @@
-"""Leaderboards: the totals kept with each attempt, streaks, resetting scores. The rules
+"""Leaderboards: the totals kept behind the attempts (`bot.storage.totals`), streaks, resetting
+scores. The rules
 (which totals, which period, how a streak grows) are the core's (`bot.core.boards`)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime
 
 import aiosqlite
@@ -15,10 +17,10 @@ from bot.core.boards import (
     period_key,
     streak_server,
     topic_key,
-    total_keys,
 )
 from bot.core.models import Leaderboard, LeaderboardEntry, Period, Scope
-from bot.storage.sqlite._common import Area, parse_iso
+from bot.storage.sqlite._common import Area
+from bot.storage.totals import rebuild_totals
 
 _BOARD_SQL = """
     SELECT t.user_id, u.name, t.points, t.answered, t.correct,
@@ -40,52 +42,6 @@ _AHEAD_SQL = (
     f" + (SELECT COUNT(*) FROM score_totals WHERE {_SAME} AND points = ?4 AND correct = ?5"
     " AND answered = ?6 AND user_id < ?7)"
 )
-
-
-def add_to_totals(
-    conn: sqlite3.Connection,
-    user_id: int,
-    server_id: int | None,
-    topic: str,
-    at: datetime,
-    points: int,
-    correct: int,
-    answered: int = 1,
-) -> None:
-    """On the database's thread (`Database.group`), inside the caller's transaction."""
-    conn.executemany(
-        "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered, correct)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, topic, period, user_id) DO UPDATE"
-        " SET points = points + excluded.points, answered = answered + excluded.answered,"
-        " correct = correct + excluded.correct",
-        [
-            (s, t, p, user_id, points, answered, correct)
-            for s, t, p in total_keys(server_id, topic, at)
-        ],
-    )
-
-
-async def rebuild_totals(conn: aiosqlite.Connection, user_ids: list[int]) -> None:
-    """Recompute these users' totals from their attempts (after attempts were deleted)."""
-    for user_id in user_ids:
-        await conn.execute("DELETE FROM score_totals WHERE user_id = ?", (user_id,))
-        async with conn.execute(
-            "SELECT server_id, topic, created_at, points, correct FROM attempts WHERE user_id = ?",
-            (user_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        sums: dict[TotalKey, list[int]] = {}
-        for row in rows:
-            for key in total_keys(row[0], row[1], parse_iso(row[2])):
-                total = sums.setdefault(key, [0, 0, 0])
-                total[0] += row[3]
-                total[1] += 1
-                total[2] += row[4]
-        await conn.executemany(
-            "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered,"
-            " correct) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(s, t, p, user_id, *v) for (s, t, p), v in sums.items()],
-        )
 
 
 def extend_streak(conn: sqlite3.Connection, user_id: int, server_id: int | None, day: date) -> None:
@@ -152,7 +108,9 @@ class Boards(Area):
         limit: int,
         now: datetime,
     ) -> Leaderboard:
-        """Top `limit` and the caller's row, from the totals kept with each attempt."""
+        """Top `limit` and the caller's row, from the totals (every answer recorded so far
+        applied first)."""
+        await self.db.totals.apply()
         board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
         key = (board, topic_key(topic), period_key(period, now))
         streak_of = board if board != GLOBAL_BOARD else None
@@ -181,17 +139,24 @@ class Boards(Area):
         return (row[0], row[1]) if row else (0, 0)
 
     async def reset_scores(self, server_id: int, user_id: int | None) -> int:
-        async with self.db.transaction() as conn:
-            where, args = "server_id = ?", [server_id]
-            if user_id is not None:
-                where, args = where + " AND user_id = ?", [server_id, user_id]
-            async with conn.execute(
-                f"SELECT DISTINCT user_id FROM attempts WHERE {where}", args
-            ) as cursor:
-                users = [row[0] for row in await cursor.fetchall()]
-            cursor = await conn.execute(f"DELETE FROM attempts WHERE {where}", args)
-            deleted = cursor.rowcount
-            await cursor.close()
-            await conn.execute(f"DELETE FROM streaks WHERE {where}", args)
-            await rebuild_totals(conn, users)
+        return await self.db.group(_reset(server_id, user_id))
+
+
+def _reset(server_id: int, user_id: int | None) -> Callable[[sqlite3.Connection], int]:
+    """`reset_scores` as a unit of work (`Database.group`): the attempts and streaks of that
+    server (and user) deleted, the totals of their users rebuilt; how many attempts."""
+
+    def work(conn: sqlite3.Connection) -> int:
+        where, args = "server_id = ?", [server_id]
+        if user_id is not None:
+            where, args = where + " AND user_id = ?", [server_id, user_id]
+        users = [
+            row[0]
+            for row in conn.execute(f"SELECT DISTINCT user_id FROM attempts WHERE {where}", args)
+        ]
+        deleted = conn.execute(f"DELETE FROM attempts WHERE {where}", args).rowcount
+        conn.execute(f"DELETE FROM streaks WHERE {where}", args)
+        rebuild_totals(conn, users)
         return deleted
+
+    return work

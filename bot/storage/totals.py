@@ -1,0 +1,196 @@
+"""SQLite's leaderboard totals, applied behind the answers.
+
+An answer's transaction writes its attempt (with its review card and streak), not the 18
+`score_totals` rows the attempt adds to (`bot.core.boards.total_keys`): over that table's
+three B-trees those are more pages to commit than the attempt itself. `totals_applied`
+(migration 0008) holds the id of the last attempt whose totals are in `score_totals`;
+`apply_pending` sums the totals of every later attempt, adds them and moves the mark, in one
+transaction: each attempt is counted exactly once, whoever applies it and whenever (a process
+killed between an answer's commit and the apply leaves the attempt after the mark: the next
+apply counts it; two processes on one file take turns on the write lock).
+
+When (`TotalsBehind`): in the background once `FLUSH_AT` answers are waiting, or `DELAY_S`
+after the first; and before anything reads or rebuilds the totals (`Database.totals.apply()`:
+the leaderboards, a reset), when the database is opened (what a crash left) and when it is
+closed. A leaderboard read right after an answer includes it. The other stores (memory,
+PostgreSQL) write the totals with the attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from bot.core.boards import TotalKey, total_keys
+
+if TYPE_CHECKING:
+    from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+FLUSH_AT = 256  # answers waiting that start an apply at once
+DELAY_S = 0.5  # at the latest this long after the first answer waiting
+
+Sums = dict[tuple[int, str, str, int], list[int]]  # (server, topic, period, user) -> p, a, c
+
+_PENDING_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM attempts WHERE id > (SELECT attempt_id FROM totals_applied))"
+)
+_ADD_SQL = (
+    "INSERT INTO score_totals (server_id, topic, period, user_id, points, answered, correct)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (server_id, topic, period, user_id) DO UPDATE"
+    " SET points = points + excluded.points, answered = answered + excluded.answered,"
+    " correct = correct + excluded.correct"
+)
+
+
+def sum_totals(rows: Iterable[tuple[int, int | None, str, str, int, int]]) -> Sums:
+    """The totals of attempts (user, server, topic, created_at, points, correct), summed per
+    row of `score_totals`."""
+    sums: Sums = {}
+    keys: dict[tuple[int | None, str, date], list[TotalKey]] = {}
+    for user_id, server_id, topic, created_at, points, correct in rows:
+        at = datetime.fromisoformat(created_at).astimezone(UTC)
+        slot = (server_id, topic, at.date())  # the keys depend on the day only
+        found = keys.get(slot)
+        if found is None:
+            found = keys[slot] = total_keys(server_id, topic, at)
+        for server, topic_key, period in found:
+            total = sums.get((server, topic_key, period, user_id))
+            if total is None:
+                sums[(server, topic_key, period, user_id)] = [points, 1, correct]
+            else:
+                total[0] += points
+                total[1] += 1
+                total[2] += correct
+    return sums
+
+
+def pending_totals(conn: sqlite3.Connection) -> tuple[Sums, int | None]:
+    """The summed totals of the attempts after the mark, and the last such attempt's id
+    (None when there is none)."""
+    rows = conn.execute(
+        "SELECT id, user_id, server_id, topic, created_at, points, correct FROM attempts"
+        " WHERE id > (SELECT attempt_id FROM totals_applied) ORDER BY id"
+    ).fetchall()
+    if not rows:
+        return {}, None
+    return sum_totals(row[1:] for row in rows), rows[-1][0]
+
+
+def add_totals(conn: sqlite3.Connection, sums: Sums) -> None:
+    conn.executemany(_ADD_SQL, [(*key, *values) for key, values in sums.items()])
+
+
+def apply_pending(conn: sqlite3.Connection) -> int:
+    """Add the totals of the attempts after the mark and move it, inside the caller's write
+    transaction (`Database.group`); how many attempts were applied."""
+    sums, last = pending_totals(conn)
+    if last is None:
+        return 0
+    add_totals(conn, sums)
+    (mark,) = conn.execute("SELECT attempt_id FROM totals_applied").fetchone()
+    conn.execute("UPDATE totals_applied SET attempt_id = ?", (last,))
+    return int(last - mark)  # at most: ids may have gaps
+
+
+def read_with_pending_totals(conn: sqlite3.Connection) -> None:
+    """For a connection that reads but must not write (`db copy`'s source): from now on its
+    `score_totals` is a temporary copy with the pending totals added (the file is unchanged)."""
+    sums, last = pending_totals(conn)
+    if last is None:
+        return
+    conn.execute(
+        "CREATE TEMP TABLE score_totals (server_id INTEGER NOT NULL, topic TEXT NOT NULL,"
+        " period TEXT NOT NULL, user_id INTEGER NOT NULL, points INTEGER NOT NULL,"
+        " answered INTEGER NOT NULL, correct INTEGER NOT NULL,"
+        " PRIMARY KEY (server_id, topic, period, user_id)) WITHOUT ROWID"
+    )
+    cols = "server_id, topic, period, user_id, points, answered, correct"
+    conn.execute(f"INSERT INTO temp.score_totals ({cols}) SELECT {cols} FROM main.score_totals")
+    add_totals(conn, sums)  # the temporary table: the temp schema is searched first
+
+
+def rebuild_totals(conn: sqlite3.Connection, user_ids: list[int]) -> None:
+    """Recompute these users' totals from their attempts (after attempts were deleted),
+    inside the caller's write transaction; the pending totals are applied first (so that none
+    is counted twice)."""
+    apply_pending(conn)
+    for user_id in user_ids:
+        conn.execute("DELETE FROM score_totals WHERE user_id = ?", (user_id,))
+        rows = conn.execute(
+            "SELECT user_id, server_id, topic, created_at, points, correct FROM attempts"
+            " WHERE user_id = ?",
+            (user_id,),
+        ).fetchall()
+        add_totals(conn, sum_totals(rows))
+
+
+class TotalsBehind:
+    """When the pending totals of one `Database` are applied (see the module's docstring)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._waiting = 0  # answers recorded here since the last apply started
+        self._timer: asyncio.TimerHandle | None = None
+        self._flush: asyncio.Task[None] | None = None
+        self.applies = 0  # how many applies wrote something (for tests and benches)
+
+    def added(self, count: int = 1) -> None:
+        """`count` answers were recorded (committed): apply their totals soon."""
+        self._waiting += count
+        if self._flush is not None:
+            return  # it looks again when it is done
+        if self._waiting >= FLUSH_AT:
+            self._start()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(DELAY_S, self._start)
+
+    def _start(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().create_task(self._background())
+
+    async def _background(self) -> None:
+        try:
+            await self._apply()
+        except Exception as exc:  # the next answer, read, open or close applies them
+            log.warning("leaderboard totals not applied yet: %s", exc)
+        finally:
+            self._flush = None
+        if self._waiting:
+            self.added(0)
+
+    async def _apply(self) -> None:
+        waiting, self._waiting = self._waiting, 0
+        try:
+            applied = await self._db.group(apply_pending)
+        except BaseException:
+            self._waiting += waiting
+            raise
+        self.applies += applied > 0
+
+    async def apply(self) -> None:
+        """Every pending total applied (answers recorded by another process or before a
+        crash included), once committed."""
+        if not self._waiting:
+            async with self._db.read() as conn:
+                rows = await conn.execute_fetchall(_PENDING_SQL)
+            if not next(iter(rows))[0]:
+                return
+        await self._apply()
+
+    async def close(self) -> None:
+        """Apply what is pending; nothing scheduled is left."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._flush is not None:
+            await asyncio.gather(self._flush, return_exceptions=True)
+        await self.apply()
