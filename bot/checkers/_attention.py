@@ -19,7 +19,7 @@ from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
 from bot.checkers._params import n
 from bot.checkers._recurrent import fm
 from bot.checkers._telling import TellingFamily
-from bot.checkers._torch import F64, META, count_params
+from bot.checkers._torch import F64, count_params, meta_module
 from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
@@ -93,8 +93,8 @@ class MhaParams(Family[MhaParamsParams]):
         )
 
     def solve(self, p: MhaParamsParams) -> Solved:
-        module = nn.MultiheadAttention(
-            p.embed_dim, p.num_heads, bias=p.bias, kdim=p.kdim, vdim=p.vdim, device=META
+        module = meta_module(
+            nn.MultiheadAttention, p.embed_dim, p.num_heads, bias=p.bias, kdim=p.kdim, vdim=p.vdim
         )
         total = count_params(module)
         e, h = p.embed_dim, p.num_heads

@@ -11,7 +11,7 @@ from torch import nn
 
 from bot.checkers._base import Family, Params, Size, Solved, mistake
 from bot.checkers._params import Groups, Kernel, Width, n
-from bot.checkers._torch import META
+from bot.checkers._torch import meta_module
 from bot.core.models import Difficulty, Localized
 
 # --- conv_macs ---------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class ConvMacs(Family[ConvMacsParams]):
         )
 
     def solve(self, p: ConvMacsParams) -> Solved:
-        conv = nn.Conv2d(p.c_in, p.c_out, p.k, groups=p.groups, bias=False, device=META)
+        conv = meta_module(nn.Conv2d, p.c_in, p.c_out, p.k, groups=p.groups, bias=False)
         weights = conv.weight.numel()
         positions = p.h_out * p.width
         macs = weights * positions  # every weight is used once per output position

@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bot.checkers._base import Family, Params, Size, Solved, _not_bool, mistake
 from bot.checkers._params import n
-from bot.checkers._torch import META
+from bot.checkers._torch import META, meta_module
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -48,11 +48,15 @@ class AttentionCostParams(Params):
 
 
 def attention_flops(batch: int, heads: int, seq: int, head_dim: int) -> int:
-    """FLOPs of Q·K^T and A·V for one layer, counted by torch on meta tensors."""
-    q = torch.empty(batch, heads, seq, head_dim, device=META)
+    """FLOPs of Q·K^T and A·V for one layer, counted by torch on meta tensors.
+
+    The (batch, heads) pairs are one batch dimension of `bmm`, which the 4-D `@` also ends in
+    (after an expand and reshapes, each a trip through the counter's dispatch: 3x the time);
+    the softmax between the products counts no FLOPs, so A is any n×n tensor."""
+    q = torch.empty(batch * heads, seq, head_dim, device=META)
+    k_t = q.transpose(1, 2)
     with FlopCounterMode(display=False) as counter:
-        scores = q @ q.transpose(-1, -2)
-        torch.softmax(scores, dim=-1) @ q
+        torch.bmm(torch.bmm(q, k_t), q)
     return int(counter.get_total_flops())
 
 
@@ -302,8 +306,8 @@ class SeparableConvMacs(Family[SeparableConvMacsParams]):
         )
 
     def solve(self, p: SeparableConvMacsParams) -> Solved:
-        depthwise = nn.Conv2d(p.c_in, p.c_in, p.k, groups=p.c_in, bias=False, device=META)
-        pointwise = nn.Conv2d(p.c_in, p.c_out, 1, bias=False, device=META)
+        depthwise = meta_module(nn.Conv2d, p.c_in, p.c_in, p.k, groups=p.c_in, bias=False)
+        pointwise = meta_module(nn.Conv2d, p.c_in, p.c_out, 1, bias=False)
         positions = p.h_out * p.width
         dw = depthwise.weight.numel() * positions
         pw = pointwise.weight.numel() * positions

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from torch import nn
 
 from bot.checkers._base import Family, Params, Solved, _not_bool, mistake
-from bot.checkers._torch import META, count_params
+from bot.checkers._torch import META, count_params, meta_module
 from bot.core.answers import format_number
 from bot.core.models import Difficulty, Localized
 
@@ -118,7 +118,7 @@ class ConvParams(Family[ConvParamsParams]):
         )
 
     def solve(self, p: ConvParamsParams) -> Solved:
-        conv = nn.Conv2d(p.c_in, p.c_out, p.k, groups=p.groups, bias=p.bias, device=META)
+        conv = meta_module(nn.Conv2d, p.c_in, p.c_out, p.k, groups=p.groups, bias=p.bias)
         total = count_params(conv)
         per_filter = p.c_in // p.groups * p.k * p.k
         weights = p.c_out * per_filter
@@ -219,8 +219,8 @@ class SeparableConvParams(Family[SeparableConvParamsParams]):
 
     def solve(self, p: SeparableConvParamsParams) -> Solved:
         block = nn.Sequential(
-            nn.Conv2d(p.c_in, p.c_in, p.k, groups=p.c_in, bias=p.bias, device=META),
-            nn.Conv2d(p.c_in, p.c_out, 1, bias=p.bias, device=META),
+            meta_module(nn.Conv2d, p.c_in, p.c_in, p.k, groups=p.c_in, bias=p.bias),
+            meta_module(nn.Conv2d, p.c_in, p.c_out, 1, bias=p.bias),
         )
         total = count_params(block)
         depthwise = count_params(block[0])
@@ -313,7 +313,7 @@ class LinearParams(Family[LinearParamsParams]):
         )
 
     def solve(self, p: LinearParamsParams) -> Solved:
-        total = count_params(nn.Linear(p.n_in, p.n_out, bias=p.bias, device=META))
+        total = count_params(meta_module(nn.Linear, p.n_in, p.n_out, bias=p.bias))
         weights = p.n_in * p.n_out
         biases = p.n_out if p.bias else 0
         solution = Localized(
@@ -367,7 +367,7 @@ class BatchnormParams(Family[BatchnormParamsParams]):
         )
 
     def solve(self, p: BatchnormParamsParams) -> Solved:
-        bn = nn.BatchNorm2d(p.c, device=META)
+        bn = meta_module(nn.BatchNorm2d, p.c)
         total = count_params(bn)
         buffers = sum(b.numel() for b in bn.buffers())
         solution = Localized(

@@ -18,7 +18,7 @@ from bot.checkers._base import (
     _not_bool,
     mistake,
 )
-from bot.checkers._torch import META, quiet
+from bot.checkers._torch import META, meta_module, quiet
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -95,8 +95,8 @@ def _check_conv(n: int, k: int, s: int, p: int | str, d: int) -> None:
 def conv_module_size(n: int, k: int, s: int, p: int | str, d: int) -> int:
     """The output size read off a real `nn.Conv2d` on the meta device (one spatial dim)."""
     padding: str | tuple[int, int] = p if isinstance(p, str) else (p, 0)
-    conv = nn.Conv2d(
-        1, 1, (k, 1), stride=(s, 1), padding=padding, dilation=(d, 1), bias=False, device=META
+    conv = meta_module(
+        nn.Conv2d, 1, 1, (k, 1), stride=(s, 1), padding=padding, dilation=(d, 1), bias=False
     )
     with quiet():
         return int(conv(torch.empty(1, 1, n, 1, device=META)).shape[2])
@@ -348,8 +348,8 @@ class ConvShape(Family[ConvShapeParams]):
 
     def solve(self, p: ConvShapeParams) -> Solved:
         padding: str | int = p.p
-        conv = nn.Conv2d(
-            p.c_in, p.c_out, p.k, stride=p.s, padding=padding, dilation=p.d, device=META
+        conv = meta_module(
+            nn.Conv2d, p.c_in, p.c_out, p.k, stride=p.s, padding=padding, dilation=p.d
         )
         with quiet():
             shape = conv(torch.empty(p.c_in, p.n, p.n, device=META)).shape
