@@ -28,11 +28,21 @@ Setup (fixed and documented; only the fields of :class:`GanParams` vary):
   D(G(z)) the generator saw in those steps (not for wgan, whose critic does not
   output probabilities).
 
+Implementation: each net's parameters are one flat vector, and for ``minimax`` and
+``nonsaturating`` the gradients are written by hand (the backward pass of a 3-layer
+MLP and of the two losses) and Adam updates the whole vector at once (see
+:class:`_Mlp`): the same algorithm as ``nn.Linear`` + autograd + ``torch.optim.Adam``,
+the tests check it against them, in about a third of the time, since with nets this
+small a step was mostly per-call overhead. ``wgan``'s gradient penalty needs a
+gradient of a gradient, so its steps go through autograd on the same parameters.
+
 Measured on a 2-core machine (seed 0, defaults: 1,200 steps of batch 128, 1 thread):
-the ring: 8/8 modes (8/8 for seeds 0-7 too); the spiral: 8/8 segments; the
-5x5 grid is much harder for nets this small: 0/25 at 1,200 steps, 16/25 at
-5,000; wgan: 5/8. (Batch 256 covered the same modes on seeds 0-7 at twice the
-cost; the README's Benchmarks section has the times.)
+the ring: 8/8 modes (8/8 for seeds 0-7 too, 69-82% good samples); the spiral: 8/8
+segments; the 5x5 grid is much harder for nets this small: 0/25 at 1,200 steps,
+11-20/25 at 5,000 (seeds 0-5; a run this long is chaotic: the same code with
+rounding changed in the last bit gives a different count); wgan: 5/8. (Batch 256
+covered the same modes on seeds 0-7 at twice the cost; the README's Benchmarks
+section has the times.)
 
 The minimax loss's gradient with respect to D's logit on a fake is -D(G(z)),
 the non-saturating loss's is -(1 - D(G(z))): whenever D rejects the fakes
@@ -46,6 +56,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -72,6 +83,8 @@ N_CRITIC: Final = 5
 WGAN_LR_CRITIC: Final = 1e-3
 WGAN_LR_G: Final = 3e-4
 WGAN_BETAS: Final = (0.0, 0.9)
+ADAM_EPS: Final = 1e-8  # torch.optim.Adam's default
+LEAKY_SLOPE: Final = 0.2
 LR_FINAL: Final = 0.1
 EARLY_STEPS: Final = 20
 EVAL_SAMPLES: Final = 2048
@@ -140,20 +153,140 @@ def _make_data(dist: str) -> _ToyData:
 
 def _mlp(d_in: int, d_out: int, leaky: bool) -> nn.Sequential:
     def act() -> nn.Module:
-        return nn.LeakyReLU(0.2) if leaky else nn.ReLU()
+        return nn.LeakyReLU(LEAKY_SLOPE) if leaky else nn.ReLU()
 
     return nn.Sequential(
         nn.Linear(d_in, HIDDEN), act(), nn.Linear(HIDDEN, HIDDEN), act(), nn.Linear(HIDDEN, d_out)
     )
 
 
-def _grad_norm(grads: tuple[Tensor, ...]) -> float:
-    return float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads])))
+# What backward needs of a forward: the input, each hidden layer's pre-activation and output.
+_Cache = tuple[Tensor, Tensor, Tensor, Tensor, Tensor]
 
 
-def _gradient_penalty(
-    critic: nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator
-) -> Tensor:
+class _Mlp:
+    """d_in -> HIDDEN -> HIDDEN -> d_out (ReLU or LeakyReLU 0.2), trained with Adam.
+
+    Why not ``nn.Sequential`` and ``torch.optim.Adam``: the nets are so small that a training
+    step was mostly per-call overhead (autograd's graph, the optimizer's Python loop over six
+    tensors), about 1.7 ms a step. Here the parameters live in one flat vector ``theta`` (views
+    ``A1, b1, A2, b2, A3, b3``, where ``A = W.T`` is the Linear weight transposed, so that each
+    layer is ``addmm(b, h, A)`` and each backward product has a shape MKL is quick at), their
+    gradients in ``grad``; :meth:`backward` writes the gradients by hand and :meth:`adam_step`
+    is torch's Adam update (``foreach=False``, the same operations) on the whole vector at once.
+    The initial parameters are PyTorch's default initialisation of the same ``nn.Linear``
+    layers; the tests check the gradients against autograd and the update against
+    ``torch.optim.Adam``.
+
+    ``autograd=True`` (WGAN-GP, whose gradient penalty needs a gradient of a gradient): the
+    parameter views require grad, and the caller gets gradients from autograd
+    (:meth:`set_grad`).
+    """
+
+    def __init__(
+        self,
+        d_in: int,
+        d_out: int,
+        *,
+        leaky: bool,
+        lr: float,
+        betas: tuple[float, float],
+        autograd: bool = False,
+    ) -> None:
+        linears = [m for m in _mlp(d_in, d_out, leaky) if isinstance(m, nn.Linear)]
+        shapes = [
+            shape
+            for lin in linears
+            for shape in ((lin.in_features, lin.out_features), (lin.out_features,))
+        ]
+        sizes = [math.prod(shape) for shape in shapes]
+        with torch.no_grad():
+            self.theta = torch.cat(
+                [t.reshape(-1) for lin in linears for t in (lin.weight.t(), lin.bias)]
+            )
+        self.grad = torch.zeros_like(self.theta)
+        self.params = [
+            v.view(s) for v, s in zip(torch.split(self.theta, sizes), shapes, strict=True)
+        ]
+        self.grads = [v.view(s) for v, s in zip(torch.split(self.grad, sizes), shapes, strict=True)]
+        if autograd:
+            for p in self.params:
+                p.requires_grad_(True)
+        self.leaky = leaky
+        self.lr = lr
+        self.betas = betas
+        self._exp_avg = torch.zeros_like(self.theta)
+        self._exp_avg_sq = torch.zeros_like(self.theta)
+        self._step = 0
+
+    def _act(self, a: Tensor) -> Tensor:
+        return F.leaky_relu(a, LEAKY_SLOPE) if self.leaky else F.relu(a)
+
+    def _act_backward(self, d: Tensor, a: Tensor) -> Tensor:
+        # The kernels autograd itself uses for these activations.
+        if self.leaky:
+            out: Tensor = torch.ops.aten.leaky_relu_backward(d, a, LEAKY_SLOPE, False)
+        else:
+            out = torch.ops.aten.threshold_backward(d, a, 0.0)
+        return out
+
+    def forward(self, x: Tensor) -> tuple[Tensor, _Cache]:
+        a1w, b1, a2w, b2, a3w, b3 = self.params
+        a1 = torch.addmm(b1, x, a1w)
+        h1 = self._act(a1)
+        a2 = torch.addmm(b2, h1, a2w)
+        h2 = self._act(a2)
+        return torch.addmm(b3, h2, a3w), (x, a1, h1, a2, h2)
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.forward(x)[0]
+
+    def backward(self, cache: _Cache, d_out: Tensor) -> None:
+        """Write d(loss)/d(theta) into ``grad``, given ``d_out`` = d(loss)/d(output)."""
+        self._backprop(cache, d_out, params=True)
+
+    def input_grad(self, cache: _Cache, d_out: Tensor) -> Tensor:
+        """d(loss)/d(input), given ``d_out`` = d(loss)/d(output); ``grad`` is left alone."""
+        d_x = self._backprop(cache, d_out, params=False)
+        assert d_x is not None
+        return d_x
+
+    def _backprop(self, cache: _Cache, d_out: Tensor, *, params: bool) -> Tensor | None:
+        x, a1, h1, a2, h2 = cache
+        a1w, _, a2w, _, a3w, _ = self.params
+        g_a1w, g_b1, g_a2w, g_b2, g_a3w, g_b3 = self.grads
+        if params:
+            torch.mm(h2.t(), d_out, out=g_a3w)
+            torch.sum(d_out, 0, out=g_b3)
+        d_a2 = self._act_backward(torch.mm(d_out, a3w.t()), a2)
+        if params:
+            torch.mm(h1.t(), d_a2, out=g_a2w)
+            torch.sum(d_a2, 0, out=g_b2)
+        d_a1 = self._act_backward(torch.mm(d_a2, a2w.t()), a1)
+        if params:
+            torch.mm(x.t(), d_a1, out=g_a1w)
+            torch.sum(d_a1, 0, out=g_b1)
+            return None
+        return torch.mm(d_a1, a1w.t())
+
+    def set_grad(self, grads: tuple[Tensor, ...]) -> None:
+        """Store autograd's gradients (one per parameter view) in ``grad``."""
+        torch.cat([g.reshape(-1) for g in grads], out=self.grad)
+
+    def adam_step(self) -> None:
+        """One Adam update of ``theta`` from ``grad`` at the current ``lr``."""
+        beta1, beta2 = self.betas
+        self._step += 1
+        self._exp_avg.lerp_(self.grad, 1 - beta1)
+        self._exp_avg_sq.mul_(beta2).addcmul_(self.grad, self.grad, value=1 - beta2)
+        step_size = self.lr / (1 - beta1**self._step)
+        bias_correction2_sqrt = (1 - beta2**self._step) ** 0.5
+        denom = (self._exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
+        with torch.no_grad():
+            self.theta.addcdiv_(self._exp_avg, denom, value=-step_size)
+
+
+def _gradient_penalty(critic: _Mlp, real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
     eps = torch.rand(real.shape[0], 1, generator=gen)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
@@ -174,20 +307,75 @@ class _Trained:
     real: np.ndarray
 
 
+# One training step: (D or critic loss, G loss, D(G(z)) the generator saw or None for wgan);
+# it leaves G's gradient in g_net.grad (for the early gradient norm) and updates D itself.
+_Step = Callable[[int], tuple[Tensor, Tensor, Tensor | None]]
+
+
+def _gan_step(
+    g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.Generator, minimax: bool
+) -> _Step:
+    """One D step then one G step on the same fake batch, gradients by hand."""
+    # -log D(x) - log(1 - D(G(z))) with D = sigmoid(a) is softplus(-a) + softplus(a) summed over
+    # the real and fake logits a; its gradient with respect to a is sigmoid(a) - target.
+    target = torch.cat([torch.ones(batch, 1), torch.zeros(batch, 1)])
+    sign = 1.0 - 2.0 * target
+
+    def step(_: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        real = data.sample(batch, gen)
+        fake, g_cache = g_net.forward(torch.randn(batch, Z_DIM, generator=gen))
+        logits, d_cache = d_net.forward(torch.cat([real, fake]))
+        loss_d = F.softplus(logits * sign).sum() / batch
+        d_net.backward(d_cache, (torch.sigmoid(logits) - target).div_(batch))
+        d_net.adam_step()
+        fake_logits, cache = d_net.forward(fake)
+        d_fake = torch.sigmoid(fake_logits)
+        if minimax:  # log(1 - D(G(z))) = -softplus(a): gradient -sigmoid(a)
+            loss_g = -F.softplus(fake_logits).sum() / batch
+            d_logits = d_fake / -batch
+        else:  # -log D(G(z)) = softplus(-a): gradient sigmoid(a) - 1
+            loss_g = F.softplus(-fake_logits).sum() / batch
+            d_logits = (d_fake - 1.0).div_(batch)
+        g_net.backward(g_cache, d_net.input_grad(cache, d_logits))
+        return loss_d, loss_g, d_fake
+
+    return step
+
+
+def _wgan_step(g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.Generator) -> _Step:
+    """N_CRITIC critic steps (with the gradient penalty) then one G step, through autograd."""
+
+    def step(_: int) -> tuple[Tensor, Tensor, Tensor | None]:
+        for _ in range(N_CRITIC):
+            real = data.sample(batch, gen)
+            fake = g_net(torch.randn(batch, Z_DIM, generator=gen))
+            with torch.enable_grad():
+                scores = d_net(torch.cat([real, fake]))
+                penalty = _gradient_penalty(d_net, real, fake, gen)
+                loss_d = scores[batch:].mean() - scores[:batch].mean() + GP_LAMBDA * penalty
+                d_net.set_grad(torch.autograd.grad(loss_d, d_net.params))
+            d_net.adam_step()
+        with torch.enable_grad():
+            loss_g = -d_net(g_net(torch.randn(batch, Z_DIM, generator=gen))).mean()
+            g_net.set_grad(torch.autograd.grad(loss_g, g_net.params))
+        return loss_d.detach(), loss_g.detach(), None
+
+    return step
+
+
 def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: ProgressFn) -> _Trained:
     steps, batch = params.steps, params.batch
     wgan = params.loss == "wgan"
     snap_steps = sorted({0, steps // 10, (2 * steps) // 5, steps})
-    g_net = _mlp(Z_DIM, 2, leaky=False)
-    d_net = _mlp(2, 1, leaky=True)
     betas = WGAN_BETAS if wgan else BETAS
     lr_g, lr_d = (WGAN_LR_G, WGAN_LR_CRITIC) if wgan else (LR, LR)
-    # foreach=False: on the CPU the "foreach" path loops over the tensors anyway, with more
-    # Python per step; the single-tensor path gives the same numbers 10-25% faster.
-    opt_g = torch.optim.Adam(g_net.parameters(), lr=lr_g, betas=betas, foreach=False)
-    opt_d = torch.optim.Adam(d_net.parameters(), lr=lr_d, betas=betas, foreach=False)
-    g_params = tuple(g_net.parameters())
+    g_net = _Mlp(Z_DIM, 2, leaky=False, lr=lr_g, betas=betas, autograd=wgan)
+    d_net = _Mlp(2, 1, leaky=True, lr=lr_d, betas=betas, autograd=wgan)
     z_eval = torch.randn(EVAL_SAMPLES, Z_DIM, generator=gen)
+    if wgan:
+        step_fn = _wgan_step(g_net, d_net, data, batch, gen)
+    else:
+        step_fn = _gan_step(g_net, d_net, data, batch, gen, params.loss == "minimax")
 
     snapshots: list[np.ndarray] = []
     d_losses: list[Tensor] = []
@@ -195,58 +383,27 @@ def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: Prog
     early_norms: list[float] = []
     early_d_fake: list[float] = []
     tick = max(1, steps // 20)
-    for step in range(steps + 1):
-        if step in snap_steps:
-            with torch.no_grad():
+    with torch.no_grad():  # wgan's step turns autograd on where it needs it
+        for step in range(steps + 1):
+            if step in snap_steps:
                 snapshots.append(g_net(z_eval[:PLOT_SAMPLES]).numpy().copy())
-        if step == steps:
-            break
-        if wgan:
-            for _ in range(N_CRITIC):
-                real = data.sample(batch, gen)
-                with torch.no_grad():
-                    fake = g_net(torch.randn(batch, Z_DIM, generator=gen))
-                scores = d_net(torch.cat([real, fake]))
-                penalty = _gradient_penalty(d_net, real, fake, gen)
-                loss_d = scores[batch:].mean() - scores[:batch].mean() + GP_LAMBDA * penalty
-                opt_d.zero_grad(set_to_none=True)
-                torch.autograd.backward(loss_d)
-                opt_d.step()
-            fake = g_net(torch.randn(batch, Z_DIM, generator=gen))
-            loss_g = -d_net(fake).mean()
-        else:
-            real = data.sample(batch, gen)
-            fake = g_net(torch.randn(batch, Z_DIM, generator=gen))
-            logits = d_net(torch.cat([real, fake.detach()]))
-            # -log D(x) - log(1 - D(G(z))) with D = sigmoid(logit); softplus(-a) = -log sigmoid(a)
-            loss_d = F.softplus(-logits[:batch]).mean() + F.softplus(logits[batch:]).mean()
-            opt_d.zero_grad(set_to_none=True)
-            torch.autograd.backward(loss_d)
-            opt_d.step()
-            fake_logits = d_net(fake)
-            if params.loss == "minimax":
-                loss_g = -F.softplus(fake_logits).mean()  # log(1 - D(G(z)))
-            else:
-                loss_g = F.softplus(-fake_logits).mean()  # -log D(G(z))
+            if step == steps:
+                break
+            loss_d, loss_g, d_fake = step_fn(step)
             if step < EARLY_STEPS:
-                early_d_fake.append(float(torch.sigmoid(fake_logits.detach()).mean()))
-        grads = torch.autograd.grad(loss_g, g_params)
-        if step < EARLY_STEPS:
-            early_norms.append(_grad_norm(grads))
-        for p, g in zip(g_params, grads, strict=True):
-            p.grad = g
-        opt_g.step()
-        if step >= steps // 2:  # linear decay to LR_FINAL over the second half
-            frac = (step + 1 - steps // 2) / (steps - steps // 2)
-            for opt, lr0 in ((opt_g, lr_g), (opt_d, lr_d)):
-                for group in opt.param_groups:
-                    group["lr"] = lr0 * (1.0 - (1.0 - LR_FINAL) * frac)
-        d_losses.append(loss_d.detach())
-        g_losses.append(loss_g.detach())
-        if step % tick == 0:
-            report(0.9 * step / steps)
+                early_norms.append(float(torch.linalg.vector_norm(g_net.grad)))
+                if d_fake is not None:
+                    early_d_fake.append(float(d_fake.mean()))
+            g_net.adam_step()
+            if step >= steps // 2:  # linear decay to LR_FINAL over the second half
+                frac = (step + 1 - steps // 2) / (steps - steps // 2)
+                g_net.lr = lr_g * (1.0 - (1.0 - LR_FINAL) * frac)
+                d_net.lr = lr_d * (1.0 - (1.0 - LR_FINAL) * frac)
+            d_losses.append(loss_d)
+            g_losses.append(loss_g)
+            if step % tick == 0:
+                report(0.9 * step / steps)
 
-    with torch.no_grad():
         modes, quality = _evaluate(g_net(z_eval), data)
         axis = torch.linspace(-data.lim, data.lim, FIELD_RES)
         gy, gx = torch.meshgrid(axis, axis, indexing="ij")
