@@ -6,6 +6,7 @@ accepts only when constructed with ``allow_test_demos=True``.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from pathlib import Path
@@ -23,6 +24,9 @@ GATE_POLL_S = 0.01
 
 def run_sleep(params: SleepParams, progress: ProgressFn | None = None) -> DemoResult:
     """Sleep ``params.seconds`` in ten slices, reporting progress; return a tiny PNG.
+
+    Its figures also say how many objects this process's garbage collector has frozen
+    (``frozen_objects``: a worker freezes what its imports and warm-up left).
 
     With ``params.gate``: report a quarter at once, then wait until the gate file exists
     (at most GATE_LIMIT_S), then report the rest.
@@ -44,7 +48,7 @@ def run_sleep(params: SleepParams, progress: ProgressFn | None = None) -> DemoRe
     wall = time.perf_counter() - t0
     return DemoResult(
         png=render_png(fig, dpi=32),
-        figures={"seconds": params.seconds},
+        figures={"seconds": params.seconds, "frozen_objects": gc.get_freeze_count()},
         caption={"en": f"slept {params.seconds:g} s", "zh": f"睡了 {params.seconds:g} 秒"},
         wall_s=wall,
     )
