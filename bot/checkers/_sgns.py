@@ -101,6 +101,13 @@ def _nll(score: torch.Tensor) -> torch.Tensor:
     return F.softplus(-score)
 
 
+def _nll_float(score: float) -> float:
+    """-ln σ(s) in plain floats, stable on both sides."""
+    if score >= 0:
+        return math.log1p(math.exp(-score))
+    return -score + math.log1p(math.exp(score))
+
+
 def sgns(p: SgnsParams) -> tuple[float, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(loss, ∂L/∂v_c, ∂L/∂u_o, ∂L/∂u_neg) by autograd."""
     v_c = torch.tensor(p.v_c, dtype=F64, requires_grad=True)
@@ -123,9 +130,26 @@ class SgnsLoss(TellingFamily[SgnsParams]):
         en, zh = _setup(p)
         return Localized(en=f"{en} What is L?", zh=f"{zh}求 L。")
 
+    def quick(self, p: SgnsParams) -> tuple[float, dict[str, float]]:
+        """`work`'s key and mistakes in floats (-ln σ(s) = ln(1 + e^-s))."""
+        s_o = sum(a * b for a, b in zip(p.u_o, p.v_c, strict=True))
+        s_neg = [sum(a * b for a, b in zip(u, p.v_c, strict=True)) for u in p.u_neg]
+        pos, neg = _nll_float(s_o), [_nll_float(-s) for s in s_neg]
+        loss = pos + sum(neg)
+        top = max(s_o, *s_neg)
+        values = {
+            "log10": loss / math.log(10),
+            "negatives_not_flipped": pos + sum(_nll_float(s) for s in s_neg),
+            "forgot_negatives": pos,
+            "softmax_loss": top + math.log(sum(math.exp(s - top) for s in (s_o, *s_neg))) - s_o,
+        }
+        if len(neg) > 1:
+            values["mean_over_negatives"] = pos + sum(neg) / len(neg)
+        return loss, values
+
     def work(self, p: SgnsParams) -> Solved:
-        loss = sgns(p)[0]
         s_o, s_neg = _scores(p, torch.tensor(p.v_c, dtype=F64))
+        loss = float(_nll(s_o) + _nll(-s_neg).sum())  # sgns(p)'s forward, without its backward
         pos = float(_nll(s_o))
         neg = [float(v) for v in _nll(-s_neg)]
         solution = Localized(

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from bot.checkers import TorchCheckers
 from bot.checkers._registry import distinct_mistakes
+from bot.checkers._sgns import sgns
 from bot.checkers._telling import TellingFamily, blurred
 from bot.core.answers import DEFAULT_TOLERANCE, KnownMistake, Tolerance
 from bot.core.models import Difficulty, Localized
 
-QUICK = ["lstm_step", "gru_step", "gradient_penalty"]
+QUICK = ["lstm_step", "gru_step", "gradient_penalty", "sgns_loss"]
 SEEDS = 400
 
 
@@ -207,3 +208,12 @@ def test_blurred_leaves_the_edge_to_torch() -> None:
     assert blurred(1.0, [2.0, 2.0019], tolerance)
     assert not blurred(0.0, [9.995e-7, 2.0], tolerance)  # near zero: the absolute tolerance
     assert blurred(0.0, [9.98e-7], tolerance)
+
+
+def test_sgns_loss_key_is_the_forward_of_the_autograd_pass(checkers: TorchCheckers) -> None:
+    """sgns_loss reads its key off the forward alone; sgns_grad's pass gives the same loss."""
+    family = telling(checkers, "sgns_loss")
+    for level in Difficulty:
+        for seed in range(100):
+            p = family.parse(family.draw_once(Random(seed), level))
+            assert family.work(p).expected == sgns(p)[0]
