@@ -11,7 +11,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from random import Random
 from typing import Any
 
@@ -54,7 +53,6 @@ from bot.core.answers import (
     Tolerance,
     format_expected,
     grade_numeric,
-    matches,
 )
 from bot.core.errors import CheckRequestError
 from bot.core.models import Grade, Localized, NumericQuestion
@@ -171,14 +169,35 @@ def describe_tolerance(tolerance: Tolerance) -> Localized:
     )
 
 
-def _as_fractions(value: Expected) -> Fraction | list[Fraction] | None:
-    """The exact value of an expectation, None if any part is not a finite number a user
-    could type (the answer reader refuses magnitudes beyond ~1e300)."""
+def _plain(value: Expected) -> Expected | None:
+    """The value itself if every part is a finite number a user could type (the answer reader
+    refuses magnitudes beyond ~1e300), else None."""
     items = value if isinstance(value, list) else [value]
     if not all(isinstance(v, int | float) and math.isfinite(v) and abs(v) < 1e300 for v in items):
         return None
-    fractions = [Fraction(v) for v in items]
-    return fractions if isinstance(value, list) else fractions[0]
+    return value
+
+
+def _close(value: float, expected: float, tolerance: Tolerance) -> bool:
+    """`bot.core.answers`' comparison of a read answer, for a value that is a plain finite
+    number: `Fraction(value)` compares with an int exactly as `value` does, and converts back
+    to the same float, so no Fraction is needed."""
+    if isinstance(expected, int):
+        return value == expected
+    if not math.isfinite(expected):
+        return False
+    return abs(float(value) - expected) <= max(tolerance.rel * abs(expected), tolerance.abs)
+
+
+def _matches(value: Expected, expected: Expected, tolerance: Tolerance) -> bool:
+    """`bot.core.answers.matches(Fraction(value), expected)` for a `_plain` value."""
+    if isinstance(expected, list):
+        if not isinstance(value, list) or len(value) != len(expected):
+            return False
+        return all(_close(v, e, tolerance) for v, e in zip(value, expected, strict=True))
+    if isinstance(value, list):
+        return False
+    return _close(value, expected, tolerance)
 
 
 def distinct_mistakes(
@@ -191,12 +210,12 @@ def distinct_mistakes(
     one's id and explains each of them, so that no explanation hides behind another."""
     groups: list[list[KnownMistake]] = []
     for candidate in mistakes:
-        exact = _as_fractions(candidate.value)
+        exact = _plain(candidate.value)
         if exact is None or isinstance(exact, list) != isinstance(expected, list):
             continue
-        if matches(exact, expected, tolerance):
+        if _matches(exact, expected, tolerance):
             continue
-        group = next((g for g in groups if matches(exact, g[0].value, tolerance)), None)
+        group = next((g for g in groups if _matches(exact, g[0].value, tolerance)), None)
         if group is None:
             groups.append([candidate])
         elif all(candidate.feedback != other.feedback for other in group):
