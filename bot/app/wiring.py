@@ -93,7 +93,7 @@ def wire_engine(
     recent = Recent(store, clock)
     catalog = Catalog(bank, checkers, store, clock)
     making = Making(catalog, checkers, recent, rng, background)
-    postings = Postings(store, clock, catalog, making, checkers, recent, background)
+    postings = Postings(store, clock, catalog, making, checkers, recent)
     answering = Answering(store, clock, catalog, postings, checkers, reviewer or Reviewer(), recent)
     if quiz_store is None and isinstance(store, QuizStore):
         quiz_store = store

@@ -1,9 +1,8 @@
-"""Work the engine does off a user's request: numeric questions generated ahead of time, and
-posted questions stored just after they are shown.
+"""Work the engine does off a user's request: numeric questions generated ahead of time.
 
-Both keep the path from a slash command to its reply free of torch calls and database writes
-(see `Postings.post` and `bench/roundtrip.py`). Nothing here touches the event loop for long:
-torch runs in a worker thread, the database through the store.
+It keeps the path from a slash command to its reply free of torch calls (see
+`bench/roundtrip.py`). Nothing here touches the event loop for long: torch runs in a worker
+thread.
 """
 
 from __future__ import annotations
@@ -13,9 +12,8 @@ import logging
 import random
 from collections.abc import Container, Coroutine, Sequence
 
-from bot.core.errors import StorageUnavailable
-from bot.core.models import Difficulty, NewInstance, NumericQuestion
-from bot.core.ports import Checkers, QuestionStore, seed_for
+from bot.core.models import Difficulty, NumericQuestion
+from bot.core.ports import Checkers, seed_for
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,6 @@ SEED_DRAWS = 1_000_000
 STOCK_DEPTH = 8  # numeric questions generated ahead per family and difficulty
 RESTOCK_WHEN_IDLE_S = 0.25  # restock once no question was served for this long
 RESTOCK_CHUNK = 16  # questions per trip to the worker thread while restocking
-STORE_AFTER_S = 0.05  # posted questions are stored in one write at most this long after
 
 
 class Background:
@@ -129,70 +126,3 @@ class NumericStock:
 
     def _generate(self, wanted: list[tuple[str, int]]) -> list[NumericQuestion]:
         return [self._checkers.generate(family, seed) for family, seed in wanted]
-
-
-class PostedWriter:
-    """Posted questions stored in one write, just after their replies went out.
-
-    `shown(id)` marks an instance as shown but not stored; `store(new)` queues its row, written
-    with the others queued within STORE_AFTER_S; `dropped(id)` forgets one whose reply failed.
-    `wait_stored(id)` (an answer arriving first) has the queue written at once and waits for it.
-    If the process dies first, the rows are lost, not the questions: see `Postings.instance`.
-    """
-
-    def __init__(self, store: QuestionStore, background: Background) -> None:
-        self._store = store
-        self._background = background
-        self._queue: list[NewInstance] = []
-        self._unstored: dict[int, asyncio.Event] = {}
-        self._hurry = asyncio.Event()
-        self._writing: asyncio.Task[None] | None = None
-
-    def shown(self, instance_id: int) -> None:
-        self._unstored[instance_id] = asyncio.Event()
-
-    def store(self, new: NewInstance) -> None:
-        self._queue.append(new)
-        if self._writing is None or self._writing.done():
-            self._writing = self._background.spawn(self._write())
-
-    def dropped(self, instance_id: int) -> None:
-        self._done([instance_id])
-
-    async def wait_stored(self, instance_id: int) -> None:
-        unstored = self._unstored.get(instance_id)
-        if unstored is not None:
-            self._hurry.set()
-            await unstored.wait()
-
-    async def flush(self) -> None:
-        """Write what is queued now (at shutdown)."""
-        self._hurry.set()
-        while self._writing is not None and not self._writing.done():
-            await asyncio.shield(self._writing)
-
-    async def _write(self) -> None:
-        try:
-            while self._queue:
-                try:  # gather what the next few milliseconds post (unless an answer waits)
-                    await asyncio.wait_for(self._hurry.wait(), STORE_AFTER_S)
-                except TimeoutError:
-                    pass
-                self._hurry.clear()
-                batch, self._queue = self._queue, []
-                try:
-                    await self._store.create_instances(batch)
-                except StorageUnavailable as exc:  # a full disk...: a click restores one
-                    log.error("storing %d posted question(s) failed: %s", len(batch), exc)
-                except Exception:
-                    log.exception("storing %d posted question(s) failed", len(batch))
-                finally:
-                    self._done([new.instance.id for new in batch])
-        finally:  # cancelled (shutdown): nobody may keep waiting for these
-            self._done([new.instance.id for new in self._queue])
-
-    def _done(self, instance_ids: list[int]) -> None:
-        for instance_id in instance_ids:
-            event = self._unstored.pop(instance_id, None)
-            if event is not None:
-                event.set()

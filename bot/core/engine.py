@@ -81,7 +81,7 @@ class Engine:
         await self.postings.warm_up()
 
     async def aclose(self) -> None:
-        """Store the posted questions still queued and stop the background work (the
+        """Wait for the posted questions' rows under way and stop the background work (the
         database itself is the caller's to close)."""
         try:
             if self.quiz is not None:

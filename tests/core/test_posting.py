@@ -45,9 +45,24 @@ async def eventually(predicate: Callable[[], bool], limit_s: float = 60.0) -> No
         await asyncio.sleep(0.01)
 
 
-async def test_a_posted_question_is_stored_just_after_its_reply(
+async def traced(db: Database) -> list[str]:
+    """The statements run on the database's connection from now on (its own trace)."""
+    statements: list[str] = []
+    conn = db._conn._conn  # the sqlite3 connection, used on aiosqlite's thread only
+    trace = conn.set_trace_callback
+    await db._conn._execute(trace, statements.append)  # type: ignore[no-untyped-call]
+    return statements
+
+
+def instance_reads(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.startswith("SELECT * FROM question_instances")]
+
+
+async def test_a_posted_question_is_stored_as_its_reply_block_ends(
     engine: Engine, db_path: Path
 ) -> None:
+    """No write before the reply, and no timer after it: the block's exit writes the row (with
+    the message id and the served note) through the group commit, and returns once it is."""
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
     async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
@@ -55,43 +70,84 @@ async def test_a_posted_question_is_stored_just_after_its_reply(
         # Shown, not yet written: nothing before the reply waits on the database.
         assert rows(db_path, f"SELECT id FROM question_instances WHERE id = {instance_id}") == []
         posting.message_id = "m1"
-    # An answer arriving right away has the row written at once and finds it.
-    stored = await engine.postings.instance(instance_id)
-    assert (stored.ref, stored.channel_id, stored.message_id) == ("fx-sigmoid-max", "c1", "m1")
-    outcome = await engine.answering.answer(instance_id, user, "B")
-    assert outcome.counted and outcome.grade.correct
+    assert rows(
+        db_path,
+        f"SELECT ref, channel_id, message_id FROM question_instances WHERE id = {instance_id}",
+    ) == [("fx-sigmoid-max", "c1", "m1")]
     assert rows(db_path, "SELECT ref FROM served") == [("fx-sigmoid-max",)]
 
 
-async def test_posted_questions_are_written_together_and_on_close(
-    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db_path: Path
+async def test_a_click_right_after_the_reply_reads_no_row(engine: Engine, db: Database) -> None:
+    """The row posted here is kept as written: the first click on the question answers from
+    memory, without reading the row back (the connection's own trace shows no such read)."""
+    user = await alice(engine)
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
+        posting.message_id = "m1"
+    statements = await traced(db)
+    outcome = await engine.answering.answer(posting.instance.id, user, "B", ref=served.ref)
+    assert outcome.counted and outcome.grade.correct
+    assert any(s.startswith("INSERT INTO attempts") for s in statements)  # the trace works
+    assert instance_reads(statements) == []
+
+
+async def test_a_click_before_the_row_is_written_waits_for_it(
+    engine: Engine, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A click that comes while the reply is still going out (the row not written yet) waits
+    for the row, then answers it: no restore, nothing read."""
+    user = await alice(engine)
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
+        posting.message_id = "m1"
+        click = asyncio.create_task(engine.answering.answer(posting.instance.id, user, "B"))
+        await asyncio.sleep(0.01)
+        assert not click.done()  # waiting for the row
+    outcome = await asyncio.wait_for(click, 30)
+    assert outcome.counted and outcome.grade.correct
+    assert rows(db_path, "SELECT COUNT(*) FROM attempts") == [(1,)]
+    assert not [r for r in caplog.records if "was not stored" in r.getMessage()]
+
+
+async def test_posts_at_the_same_moment_share_one_write(
+    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db: Database, db_path: Path
 ) -> None:
     bank = load_bank([FIXTURE_BANK], checkers.family_names())
     engine = wire_engine(store, bank, checkers, clock, random.Random(1))
     user = await alice(engine)
-    ids = []
-    for _ in range(5):
-        served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
+    await engine.warm_up()
+    served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
+
+    async def post(message_id: str) -> int:
         async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
-            ids.append(posting.instance.id)
+            posting.message_id = message_id
+        return posting.instance.id
+
+    before = db.writer.batches
+    ids = await asyncio.gather(*(post(f"m{i}") for i in range(5)))
+    assert db.writer.batches == before + 1  # five rows, one transaction
     assert len(set(ids)) == 5
-    # Written on their own, without a flush (within STORE_AFTER_S on an idle machine).
-    await eventually(lambda: len(rows(db_path, "SELECT id FROM question_instances")) == 5)
-    async with engine.postings.post(served, None, "c1", "en") as posting:
-        last = posting.instance.id
-    await engine.aclose()  # a clean shutdown writes what is still queued
-    assert (last,) in rows(db_path, "SELECT id FROM question_instances")
+    assert rows(db_path, "SELECT id, message_id FROM question_instances ORDER BY id") == [
+        (instance_id, f"m{i}") for i, instance_id in enumerate(ids)
+    ]
+    await engine.aclose()
 
 
 async def test_a_failed_reply_stores_nothing(engine: Engine, db_path: Path) -> None:
     user = await alice(engine)
-    served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
     with pytest.raises(RuntimeError):
         async with engine.postings.post(served, None, "c1", "en", served_to=user) as posting:
             raise RuntimeError("the reply failed")
     with pytest.raises(UnknownQuestion):
         await engine.postings.instance(posting.instance.id)
     assert rows(db_path, "SELECT COUNT(*) FROM question_instances") == [(0,)]
+    # Nothing of it is left to break the next post, its answer or a shutdown.
+    async with engine.postings.post(served, None, "c1", "en", served_to=user) as following:
+        following.message_id = "m2"
+    assert (await engine.answering.answer(following.instance.id, user, "B")).counted
+    await asyncio.wait_for(engine.postings.flush(), 30)
+    assert rows(db_path, "SELECT id FROM question_instances") == [(following.instance.id,)]
 
 
 async def test_a_lost_row_is_restored_from_its_message(engine: Engine, db_path: Path) -> None:
@@ -152,9 +208,8 @@ async def test_two_processes_on_one_database_never_share_an_instance_id(
         for engine in engines:
             await engine.aclose()
         assert len(set(ids)) == 30
-        assert sorted(i for (i,) in rows(db_path, "SELECT id FROM question_instances")) == sorted(
-            ids
-        )
+        stored = rows(db_path, "SELECT id FROM question_instances ORDER BY id")
+        assert [i for (i,) in stored] == sorted(ids)
     finally:
         await first.close()
         await second.close()
@@ -209,45 +264,29 @@ async def test_recent_questions_are_avoided_across_a_restart(
     await restarted.aclose()
 
 
-async def test_an_answer_right_after_the_reply_does_not_wait_for_the_batch(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ahead, "STORE_AFTER_S", 600.0)  # batches would wait ten minutes
+async def test_a_reply_cancelled_never_leaves_a_click_waiting(engine: Engine) -> None:
+    """The reply is cancelled (the bot is stopping) while a click waits for the row: the click
+    is released, and finds no row (a click with its message would restore it)."""
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
-    async with engine.postings.post(served, None, "c1") as posting:
-        pass
-    outcome = await asyncio.wait_for(engine.answering.answer(posting.instance.id, user, "B"), 30)
-    assert outcome.counted
+    posted, replying = asyncio.Event(), asyncio.Event()
+    ids: list[int] = []
 
+    async def reply() -> None:
+        async with engine.postings.post(served, None, "c1", "en") as posting:
+            ids.append(posting.instance.id)
+            posted.set()
+            await replying.wait()  # the reply never comes back
 
-async def test_a_shutdown_never_leaves_an_answer_waiting(
-    store: SqliteStore, clock: FakeClock
-) -> None:
-    """Cancelled before it wrote (the process is stopping), the writer releases whoever waits
-    for those rows: they then find no row, which a click turns into a restore."""
-    from bot.core.ahead import PostedWriter
-    from bot.core.models import NewInstance, QuestionInstance
-
-    background = Background()
-    writer = PostedWriter(store, background)
-    instance = QuestionInstance(
-        id=1,
-        ref="fx-sigmoid-max",
-        kind=Kind.MCQ,
-        topic="vanishing_gradients",
-        difficulty=Difficulty.EASY,
-        server_id=None,
-        channel_id=None,
-        message_id=None,
-        created_at=clock.now(),
-    )
-    writer.shown(1)
-    writer.store(NewInstance(instance=instance))
-    await asyncio.sleep(0)  # the writer is now gathering the batch
-    await background.close()
-    await asyncio.wait_for(writer.wait_stored(1), 30)
-    assert await store.get_instance(1) is None
+    replier = asyncio.create_task(reply())
+    await posted.wait()
+    click = asyncio.create_task(engine.answering.answer(ids[0], user, "B"))
+    await asyncio.sleep(0.01)
+    assert not click.done()
+    replier.cancel()
+    with pytest.raises(UnknownQuestion):
+        await asyncio.wait_for(click, 30)
+    await asyncio.wait_for(engine.postings.flush(), 30)  # nothing left under way
 
 
 async def test_an_id_numbered_again_is_never_taken_for_another_question(
@@ -326,8 +365,9 @@ async def test_reseeding_makes_the_next_question_reproducible(engine: Engine) ->
 async def test_a_full_disk_loses_the_rows_not_the_questions(
     engine: Engine, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The write after the reply fails (the file cannot grow): logged in one line, and the
-    question is stored again from its message once there is room."""
+    """The write after the reply fails (the file cannot grow): logged in one line, the reply
+    is not failed for it, and the question is stored again from its message once there is
+    room."""
     user = await alice(engine)
     served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
     async with db.read() as conn:
@@ -339,7 +379,7 @@ async def test_a_full_disk_loses_the_rows_not_the_questions(
             ids.append(posting.instance.id)
     with pytest.raises(UnknownQuestion):
         await engine.postings.instance(ids[-1])
-    failures = [r for r in caplog.records if "posted question(s) failed" in r.getMessage()]
+    failures = [r for r in caplog.records if "storing posted question" in r.getMessage()]
     assert failures and all(r.exc_info is None for r in failures)  # no traceback for this
     async with db.read() as conn:
         await conn.execute("PRAGMA max_page_count = 1073741823")

@@ -1,8 +1,9 @@
-"""Posting: questions remembered as posted (`post`, `posting`), found again (`instance`), and
-restored from what their message shows when their row was never written."""
+"""Posting: questions remembered as posted (`post`), found again (`instance`), and restored
+from what their message shows when their row was never written."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Generator
@@ -12,8 +13,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 
-from bot.core.ahead import Background, PostedWriter
-from bot.core.errors import UnknownQuestion, WrongKind
+from bot.core.errors import StorageUnavailable, UnknownQuestion, WrongKind
 from bot.core.models import LETTERS, Kind, Lang, NewInstance, QuestionInstance, ServedQuestion, User
 from bot.core.ports import Checkers, Clock, QuestionStore
 from bot.core.services.catalog import Catalog, parse_generated_ref
@@ -59,7 +59,6 @@ class Postings:
         making: Making,
         checkers: Checkers,
         recent: Recent,
-        background: Background,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -68,7 +67,7 @@ class Postings:
         self._checkers = checkers
         self._recent = recent
         self._ids: deque[int] = deque()  # reserved instance ids not used yet
-        self._posted = PostedWriter(store, background)
+        self._storing: dict[int, asyncio.Future[None]] = {}  # replied to, row not written yet
         # Rows as stored, the most recently used last: a posted question does not change
         # once its message is set, so a click needs no read (see `instance`).
         self._known: OrderedDict[int, QuestionInstance] = OrderedDict()
@@ -79,8 +78,9 @@ class Postings:
             await self._reserve_ids()
 
     async def flush(self) -> None:
-        """Store the posted questions still queued (at shutdown)."""
-        await self._posted.flush()
+        """Wait for the rows of the replies under way (at shutdown)."""
+        while self._storing:
+            await asyncio.wait(list(self._storing.values()))
 
     def post(
         self,
@@ -96,16 +96,18 @@ class Postings:
 
             instance = await postings.post(served, ...)  # stored now (console, interviews)
 
-            async with postings.post(served, ...) as posting:  # shown first (a reply)
+            async with postings.post(served, ...) as posting:  # with a reply
                 message = await send(question with posting.instance.id in its buttons)
                 posting.message_id = message.id
 
         The second takes its instance id from a block reserved ahead, so nothing waits on the
         database before the reply. When the block exits, the row (with the message id and the
-        served note) is queued and written with the others of the next few milliseconds, in
-        one transaction (not at all if the block raises). An answer that arrives first has
-        the queue written at once and waits for it; one that finds no row (the process died
-        in between) is restored from its message by `instance`."""
+        served note) goes to the group commit (`bot.storage.group`), written with whatever
+        else is being written then, and the exit returns once it is (the user, who has the
+        reply, does not wait); nothing is stored if the block raises. A click that arrives
+        first waits for that write (see `instance`), and then finds the row in memory. If the
+        process dies (or the disk is full) before the row is written, the question is not
+        lost: a click on its message restores the row from what the message shows."""
         return Post(self, served, server_id, channel_id, lang, daily_day, served_to)
 
     async def _store_now(
@@ -130,7 +132,7 @@ class Postings:
         return instance
 
     @asynccontextmanager
-    async def _shown_first(
+    async def _with_reply(
         self,
         served: ServedQuestion,
         server_id: int | None,
@@ -141,21 +143,34 @@ class Postings:
         instance = QuestionInstance.of(
             served, await self._next_instance_id(), server_id, channel_id, lang, self._clock.now()
         )
-        self._posted.shown(instance.id)
         self._recent.served(served_to, served)
+        written = asyncio.get_running_loop().create_future()  # for a click that comes first
+        self._storing[instance.id] = written
         try:
             posting = Posting(instance)
-            yield posting
-        except BaseException:
-            self._posted.dropped(instance.id)
-            raise
-        self._posted.store(
-            NewInstance(
-                instance=instance.model_copy(update={"message_id": posting.message_id}),
-                question_id=served.question_id,
-                served_to=served_to.id if served_to else None,
+            yield posting  # (if the reply fails, nothing is stored)
+            await self._write(
+                NewInstance(
+                    instance=instance.model_copy(update={"message_id": posting.message_id}),
+                    question_id=served.question_id,
+                    served_to=served_to.id if served_to else None,
+                )
             )
-        )
+        finally:
+            del self._storing[instance.id]
+            written.set_result(None)
+
+    async def _write(self, new: NewInstance) -> None:
+        """Store a posted question's row, and keep it here; if the storage cannot take it
+        now (a full disk...), the row is lost, not the question: a click restores it."""
+        try:
+            await self._store.create_instances([new])
+        except StorageUnavailable as exc:
+            log.error("storing posted question #%d failed: %s", new.instance.id, exc)
+        except Exception:
+            log.exception("storing posted question #%d failed", new.instance.id)
+        else:
+            self._remember(new.instance)
 
     async def _next_instance_id(self) -> int:
         if not self._ids:
@@ -230,13 +245,19 @@ class Postings:
         older backup numbered it again)."""
         found = self._known.get(instance_id)
         if found is None:
-            await self._posted.wait_stored(instance_id)  # if shown a moment ago
+            storing = self._storing.get(instance_id)
+            if storing is not None:  # its reply is going out: its row is written right after
+                await asyncio.shield(storing)
+                found = self._known.get(instance_id)
+        if found is None:
             found = await self._store.get_instance(instance_id)
             if found is None and shown is not None:
                 found = await self._restore(instance_id, shown)
             if found is None:
                 raise UnknownQuestion(f"#{instance_id}")
             self._remember(found)
+        else:
+            self._known.move_to_end(instance_id)
         if shown is not None and found.ref != shown.ref:
             raise UnknownQuestion(shown.ref)
         return found
@@ -273,7 +294,7 @@ class Post:
         if self._daily_day is not None:
             raise ValueError("a daily question is stored before it is shown")
         server_id, channel_id, lang = self._where
-        self._shown = self._postings._shown_first(
+        self._shown = self._postings._with_reply(
             self._served, server_id, channel_id, lang, self._served_to
         )
         return await self._shown.__aenter__()

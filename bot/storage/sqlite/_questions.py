@@ -100,11 +100,14 @@ class Questions(Area):
             return await reserve_ids(conn, count)
 
     async def set_instance_message(self, instance_id: int, message_id: str) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        # Through the group commit, after the row's own write (one queue: in order).
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
                 "UPDATE question_instances SET message_id = ? WHERE id = ?",
                 (message_id, instance_id),
             )
+
+        await self.db.group(work)
 
     async def get_instance(self, instance_id: int) -> QuestionInstance | None:
         async with self.db.read() as conn:
