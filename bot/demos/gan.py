@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -212,6 +211,7 @@ class _Mlp:
         if autograd:
             for p in self.params:
                 p.requires_grad_(True)
+        self._weights_t = [self.params[i].detach().t() for i in (0, 2, 4)]  # W (views of theta)
         self.leaky = leaky
         self.lr = lr
         self.betas = betas
@@ -253,21 +253,21 @@ class _Mlp:
 
     def _backprop(self, cache: _Cache, d_out: Tensor, *, params: bool) -> Tensor | None:
         x, a1, h1, a2, h2 = cache
-        a1w, _, a2w, _, a3w, _ = self.params
+        w1, w2, w3 = self._weights_t
         g_a1w, g_b1, g_a2w, g_b2, g_a3w, g_b3 = self.grads
         if params:
             torch.mm(h2.t(), d_out, out=g_a3w)
             torch.sum(d_out, 0, out=g_b3)
-        d_a2 = self._act_backward(torch.mm(d_out, a3w.t()), a2)
+        d_a2 = self._act_backward(torch.mm(d_out, w3), a2)
         if params:
             torch.mm(h1.t(), d_a2, out=g_a2w)
             torch.sum(d_a2, 0, out=g_b2)
-        d_a1 = self._act_backward(torch.mm(d_a2, a2w.t()), a1)
+        d_a1 = self._act_backward(torch.mm(d_a2, w2), a1)
         if params:
             torch.mm(x.t(), d_a1, out=g_a1w)
             torch.sum(d_a1, 0, out=g_b1)
             return None
-        return torch.mm(d_a1, a1w.t())
+        return torch.mm(d_a1, w1)
 
     def set_grad(self, grads: tuple[Tensor, ...]) -> None:
         """Store autograd's gradients (one per parameter view) in ``grad``."""
@@ -307,47 +307,76 @@ class _Trained:
     real: np.ndarray
 
 
-# One training step: (D or critic loss, G loss, D(G(z)) the generator saw or None for wgan);
-# it leaves G's gradient in g_net.grad (for the early gradient norm) and updates D itself.
-_Step = Callable[[int], tuple[Tensor, Tensor, Tensor | None]]
+class _GanSteps:
+    """``minimax`` / ``nonsaturating``: one D step then one G step on the same fake batch,
+    gradients by hand. The losses are worked out from the logits after training (one
+    batched op instead of several per step)."""
 
+    def __init__(
+        self,
+        g_net: _Mlp,
+        d_net: _Mlp,
+        data: _ToyData,
+        batch: int,
+        gen: torch.Generator,
+        minimax: bool,
+    ) -> None:
+        self.g_net, self.d_net, self.data, self.batch, self.gen = g_net, d_net, data, batch, gen
+        self.minimax = minimax
+        # -log D(x) - log(1 - D(G(z))) with D = sigmoid(a) is softplus(-a) + softplus(a) summed
+        # over the real and fake logits a; its gradient with respect to a is sigmoid(a) - target.
+        self.target = torch.cat([torch.ones(batch, 1), torch.zeros(batch, 1)])
+        self.sign = 1.0 - 2.0 * self.target
+        self.logits: list[Tensor] = []  # D's logits on [real; fake] at each D step
+        self.fake_logits: list[Tensor] = []  # the updated D's logits on the fakes, at each G step
 
-def _gan_step(
-    g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.Generator, minimax: bool
-) -> _Step:
-    """One D step then one G step on the same fake batch, gradients by hand."""
-    # -log D(x) - log(1 - D(G(z))) with D = sigmoid(a) is softplus(-a) + softplus(a) summed over
-    # the real and fake logits a; its gradient with respect to a is sigmoid(a) - target.
-    target = torch.cat([torch.ones(batch, 1), torch.zeros(batch, 1)])
-    sign = 1.0 - 2.0 * target
-
-    def step(_: int) -> tuple[Tensor, Tensor, Tensor | None]:
-        real = data.sample(batch, gen)
-        fake, g_cache = g_net.forward(torch.randn(batch, Z_DIM, generator=gen))
+    def __call__(self) -> Tensor:
+        """One training step; returns D(G(z)) as the G step saw it. Leaves G's gradient in
+        ``g_net.grad`` (the caller reads its norm, then updates G)."""
+        g_net, d_net, batch = self.g_net, self.d_net, self.batch
+        real = self.data.sample(batch, self.gen)
+        fake, g_cache = g_net.forward(torch.randn(batch, Z_DIM, generator=self.gen))
         logits, d_cache = d_net.forward(torch.cat([real, fake]))
-        loss_d = F.softplus(logits * sign).sum() / batch
-        d_net.backward(d_cache, (torch.sigmoid(logits) - target).div_(batch))
+        d_net.backward(d_cache, (torch.sigmoid(logits) - self.target).div_(batch))
         d_net.adam_step()
         fake_logits, cache = d_net.forward(fake)
         d_fake = torch.sigmoid(fake_logits)
-        if minimax:  # log(1 - D(G(z))) = -softplus(a): gradient -sigmoid(a)
-            loss_g = -F.softplus(fake_logits).sum() / batch
+        if self.minimax:  # log(1 - D(G(z))) = -softplus(a): gradient -sigmoid(a)
             d_logits = d_fake / -batch
         else:  # -log D(G(z)) = softplus(-a): gradient sigmoid(a) - 1
-            loss_g = F.softplus(-fake_logits).sum() / batch
             d_logits = (d_fake - 1.0).div_(batch)
         g_net.backward(g_cache, d_net.input_grad(cache, d_logits))
-        return loss_d, loss_g, d_fake
+        self.logits.append(logits)
+        self.fake_logits.append(fake_logits)
+        return d_fake
 
-    return step
+    def curves(self) -> tuple[Tensor, Tensor]:
+        """The D and G loss of every step."""
+        d_curve = F.softplus(torch.stack(self.logits) * self.sign).sum(dim=(1, 2)) / self.batch
+        fake = torch.stack(self.fake_logits)
+        if self.minimax:
+            g_curve = -F.softplus(fake).sum(dim=(1, 2)) / self.batch
+        else:
+            g_curve = F.softplus(-fake).sum(dim=(1, 2)) / self.batch
+        return d_curve, g_curve
 
 
-def _wgan_step(g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.Generator) -> _Step:
-    """N_CRITIC critic steps (with the gradient penalty) then one G step, through autograd."""
+class _WganSteps:
+    """``wgan``: N_CRITIC critic steps (with the gradient penalty) then one G step, through
+    autograd."""
 
-    def step(_: int) -> tuple[Tensor, Tensor, Tensor | None]:
+    def __init__(
+        self, g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.Generator
+    ) -> None:
+        self.g_net, self.d_net, self.data, self.batch, self.gen = g_net, d_net, data, batch, gen
+        self.d_losses: list[Tensor] = []
+        self.g_losses: list[Tensor] = []
+
+    def __call__(self) -> None:
+        """One training step; leaves G's gradient in ``g_net.grad``."""
+        g_net, d_net, batch, gen = self.g_net, self.d_net, self.batch, self.gen
         for _ in range(N_CRITIC):
-            real = data.sample(batch, gen)
+            real = self.data.sample(batch, gen)
             fake = g_net(torch.randn(batch, Z_DIM, generator=gen))
             with torch.enable_grad():
                 scores = d_net(torch.cat([real, fake]))
@@ -358,9 +387,12 @@ def _wgan_step(g_net: _Mlp, d_net: _Mlp, data: _ToyData, batch: int, gen: torch.
         with torch.enable_grad():
             loss_g = -d_net(g_net(torch.randn(batch, Z_DIM, generator=gen))).mean()
             g_net.set_grad(torch.autograd.grad(loss_g, g_net.params))
-        return loss_d.detach(), loss_g.detach(), None
+        self.d_losses.append(loss_d.detach())
+        self.g_losses.append(loss_g.detach())
 
-    return step
+    def curves(self) -> tuple[Tensor, Tensor]:
+        """The critic and G loss of every step."""
+        return torch.stack(self.d_losses), torch.stack(self.g_losses)
 
 
 def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: ProgressFn) -> _Trained:
@@ -372,24 +404,24 @@ def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: Prog
     g_net = _Mlp(Z_DIM, 2, leaky=False, lr=lr_g, betas=betas, autograd=wgan)
     d_net = _Mlp(2, 1, leaky=True, lr=lr_d, betas=betas, autograd=wgan)
     z_eval = torch.randn(EVAL_SAMPLES, Z_DIM, generator=gen)
+    train_step: _GanSteps | _WganSteps
     if wgan:
-        step_fn = _wgan_step(g_net, d_net, data, batch, gen)
+        train_step = _WganSteps(g_net, d_net, data, batch, gen)
     else:
-        step_fn = _gan_step(g_net, d_net, data, batch, gen, params.loss == "minimax")
+        train_step = _GanSteps(g_net, d_net, data, batch, gen, params.loss == "minimax")
 
     snapshots: list[np.ndarray] = []
-    d_losses: list[Tensor] = []
-    g_losses: list[Tensor] = []
     early_norms: list[float] = []
     early_d_fake: list[float] = []
     tick = max(1, steps // 20)
-    with torch.no_grad():  # wgan's step turns autograd on where it needs it
+    # wgan's steps turn autograd on where they need it; the others never need it.
+    with torch.no_grad() if wgan else torch.inference_mode():
         for step in range(steps + 1):
             if step in snap_steps:
                 snapshots.append(g_net(z_eval[:PLOT_SAMPLES]).numpy().copy())
             if step == steps:
                 break
-            loss_d, loss_g, d_fake = step_fn(step)
+            d_fake = train_step()
             if step < EARLY_STEPS:
                 early_norms.append(float(torch.linalg.vector_norm(g_net.grad)))
                 if d_fake is not None:
@@ -399,11 +431,10 @@ def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: Prog
                 frac = (step + 1 - steps // 2) / (steps - steps // 2)
                 g_net.lr = lr_g * (1.0 - (1.0 - LR_FINAL) * frac)
                 d_net.lr = lr_d * (1.0 - (1.0 - LR_FINAL) * frac)
-            d_losses.append(loss_d)
-            g_losses.append(loss_g)
             if step % tick == 0:
                 report(0.9 * step / steps)
 
+        d_curve, g_curve = train_step.curves()
         modes, quality = _evaluate(g_net(z_eval), data)
         axis = torch.linspace(-data.lim, data.lim, FIELD_RES)
         gy, gx = torch.meshgrid(axis, axis, indexing="ij")
@@ -413,8 +444,8 @@ def _train(params: GanParams, data: _ToyData, gen: torch.Generator, report: Prog
     return _Trained(
         snapshots=snapshots,
         snap_steps=snap_steps,
-        d_curve=torch.stack(d_losses).numpy().copy(),
-        g_curve=torch.stack(g_losses).numpy().copy(),
+        d_curve=d_curve.numpy().copy(),
+        g_curve=g_curve.numpy().copy(),
         early_grad_norm=float(np.mean(early_norms)),
         d_fake_early=float(np.mean(early_d_fake)) if early_d_fake else None,
         modes=modes,
