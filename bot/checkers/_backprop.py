@@ -150,7 +150,9 @@ def manual_pass(
 
 
 def torch_step(p: MlpBackpropParams) -> dict[str, Any]:
-    """Forward, backward and one plain SGD step with torch; returns loss, grads, new weights."""
+    """Forward, then as far as `p.output` needs, backward and one plain SGD step with torch:
+    the loss; the asked layer's gradient; that layer's weights after the step. (Each is what
+    the full pass over every parameter gives: tests/checkers/test_shortcuts.py.)"""
     w1 = torch.tensor(p.W1, dtype=F64, requires_grad=True)
     w2 = torch.tensor(p.W2, dtype=F64, requires_grad=True)
     # A bias given as one number is one shared parameter, broadcast over the layer.
@@ -168,19 +170,17 @@ def torch_step(p: MlpBackpropParams) -> dict[str, Any]:
     y = act(w2 @ act(w1 @ x + b1) + b2)
     squares: torch.Tensor = (t - y) ** 2
     loss = 0.5 * squares.sum() if p.loss == "half_mse" else squares.mean()
-    parameters = [w1, b1, w2, b2]
-    optimizer = torch.optim.SGD(parameters, lr=p.lr)
-    for param, grad in zip(parameters, torch.autograd.grad(loss, parameters), strict=True):
-        param.grad = grad
-    assert w1.grad is not None and w2.grad is not None
-    grads = {"grad_W1": w1.grad.tolist(), "grad_W2": w2.grad.tolist()}
-    optimizer.step()
-    return {
-        "loss": float(loss.item()),
-        **grads,
-        "new_W1": w1.detach().tolist(),
-        "new_W2": w2.detach().tolist(),
-    }
+    result: dict[str, Any] = {"loss": float(loss.item())}
+    if p.output == "loss":
+        return result
+    layer = p.output[-2:]
+    weight = w1 if layer == "W1" else w2
+    (weight.grad,) = torch.autograd.grad(loss, [weight])
+    result[f"grad_{layer}"] = weight.grad.tolist()
+    if p.output.startswith("new"):
+        torch.optim.SGD([weight], lr=p.lr).step()
+        result[f"new_{layer}"] = weight.detach().tolist()
+    return result
 
 
 def _new_example(rng: Random, net: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def _bare(cls: type[M]) -> type[M]:
 
 def meta_module(cls: type[M], *args: Any, **kwargs: Any) -> M:
     """``cls(*args, **kwargs)`` on the meta device, without the random initialisation: the same
-    parameters, buffers and forward (tests/checkers/test_meta_modules.py), for reading shapes
+    parameters, buffers and forward (tests/checkers/test_shortcuts.py), for reading shapes
     and counts."""
     built: M = _bare(cls)(*args, device=META, **kwargs)
     return built

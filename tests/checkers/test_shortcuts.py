@@ -1,10 +1,12 @@
-"""The shortcuts the shape, count and cost families take are the computations they replace:
-`meta_module` (torch modules on the meta device without the random initialisation) has the
-parameters, buffers and output shapes of the module torch builds, and `attention_flops` (two
-3-D `bmm`s) counts what torch counts for the 4-D attention products."""
+"""The shortcuts the families take are the computations they replace: `meta_module` (torch
+modules on the meta device without the random initialisation) has the parameters, buffers and
+output shapes of the module torch builds, `attention_flops` (two 3-D `bmm`s) counts what torch
+counts for the 4-D attention products, and mlp_backprop's pass, which stops where its output
+needs, gives what the full pass over every parameter gives."""
 
 from __future__ import annotations
 
+from random import Random
 from typing import Any
 
 import pytest
@@ -14,8 +16,10 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from bot.checkers._backprop import MlpBackprop, MlpBackpropParams, torch_step
 from bot.checkers._costs import attention_flops
 from bot.checkers._torch import meta_module, quiet
+from bot.core.models import Difficulty
 
 
 def layout(module: nn.Module) -> list[tuple[str, tuple[int, ...], bool]]:
@@ -91,3 +95,47 @@ def test_attention_flops_count_the_4d_products(
     assert attention_flops(batch, heads, seq, head_dim) == flops_of_the_4d_products(
         batch, heads, seq, head_dim
     )
+
+
+def full_step(p: MlpBackpropParams) -> dict[str, Any]:
+    """mlp_backprop's pass as first written: every output, gradients of all four parameters
+    and an SGD step over all of them."""
+    w1 = torch.tensor(p.W1, dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor(p.W2, dtype=torch.float64, requires_grad=True)
+    b1 = torch.tensor(p.b1, dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor(p.b2, dtype=torch.float64, requires_grad=True)
+    x = torch.tensor(p.x, dtype=torch.float64)
+    t = torch.tensor(p.targets, dtype=torch.float64)
+    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}.get(
+        p.activation, lambda v: v
+    )
+    y = act(w2 @ act(w1 @ x + b1) + b2)
+    squares = (t - y) ** 2
+    loss = 0.5 * squares.sum() if p.loss == "half_mse" else squares.mean()
+    parameters = [w1, b1, w2, b2]
+    optimizer = torch.optim.SGD(parameters, lr=p.lr)
+    for param, grad in zip(parameters, torch.autograd.grad(loss, parameters), strict=True):
+        param.grad = grad
+    assert w1.grad is not None and w2.grad is not None
+    grads = {"grad_W1": w1.grad.tolist(), "grad_W2": w2.grad.tolist()}
+    optimizer.step()
+    return {
+        "loss": float(loss.item()),
+        **grads,
+        "new_W1": w1.detach().tolist(),
+        "new_W2": w2.detach().tolist(),
+    }
+
+
+@pytest.mark.parametrize("level", list(Difficulty), ids=lambda level: level.value)
+def test_mlp_step_computes_what_the_full_pass_does(level: Difficulty) -> None:
+    family = MlpBackprop()
+    for seed in range(300):
+        p = family.parse(family.draw(Random(seed), level))
+        for activation in ("sigmoid", "tanh", "relu", "identity"):
+            for output in ("loss", "grad_W1", "grad_W2", "new_W1", "new_W2"):
+                variant = p.model_copy(update={"activation": activation, "output": output})
+                full = full_step(variant)
+                partial = torch_step(variant)
+                assert partial == {key: full[key] for key in partial}, (seed, variant)
+                assert output in partial
