@@ -24,7 +24,7 @@ __all__ = [
 _SEED_MAX = 2**31 - 1
 #: Cap on a GAN run's work, steps x batch x (6 for wgan: 5 critic steps + 1), so that
 #: a request cannot ask for minutes of CPU. The default run is 1200 x 128 = 153,600
-#: (about 1.3 s on a 2-core machine); the cap is about 20x that.
+#: (about 1 s on a 2-core machine, picture included); the cap is about 20x that.
 GAN_MAX_WORK: Final = 3_000_000
 
 
