@@ -17,9 +17,10 @@ BEGIN
     WHERE attempt_id > (SELECT COALESCE(MAX(id), 0) FROM attempts);
 END;
 
--- The reward window ("points at most once per question in 30 days"): a user's attempts at
--- these keys since a time is a short range per key, not every attempt at the key ever.
+-- The reward window ("points at most once per question in 30 days"): whether a user answered
+-- a key since a time, and was paid for it, is a seek or two per key (bot/storage/sqlite/
+-- _attempts.py `_REWARD_SQL`), not a walk through every attempt at the key ever.
 DROP INDEX attempts_user_key;
-CREATE INDEX attempts_user_key ON attempts (user_id, question_key, created_at, points);
+CREATE INDEX attempts_user_key ON attempts (user_id, question_key, points, created_at);
 -- No query reads attempts by (user_id, ref) since migration 0005 keyed attempts by question.
 DROP INDEX attempts_user_ref;

@@ -83,6 +83,31 @@ def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
     return True
 
 
+# Whether the user answered the key since ?3 (and was paid for it): with the index
+# attempts_user_key (user_id, question_key, points, created_at), a seek per points value
+# that can pay nothing (0; none below), and the few paid attempts (a key pays once a window).
+_REWARD_SQL = (
+    "WITH keys (key) AS (VALUES {values}) SELECT key,"
+    " EXISTS (SELECT 1 FROM attempts WHERE user_id = ?1 AND question_key = key"
+    " AND points > 0 AND created_at >= ?2),"
+    " EXISTS (SELECT 1 FROM attempts WHERE user_id = ?1 AND question_key = key"
+    " AND points = 0 AND created_at >= ?2)"
+    " OR EXISTS (SELECT 1 FROM attempts WHERE user_id = ?1 AND question_key = key"
+    " AND points < 0 AND created_at >= ?2) FROM keys"
+)
+
+
+def _answered_since(
+    conn: sqlite3.Connection, user_id: int, keys: Sequence[str], since: str
+) -> dict[str, bool]:
+    """{key: paid} of the keys the user answered since `since` (`keys_answered_since`)."""
+    if not keys:
+        return {}
+    values = ", ".join(f"(?{n})" for n in range(3, len(keys) + 3))
+    rows = conn.execute(_REWARD_SQL.format(values=values), (user_id, since, *keys))
+    return {key: bool(paid) for key, paid, seen in rows if paid or seen}
+
+
 def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection], RecordedAnswer]:
     """`record_answer` as a unit of work: reads, decision and writes under the write lock, so
     what was read still holds when the attempt is written."""
@@ -96,15 +121,7 @@ def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection]
         attempt: AttemptRecord | None = None
         context: AnswerContext | None = None
         if previous is None:
-            marks = ",".join("?" * len(draft.keys))
-            answered = {
-                r[0]: bool(r[1])
-                for r in conn.execute(
-                    f"SELECT question_key, MAX(points > 0) FROM attempts WHERE user_id = ?"
-                    f" AND created_at >= ? AND question_key IN ({marks}) GROUP BY question_key",
-                    (draft.user_id, iso(draft.since), *draft.keys),
-                )
-            }
+            answered = _answered_since(conn, draft.user_id, draft.keys, iso(draft.since))
             card = conn.execute(
                 "SELECT * FROM review_cards WHERE user_id = ? AND item = ?",
                 (draft.user_id, draft.item),
@@ -191,16 +208,11 @@ class Attempts(Area):
     async def keys_answered_since(
         self, user_id: int, keys: Sequence[str], since: datetime
     ) -> dict[str, bool]:
-        if not keys:
-            return {}
-        marks = ",".join("?" * len(keys))
-        async with self.db.read() as conn:
-            rows = await conn.execute_fetchall(
-                f"SELECT question_key, MAX(points > 0) FROM attempts WHERE user_id = ?"
-                f" AND created_at >= ? AND question_key IN ({marks}) GROUP BY question_key",
-                (user_id, iso(since), *keys),
+        async with self.db.read() as conn:  # the same SQL as in `record_answer`
+            found: dict[str, bool] = await conn._execute(  # type: ignore[no-untyped-call]
+                _answered_since, conn._conn, user_id, keys, iso(since)
             )
-        return {row[0]: bool(row[1]) for row in rows}
+        return found
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
         where = "user_id = ?" + (" AND server_id = ?" if server_id is not None else "")
