@@ -246,6 +246,35 @@ class SdpaOutput(TellingFamily[SdpaOutputParams]):
             f"再对各位置做 softmax，用得到的权重对值加权求和。求{what_zh}。{request.zh}",
         )
 
+    def quick(self, p: SdpaOutputParams) -> tuple[list[float], dict[str, list[float]]]:
+        """`work`'s key and mistakes in floats."""
+        d = len(p.q)
+        scale = p.scale if p.scale is not None else 1 / math.sqrt(d)
+        scores = [sum(a * b for a, b in zip(p.q, row, strict=True)) for row in p.K]
+        cols = range(len(p.V[0]))
+
+        def variant(factor: float) -> list[float]:
+            scaled = [s * factor for s in scores]
+            top = max(scaled)
+            exps = [math.exp(s - top) for s in scaled]
+            weights = [e / sum(exps) for e in exps]
+            if p.output == "weights":
+                return weights
+            return [sum(w * row[j] for w, row in zip(weights, p.V, strict=True)) for j in cols]
+
+        values: dict[str, list[float]] = {}
+        if scale != 1.0:
+            values["no_scaling"] = variant(1.0)
+        if p.scale is None and d > 1:
+            values["scaled_by_d"] = variant(1 / d)
+        if p.output == "weights":
+            values["no_softmax"] = [s * scale for s in scores]
+        else:
+            best = max(range(len(scores)), key=lambda i: scores[i])
+            values["hard_attention"] = [float(x) for x in p.V[best]]
+            values["uniform_average"] = [sum(row[j] for row in p.V) / len(p.V) for j in cols]
+        return variant(scale), values
+
     def work(self, p: SdpaOutputParams) -> Solved:
         d = len(p.q)
         scale = p.scale if p.scale is not None else 1 / math.sqrt(d)

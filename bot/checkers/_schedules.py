@@ -159,6 +159,32 @@ class LrSchedule(TellingFamily[LrScheduleParams]):
             "使用的学习率是多少？",
         )
 
+    def quick(self, p: LrScheduleParams) -> tuple[float, dict[str, float]]:
+        """`work`'s key and mistakes by the closed forms (torch's schedulers step recursively)."""
+        t, w = p.epoch, p.warmup
+        if w and t < w:
+            key = p.base_lr * (p.start_factor + (1 - p.start_factor) * t / w)
+        else:
+            key = _main(p, t - w)
+        e = max(t - w, 0)
+        values: dict[str, float] = {}
+        if w:
+            values["forgot_warmup"] = _main(p, t)
+        if w and t < w:
+            values["warmup_from_zero"] = p.base_lr * t / w
+        if not w or t >= w:
+            if p.schedule == "cosine":
+                if 0 < e < p.t_max:
+                    values["cosine_full_period"] = _main(p, e, period=2.0)
+                if p.eta_min > 0 and e > 0:
+                    values["ignored_eta_min"] = _main(p, e, eta_min=0.0)
+            else:
+                if (e + 1) // p.step_size != e // p.step_size:
+                    values["step_off_by_one"] = p.base_lr * p.gamma ** ((e + 1) // p.step_size)
+                if e // p.step_size > 1:
+                    values["decayed_once"] = p.base_lr * p.gamma
+        return key, values
+
     def work(self, p: LrScheduleParams) -> Solved:
         lr = scheduled_lr(p)
         t, w = p.epoch, p.warmup

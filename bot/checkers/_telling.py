@@ -26,6 +26,7 @@ from bot.core.models import Difficulty
 P = TypeVar("P", bound=Params)
 
 TRIES = 40
+Value = float | list[float]
 MARGIN = 0.999
 """`quick` values this close (times the tolerance) blur a mistake whatever their rounding."""
 
@@ -68,7 +69,7 @@ class TellingFamily(Family[P]):
         """A cheap first filter before the variant is worked out (default: every variant)."""
         return True
 
-    def quick(self, p: P) -> tuple[float, Mapping[str, float]] | None:
+    def quick(self, p: P) -> tuple[Value, Mapping[str, Value]] | None:
         """The key and each named mistake's value (by id) in plain floats, without torch; None
         where the family has no such shortcut for `p` (default). A mistake may be left out, but
         every value given must be that of a mistake `work` names for `p`."""
@@ -99,13 +100,22 @@ class TellingFamily(Family[P]):
         return solved
 
 
-def blurred(key: float, values: Iterable[float], tolerance: Tolerance) -> bool:
+def blurred(key: Value, values: Iterable[Value], tolerance: Tolerance) -> bool:
     """Whether a value is within `MARGIN` times `tolerance` of the key or of an earlier value
-    (the grader's comparison, `bot.core.answers.matches`, with the narrower tolerance)."""
-    rel, absolute = tolerance.rel * MARGIN, tolerance.abs * MARGIN
+    (the grader's comparison, `bot.core.answers.matches`, with the narrower tolerance: lists
+    element by element)."""
+    narrower = Tolerance(rel=tolerance.rel * MARGIN, abs=tolerance.abs * MARGIN)
     seen = [key]
     for value in values:
-        if any(abs(value - other) <= max(rel * abs(other), absolute) for other in seen):
+        if any(_near(value, other, narrower) for other in seen):
             return True
         seen.append(value)
     return False
+
+
+def _near(value: Value, other: Value, tolerance: Tolerance) -> bool:
+    if isinstance(value, list) or isinstance(other, list):
+        if not isinstance(value, list) or not isinstance(other, list) or len(value) != len(other):
+            return False  # (a malformed mistake: left to the torch check)
+        return all(_near(v, o, tolerance) for v, o in zip(value, other, strict=True))
+    return abs(value - other) <= max(tolerance.rel * abs(other), tolerance.abs)
