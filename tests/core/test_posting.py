@@ -91,6 +91,19 @@ async def test_a_click_right_after_the_reply_reads_no_row(engine: Engine, db: Da
     assert instance_reads(statements) == []
 
 
+async def test_a_question_stored_now_is_answered_without_a_read(
+    engine: Engine, db: Database
+) -> None:
+    """The other form (the console, an interview): the row as stored is kept too, once final
+    (no channel message to wait for), so its first answer reads nothing of it either."""
+    user = await alice(engine)
+    served = await engine.making.serve(user, "vanishing_gradients", KindFilter.CONCEPT)
+    instance = await engine.postings.post(served, None, None, "en", served_to=user)
+    statements = await traced(db)
+    assert (await engine.answering.answer(instance.id, user, "B")).counted
+    assert instance_reads(statements) == []
+
+
 async def test_a_click_before_the_row_is_written_waits_for_it(
     engine: Engine, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -129,6 +129,7 @@ class Postings:
             served_to.id if served_to else None,
         )
         self._recent.served(served_to, served)
+        self._remember(instance)
         return instance
 
     @asynccontextmanager
