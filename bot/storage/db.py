@@ -250,9 +250,12 @@ def batch_memo() -> dict[Any, Any]:
 
 
 def _run_batch(conn: sqlite3.Connection, works: list[Work]) -> list[Any]:
-    """On the database's thread: every work in one transaction, each in a savepoint."""
+    """On the database's thread: every work in one transaction, each in a savepoint (a work
+    alone: the transaction is its savepoint)."""
     _batch.memo = {}
     conn.execute("BEGIN IMMEDIATE")
+    if len(works) == 1:
+        return [_run_alone(conn, works[0])]
     try:
         results: list[Any] = []
         for work in works:
@@ -275,3 +278,27 @@ def _run_batch(conn: sqlite3.Connection, works: list[Work]) -> list[Any]:
             conn.execute("ROLLBACK")
         raise
     return results
+
+
+def _run_alone(conn: sqlite3.Connection, work: Work) -> Any:
+    """One work in the transaction `_run_batch` began: committed, or rolled back (a `Failed`
+    if the work raised, as in a savepoint)."""
+    try:
+        result = work(conn)
+    except Exception as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError) and _unavailable(exc):
+            raise  # the storage, not this work: as a batch fails as a whole
+        return Failed(exc)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result

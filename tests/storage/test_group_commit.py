@@ -5,6 +5,7 @@ neighbours, and the same answer delivered twice in one batch counts once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,6 +110,26 @@ async def test_a_failing_answer_in_a_batch_does_not_fail_its_neighbours(store: S
     # The failed ones may answer again.
     again = await store.record_answer(draft(question, users[2]), deciding(question, users[2]))
     assert again.attempt is not None
+
+
+async def test_a_work_failing_alone_in_its_batch_leaves_nothing(store: Store) -> None:
+    """A batch of one work runs without a savepoint (the transaction is its savepoint): what
+    the work wrote before it raised is rolled back, and the next batch is written."""
+    assert isinstance(store, SqliteStore)
+    users, question = await users_and_question(store, 2)
+
+    def half_then_fails(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE users SET name = 'changed' WHERE id = ?", (users[0],))
+        raise RuntimeError("fails after a write")
+
+    batches = store.db.writer.batches
+    with pytest.raises(RuntimeError, match="fails after a write"):
+        await store.db.group(half_then_fails)
+    assert store.db.writer.batches == batches + 1
+    assert (await store.get_user(users[0])).name == "u0"  # type: ignore[union-attr]
+    recorded = await store.record_answer(draft(question, users[1]), deciding(question, users[1]))
+    assert recorded.attempt is not None and recorded.counts.answered == 1
+    assert store.db.writer.batches == batches + 2
 
 
 @ALL

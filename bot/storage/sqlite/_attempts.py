@@ -56,11 +56,10 @@ def _save_card(conn: sqlite3.Connection, user_id: int, card: ReviewCard, at: dat
 def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
     """The attempt, and only if it was not stored already, its card and streak (its leaderboard
     totals are applied behind it: `bot.storage.totals`)."""
-    # RETURNING: a row if inserted, none on a repeat.
-    returned = conn.execute(
+    inserted = conn.execute(
         "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
         " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (instance_id, user_id) DO NOTHING RETURNING id",
+        " ON CONFLICT (instance_id, user_id) DO NOTHING",
         (
             attempt.instance_id,
             attempt.user_id,
@@ -73,8 +72,8 @@ def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
             attempt.points,
             iso(attempt.at),
         ),
-    ).fetchall()
-    if not returned:
+    ).rowcount  # 0 on a repeat
+    if not inserted:
         return False
     if attempt.review is not None:
         _save_card(conn, attempt.user_id, attempt.review, attempt.at)
@@ -108,45 +107,57 @@ def _answered_since(
     return {key: bool(paid) for key, paid, seen in rows if paid or seen}
 
 
+# What an answer reads first, in one statement: the user's previous answer to the question,
+# their review card of the item and, once per question and batch (`_COUNTS`), the question's
+# answers so far (a burst on one question would count them again for every answer).
+_READ_SQL = (
+    "SELECT (SELECT correct FROM attempts WHERE instance_id = ?1 AND user_id = ?2),"
+    " c.item, c.topic, c.card, c.due, c.reviews, counts.*"
+    " FROM {counts} AS counts LEFT JOIN review_cards c ON c.user_id = ?2 AND c.item = ?3"
+)
+_COUNTS = "(SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?1)"
+_READ_WITH_COUNTS = _READ_SQL.format(counts=_COUNTS)
+_READ_ALONE = _READ_SQL.format(counts="(SELECT NULL, NULL)")
+
+
 def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection], RecordedAnswer]:
     """`record_answer` as a unit of work: reads, decision and writes under the write lock, so
     what was read still holds when the attempt is written."""
 
     def work(conn: sqlite3.Connection) -> RecordedAnswer:
+        memo, key = batch_memo(), ("counts", draft.instance_id)
+        counts: InstanceCounts | None = memo.get(key)
         row = conn.execute(
-            "SELECT correct FROM attempts WHERE instance_id = ? AND user_id = ?",
-            (draft.instance_id, draft.user_id),
+            _READ_ALONE if counts is not None else _READ_WITH_COUNTS,
+            (draft.instance_id, draft.user_id, draft.item),
         ).fetchone()
-        previous = None if row is None else bool(row[0])
+        if counts is None:
+            counts = InstanceCounts(answered=row[6], correct=row[7])
+        previous = None if row[0] is None else bool(row[0])
         attempt: AttemptRecord | None = None
         context: AnswerContext | None = None
         if previous is None:
             answered = _answered_since(conn, draft.user_id, draft.keys, iso(draft.since))
-            card = conn.execute(
-                "SELECT * FROM review_cards WHERE user_id = ? AND item = ?",
-                (draft.user_id, draft.item),
-            ).fetchone()
-            context = AnswerContext(answered=answered, card=_card(card) if card else None)
+            card = None
+            if row[1] is not None:
+                card = ReviewCard(
+                    item=row[1],
+                    topic=row[2],
+                    card=json.loads(row[3]),
+                    due=parse_iso(row[4]),
+                    reviews=row[5],
+                )
+            context = AnswerContext(answered=answered, card=card)
             attempt = decide(context)
             if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
                 raise ValueError("decide() answered another question or user than the draft")
-            if not _insert(conn, attempt):
+            if _insert(conn, attempt):
+                counts = InstanceCounts(
+                    answered=counts.answered + 1, correct=counts.correct + int(attempt.correct)
+                )
+            else:
                 attempt = None
-        # The counts once per question and batch (a burst on one question would count its
-        # answers again for every answer), then this batch's answers added.
-        memo, key = batch_memo(), ("counts", draft.instance_id)
-        counts: InstanceCounts | None = memo.get(key)
-        if counts is None:
-            (answered_count, correct_count) = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?",
-                (draft.instance_id,),
-            ).fetchone()
-            counts = InstanceCounts(answered=answered_count, correct=correct_count)
-        elif attempt is not None:
-            counts = InstanceCounts(
-                answered=counts.answered + 1, correct=counts.correct + int(attempt.correct)
-            )
-        memo[key] = counts
+        memo[key] = counts  # with this answer: the next one on the question adds its own
         return RecordedAnswer(attempt=attempt, previous=previous, context=context, counts=counts)
 
     return work
