@@ -19,8 +19,10 @@ from bot.core.bank import load_bank
 from bot.core.engine import Engine, KindFilter, parse_generated_ref
 from bot.core.errors import UnknownQuestion
 from bot.core.models import Difficulty, Kind, User
+from bot.core.ports import Store
 from bot.core.services.posting import Shown
 from bot.storage.db import Database
+from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 from tests.conftest import FIXTURE_BANK, FakeClock
 
@@ -122,11 +124,12 @@ async def test_a_click_before_the_row_is_written_waits_for_it(
     assert not [r for r in caplog.records if "was not stored" in r.getMessage()]
 
 
-async def test_posts_at_the_same_moment_share_one_write(
-    store: SqliteStore, clock: FakeClock, checkers: TorchCheckers, db: Database, db_path: Path
-) -> None:
-    bank = load_bank([FIXTURE_BANK], checkers.family_names())
-    engine = wire_engine(store, bank, checkers, clock, random.Random(1))
+@pytest.mark.stores("sqlite", "postgres")
+async def test_posts_at_the_same_moment_share_one_write(engine: Engine, store: Store) -> None:
+    """The rows of replies that end together are one batch of the group commit: one SQLite
+    transaction, one PostgreSQL statement."""
+    assert isinstance(store, SqliteStore | PostgresStore)
+    writer = store.db.writer if isinstance(store, SqliteStore) else store.posted_writer()
     user = await alice(engine)
     await engine.warm_up()
     served = await engine.making.serve(user, kind=KindFilter.CONCEPT)
@@ -136,14 +139,14 @@ async def test_posts_at_the_same_moment_share_one_write(
             posting.message_id = message_id
         return posting.instance.id
 
-    before = db.writer.batches
+    before = writer.batches
     ids = await asyncio.gather(*(post(f"m{i}") for i in range(5)))
-    assert db.writer.batches == before + 1  # five rows, one transaction
+    assert writer.batches == before + 1  # five rows, one write
     assert len(set(ids)) == 5
-    assert rows(db_path, "SELECT id, message_id FROM question_instances ORDER BY id") == [
-        (instance_id, f"m{i}") for i, instance_id in enumerate(ids)
-    ]
-    await engine.aclose()
+    for i, instance_id in enumerate(ids):
+        stored = await store.get_instance(instance_id)
+        assert stored is not None and stored.message_id == f"m{i}"
+    assert await store.recent_refs(user.id, 10) == [served.ref]
 
 
 async def test_a_failed_reply_stores_nothing(engine: Engine, db_path: Path) -> None:

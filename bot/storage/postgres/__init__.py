@@ -69,8 +69,10 @@ class PostgresStore(
         self.clock = clock
 
     async def close(self) -> None:
-        """Close the pool (waits for the answers queued and the connections in use)."""
+        """Close the pool (waits for the answers and posts queued and the connections in
+        use)."""
         await self.close_answers()
+        await self.close_posted()
         await self.db.close()
 
 

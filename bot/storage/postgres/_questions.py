@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.core.models import Lang, NewInstance, QuestionInstance, ServedQuestion
+from bot.storage.group import GroupWriter
+from bot.storage.postgres._attempts import WRITERS
 from bot.storage.postgres._common import (
     INSTANCE_COLUMNS,
     RESERVE_IDS,
@@ -61,6 +64,8 @@ _CREATE_MANY = (
 
 
 class Questions(Area):
+    _posted: GroupWriter[NewInstance, None] | None = None
+
     async def create_instance(
         self,
         served: ServedQuestion,
@@ -88,8 +93,21 @@ class Questions(Area):
         return instance_of(row)
 
     async def create_instances(self, new: Sequence[NewInstance]) -> None:
-        if not new:
-            return
+        # Through a group commit: the posts of a burst share a statement (and its commit).
+        await asyncio.gather(*(self.posted_writer().submit(one) for one in new))
+
+    def posted_writer(self) -> GroupWriter[NewInstance, None]:
+        """The group commit of `create_instances`."""
+        if self._posted is None:
+            self._posted = GroupWriter(self._write_instances, writers=WRITERS)
+        return self._posted
+
+    async def close_posted(self) -> None:
+        """Wait for the posted questions queued to be written (before the pool closes)."""
+        if self._posted is not None:
+            await self._posted.close()
+
+    async def _write_instances(self, new: list[NewInstance]) -> list[None]:
         rows = [instance_values(n.instance) for n in new]
         columns = [list(column) for column in zip(*rows, strict=True)]
         latest: dict[tuple[int, str], datetime] = {}  # one note per (user, question): the last
@@ -112,6 +130,7 @@ class Questions(Area):
                 len(new) - inserted,
                 len(new),
             )
+        return [None] * len(new)
 
     async def reserve_instance_ids(self, count: int) -> int:
         return int(await self.db.fetchval(RESERVE_IDS, count))
