@@ -101,6 +101,13 @@ async def test_sigkill_during_a_burst_keeps_exactly_the_acknowledged_answers(
             ) or [(0,)]
             mine = sum(1 for _, u in recorded if u == str(user.id))
             assert totals == mine  # the leaderboard totals moved with the attempts
+        # Every board too (the global one and the server's; all time, weeks, months): on
+        # SQLite the totals are applied behind the answers, those the kill left on restart.
+        boards = bot_db.rows(
+            "SELECT server_id, substr(period, 1, 1), SUM(answered) FROM score_totals"
+            " WHERE topic = '*' GROUP BY server_id, substr(period, 1, 1)"
+        )
+        assert len(boards) == 6 and {int(n) for _, _, n in boards} == {len(recorded)}, boards
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 20) == 0
     finally:
