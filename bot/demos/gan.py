@@ -17,7 +17,7 @@ Setup (fixed and documented; only the fields of :class:`GanParams` vary):
   E[C(G(z))] - E[C(x)] + 10 * E[(||grad C(x_hat)|| - 1)^2] on random interpolates
   x_hat (gradient penalty, lambda = 10), 5 critic steps per generator step,
   G minimises -E[C(G(z))]; Adam betas (0, 0.9), lr 1e-3 (critic) and 3e-4 (G).
-  With 5 critic steps each generator step costs about 5x more.
+  With 5 critic steps (through autograd) each generator step costs about 10x more.
 * all losses: the learning rate decays linearly to 10% over the second half.
 * metrics, on 2,048 samples from a fixed noise batch after training: a sample is
   "good" when it lies within 3 standard deviations of a mode centre (for the
