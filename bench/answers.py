@@ -88,6 +88,8 @@ async def setup_engine(
             p.message_id = str(900_000 + n)
         instances.append(p.instance.id)
     await engine.postings.flush()
+    async with db.read() as conn:  # an empty WAL to start from, as the raw side's (reopened)
+        await conn.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
     return engine, db, instances, people
 
 
