@@ -39,8 +39,9 @@ gradient of a gradient, so its steps go through autograd on the same parameters.
 Measured on a 2-core machine (seed 0, defaults: 1,200 steps of batch 128, 1 thread):
 the ring: 8/8 modes (8/8 for seeds 0-7 too, 69-82% good samples); the spiral: 8/8
 segments; the 5x5 grid is much harder for nets this small: 0/25 at 1,200 steps,
-11-20/25 at 5,000 (seeds 0-5; a run this long is chaotic: the same code with
-rounding changed in the last bit gives a different count); wgan: 5/8. (Batch 256
+11-20/25 at 5,000 (seeds 0-9, mean 14; a run this long is chaotic: nn.Linear +
+autograd + torch.optim.Adam, the same algorithm rounded differently, gave 6-19, mean
+15); wgan: 5/8. (Batch 256
 covered the same modes on seeds 0-7 at twice the cost; the README's Benchmarks
 section has the times.)
 
