@@ -80,6 +80,31 @@ class LayernormForward(TellingFamily[LayernormForwardParams]):
             f"权重 γ = {gamma}，偏置 β = {beta}（在特征维上归一化）。输出是什么？{request.zh}",
         )
 
+    def quick(self, p: LayernormForwardParams) -> tuple[list[float], dict[str, list[float]]]:
+        """`work`'s key and mistakes in floats."""
+        size = len(p.x)
+        gamma, beta = _per_feature(p.gamma, size), _per_feature(p.beta, size)
+
+        def affine(values: list[float]) -> list[float]:
+            return [v * g + b for v, g, b in zip(values, gamma, beta, strict=True)]
+
+        mean = sum(p.x) / size
+        centred = [v - mean for v in p.x]
+        squares = sum(c * c for c in centred)
+        var, unbiased = squares / size, squares / (size - 1)
+        values: dict[str, list[float]] = {
+            "unbiased_variance": affine([c / math.sqrt(unbiased + p.eps) for c in centred]),
+        }
+        rms = math.sqrt(sum(v * v for v in p.x) / size + p.eps)
+        values["rms_norm"] = affine([v / rms for v in p.x])
+        if not (gamma == [1.0] * size and beta == [0.0] * size):
+            values["forgot_affine"] = [c / math.sqrt(var + p.eps) for c in centred]
+        if abs(var + p.eps - 1) > 0.01:
+            values["divided_by_variance"] = affine([c / (var + p.eps) for c in centred])
+        if p.eps >= 0.01:
+            values["eps_outside_root"] = affine([c / (math.sqrt(var) + p.eps) for c in centred])
+        return affine([c / math.sqrt(var + p.eps) for c in centred]), values
+
     def work(self, p: LayernormForwardParams) -> Solved:
         x = torch.tensor(p.x, dtype=F64)
         size = len(p.x)

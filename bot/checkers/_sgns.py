@@ -236,6 +236,43 @@ class SgnsGrad(TellingFamily[SgnsGradParams]):
             zh=f"{zh}求 L 对{target_zh}的梯度 ∂L/∂{symbol}。{request.zh}",
         )
 
+    def quick(self, p: SgnsGradParams) -> tuple[list[float], dict[str, list[float]]]:
+        """`work`'s key and mistakes in floats."""
+
+        def sigmoid(score: float) -> float:
+            return 1 / (1 + math.exp(-score))
+
+        def scaled(weight: float, vector: list[float]) -> list[float]:
+            return [weight * v for v in vector]
+
+        def plus(*vectors: list[float]) -> list[float]:
+            return [sum(column) for column in zip(*vectors, strict=True)]
+
+        sig_o = sigmoid(sum(a * b for a, b in zip(p.u_o, p.v_c, strict=True)))
+        sig_neg = [sigmoid(sum(a * b for a, b in zip(u, p.v_c, strict=True))) for u in p.u_neg]
+        if p.wrt == "center":
+            positive = scaled(sig_o - 1, p.u_o)
+            key = plus(positive, *(scaled(s, u) for s, u in zip(sig_neg, p.u_neg, strict=True)))
+            wrong = {
+                "forgot_negatives": positive,
+                "negative_term_flipped": plus(
+                    positive, *(scaled(s - 1, u) for s, u in zip(sig_neg, p.u_neg, strict=True))
+                ),
+            }
+        elif p.wrt == "context":
+            key = scaled(sig_o - 1, p.v_c)
+            wrong = {
+                "sigmoid_not_minus_one": scaled(sig_o, p.v_c),
+                "wrong_vector": scaled(sig_o - 1, p.u_o),
+            }
+        else:
+            key = scaled(sig_neg[p.k], p.v_c)
+            wrong = {
+                "treated_as_positive": scaled(sig_neg[p.k] - 1, p.v_c),
+                "one_minus_sigmoid": scaled(1 - sig_neg[p.k], p.v_c),
+            }
+        return key, {"sign": [-v for v in key], **wrong}
+
     def work(self, p: SgnsGradParams) -> Solved:
         _, g_c, g_o, g_neg = sgns(p)
         v_c = torch.tensor(p.v_c, dtype=F64)

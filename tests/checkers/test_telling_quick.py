@@ -26,6 +26,9 @@ QUICK = [
     "sgns_loss",
     "sdpa_output",
     "lr_schedule",
+    "sgns_grad",
+    "wasserstein_1d",
+    "layernorm_forward",
 ]
 SEEDS = 400
 
