@@ -413,6 +413,16 @@ class NoiseDistribution(TellingFamily[NoiseDistributionParams]):
             f"一元分布中抽取负样本。抽到{name_zh}的概率是多少？",
         )
 
+    def quick(self, p: NoiseDistributionParams) -> tuple[float, dict[str, float]]:
+        """`work`'s key and mistakes in floats."""
+        powered = [c**p.power for c in p.counts]
+        total = sum(p.counts)
+        return powered[p.word] / sum(powered), {
+            "forgot_power": p.counts[p.word] / total,
+            "not_renormalised": (p.counts[p.word] / total) ** p.power,
+            "numerator_only": powered[p.word] / total,
+        }
+
     def work(self, p: NoiseDistributionParams) -> Solved:
         counts = torch.tensor(p.counts, dtype=F64)
         powered = counts**p.power
@@ -516,6 +526,27 @@ class SubsampleKeep(TellingFamily[SubsampleKeepParams]):
             zh=f"一个词在 {n(p.total)} 个词的语料中出现了 {n(p.count)} 次。按 {rule_zh}，"
             f"阈值 t = {p.t:g}，该词的一次出现被保留的概率是多少？",
         )
+
+    def quick(self, p: SubsampleKeepParams) -> tuple[float, dict[str, float]]:
+        """`work`'s key and mistakes in floats. A mistake that `work` names only on one side of
+        1 is left out within 1e-9 of it, where torch's rounding could put it on the other."""
+
+        def rule(share: float, formula: str) -> float:
+            if formula == "paper":
+                return math.sqrt(p.t / share)
+            return (math.sqrt(share / p.t) + 1) * p.t / share
+
+        freq = p.count / p.total
+        raw = rule(freq, p.formula)
+        keep = min(raw, 1.0)
+        other = "code" if p.formula == "paper" else "paper"
+        values = {f"{other}_formula": min(rule(freq, other), 1.0)}
+        if keep < 1 - 1e-9:
+            values["discard_not_keep"] = 1 - keep
+        if raw > 1 + 1e-9:
+            values["not_capped"] = raw
+        values["count_not_frequency"] = min(1.0, rule(p.count, p.formula))
+        return keep, values
 
     def work(self, p: SubsampleKeepParams) -> Solved:
         keep = keep_probability(p.count, p.total, p.t, p.formula)

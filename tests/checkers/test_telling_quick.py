@@ -29,6 +29,8 @@ QUICK = [
     "sgns_grad",
     "wasserstein_1d",
     "layernorm_forward",
+    "noise_distribution",
+    "subsample_keep",
 ]
 SEEDS = 400
 
