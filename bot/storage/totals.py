@@ -162,12 +162,16 @@ class TotalsBehind:
             await self._apply()
         except Exception as exc:  # the next answer, read, open or close applies them
             log.warning("leaderboard totals not applied yet: %s", exc)
+            return  # not again until then (a full disk: no warning every DELAY_S)
         finally:
             self._flush = None
         if self._waiting:
             self.added(0)
 
     async def _apply(self) -> None:
+        if self._timer is not None:  # what it would apply is applied now
+            self._timer.cancel()
+            self._timer = None
         waiting, self._waiting = self._waiting, 0
         try:
             applied = await self._db.group(apply_pending)
