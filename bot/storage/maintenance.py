@@ -20,7 +20,7 @@ from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, StorageError, migrations
 from bot.storage.sqlite import parse_iso
 from bot.storage.sqlite._heartbeats import HEARTBEAT_ROWS, process_of_key
-from bot.storage.totals import apply_pending
+from bot.storage.totals import apply_all
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _SIDECARS = ("-wal", "-shm", "-journal")
@@ -149,7 +149,7 @@ def _apply_pending_totals(conn: sqlite3.Connection) -> None:
     (bot/storage/totals.py), so that its totals count every attempt in it."""
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'totals_applied'").fetchone():
         conn.execute("BEGIN IMMEDIATE")
-        apply_pending(conn)
+        apply_all(conn)
         conn.execute("COMMIT")
 
 

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_AT = 256  # answers waiting that start an apply at once
 DELAY_S = 0.5  # at the latest this long after the first answer waiting
+CHUNK = 20_000  # attempts applied per transaction (a backlog holds the write lock in turns)
 
 Sums = dict[tuple[int, str, str, int], list[int]]  # (server, topic, period, user) -> p, a, c
 
@@ -70,38 +71,54 @@ def sum_totals(rows: Iterable[tuple[int, int | None, str, str, int, int]]) -> Su
     return sums
 
 
-def pending_totals(conn: sqlite3.Connection) -> tuple[Sums, int | None]:
-    """The summed totals of the attempts after the mark, and the last such attempt's id
-    (None when there is none)."""
+def pending_totals(conn: sqlite3.Connection, after: int) -> tuple[Sums, int | None]:
+    """The summed totals of the next attempts after id `after` (at most CHUNK of them), and
+    the last such attempt's id (None when there is none)."""
     rows = conn.execute(
-        "SELECT id, user_id, server_id, topic, created_at, points, correct FROM attempts"
-        " WHERE id > (SELECT attempt_id FROM totals_applied) ORDER BY id"
+        "SELECT a.id, a.user_id, a.server_id, a.topic, a.created_at, a.points, a.correct,"
+        " u.id FROM attempts a LEFT JOIN users u ON u.id = a.user_id"
+        " WHERE a.id > ? ORDER BY a.id LIMIT ?",
+        (after, CHUNK),
     ).fetchall()
     if not rows:
         return {}, None
-    return sum_totals(row[1:] for row in rows), rows[-1][0]
+    # An attempt whose user row is gone (deleted by hand with foreign keys off) has no
+    # leaderboard to add to: skipped, the mark passes it (else every apply would fail on it).
+    kept = [row[1:7] for row in rows if row[7] is not None]
+    return sum_totals(kept), rows[-1][0]
 
 
 def add_totals(conn: sqlite3.Connection, sums: Sums) -> None:
     conn.executemany(_ADD_SQL, [(*key, *values) for key, values in sums.items()])
 
 
-def apply_pending(conn: sqlite3.Connection) -> int:
-    """Add the totals of the attempts after the mark and move it, inside the caller's write
-    transaction (`Database.group`); how many attempts were applied."""
-    sums, last = pending_totals(conn)
-    if last is None:
-        return 0
-    add_totals(conn, sums)
+def _mark(conn: sqlite3.Connection) -> int:
     (mark,) = conn.execute("SELECT attempt_id FROM totals_applied").fetchone()
+    return int(mark)
+
+
+def apply_pending(conn: sqlite3.Connection) -> bool:
+    """Add the totals of the next CHUNK attempts after the mark and move it past them, inside
+    the caller's write transaction (`Database.group`); whether any was applied (more may be
+    left: `apply_all`, or one transaction per chunk as `TotalsBehind` does)."""
+    sums, last = pending_totals(conn, _mark(conn))
+    if last is None:
+        return False
+    add_totals(conn, sums)
     conn.execute("UPDATE totals_applied SET attempt_id = ?", (last,))
-    return int(last - mark)  # at most: ids may have gaps
+    return True
+
+
+def apply_all(conn: sqlite3.Connection) -> None:
+    """Every pending total, inside the caller's transaction."""
+    while apply_pending(conn):
+        pass
 
 
 def read_with_pending_totals(conn: sqlite3.Connection) -> None:
     """For a connection that reads but must not write (`db copy`'s source): from now on its
     `score_totals` is a temporary copy with the pending totals added (the file is unchanged)."""
-    sums, last = pending_totals(conn)
+    sums, last = pending_totals(conn, _mark(conn))
     if last is None:
         return
     conn.execute(
@@ -112,14 +129,16 @@ def read_with_pending_totals(conn: sqlite3.Connection) -> None:
     )
     cols = "server_id, topic, period, user_id, points, answered, correct"
     conn.execute(f"INSERT INTO temp.score_totals ({cols}) SELECT {cols} FROM main.score_totals")
-    add_totals(conn, sums)  # the temporary table: the temp schema is searched first
+    while last is not None:
+        add_totals(conn, sums)  # the temporary table: the temp schema is searched first
+        sums, last = pending_totals(conn, last)
 
 
 def rebuild_totals(conn: sqlite3.Connection, user_ids: list[int]) -> None:
     """Recompute these users' totals from their attempts (after attempts were deleted),
     inside the caller's write transaction; the pending totals are applied first (so that none
     is counted twice)."""
-    apply_pending(conn)
+    apply_all(conn)
     for user_id in user_ids:
         conn.execute("DELETE FROM score_totals WHERE user_id = ?", (user_id,))
         rows = conn.execute(
@@ -138,11 +157,14 @@ class TotalsBehind:
         self._waiting = 0  # answers recorded here since the last apply started
         self._timer: asyncio.TimerHandle | None = None
         self._flush: asyncio.Task[None] | None = None
-        self.applies = 0  # how many applies wrote something (for tests and benches)
+        self.applies = 0  # transactions that applied something (for tests and benches)
+        self._closed = False  # once closing, an answer finishing late schedules nothing
 
     def added(self, count: int = 1) -> None:
         """`count` answers were recorded (committed): apply their totals soon."""
         self._waiting += count
+        if self._closed:
+            return  # `close` applies what is left
         if self._flush is not None:
             return  # it looks again when it is done
         if self._waiting >= FLUSH_AT:
@@ -173,12 +195,12 @@ class TotalsBehind:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, 0
-        try:
-            applied = await self._db.group(apply_pending)
+        try:  # one transaction per chunk: a backlog (a crash's) takes the write lock in turns
+            while await self._db.group(apply_pending):
+                self.applies += 1
         except BaseException:
             self._waiting += waiting
             raise
-        self.applies += applied > 0
 
     async def apply(self) -> None:
         """Every pending total applied (answers recorded by another process or before a
@@ -192,6 +214,7 @@ class TotalsBehind:
 
     async def close(self) -> None:
         """Apply what is pending; nothing scheduled is left."""
+        self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

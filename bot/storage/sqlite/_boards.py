@@ -4,6 +4,7 @@ scores. The rules
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
@@ -18,9 +19,12 @@ from bot.core.boards import (
     streak_server,
     topic_key,
 )
+from bot.core.errors import StorageUnavailable
 from bot.core.models import Leaderboard, LeaderboardEntry, Period, Scope
 from bot.storage.sqlite._common import Area
 from bot.storage.totals import rebuild_totals
+
+log = logging.getLogger(__name__)
 
 _BOARD_SQL = """
     SELECT t.user_id, u.name, t.points, t.answered, t.correct,
@@ -109,8 +113,12 @@ class Boards(Area):
         now: datetime,
     ) -> Leaderboard:
         """Top `limit` and the caller's row, from the totals (every answer recorded so far
-        applied first)."""
-        await self.db.totals.apply()
+        applied first, when the write lock can be had: else the totals as they are, a few
+        answers behind, rather than no board)."""
+        try:
+            await self.db.totals.apply()
+        except (StorageUnavailable, sqlite3.Error) as exc:  # another process's long write...
+            log.warning("leaderboard read without the latest totals: %s", exc)
         board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
         key = (board, topic_key(topic), period_key(period, now))
         streak_of = board if board != GLOBAL_BOARD else None
