@@ -62,12 +62,12 @@ from typing import Final
 
 import numpy as np
 import torch
-from matplotlib.axes import Axes
-from matplotlib.colors import Normalize
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from bot.demos._util import fmt_sig, new_figure, progress_or_noop, render_png, torch_session
+from bot.demos._gan_draw import Trained as _Trained
+from bot.demos._gan_draw import draw
+from bot.demos._util import fmt_sig, progress_or_noop, torch_session
 from bot.demos.base import DemoResult, FigureValue, ProgressFn
 from bot.demos.params import GanParams
 
@@ -93,9 +93,6 @@ MODE_MIN_SHARE: Final = 0.02
 LOSS_TAIL: Final = 50
 FIELD_RES: Final = 96
 
-_REAL_COLOR: Final = "#1a9641"
-_FAKE_COLOR: Final = "#7b3294"
-_D_COLOR: Final = "#d95f02"
 _DIST_LABEL: Final = {
     "ring": ("ring (8 Gaussians)", "环形（8 个高斯）"),
     "grid": ("grid (5x5 Gaussians)", "网格（5x5 个高斯）"),
@@ -294,20 +291,6 @@ def _gradient_penalty(critic: _Mlp, real: Tensor, fake: Tensor, gen: torch.Gener
     return torch.square(grad.norm(dim=1) - 1.0).mean()
 
 
-@dataclass(frozen=True)
-class _Trained:
-    snapshots: list[np.ndarray]
-    snap_steps: list[int]
-    d_curve: np.ndarray
-    g_curve: np.ndarray
-    early_grad_norm: float
-    d_fake_early: float | None
-    modes: int
-    quality: float
-    field: np.ndarray  # D(x) (probability) or critic score on a FIELD_RES^2 grid
-    real: np.ndarray
-
-
 class _GanSteps:
     """``minimax`` / ``nonsaturating``: one D step then one G step on the same fake batch,
     gradients by hand. The losses are worked out from the logits after training (one
@@ -495,92 +478,14 @@ def run_gan(params: GanParams, progress: ProgressFn | None = None) -> DemoResult
     if run.d_fake_early is not None:
         figures["d_fake_early"] = round(run.d_fake_early, 6)
     report(0.9)
-    png = _draw(params, data, run)
+    title = f"GAN on {_DIST_LABEL[params.dist][0]}, {_LOSS_LABEL[params.loss][0]}"
+    if params.loss == "wgan":
+        title += f" (gradient penalty, lambda={GP_LAMBDA:g})"
+    png = draw(run, data.lim, data.n_modes, wgan=params.loss == "wgan", title=title)
     wall = time.perf_counter() - t_start
     caption = _caption(params, data, run, figures, wall)
     report(1.0)
     return DemoResult(png=png, figures=figures, caption=caption, wall_s=wall)
-
-
-def _smooth(values: np.ndarray, window: int) -> np.ndarray:
-    if window <= 1 or len(values) < window:
-        return values
-    return np.convolve(values, np.ones(window) / window, mode="valid")
-
-
-def _scatter(ax: Axes, real: np.ndarray, fake: np.ndarray, lim: float, title: str) -> None:
-    ax.scatter(real[:, 0], real[:, 1], s=4, c=_REAL_COLOR, alpha=0.5, linewidths=0, label="real")
-    ax.scatter(
-        fake[:, 0], fake[:, 1], s=4, c=_FAKE_COLOR, alpha=0.6, linewidths=0, label="generated"
-    )
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(title, fontsize=10)
-
-
-def _draw(params: GanParams, data: _ToyData, run: _Trained) -> bytes:
-    wgan = params.loss == "wgan"
-    # A fixed layout (no constrained layout): it measured every text and drew twice, about half
-    # of the rendering time; these margins fit the titles, the colour bar and the loss axes.
-    fig = new_figure(12.0, 6.0, constrained=False)
-    n = len(run.snapshots)
-    grid = fig.add_gridspec(
-        2,
-        n,
-        height_ratios=[1.25, 1.0],
-        left=0.055,
-        right=0.945,
-        top=0.90,
-        bottom=0.085,
-        hspace=0.22,
-        wspace=0.06,
-    )
-    lim = data.lim
-    for i, (snap, step) in enumerate(zip(run.snapshots, run.snap_steps, strict=True)):
-        ax = fig.add_subplot(grid[0, i])
-        title = f"step {step}"
-        if i == n - 1:
-            low, high = (float(run.field.min()), float(run.field.max())) if wgan else (0.0, 1.0)
-            image = ax.imshow(
-                run.field,
-                extent=(-lim, lim, -lim, lim),
-                origin="lower",
-                cmap="PiYG",
-                norm=Normalize(low, high),
-                alpha=0.55,
-                interpolation="bilinear",
-            )
-            cbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
-            cbar.set_label("critic score" if wgan else "D(x)", fontsize=9)
-            cbar.ax.tick_params(labelsize=8)
-            title += f"  ({run.modes}/{data.n_modes} modes)"
-        _scatter(ax, run.real, snap, lim, title)
-        if i == 0:
-            ax.legend(loc="lower left", fontsize=8, markerscale=3, framealpha=0.8)
-    ax_loss = fig.add_subplot(grid[1, :])
-    x = np.arange(1, len(run.d_curve) + 1)
-    window = max(1, len(run.d_curve) // 50)
-    d_name = "critic loss" if wgan else "D loss"
-    for curve, name, color in (
-        (run.d_curve, d_name, _D_COLOR),
-        (run.g_curve, "G loss", _FAKE_COLOR),
-    ):
-        ax_loss.plot(x, curve, color=color, alpha=0.2, linewidth=0.6)
-        ax_loss.plot(
-            x[window - 1 :], _smooth(curve, window), color=color, linewidth=1.6, label=name
-        )
-    ax_loss.set_xlabel("generator step", labelpad=1)
-    ax_loss.set_ylabel("loss")
-    ax_loss.grid(alpha=0.3)
-    ax_loss.legend(loc="upper right", fontsize=9)
-    title = f"GAN on {_DIST_LABEL[params.dist][0]}, {_LOSS_LABEL[params.loss][0]}"
-    if wgan:
-        title += f" (gradient penalty, lambda={GP_LAMBDA:g})"
-    fig.suptitle(title, fontsize=12)
-    return render_png(fig)
 
 
 def _caption(
