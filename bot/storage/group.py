@@ -49,18 +49,48 @@ class GroupWriter(Generic[I, R]):
         self._writers = writers
         self._waiting: list[tuple[I, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._here = 0  # batches written in their caller's task (`_write_here`)
+        self._last = 0  # the size of the last batch begun
         self.batches = 0  # how many batches were written (for benches and tests)
         self.largest = 0  # the largest batch so far
 
     async def submit(self, item: I) -> R:
         """Write `item` with whatever else is waiting; its result once committed."""
+        if self._last == 1 and not self._waiting and not self._writing():
+            return await self._write_here(item)
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if sum(not writer.done() for writer in self._running) < self._writers:
+        if self._writing() < self._writers:
             writer = asyncio.create_task(self._drain())
             self._running.add(writer)
             writer.add_done_callback(self._running.discard)
         return await future
+
+    def _writing(self) -> int:
+        """Batches being written now."""
+        return self._here + sum(not writer.done() for writer in self._running)
+
+    async def _write_here(self, item: I) -> R:
+        """`item` alone, nobody else writing or waiting and the last batch one item (no burst:
+        one user answering, say): written in the caller's task (no writer task, no future to
+        hand its result over: fewer turns of the event loop). What arrives meanwhile waits for
+        a writer task, started when this one is written. After a larger batch, an item waits
+        for a writer task, which takes it with the others submitted in the same turn."""
+        self._here += 1
+        self._last = 1
+        self.batches += 1
+        self.largest = max(self.largest, 1)
+        try:
+            (result,) = await self._write_batch([item])
+        finally:
+            self._here -= 1
+            if self._waiting and self._writing() < self._writers:
+                writer = asyncio.create_task(self._drain())
+                self._running.add(writer)
+                writer.add_done_callback(self._running.discard)
+        if isinstance(result, Failed):
+            raise result.error
+        return result
 
     async def close(self) -> None:
         """Wait for what is queued to be written."""
@@ -71,6 +101,7 @@ class GroupWriter(Generic[I, R]):
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                self._last = len(batch)
                 self.batches += 1
                 self.largest = max(self.largest, len(batch))
                 try:
@@ -92,7 +123,7 @@ class GroupWriter(Generic[I, R]):
                     else:
                         future.set_result(result)
         finally:
-            if sum(not writer.done() for writer in self._running) <= 1:  # nobody else will
+            if self._writing() <= 1:  # nobody else will
                 waiting, self._waiting = self._waiting, []
                 for _, future in waiting:
                     future.cancel()

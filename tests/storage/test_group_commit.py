@@ -93,8 +93,10 @@ async def test_a_failing_answer_in_a_batch_does_not_fail_its_neighbours(store: S
         store.record_answer(draft(question, users[5]), deciding(question, users[5])),
     ]
     results = await asyncio.gather(*calls, return_exceptions=True)
-    if (group := writer(store)) is not None:
-        assert group.batches == batches + 1  # all five in one batch (one transaction)
+    if (group := writer(store)) is not None:  # the first written at once (the writer idle
+        # after a batch of one: `GroupWriter._write_here`), the four that arrived meanwhile
+        # in one transaction: the failing ones beside answers that are kept
+        assert group.batches == batches + 2
     assert isinstance(results[1], RuntimeError)
     if not isinstance(store, MemoryStore):  # the memory store keeps no foreign keys
         assert isinstance(results[3], Exception)
@@ -145,8 +147,8 @@ async def test_the_same_answer_twice_in_a_batch_counts_once(store: Store) -> Non
         store.record_answer(draft(question, users[1]), deciding(question, users[1])),
     ]
     results = await asyncio.gather(*calls)
-    if (group := writer(store)) is not None:
-        assert group.batches == batches + 1
+    if (group := writer(store)) is not None:  # the first at once (`GroupWriter._write_here`),
+        assert group.batches == batches + 2  # the other three (the same answer twice) together
     mine = [results[0], results[2], results[3]]
     assert sum(r.attempt is not None for r in mine) == 1  # exactly once
     assert all(r.previous is True for r in mine if r.attempt is None)  # told it counted before
@@ -235,3 +237,39 @@ async def test_the_group_writer_batches_what_waits_and_fails_only_what_it_must()
     assert await after == 140
     await group.close()
     assert group.batches == len(batches) == 4 and group.largest == 4
+
+
+async def test_a_lone_item_after_a_lone_batch_is_written_in_its_callers_task() -> None:
+    """One user answering (the last batch one item, nobody writing): the item is written in
+    the caller's own task, no writer task and no loop turns to hand the result over; what
+    arrives meanwhile waits and goes in one batch after it; its failure is its caller's alone;
+    a caller that gives up while its write runs does not strand what waits behind it."""
+    tasks: list[asyncio.Task[object] | None] = []
+    batches: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def write_batch(items: list[int]) -> list[int | Failed]:
+        tasks.append(asyncio.current_task())
+        batches.append(items)
+        if 7 in items:
+            await release.wait()
+        return [Failed(ValueError(i)) if i < 0 else i * 10 for i in items]
+
+    group: GroupWriter[int, int] = GroupWriter(write_batch)
+    assert await group.submit(1) == 10  # the first: by a writer task (nothing known yet)
+    caller = asyncio.create_task(group.submit(2))
+    assert await caller == 20
+    assert tasks[1] is caller  # alone after a lone batch: in the caller's task
+    with pytest.raises(ValueError):
+        await group.submit(-3)
+    slow = asyncio.create_task(group.submit(7))
+    await asyncio.sleep(0)
+    behind = [asyncio.create_task(group.submit(i)) for i in (8, 9)]
+    await asyncio.sleep(0)
+    assert batches[-1] == [7] and tasks[-1] is slow
+    slow.cancel()  # gives up while its write runs
+    release.set()
+    assert await asyncio.gather(*behind) == [80, 90]
+    assert batches[-1] == [8, 9] and tasks[-1] not in (slow, *behind)  # a writer task
+    await group.close()
+    assert group.batches == len(batches) == 5
