@@ -41,9 +41,10 @@ from bot.checkers._recurrent import GruStep, LstmStep
 from bot.checkers._rnn_params import RnnParams
 from bot.checkers._rnn_shapes import RnnOutputShape
 from bot.checkers._schedules import LrSchedule
-from bot.checkers._sgns import NoiseDistribution, SgnsGrad, SgnsLoss, SubsampleKeep
+from bot.checkers._sgns import SgnsGrad, SgnsLoss
 from bot.checkers._shapes import ConvOutput, ConvShape
 from bot.checkers._values import ActivationFamily, VanishingSigmoidBound
+from bot.checkers._w2v_sampling import NoiseDistribution, SubsampleKeep
 from bot.checkers._wgan import GradientPenalty, Wasserstein1d
 from bot.checkers._word2vec import SkipgramPairs
 from bot.core.answers import (
