@@ -189,13 +189,16 @@ class Database:
             except sqlite3.Error as exc:  # SQLite may already have rolled back on an I/O error
                 log.warning("rollback failed: %s", exc)
 
-    async def group(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def group(
+        self, work: Callable[[sqlite3.Connection], T], *, background: bool = False
+    ) -> T:
         """Run `work(connection)` on the database's thread in a write transaction shared with
         the other works waiting (see the module's docstring); its result once committed.
         `work` must not commit, roll back or keep the connection. What it raises is raised
         here (and only its own writes are undone); a full disk, a read-only file or a lock
-        held too long fails the whole batch with `StorageUnavailable`."""
-        result: T = await self.writer.submit(work)
+        held too long fails the whole batch with `StorageUnavailable`. `background`: work
+        nobody waits on (`GroupWriter.submit`)."""
+        result: T = await self.writer.submit(work, background=background)
         return result
 
     async def _write_batch(self, works: list[Work]) -> Sequence[Any]:

@@ -50,16 +50,22 @@ class GroupWriter(Generic[I, R]):
         self._waiting: list[tuple[I, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._here = 0  # batches written in their caller's task (`_write_here`)
-        self._last = 0  # the size of the last batch begun
+        self._last = 0  # the size of the last batch begun (background items not counted)
+        self._background: set[asyncio.Future[R]] = set()  # the futures of background items
         self.batches = 0  # how many batches were written (for benches and tests)
         self.largest = 0  # the largest batch so far
 
-    async def submit(self, item: I) -> R:
-        """Write `item` with whatever else is waiting; its result once committed."""
-        if self._last == 1 and not self._waiting and not self._writing():
+    async def submit(self, item: I, *, background: bool = False) -> R:
+        """Write `item` with whatever else is waiting; its result once committed.
+        `background`: work nobody waits on (the leaderboard totals behind the answers), never
+        written in the caller's task and not counted in the size of the last batch (a lone
+        one between two bursts would have the next burst's first item written alone)."""
+        if not background and self._last == 1 and not self._waiting and not self._writing():
             return await self._write_here(item)
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
+        if background:
+            self._background.add(future)
         if self._writing() < self._writers:
             writer = asyncio.create_task(self._drain())
             self._running.add(writer)
@@ -101,7 +107,9 @@ class GroupWriter(Generic[I, R]):
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                self._last = len(batch)
+                counted = sum(future not in self._background for _, future in batch)
+                self._background.difference_update(future for _, future in batch)
+                self._last = counted or self._last
                 self.batches += 1
                 self.largest = max(self.largest, len(batch))
                 try:
@@ -126,6 +134,7 @@ class GroupWriter(Generic[I, R]):
             if self._writing() <= 1:  # nobody else will
                 waiting, self._waiting = self._waiting, []
                 for _, future in waiting:
+                    self._background.discard(future)
                     future.cancel()
 
 

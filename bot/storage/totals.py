@@ -109,6 +109,18 @@ def apply_pending(conn: sqlite3.Connection) -> bool:
     return True
 
 
+def apply_chunk(conn: sqlite3.Connection) -> tuple[bool, bool]:
+    """`apply_pending`, and whether more may be left (a whole chunk was applied: a backlog).
+    Not looked for: what was recorded after an apply began (the answers that recorded it
+    schedule their own); else an apply and one user answering would take turns, a
+    transaction and a commit each, for every answer, and each apply would end with an
+    empty transaction."""
+    before = _mark(conn)
+    if not apply_pending(conn):
+        return False, False
+    return True, _mark(conn) - before >= CHUNK  # ids grow: fewer apart, fewer than a chunk
+
+
 def apply_all(conn: sqlite3.Connection) -> None:
     """Every pending total, inside the caller's transaction."""
     while apply_pending(conn):
@@ -196,8 +208,10 @@ class TotalsBehind:
             self._timer = None
         waiting, self._waiting = self._waiting, 0
         try:  # one transaction per chunk: a backlog (a crash's) takes the write lock in turns
-            while await self._db.group(apply_pending):
-                self.applies += 1
+            more = True
+            while more:
+                applied, more = await self._db.group(apply_chunk, background=True)
+                self.applies += applied
         except BaseException:
             self._waiting += waiting
             raise

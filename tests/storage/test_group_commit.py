@@ -273,3 +273,28 @@ async def test_a_lone_item_after_a_lone_batch_is_written_in_its_callers_task() -
     assert batches[-1] == [8, 9] and tasks[-1] not in (slow, *behind)  # a writer task
     await group.close()
     assert group.batches == len(batches) == 5
+
+
+async def test_a_background_item_does_not_make_the_next_burst_start_alone() -> None:
+    """Work nobody waits on (the totals behind the answers), lone between two bursts, is not
+    taken for one user answering: the next burst is written by a writer task, in one batch."""
+    tasks: list[asyncio.Task[object] | None] = []
+    batches: list[list[int]] = []
+
+    async def write_batch(items: list[int]) -> list[int | Failed]:
+        tasks.append(asyncio.current_task())
+        batches.append(items)
+        return [i * 10 for i in items]
+
+    group: GroupWriter[int, int] = GroupWriter(write_batch)
+    assert await asyncio.gather(*(group.submit(i) for i in (1, 2, 3))) == [10, 20, 30]
+    assert await group.submit(4, background=True) == 40  # alone, by a writer task
+    assert await asyncio.gather(*(group.submit(i) for i in (5, 6, 7))) == [50, 60, 70]
+    assert batches == [[1, 2, 3], [4], [5, 6, 7]]
+    lone = asyncio.create_task(group.submit(8))  # after a burst: by a writer task
+    assert await lone == 80 and tasks[-1] is not lone
+    caller = asyncio.create_task(group.submit(9))  # after a lone answer: in its caller's task
+    assert await caller == 90 and tasks[-1] is caller
+    assert await group.submit(10, background=True) == 100 and tasks[-1] is not caller
+    assert batches[-1] == [10]
+    await group.close()

@@ -303,3 +303,21 @@ async def test_db_copy_of_a_source_with_totals_pending_copies_them_applied(
             assert await global_points(store, user.id) == (was or 0) + 7
         finally:
             await db.close()
+
+
+async def test_an_apply_of_less_than_a_chunk_is_one_transaction(tmp_path: Path) -> None:
+    """Fewer pending than a chunk: one transaction, no second one to find nothing (nor, with
+    one user answering meanwhile, one more per answer: those schedule their own apply)."""
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        ann = await store.get_or_create_user("discord", "1", "ann")
+        for points in (1, 2, 3):
+            await answer(store, ann.id, None, points)
+        batches = db.writer.batches
+        await db.totals.apply()
+        assert db.writer.batches == batches + 1 and db.totals.applies == 1
+        assert pending(path) == 0 and totals_match_attempts(path)
+    finally:
+        await db.close()
