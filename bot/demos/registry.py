@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.demos.base import DemoParams, DemoParamsError, DemoResult, ProgressFn
-from bot.demos.params import CrashParams, GanParams, RnnParams, SleepParams, VanishingParams
+from bot.demos.params import (
+    WGAN_STEP_OVERHEAD,
+    CrashParams,
+    GanParams,
+    RnnParams,
+    SleepParams,
+    VanishingParams,
+)
 
 __all__ = ["DemoFn", "DemoSpec", "demo_names", "get_spec", "load_demo"]
 
@@ -22,10 +29,9 @@ DemoFn = Callable[[DemoParams, ProgressFn | None], DemoResult]
 
 def _gan_cost(p: DemoParams) -> float:
     assert isinstance(p, GanParams)
-    # wgan: 5 critic steps (with the penalty, through autograd) + 1 G step, measured 10x the
-    # time of the hand-written minimax / non-saturating step
-    per_step = 10.0 if p.loss == "wgan" else 1.0
-    return 0.2 + 0.8 * per_step * (p.steps / 1200) * max(p.batch / 128, 0.25)
+    if p.loss == "wgan":  # 5 critic steps (the penalty through autograd) + 1 G step
+        return 0.2 + (p.steps / 1200) * 10.3 * (p.batch + WGAN_STEP_OVERHEAD) / 320
+    return 0.2 + 0.8 * (p.steps / 1200) * max(p.batch / 128, 0.25)
 
 
 def _rnn_cost(p: DemoParams) -> float:
