@@ -184,7 +184,8 @@ async def _baseline(
 
 async def from_attempts(db: Database, server: int | None, since: str | None) -> None:
     """What a board costs without the totals table at all: an aggregate over attempts."""
-    where, args = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    args: list[int | str] = []
     if server is not None:
         where.append("server_id = ?")
         args.append(server)

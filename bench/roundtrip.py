@@ -430,11 +430,11 @@ def profile_breakdown(paths: list[Path], answers: int) -> None:
     print("(idle includes the half second before each burst and its tail; busy shares exclude it)")
     for title, table in (("bot main thread (event loop)", main), ("aiosqlite thread", worker)):
         total = sum(table.values()) or 1
-        busy = sum(n for key, n in table.items() if not key.startswith("idle")) or 1
-        print(f"{title}: {total} samples, {busy * per_answer:.2f} ms busy per answer")
-        for key, count in sorted(table.items(), key=lambda kv: -kv[1]):
-            share = "" if key.startswith("idle") else f"{count / busy:6.1%} of busy"
-            print(f"  {count * per_answer:7.2f} ms/answer {share:>13}  {key}")
+        busy_n = sum(n for key, n in table.items() if not key.startswith("idle")) or 1
+        print(f"{title}: {total} samples, {busy_n * per_answer:.2f} ms busy per answer")
+        for key, samples in sorted(table.items(), key=lambda kv: -kv[1]):
+            share = "" if key.startswith("idle") else f"{samples / busy_n:6.1%} of busy"
+            print(f"  {samples * per_answer:7.2f} ms/answer {share:>13}  {key}")
 
 
 def burst_report(samples: dict[str, list[float]], count: int, rounds: int) -> None:
