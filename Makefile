@@ -45,6 +45,7 @@ lint:
 
 typecheck:
 	$(BIN)/mypy bot
+	$(BIN)/mypy --explicit-package-bases bench/*.py
 
 validate-bank:
 	$(BIN)/python -m bot content validate

@@ -43,6 +43,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -203,14 +204,11 @@ async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pra
 
         def engine_calls(start: int, stop: int) -> list[list[Callable[[], Awaitable[Any]]]]:
             return [
-                [(lambda i=i, u=u: answering.answer(i, u, "A")) for i in posted[start:stop]]
-                for u in people
+                [partial(answering.answer, i, u, "A") for i in posted[start:stop]] for u in people
             ]
 
         def raw_calls(start: int, stop: int) -> list[list[Callable[[], Awaitable[Any]]]]:
-            return [
-                [(lambda r=r: raw_insert(conn, lock, r)) for r in mine[start:stop]] for mine in rows
-            ]
+            return [[partial(raw_insert, conn, lock, r) for r in mine[start:stop]] for mine in rows]
 
         # Warm-up (caches, first pages), not counted; then blocks in turn.
         await all_at_once(engine_calls(0, 1), board)
