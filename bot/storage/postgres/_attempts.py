@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import asyncpg
@@ -317,6 +318,8 @@ async def _record_with_streak(db: PgDatabase, attempt: AttemptRecord) -> bool:
 
 class Attempts(Area):
     _answers: GroupWriter[Pending, RecordedAnswer] | None = None
+    _batches_active = 0  # answer batches being written now (up to WRITERS at once)
+    _batches_done = 0  # answer batches written since the store opened
 
     async def record_answer(self, draft: AnswerDraft, decide: Decide) -> RecordedAnswer:
         if self._answers is None:
@@ -324,6 +327,32 @@ class Attempts(Area):
         return await self._answers.submit((draft, decide))
 
     async def _write_answers(self, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
+        """`_write_batch`, and the counts it reports read again after its commit when another
+        batch was written meanwhile: each batch reads the counts in its own transaction,
+        which misses the answers of a batch committing at the same time, so the last one
+        to commit would tell a question's count short by those (and its message would show
+        it) for good."""
+        started = self._batches_done
+        self._batches_active += 1
+        try:
+            results = await self._write_batch(batch)
+        finally:
+            overlapped = self._batches_active > 1 or self._batches_done != started
+            self._batches_active -= 1
+            self._batches_done += 1
+        if not overlapped:
+            return results
+        instances = sorted({draft.instance_id for draft, _ in batch})
+        now = {
+            row[0]: InstanceCounts(answered=row[1], correct=row[2])
+            for row in await self.db.fetch(_COUNTS, instances)
+        }
+        return [
+            r if isinstance(r, Failed) else replace(r, counts=now.get(d.instance_id, r.counts))
+            for r, (d, _) in zip(results, batch, strict=True)
+        ]
+
+    async def _write_batch(self, batch: list[Pending]) -> list[RecordedAnswer | Failed]:
         """The batch's rounds; if a statement fails (an answer's writes, say), each answer
         not done yet again alone, so that only the failing one fails."""
         settled: Settled = {}
