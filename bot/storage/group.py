@@ -47,11 +47,11 @@ class GroupWriter(Generic[I, R]):
         the next batch need not wait for the previous commit)."""
         self._write_batch = write_batch
         self._writers = writers
-        self._waiting: list[tuple[I, asyncio.Future[R]]] = []
+        # Items waiting, with their futures and whether they are background work.
+        self._waiting: list[tuple[I, asyncio.Future[R], bool]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._here = 0  # batches written in their caller's task (`_write_here`)
         self._last = 0  # the size of the last batch begun (background items not counted)
-        self._background: set[asyncio.Future[R]] = set()  # the futures of background items
         self.batches = 0  # how many batches were written (for benches and tests)
         self.largest = 0  # the largest batch so far
 
@@ -63,14 +63,15 @@ class GroupWriter(Generic[I, R]):
         if not background and self._last == 1 and not self._waiting and not self._writing():
             return await self._write_here(item)
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if background:
-            self._background.add(future)
+        self._waiting.append((item, future, background))
         if self._writing() < self._writers:
-            writer = asyncio.create_task(self._drain())
-            self._running.add(writer)
-            writer.add_done_callback(self._running.discard)
+            self._start_writer()
         return await future
+
+    def _start_writer(self) -> None:
+        writer = asyncio.create_task(self._drain())
+        self._running.add(writer)
+        writer.add_done_callback(self._running.discard)
 
     def _writing(self) -> int:
         """Batches being written now."""
@@ -91,9 +92,7 @@ class GroupWriter(Generic[I, R]):
         finally:
             self._here -= 1
             if self._waiting and self._writing() < self._writers:
-                writer = asyncio.create_task(self._drain())
-                self._running.add(writer)
-                writer.add_done_callback(self._running.discard)
+                self._start_writer()
         if isinstance(result, Failed):
             raise result.error
         return result
@@ -107,23 +106,21 @@ class GroupWriter(Generic[I, R]):
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                counted = sum(future not in self._background for _, future in batch)
-                self._background.difference_update(future for _, future in batch)
-                self._last = counted or self._last
+                self._last = sum(not background for _, _, background in batch) or self._last
                 self.batches += 1
                 self.largest = max(self.largest, len(batch))
                 try:
-                    results = await self._write_batch([item for item, _ in batch])
+                    results = await self._write_batch([item for item, _, _ in batch])
                 except Exception as exc:  # the whole batch failed: nothing of it is kept
-                    for _, future in batch:
+                    for _, future, _ in batch:
                         if not future.done():
                             future.set_exception(exc)
                     continue
                 except BaseException:  # cancelled: nobody may wait for ever
-                    for _, future in batch:
+                    for _, future, _ in batch:
                         future.cancel()
                     raise
-                for (_, future), result in zip(batch, results, strict=True):
+                for (_, future, _), result in zip(batch, results, strict=True):
                     if future.done():  # its caller gave up waiting (cancelled)
                         continue
                     if isinstance(result, Failed):
@@ -133,8 +130,7 @@ class GroupWriter(Generic[I, R]):
         finally:
             if self._writing() <= 1:  # nobody else will
                 waiting, self._waiting = self._waiting, []
-                for _, future in waiting:
-                    self._background.discard(future)
+                for _, future, _ in waiting:
                     future.cancel()
 
 
