@@ -109,10 +109,10 @@ class Postings:
 
         The second takes its instance id from a block reserved ahead, so nothing waits on the
         database before the reply. When the block exits, the row (with the message id and the
-        served note) goes to the group commit (`bot.storage.group`), written with whatever
-        else is being written then, and the exit returns once it is (the user, who has the
-        reply, does not wait); nothing is stored if the block raises. A click that arrives
-        first waits for that write (see `instance`), and then finds the row in memory. If the
+        served note) is queued: the rows of the next STORE_AFTER_S go to the group commit
+        (`bot.storage.group`) in one write, and the exit does not wait for it; nothing is
+        stored if the block raises. A click that arrives first has the queue written at once
+        and waits for it (see `instance`), and then finds the row in memory. If the
         process dies (or the disk is full) before the row is written, the question is not
         lost: a click on its message restores the row from what the message shows."""
         return Post(self, served, server_id, channel_id, lang, daily_day, served_to)
