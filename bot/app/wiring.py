@@ -79,7 +79,6 @@ def wire_engine(
     checkers: Checkers,
     clock: Clock,
     rng: random.Random | None = None,
-    reviewer: Reviewer | None = None,
     *,
     quiz_store: QuizStore | None = None,
     timer: Timer | None = None,
@@ -94,7 +93,7 @@ def wire_engine(
     catalog = Catalog(bank, checkers, store, clock)
     making = Making(catalog, checkers, recent, rng, background)
     postings = Postings(store, clock, catalog, making, checkers, recent)
-    answering = Answering(store, clock, catalog, postings, checkers, reviewer or Reviewer(), recent)
+    answering = Answering(store, clock, catalog, postings, checkers, Reviewer(), recent)
     if quiz_store is None and isinstance(store, QuizStore):
         quiz_store = store
     quiz = None

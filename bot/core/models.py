@@ -459,6 +459,9 @@ class AttemptRecord(_Frozen):
     at: datetime
     question_key: str | None = None  # what it asked (see `question_key`); None: the ref
     review: ReviewCard | None = None
+    # Instead of `review`, for a store that computes the card later (`AnswerContext`): the
+    # FSRS rating (1-4) of the item `review_item(ref)` at `at`.
+    review_rating: int | None = None
     streak_day: date | None = None  # a correct daily answer on that UTC day
 
 

@@ -161,10 +161,14 @@ class AnswerDraft:
 @dataclass(frozen=True, slots=True)
 class AnswerContext:
     """What the store read for an answer in its transaction: `answered`, as
-    `keys_answered_since`; `card`, the user's review card of the item (None: a new one)."""
+    `keys_answered_since`; `card`, the user's review card of the item (None: a new one).
+    `reviews_behind`: the store computes the review card itself, later (SQLite, with its
+    leaderboard totals: bot/storage/totals.py), from the attempt's `review_rating`; `card`
+    is not read then, and `decide` leaves `review` None."""
 
     answered: Mapping[str, bool]
     card: ReviewCard | None
+    reviews_behind: bool = False
 
 
 @dataclass(frozen=True, slots=True)

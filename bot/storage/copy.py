@@ -35,13 +35,14 @@ from bot.core.ports import SystemClock
 from bot.storage.db import BUSY_TIMEOUT_MS, Database, StorageError
 from bot.storage.db import migrations as sqlite_migrations
 from bot.storage.location import DbLocation, redact
-from bot.storage.totals import read_with_pending_totals
+from bot.storage.totals import read_with_pending
 
 Row = tuple[Any, ...]
 BATCH = 5000  # rows read and written at a time: memory stays bounded whatever the size
 # Bookkeeping that is not data: each engine's own schema version, written by its migrations;
-# SQLite's mark of the leaderboard totals applied (bot/storage/totals.py): the source's pending
-# totals are copied applied, and the target's mark is set past the copied attempts.
+# SQLite's mark of the leaderboard totals and review cards applied (bot/storage/totals.py): the
+# source's pending totals and cards are copied applied, and the target's mark is set past the
+# copied attempts.
 SKIPPED = frozenset({"schema_migrations", "schema_version", "sqlite_sequence", "totals_applied"})
 # Rows the migrations themselves write into an empty database (not "data" for the emptiness
 # check); copied over them.
@@ -270,7 +271,7 @@ class SqliteSide:
     async def snapshot(self) -> AsyncIterator[None]:
         self.conn.execute("BEGIN")  # one read transaction: one snapshot of every table
         try:
-            read_with_pending_totals(self.conn)  # a bot may not have applied them yet
+            read_with_pending(self.conn)  # a bot may not have applied them yet
             yield
         finally:
             self.conn.execute("COMMIT")

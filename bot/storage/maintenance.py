@@ -146,8 +146,12 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 def _apply_pending_totals(conn: sqlite3.Connection) -> None:
     """In the copy: the leaderboard totals of the answers the bot had not applied yet
-    (bot/storage/totals.py), so that its totals count every attempt in it."""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'totals_applied'").fetchone():
+    (bot/storage/totals.py), and their review cards, so that its totals and cards count
+    every attempt in it. A file at an older schema is left as it is: the bot applies them
+    when it opens the file (after its migrations)."""
+    if conn.execute(
+        "SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'review_rating'"
+    ).fetchone():
         conn.execute("BEGIN IMMEDIATE")
         apply_all(conn)
         conn.execute("COMMIT")

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.core.boards import TotalKey, total_keys
+from bot.storage.cards import Rated, apply_cards, read_with_pending_cards
 
 if TYPE_CHECKING:
     from bot.storage.db import Database
@@ -71,21 +72,27 @@ def sum_totals(rows: Iterable[tuple[int, int | None, str, str, int, int]]) -> Su
     return sums
 
 
-def pending_totals(conn: sqlite3.Connection, after: int) -> tuple[Sums, int | None]:
-    """The summed totals of the next attempts after id `after` (at most CHUNK of them), and
-    the last such attempt's id (None when there is none)."""
+Pending = tuple[Sums, list[Rated], int | None]
+
+
+def pending(conn: sqlite3.Connection, after: int) -> Pending:
+    """The summed totals and the review ratings (in order) of the next attempts after id
+    `after` (at most CHUNK of them), and the last such attempt's id (None when there is
+    none)."""
     rows = conn.execute(
         "SELECT a.id, a.user_id, a.server_id, a.topic, a.created_at, a.points, a.correct,"
-        " u.id FROM attempts a LEFT JOIN users u ON u.id = a.user_id"
+        " u.id, a.ref, a.review_rating FROM attempts a LEFT JOIN users u ON u.id = a.user_id"
         " WHERE a.id > ? ORDER BY a.id LIMIT ?",
         (after, CHUNK),
     ).fetchall()
     if not rows:
-        return {}, None
+        return {}, [], None
     # An attempt whose user row is gone (deleted by hand with foreign keys off) has no
-    # leaderboard to add to: skipped, the mark passes it (else every apply would fail on it).
-    kept = [row[1:7] for row in rows if row[7] is not None]
-    return sum_totals(kept), rows[-1][0]
+    # leaderboard to add to, nor cards: skipped, the mark passes it (else every apply would
+    # fail on it).
+    kept = [row for row in rows if row[7] is not None]
+    rated = [(r[1], r[8], r[3], r[4], r[9]) for r in kept if r[9] is not None]
+    return sum_totals(row[1:7] for row in kept), rated, rows[-1][0]
 
 
 def add_totals(conn: sqlite3.Connection, sums: Sums) -> None:
@@ -98,13 +105,15 @@ def _mark(conn: sqlite3.Connection) -> int:
 
 
 def apply_pending(conn: sqlite3.Connection) -> bool:
-    """Add the totals of the next CHUNK attempts after the mark and move it past them, inside
-    the caller's write transaction (`Database.group`); whether any was applied (more may be
-    left: `apply_all`, or one transaction per chunk as `TotalsBehind` does)."""
-    sums, last = pending_totals(conn, _mark(conn))
+    """Add the totals and apply the review cards (`bot.storage.cards`) of the next CHUNK
+    attempts after the mark and move it past them, inside the caller's write transaction
+    (`Database.group`); whether any was applied (more may be left: `apply_all`, or one
+    transaction per chunk as `TotalsBehind` does)."""
+    sums, rated, last = pending(conn, _mark(conn))
     if last is None:
         return False
     add_totals(conn, sums)
+    apply_cards(conn, rated)
     conn.execute("UPDATE totals_applied SET attempt_id = ?", (last,))
     return True
 
@@ -127,10 +136,11 @@ def apply_all(conn: sqlite3.Connection) -> None:
         pass
 
 
-def read_with_pending_totals(conn: sqlite3.Connection) -> None:
+def read_with_pending(conn: sqlite3.Connection) -> None:
     """For a connection that reads but must not write (`db copy`'s source): from now on its
-    `score_totals` is a temporary copy with the pending totals added (the file is unchanged)."""
-    sums, last = pending_totals(conn, _mark(conn))
+    `score_totals` and `review_cards` are temporary copies with the pending totals and cards
+    applied (the file is unchanged)."""
+    sums, rated, last = pending(conn, _mark(conn))
     if last is None:
         return
     conn.execute(
@@ -141,9 +151,11 @@ def read_with_pending_totals(conn: sqlite3.Connection) -> None:
     )
     cols = "server_id, topic, period, user_id, points, answered, correct"
     conn.execute(f"INSERT INTO temp.score_totals ({cols}) SELECT {cols} FROM main.score_totals")
+    read_with_pending_cards(conn)
     while last is not None:
-        add_totals(conn, sums)  # the temporary table: the temp schema is searched first
-        sums, last = pending_totals(conn, last)
+        add_totals(conn, sums)  # the temporary tables: the temp schema is searched first
+        apply_cards(conn, rated)
+        sums, rated, last = pending(conn, last)
 
 
 def rebuild_totals(conn: sqlite3.Connection, user_ids: list[int]) -> None:

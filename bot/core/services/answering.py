@@ -170,6 +170,9 @@ class Answering:
             seen = bool(context.answered)
             points = points_for(instance.kind, instance.difficulty, correct, seen, hints)
             daily = instance.daily_day is not None and instance.daily_day == now.date()
+            review = None
+            if not context.reviews_behind:
+                review = self.reviewer.review(context.card, item, instance.topic, rating, now)
             return AttemptRecord(
                 instance_id=instance.id,
                 user_id=user.id,
@@ -181,7 +184,8 @@ class Answering:
                 correct=correct,
                 points=points + (bonus if points else 0),
                 at=now,
-                review=self.reviewer.review(context.card, item, instance.topic, rating, now),
+                review=review,
+                review_rating=int(rating) if context.reviews_behind else None,
                 streak_day=now.date() if daily and correct else None,
             )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -16,50 +15,25 @@ from bot.core.models import (
     TopicStats,
 )
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer
+from bot.storage.cards import card_of, save_card
 from bot.storage.db import batch_memo
 from bot.storage.group import draft_of
 from bot.storage.sqlite._boards import extend_streak
 from bot.storage.sqlite._common import Area, iso, parse_iso
-
-
-def _card(row: sqlite3.Row) -> ReviewCard:
-    return ReviewCard(
-        item=row["item"],
-        topic=row["topic"],
-        card=json.loads(row["card"]),
-        due=parse_iso(row["due"]),
-        reviews=row["reviews"],
-    )
-
+from bot.storage.totals import apply_all
 
 # The functions below run on the database's thread, inside a `Database.group` transaction.
 
 
-def _save_card(conn: sqlite3.Connection, user_id: int, card: ReviewCard, at: datetime) -> None:
-    conn.execute(
-        "INSERT INTO review_cards (user_id, item, topic, card, due, reviews, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, item) DO UPDATE SET"
-        " topic = excluded.topic, card = excluded.card, due = excluded.due,"
-        " reviews = excluded.reviews, updated_at = excluded.updated_at",
-        (
-            user_id,
-            card.item,
-            card.topic,
-            json.dumps(card.card),
-            iso(card.due),
-            card.reviews,
-            iso(at),
-        ),
-    )
-
-
 def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
-    """The attempt, and only if it was not stored already, its card and streak (its leaderboard
-    totals are applied behind it: `bot.storage.totals`)."""
+    """The attempt, and only if it was not stored already, its streak (its leaderboard totals
+    and its review card, from `review_rating`, are applied behind it: `bot.storage.totals`,
+    `bot.storage.cards`). A card decided already (`review`: `record_attempt`) is written
+    now, after the pending cards, which come before it."""
     inserted = conn.execute(
         "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, question_key,"
-        " answer, correct, points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (instance_id, user_id) DO NOTHING",
+        " answer, correct, points, created_at, review_rating)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id, user_id) DO NOTHING",
         (
             attempt.instance_id,
             attempt.user_id,
@@ -71,12 +45,14 @@ def _insert(conn: sqlite3.Connection, attempt: AttemptRecord) -> bool:
             int(attempt.correct),
             attempt.points,
             iso(attempt.at),
+            attempt.review_rating,
         ),
     ).rowcount  # 0 on a repeat
     if not inserted:
         return False
     if attempt.review is not None:
-        _save_card(conn, attempt.user_id, attempt.review, attempt.at)
+        apply_all(conn)
+        save_card(conn, attempt.user_id, attempt.review, attempt.at)
     if attempt.streak_day is not None and attempt.correct:
         extend_streak(conn, attempt.user_id, attempt.server_id, attempt.streak_day)
     return True
@@ -107,13 +83,13 @@ def _answered_since(
     return {key: bool(paid) for key, paid, seen in rows if paid or seen}
 
 
-# What an answer reads first, in one statement: the user's previous answer to the question,
-# their review card of the item and, once per question and batch (`_COUNTS`), the question's
-# answers so far (a burst on one question would count them again for every answer).
+# What an answer reads first, in one statement: the user's previous answer to the question
+# and, once per question and batch (`_COUNTS`), the question's answers so far (a burst on one
+# question would count them again for every answer). The review card is not read: it is
+# applied behind the answer (`bot.storage.cards`).
 _READ_SQL = (
-    "SELECT (SELECT correct FROM attempts WHERE instance_id = ?1 AND user_id = ?2),"
-    " c.item, c.topic, c.card, c.due, c.reviews, counts.*"
-    " FROM {counts} AS counts LEFT JOIN review_cards c ON c.user_id = ?2 AND c.item = ?3"
+    "SELECT (SELECT correct FROM attempts WHERE instance_id = ?1 AND user_id = ?2), counts.*"
+    " FROM {counts} AS counts"
 )
 _COUNTS = "(SELECT COUNT(*), COALESCE(SUM(correct), 0) FROM attempts WHERE instance_id = ?1)"
 _READ_WITH_COUNTS = _READ_SQL.format(counts=_COUNTS)
@@ -129,25 +105,16 @@ def _answer(draft: AnswerDraft, decide: Decide) -> Callable[[sqlite3.Connection]
         counts: InstanceCounts | None = memo.get(key)
         row = conn.execute(
             _READ_ALONE if counts is not None else _READ_WITH_COUNTS,
-            (draft.instance_id, draft.user_id, draft.item),
+            (draft.instance_id, draft.user_id),
         ).fetchone()
         if counts is None:
-            counts = InstanceCounts(answered=row[6], correct=row[7])
+            counts = InstanceCounts(answered=row[1], correct=row[2])
         previous = None if row[0] is None else bool(row[0])
         attempt: AttemptRecord | None = None
         context: AnswerContext | None = None
         if previous is None:
             answered = _answered_since(conn, draft.user_id, draft.keys, iso(draft.since))
-            card = None
-            if row[1] is not None:
-                card = ReviewCard(
-                    item=row[1],
-                    topic=row[2],
-                    card=json.loads(row[3]),
-                    due=parse_iso(row[4]),
-                    reviews=row[5],
-                )
-            context = AnswerContext(answered=answered, card=card)
+            context = AnswerContext(answered=answered, card=None, reviews_behind=True)
             attempt = decide(context)
             if (attempt.instance_id, attempt.user_id) != (draft.instance_id, draft.user_id):
                 raise ValueError("decide() answered another question or user than the draft")
@@ -261,14 +228,16 @@ class Attempts(Area):
         ]
 
     async def get_card(self, user_id: int, item: str) -> ReviewCard | None:
+        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT * FROM review_cards WHERE user_id = ? AND item = ?", (user_id, item)
             )
-        return next((_card(row) for row in rows), None)
+        return next((card_of(row) for row in rows), None)
 
     async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
         """Cards due by `now`, most overdue first."""
+        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
         async with (
             self.db.read() as conn,
             conn.execute(
@@ -278,9 +247,10 @@ class Attempts(Area):
             ) as cursor,
         ):
             rows = await cursor.fetchall()
-        return [_card(row) for row in rows]
+        return [card_of(row) for row in rows]
 
     async def count_due(self, user_id: int, now: datetime) -> int:
+        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
         async with (
             self.db.read() as conn,
             conn.execute(

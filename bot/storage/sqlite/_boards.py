@@ -22,7 +22,7 @@ from bot.core.boards import (
 from bot.core.errors import StorageUnavailable
 from bot.core.models import Leaderboard, LeaderboardEntry, Period, Scope
 from bot.storage.sqlite._common import Area
-from bot.storage.totals import rebuild_totals
+from bot.storage.totals import apply_all, rebuild_totals
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ def _reset(server_id: int, user_id: int | None) -> Callable[[sqlite3.Connection]
     server (and user) deleted, the totals of their users rebuilt; how many attempts."""
 
     def work(conn: sqlite3.Connection) -> int:
+        apply_all(conn)  # the review cards of the attempts to delete first: they stay
         where, args = "server_id = ?", [server_id]
         if user_id is not None:
             where, args = where + " AND user_id = ?", [server_id, user_id]
