@@ -15,6 +15,7 @@ engine): the same card as the memory and PostgreSQL stores compute in the answer
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from fsrs import Rating
 
 from bot.core.models import ReviewCard
 from bot.core.review import Reviewer, review_item
+
+log = logging.getLogger(__name__)
 
 REVIEWER = Reviewer()
 
@@ -81,9 +84,24 @@ def apply_cards(conn: sqlite3.Connection, rated: Iterable[Rated]) -> None:
         at = datetime.fromisoformat(created_at).astimezone(UTC)
         found = cards.get((user_id, item))
         before = found[0] if found is not None else _read(conn, user_id, item)
-        cards[(user_id, item)] = (REVIEWER.review(before, item, topic, Rating(rating), at), at)
+        cards[(user_id, item)] = (_review(before, user_id, item, topic, rating, at), at)
     for (user_id, _), (card, at) in cards.items():
         save_card(conn, user_id, card, at)
+
+
+def _review(
+    before: ReviewCard | None, user_id: int, item: str, topic: str, rating: int, at: datetime
+) -> ReviewCard:
+    """The card after this review. A stored card FSRS cannot read (edited by hand, say) is
+    started again from this review, with a warning: one broken row must not stop the cards
+    and leaderboard totals of everyone behind it."""
+    try:
+        return REVIEWER.review(before, item, topic, Rating(rating), at)
+    except (KeyError, TypeError, ValueError) as exc:
+        if before is None:
+            raise
+        log.warning("review card of user %s, %s unreadable, started again: %r", user_id, item, exc)
+        return REVIEWER.review(None, item, topic, Rating(rating), at)
 
 
 def _read(conn: sqlite3.Connection, user_id: int, item: str) -> ReviewCard | None:
@@ -92,7 +110,13 @@ def _read(conn: sqlite3.Connection, user_id: int, item: str) -> ReviewCard | Non
         " WHERE user_id = ? AND item = ?",
         (user_id, item),
     ).fetchone()
-    return card_of(row) if row is not None else None
+    if row is None:
+        return None
+    try:
+        return card_of(row)
+    except (ValueError, TypeError) as exc:  # not JSON, not a time: as FSRS's refusal above
+        log.warning("review card of user %s, %s unreadable, started again: %r", user_id, item, exc)
+        return None
 
 
 def read_with_pending_cards(conn: sqlite3.Connection) -> None:

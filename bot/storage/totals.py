@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.core.boards import TotalKey, total_keys
+from bot.core.errors import StorageUnavailable
 from bot.storage.cards import Rated, apply_cards, read_with_pending_cards
 
 if TYPE_CHECKING:
@@ -237,6 +238,16 @@ class TotalsBehind:
             if not next(iter(rows))[0]:
                 return
         await self._apply()
+
+    async def apply_for_read(self, what: str) -> None:
+        """`apply()` before a read of the totals or the review cards, when the write lock can
+        be had: else (another process's long write, a read-only file, a full disk) the read
+        shows them as they are, a few answers behind, rather than failing; `what` names the
+        read in the warning."""
+        try:
+            await self.apply()
+        except (StorageUnavailable, sqlite3.Error) as exc:
+            log.warning("%s read without the latest answers applied: %s", what, exc)
 
     async def close(self) -> None:
         """Apply what is pending; nothing scheduled is left."""

@@ -459,3 +459,63 @@ async def test_a_card_recorded_decided_after_pending_ratings_of_its_item_is_the_
     finally:
         await db.close()
     assert file_cards(path) == {("1", "fx-sigmoid-max"): decided}
+
+
+# --- robustness: one broken card, another process's long write ------------------------------
+
+
+async def test_a_card_fsrs_cannot_read_is_started_again_and_stops_nobody(
+    tmp_path: Path, no_background: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stored card broken by hand, with an answer pending on it: the database opens, the
+    other user's card and the leaderboard are applied, and the broken card starts again from
+    the pending answer (with a warning), instead of an error on every apply."""
+    path = tmp_path / "bot.sqlite3"
+    first, broken, other = PLAN[0], PLAN[3], PLAN[1]  # user 1's broken card; user 2's card
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        await record(store, first)
+        await store.get_card(1, "fx-sigmoid-max")  # applied
+        with closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("UPDATE review_cards SET card = '{\"oops\": 1}'")
+        await record(store, broken)
+        await record(store, other)
+    finally:
+        await db.close()  # applies: started again, with the warning
+    assert "unreadable, started again" in caplog.text
+    assert pending(path) == 0
+    assert file_cards(path) == expected_cards([broken, other])
+    db = await Database.open(path)
+    try:
+        assert await stored_cards(SqliteStore(db), expected_cards([broken, other])) == (
+            expected_cards([broken, other])
+        )
+    finally:
+        await db.close()
+
+
+async def test_a_card_read_while_another_holds_the_write_lock_shows_the_cards_as_they_are(
+    tmp_path: Path, no_background: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/review with answers pending while another process holds the write lock: the cards as
+    they are, a few answers behind (as the leaderboard), not an error."""
+    monkeypatch.setattr("bot.storage.db.BUSY_TIMEOUT_MS", 100)
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        user_id = await record(store, PLAN[0])
+        applied = await store.get_card(user_id, "fx-sigmoid-max")
+        assert applied is not None and applied.reviews == 1
+        await record(store, PLAN[3])  # pending
+        with closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # a long write elsewhere (a migration, say)
+            assert await store.get_card(user_id, "fx-sigmoid-max") == applied
+            assert await store.count_due(user_id, AT + timedelta(days=30)) == 1
+            assert len(await store.due_cards(user_id, AT + timedelta(days=30), 5)) == 1
+            other.execute("ROLLBACK")
+        found = await store.get_card(user_id, "fx-sigmoid-max")
+        assert found == expected_cards([PLAN[0], PLAN[3]])[("1", "fx-sigmoid-max")]
+    finally:
+        await db.close()

@@ -228,7 +228,7 @@ class Attempts(Area):
         ]
 
     async def get_card(self, user_id: int, item: str) -> ReviewCard | None:
-        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
+        await self.db.totals.apply_for_read("review card")  # the latest answers' (cards.py)
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 "SELECT * FROM review_cards WHERE user_id = ? AND item = ?", (user_id, item)
@@ -237,7 +237,7 @@ class Attempts(Area):
 
     async def due_cards(self, user_id: int, now: datetime, limit: int) -> list[ReviewCard]:
         """Cards due by `now`, most overdue first."""
-        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
+        await self.db.totals.apply_for_read("review card")  # the latest answers' (cards.py)
         async with (
             self.db.read() as conn,
             conn.execute(
@@ -250,7 +250,7 @@ class Attempts(Area):
         return [card_of(row) for row in rows]
 
     async def count_due(self, user_id: int, now: datetime) -> int:
-        await self.db.totals.apply()  # the cards of the answers just recorded (see cards.py)
+        await self.db.totals.apply_for_read("review card")  # the latest answers' (cards.py)
         async with (
             self.db.read() as conn,
             conn.execute(

@@ -19,7 +19,6 @@ from bot.core.boards import (
     streak_server,
     topic_key,
 )
-from bot.core.errors import StorageUnavailable
 from bot.core.models import Leaderboard, LeaderboardEntry, Period, Scope
 from bot.storage.sqlite._common import Area
 from bot.storage.totals import apply_all, rebuild_totals
@@ -115,10 +114,7 @@ class Boards(Area):
         """Top `limit` and the caller's row, from the totals (every answer recorded so far
         applied first, when the write lock can be had: else the totals as they are, a few
         answers behind, rather than no board)."""
-        try:
-            await self.db.totals.apply()
-        except (StorageUnavailable, sqlite3.Error) as exc:  # another process's long write...
-            log.warning("leaderboard read without the latest totals: %s", exc)
+        await self.db.totals.apply_for_read("leaderboard")
         board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
         key = (board, topic_key(topic), period_key(period, now))
         streak_of = board if board != GLOBAL_BOARD else None
