@@ -11,11 +11,12 @@ see the same machine:
 - engine: `Answering.answer(instance, user, "A")` on posted multiple-choice questions (fixture
   bank, TorchCheckers), each user answering its questions one after another, all users at once:
   the real path a button click takes (the posted question, grading, then `record_answer`: the
-  previous answer, the reward window and the review card read, the attempt and review card
-  written and the counts read, in one transaction shared with the answers waiting at that
-  moment: the group commit). The leaderboard totals are applied behind the answers
-  (bot/storage/totals.py): each engine block ends with a leaderboard read through the engine,
-  inside the timed section, which applies every pending total first: the engine's time holds
+  previous answer and the reward window read, the attempt with its review rating written and
+  the counts read, in one transaction shared with the answers waiting at that moment: the
+  group commit). The leaderboard totals and the review cards are applied behind the answers
+  (bot/storage/totals.py, bot/storage/cards.py: FSRS run over the ratings, the cards
+  written): each engine block ends with a leaderboard read through the engine, inside the
+  timed section, which applies every pending total and card first: the engine's time holds
   all of its work;
 - raw: `BEGIN IMMEDIATE; INSERT INTO attempts (...) ON CONFLICT DO NOTHING; COMMIT` of the same
   row through one aiosqlite connection with the same PRAGMAs, the same number of tasks at once
@@ -183,7 +184,10 @@ async def main(args: argparse.Namespace) -> None:
         for old in await asyncio.to_thread(lambda: list(folder.glob("*.sqlite3*"))):
             old.unlink()
         await run_level(args, folder, users, show_pragmas=level == 0)
-    print("checked: every answer recorded once on both sides; the leaderboard totals agree")
+    print(
+        "checked: every answer recorded once on both sides; the leaderboard totals and the"
+        " review cards agree"
+    )
 
 
 async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pragmas: bool) -> None:
@@ -238,6 +242,8 @@ async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pra
         (raw_count,) = next(iter(await conn.execute_fetchall("SELECT COUNT(*) FROM attempts")))
         expected = questions * users
         assert attempts[0][0] == totals[0][0] == raw_count == expected, (attempts, totals)
+        reviews = await rows_of(db, "SELECT SUM(reviews), COUNT(*) FROM review_cards")
+        assert reviews[0] == (expected, users), reviews  # one card each, every answer in it
     finally:
         await conn.close()
         await engine.aclose()
