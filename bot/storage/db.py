@@ -10,8 +10,9 @@ sqlite3 connection, run on the database's thread; the works waiting at a moment 
 trip to that thread, in one `BEGIN IMMEDIATE ... COMMIT` (one fsync), each in its own
 SAVEPOINT, so one that raises is rolled back alone and its neighbours are kept.
 
-`totals` applies the leaderboard totals behind the answers (`bot.storage.totals`): on opening
-(what a crash left), in the background, before they are read, on closing.
+`totals` applies the leaderboard totals and the review cards behind the answers
+(`bot.storage.totals`, `bot.storage.cards`): on opening (what a crash left), in the background,
+before they are read, on closing.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class Database:
         self.path = path
         self._lock = asyncio.Lock()
         self.writer: GroupWriter[Work, Any] = GroupWriter(self._write_batch)
-        self.totals = TotalsBehind(self)  # the leaderboard totals, behind the answers
+        self.totals = TotalsBehind(self)  # the totals and review cards, behind the answers
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -120,11 +121,11 @@ class Database:
         await self._conn.execute("PRAGMA foreign_keys = ON")
 
     async def _apply_left_totals(self) -> None:
-        """The totals of answers recorded before the last stop (a crash, say)."""
+        """The totals and cards of answers recorded before the last stop (a crash, say)."""
         try:
             await self.totals.apply()
         except (sqlite3.Error, StorageUnavailable) as exc:  # a read-only file: applied later
-            log.warning("leaderboard totals not applied on opening: %s", exc)
+            log.warning("leaderboard totals and review cards not applied on opening: %s", exc)
 
     async def user_version(self) -> int:
         async with self._conn.execute("PRAGMA user_version") as cursor:
@@ -235,7 +236,7 @@ class Database:
         try:
             await self.totals.close()
         except Exception as exc:  # the next open applies them
-            log.warning("leaderboard totals not applied on closing: %s", exc)
+            log.warning("leaderboard totals and review cards not applied on closing: %s", exc)
         await self.writer.close()
         async with self._lock:
             await self._conn.close()

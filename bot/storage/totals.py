@@ -1,19 +1,22 @@
-"""SQLite's leaderboard totals, applied behind the answers.
+"""SQLite's leaderboard totals and review cards, applied behind the answers.
 
-An answer's transaction writes its attempt (with its review card and streak), not the 18
-`score_totals` rows the attempt adds to (`bot.core.boards.total_keys`): over that table's
-three B-trees those are more pages to commit than the attempt itself. `totals_applied`
-(migration 0008) holds the id of the last attempt whose totals are in `score_totals`;
-`apply_pending` sums the totals of every later attempt, adds them and moves the mark, in one
-transaction: each attempt is counted exactly once, whoever applies it and whenever (a process
-killed between an answer's commit and the apply leaves the attempt after the mark: the next
-apply counts it; two processes on one file take turns on the write lock).
+An answer's transaction writes its attempt (with its review rating, and its streak), not the
+18 `score_totals` rows the attempt adds to (`bot.core.boards.total_keys`) nor its review card
+(`bot.storage.cards`): over those tables' B-trees they are more pages to commit than the
+attempt itself, and the card is an FSRS computation. `totals_applied` (migration 0008) holds
+the id of the last attempt whose totals are in `score_totals` and whose rating is in its card;
+`apply_pending` sums the totals of every later attempt, adds them, applies the ratings to the
+cards in the attempts' order and moves the mark, in one transaction: each attempt is counted
+and reviewed exactly once, whoever applies it and whenever (a process killed between an
+answer's commit and the apply leaves the attempt after the mark: the next apply counts it; two
+processes on one file take turns on the write lock).
 
 When (`TotalsBehind`): in the background once `FLUSH_AT` answers are waiting, or `DELAY_S`
-after the first; and before anything reads or rebuilds the totals (`Database.totals.apply()`:
-the leaderboards, a reset), when the database is opened (what a crash left) and when it is
-closed. A leaderboard read right after an answer includes it. The other stores (memory,
-PostgreSQL) write the totals with the attempt.
+after the first; and before anything reads or rebuilds the totals or reads the cards
+(`Database.totals.apply()`, `apply_for_read`: the leaderboards, /review, a reset), when the
+database is opened (what a crash left) and when it is closed. A read right after an answer
+includes it. The other stores (memory, PostgreSQL) write the totals and the card with the
+attempt.
 """
 
 from __future__ import annotations
@@ -208,7 +211,7 @@ class TotalsBehind:
         try:
             await self._apply()
         except Exception as exc:  # the next answer, read, open or close applies them
-            log.warning("leaderboard totals not applied yet: %s", exc)
+            log.warning("leaderboard totals and review cards not applied yet: %s", exc)
             return  # not again until then (a full disk: no warning every DELAY_S)
         finally:
             self._flush = None
