@@ -9,6 +9,7 @@ default minutes: a chat is not a flash-card app you sit in front of. Times are U
 
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler
@@ -62,7 +63,9 @@ class Reviewer:
     ) -> ReviewCard:
         """The card after one review at `now` (a new card if there was none)."""
         if previous is None:
-            card = Card(card_id=abs(hash(item)) % 10**12, due=now)
+            # The same id in every process (`hash` of a str is salted per process): a card
+            # applied behind its answer (SQLite) may be made by a backup's or a copy's process.
+            card = Card(card_id=zlib.crc32(item.encode()), due=now)
             reviews = 0
         else:
             card = Card.from_dict(previous.card)  # type: ignore[arg-type]

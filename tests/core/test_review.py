@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -74,3 +77,26 @@ async def test_generated_questions_review_their_family(engine: Engine, clock: Fa
     clock.advance(days=2)
     (review,) = await engine.reviews.due_reviews(ann, 3)
     assert review.family == "conv_output" and review.ref != served.ref  # a fresh variant
+
+
+def test_a_new_card_has_the_same_id_in_every_process() -> None:
+    """SQLite applies a card behind its answer, in whichever process applies it (the bot, a
+    backup, `db copy`): the card must not depend on the process (str hashes are salted)."""
+    code = (
+        "from datetime import UTC, datetime\n"
+        "from fsrs import Rating\n"
+        "from bot.core.review import Reviewer\n"
+        "at = datetime(2026, 11, 25, 12, tzinfo=UTC)\n"
+        "print(Reviewer().review(None, 'family:conv_output', 'cnn', Rating.Good, at).card)\n"
+    )
+    ids = set()
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        ids.add(out)
+    assert len(ids) == 1, ids
