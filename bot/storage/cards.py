@@ -18,13 +18,14 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fsrs import Rating
 
 from bot.core.models import ReviewCard
 from bot.core.review import Reviewer, review_item
+from bot.storage.times import iso, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,6 @@ _SAVE_SQL = (
 Rated = tuple[int, str, str, str, int]
 
 
-def _iso(at: datetime) -> str:  # as bot.storage.sqlite._common.iso (which imports the store)
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def card_of(row: Sequence[Any]) -> ReviewCard:
     """A `review_cards` row (user_id, item, topic, card, due, reviews, updated_at)."""
     _, item, topic, card, due, reviews, _ = row
@@ -52,7 +49,7 @@ def card_of(row: Sequence[Any]) -> ReviewCard:
         item=item,
         topic=topic,
         card=json.loads(card),
-        due=datetime.fromisoformat(due).astimezone(UTC),
+        due=parse_iso(due),
         reviews=reviews,
     )
 
@@ -66,9 +63,9 @@ def save_card(conn: sqlite3.Connection, user_id: int, card: ReviewCard, at: date
             card.item,
             card.topic,
             json.dumps(card.card),
-            _iso(card.due),
+            iso(card.due),
             card.reviews,
-            _iso(at),
+            iso(at),
         ),
     )
 
@@ -81,7 +78,7 @@ def apply_cards(conn: sqlite3.Connection, rated: Iterable[Rated]) -> None:
     cards: dict[tuple[int, str], tuple[ReviewCard, datetime]] = {}
     for user_id, ref, topic, created_at, rating in rated:
         item = review_item(ref)
-        at = datetime.fromisoformat(created_at).astimezone(UTC)
+        at = parse_iso(created_at)
         found = cards.get((user_id, item))
         before = found[0] if found is not None else _read(conn, user_id, item)
         cards[(user_id, item)] = (_review(before, user_id, item, topic, rating, at), at)

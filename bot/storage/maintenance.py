@@ -144,7 +144,7 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
-def _apply_pending_totals(conn: sqlite3.Connection) -> None:
+def _apply_pending(conn: sqlite3.Connection) -> None:
     """In the copy: the leaderboard totals of the answers the bot had not applied yet
     (bot/storage/totals.py), and their review cards, so that its totals and cards count
     every attempt in it. A file at an older schema is left as it is: the bot applies them
@@ -178,7 +178,7 @@ def backup(source: Path, target: Path, *, folder: bool = False) -> BackupResult:
             try:
                 src.backup(dst)  # all pages in one step: one read transaction, one snapshot
                 dst.execute("PRAGMA journal_mode = DELETE")  # one file; the bot sets WAL again
-                _apply_pending_totals(dst)
+                _apply_pending(dst)
                 _quick_check(dst, temporary)
                 schema = int(dst.execute("PRAGMA user_version").fetchone()[0])
                 try:

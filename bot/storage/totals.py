@@ -25,12 +25,13 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.core.boards import TotalKey, total_keys
 from bot.core.errors import StorageUnavailable
 from bot.storage.cards import Rated, apply_cards, read_with_pending_cards
+from bot.storage.times import parse_iso
 
 if TYPE_CHECKING:
     from bot.storage.db import Database
@@ -60,7 +61,7 @@ def sum_totals(rows: Iterable[tuple[int, int | None, str, str, int, int]]) -> Su
     sums: Sums = {}
     keys: dict[tuple[int | None, str, date], list[TotalKey]] = {}
     for user_id, server_id, topic, created_at, points, correct in rows:
-        at = datetime.fromisoformat(created_at).astimezone(UTC)
+        at = parse_iso(created_at)
         slot = (server_id, topic, at.date())  # the keys depend on the day only
         found = keys.get(slot)
         if found is None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import aiosqlite
 
 from bot.core.models import Difficulty, Kind, QuestionInstance
 from bot.core.ports import Clock
 from bot.storage.db import Database
-
-
-def iso(at: datetime) -> str:
-    """The stored form of a time: ISO-8601 in UTC with microseconds (sorts as text)."""
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: the core works in UTC only")
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+from bot.storage.times import iso as iso  # the stored time format, for the areas
+from bot.storage.times import parse_iso as parse_iso
 
 
 class Area:
