@@ -62,19 +62,29 @@ class Reviewer:
         now: datetime,
     ) -> ReviewCard:
         """The card after one review at `now` (a new card if there was none)."""
-        if previous is None:
+        card = None if previous is None else self.card(previous)
+        reviews = 0 if previous is None else previous.reviews
+        return self.stored(self.step(card, item, rating, now), item, topic, reviews + 1)
+
+    @staticmethod
+    def card(stored: ReviewCard) -> Card:
+        """The fsrs card of a stored one (KeyError, TypeError or ValueError if unreadable)."""
+        return Card.from_dict(stored.card)  # type: ignore[arg-type]
+
+    def step(self, card: Card | None, item: str, rating: Rating, now: datetime) -> Card:
+        """The fsrs card after one review at `now` (a new card if `card` is None). A chain of
+        reviews (SQLite's cards applied behind the answers) keeps the fsrs card between steps
+        and stores it once (`stored`), as `review` does for each."""
+        if card is None:
             # The same id in every process (`hash` of a str is salted per process): a card
             # applied behind its answer (SQLite) may be made by a backup's or a copy's process.
             card = Card(card_id=zlib.crc32(item.encode()), due=now)
-            reviews = 0
-        else:
-            card = Card.from_dict(previous.card)  # type: ignore[arg-type]
-            reviews = previous.reviews
         updated, _ = self.scheduler.review_card(card, rating, review_datetime=now)
+        return updated
+
+    @staticmethod
+    def stored(card: Card, item: str, topic: str, reviews: int) -> ReviewCard:
+        """A card to store, after `reviews` reviews in all."""
         return ReviewCard(
-            item=item,
-            topic=topic,
-            card=dict(updated.to_dict()),
-            due=updated.due,
-            reviews=reviews + 1,
+            item=item, topic=topic, card=dict(card.to_dict()), due=card.due, reviews=reviews
         )

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from fsrs import Rating
+from fsrs import Card, Rating
 
 from bot.core.models import ReviewCard
 from bot.core.review import Reviewer, review_item
@@ -75,30 +75,36 @@ def apply_cards(conn: sqlite3.Connection, rated: Iterable[Rated]) -> None:
     each from the card the one before left; write each card once at the end, inside the
     caller's transaction. The tables are named unqualified: a temporary `review_cards`
     (`read_with_pending_cards`) is the one read and written when it exists."""
-    cards: dict[tuple[int, str], tuple[ReviewCard, datetime]] = {}
+    # (user, item) -> the fsrs card, its reviews in all, its topic and its last review's time
+    chains: dict[tuple[int, str], tuple[Card, int, str, datetime]] = {}
     for user_id, ref, topic, created_at, rating in rated:
         item = review_item(ref)
         at = parse_iso(created_at)
-        found = cards.get((user_id, item))
-        before = found[0] if found is not None else _read(conn, user_id, item)
-        cards[(user_id, item)] = (_review(before, user_id, item, topic, rating, at), at)
-    for (user_id, _), (card, at) in cards.items():
-        save_card(conn, user_id, card, at)
+        found = chains.get((user_id, item))
+        if found is None:
+            before = _read(conn, user_id, item)
+            card, reviews = _step(before, user_id, item, Rating(rating), at)
+        else:
+            card, reviews = REVIEWER.step(found[0], item, Rating(rating), at), found[1]
+        chains[(user_id, item)] = (card, reviews + 1, topic, at)
+    for (user_id, item), (card, reviews, topic, at) in chains.items():
+        save_card(conn, user_id, REVIEWER.stored(card, item, topic, reviews), at)
 
 
-def _review(
-    before: ReviewCard | None, user_id: int, item: str, topic: str, rating: int, at: datetime
-) -> ReviewCard:
-    """The card after this review. A stored card FSRS cannot read (edited by hand, say) is
-    started again from this review, with a warning: one broken row must not stop the cards
-    and leaderboard totals of everyone behind it."""
+def _step(
+    before: ReviewCard | None, user_id: int, item: str, rating: Rating, at: datetime
+) -> tuple[Card, int]:
+    """The fsrs card after this review of a stored card (None: a new one), and the stored
+    card's reviews. A stored card FSRS cannot read (edited by hand, say) is started again from
+    this review, with a warning: one broken row must not stop the cards and leaderboard totals
+    of everyone behind it."""
+    if before is None:
+        return REVIEWER.step(None, item, rating, at), 0
     try:
-        return REVIEWER.review(before, item, topic, Rating(rating), at)
+        return REVIEWER.step(REVIEWER.card(before), item, rating, at), before.reviews
     except (KeyError, TypeError, ValueError) as exc:
-        if before is None:
-            raise
         log.warning("review card of user %s, %s unreadable, started again: %r", user_id, item, exc)
-        return REVIEWER.review(None, item, topic, Rating(rating), at)
+        return REVIEWER.step(None, item, rating, at), 0
 
 
 def _read(conn: sqlite3.Connection, user_id: int, item: str) -> ReviewCard | None:

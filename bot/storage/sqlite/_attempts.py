@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -72,14 +73,19 @@ _REWARD_SQL = (
 )
 
 
+@functools.cache
+def _reward_sql(count: int) -> str:
+    """`_REWARD_SQL` for `count` keys (a question has one or two: made once each)."""
+    return _REWARD_SQL.format(values=", ".join(f"(?{n})" for n in range(3, count + 3)))
+
+
 def _answered_since(
     conn: sqlite3.Connection, user_id: int, keys: Sequence[str], since: str
 ) -> dict[str, bool]:
     """{key: paid} of the keys the user answered since `since` (`keys_answered_since`)."""
     if not keys:
         return {}
-    values = ", ".join(f"(?{n})" for n in range(3, len(keys) + 3))
-    rows = conn.execute(_REWARD_SQL.format(values=values), (user_id, since, *keys))
+    rows = conn.execute(_reward_sql(len(keys)), (user_id, since, *keys))
     return {key: bool(paid) for key, paid, seen in rows if paid or seen}
 
 
