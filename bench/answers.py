@@ -1,6 +1,7 @@
 """Answers recorded per second through the engine, beside raw aiosqlite INSERT+COMMIT.
 
     .venv/bin/python bench/answers.py [--concurrency 1,10,100] [--answers 600] [--rounds 3]
+                                      [--pin same|apart]
     .venv/bin/python bench/answers.py --db postgres[=URL] [--pool 10]   (bench/_answers_pg.py)
 
 For each number of users answering at once, both sides write to a fresh SQLite file in DIR
@@ -29,6 +30,11 @@ must); the raw side does nothing but the insert.
 
 Prints both rates and their ratio per concurrency (goal >= 1.0), the engine's commits (batches)
 and largest batch, the PRAGMAs as read back, and the machine with its load.
+
+`--pin` (Linux, a diagnostic): the event loop's thread on the first CPU the process may use, and
+both sides' database threads on the same CPU (`same`) or on the second one (`apart`). Answers
+one after another are a ping-pong between two threads, so what a hand-over costs, and it costs
+the raw side three per insert against the engine's one, depends on where the scheduler put them.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import random
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -180,18 +187,22 @@ async def main(args: argparse.Namespace) -> None:
     folder = Path(args.dir)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     print(f"machine: {machine(folder)}")
+    cpus = sorted(os.sched_getaffinity(0)) if args.pin else []  # before any pinning
     for level, users in enumerate(args.concurrency):
         for old in await asyncio.to_thread(lambda: list(folder.glob("*.sqlite3*"))):
             old.unlink()
-        await run_level(args, folder, users, show_pragmas=level == 0)
+        await run_level(args, folder, users, show_pragmas=level == 0, cpus=cpus)
     print(
         "checked: every answer recorded once on both sides; the leaderboard totals and the"
         " review cards agree"
     )
 
 
-async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pragmas: bool) -> None:
-    """Both sides with `users` users answering at once, on fresh databases."""
+async def run_level(
+    args: argparse.Namespace, folder: Path, users: int, show_pragmas: bool, cpus: list[int]
+) -> None:
+    """Both sides with `users` users answering at once, on fresh databases; `cpus`: those the
+    process may use (`--pin`)."""
     questions = max(args.rounds + 1, args.answers // users)
     engine, db, posted, people = await setup_engine(folder / "engine.sqlite3", users, questions)
     conn, rows = await setup_raw(folder / "raw.sqlite3", users, questions)
@@ -200,6 +211,8 @@ async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pra
             for name, c in (("engine", db._conn), ("raw", conn)):
                 journal, sync = await pragmas(c)
                 print(f"{name + ' connection:':<19} journal_mode={journal}, synchronous={sync}")
+        if args.pin:
+            await pin(args.pin, cpus, db._conn, conn)
         lock = asyncio.Lock()
         answering = engine.answering
 
@@ -245,9 +258,27 @@ async def run_level(args: argparse.Namespace, folder: Path, users: int, show_pra
         reviews = await rows_of(db, "SELECT SUM(reviews), COUNT(*) FROM review_cards")
         assert reviews[0] == (expected, users), reviews  # one card each, every answer in it
     finally:
+        if args.pin:  # the next level's threads are new; this one may run anywhere again
+            os.sched_setaffinity(threading.get_native_id(), cpus)
         await conn.close()
         await engine.aclose()
         await db.close()
+
+
+async def pin(how: str, cpus: list[int], *conns: aiosqlite.Connection) -> None:
+    """`--pin`: this thread (the event loop's) on the first of `cpus`, the connections'
+    threads on the same one or on the second."""
+    if how == "apart" and len(cpus) < 2:
+        raise SystemExit("--pin apart needs two CPUs")
+    loop_cpu, db_cpu = cpus[0], cpus[0] if how == "same" else cpus[1]
+
+    def here(cpu: int) -> None:
+        os.sched_setaffinity(threading.get_native_id(), {cpu})
+
+    here(loop_cpu)
+    for c in conns:  # aiosqlite has no public "run this on the connection's thread"
+        await c._execute(here, db_cpu)  # type: ignore[no-untyped-call]
+    print(f"pinned: event loop on CPU {loop_cpu}, database threads on CPU {db_cpu}")
 
 
 def concurrency(text: str) -> list[int]:
@@ -263,6 +294,11 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default=str(ROOT / "bench" / ".data" / "answers"))
     parser.add_argument(
+        "--pin",
+        choices=("same", "apart"),
+        help="SQLite, Linux: the database threads on the event loop's CPU, or on another",
+    )
+    parser.add_argument(
         "--db",
         default="sqlite",
         help="sqlite (default), or postgres[=URL]: the engine beside raw asyncpg INSERTs"
@@ -272,6 +308,8 @@ if __name__ == "__main__":
         "--pool", type=int, default=10, help="PostgreSQL: connections per side (BOT_DB_POOL_SIZE)"
     )
     parsed = parser.parse_args()
+    if parsed.db.startswith("postgres") and parsed.pin:
+        parser.error("--pin is for SQLite (its database threads)")
     if parsed.db.startswith("postgres"):
         from bench._answers_pg import main as postgres_main
 
