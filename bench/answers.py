@@ -1,7 +1,7 @@
 """Answers recorded per second through the engine, beside raw aiosqlite INSERT+COMMIT.
 
     .venv/bin/python bench/answers.py [--concurrency 1,10,100] [--answers 600] [--rounds 3]
-                                      [--pin same|apart]
+                                      [--pin same|apart] [--one-trip]
     .venv/bin/python bench/answers.py --db postgres[=URL] [--pool 10]   (bench/_answers_pg.py)
 
 For each number of users answering at once, both sides write to a fresh SQLite file in DIR
@@ -35,6 +35,9 @@ and largest batch, the PRAGMAs as read back, and the machine with its load.
 both sides' database threads on the same CPU (`same`) or on the second one (`apart`). Answers
 one after another are a ping-pong between two threads, so what a hand-over costs, and it costs
 the raw side three per insert against the engine's one, depends on where the scheduler put them.
+`--one-trip` (SQLite): a third side, the raw transaction run in one trip to its connection's
+thread (`raw_in_one_trip`): what one trip instead of three is worth, i.e. how much time the
+engine has for everything it does beyond the insert before it falls behind raw.
 """
 
 from __future__ import annotations
@@ -136,16 +139,32 @@ async def setup_raw(
     return conn, rows
 
 
+RAW_INSERT = (
+    "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer, correct,"
+    " points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (instance_id, user_id) DO NOTHING"
+)
+
+
 async def raw_insert(conn: aiosqlite.Connection, lock: asyncio.Lock, row: tuple[Any, ...]) -> None:
     async with lock:  # one transaction at a time on the connection
         await conn.execute("BEGIN IMMEDIATE")
-        await conn.execute(
-            "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref, answer, correct,"
-            " points, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (instance_id, user_id) DO NOTHING",
-            (*row, iso(datetime.now(UTC))),
-        )
+        await conn.execute(RAW_INSERT, (*row, iso(datetime.now(UTC))))
         await conn.execute("COMMIT")
+
+
+def _insert_transaction(conn: sqlite3.Connection, row: tuple[Any, ...]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(RAW_INSERT, (*row, iso(datetime.now(UTC))))
+    conn.execute("COMMIT")
+
+
+async def raw_in_one_trip(
+    conn: aiosqlite.Connection, lock: asyncio.Lock, row: tuple[Any, ...]
+) -> None:
+    """`raw_insert`'s transaction in one trip to the connection's thread (`--one-trip`)."""
+    async with lock:  # aiosqlite has no public "run this on the connection's thread"
+        await conn._execute(_insert_transaction, conn._conn, row)  # type: ignore[no-untyped-call]
 
 
 async def all_at_once(
@@ -206,13 +225,16 @@ async def run_level(
     questions = max(args.rounds + 1, args.answers // users)
     engine, db, posted, people = await setup_engine(folder / "engine.sqlite3", users, questions)
     conn, rows = await setup_raw(folder / "raw.sqlite3", users, questions)
+    trip: aiosqlite.Connection | None = None
+    if args.one_trip:
+        trip, _ = await setup_raw(folder / "one-trip.sqlite3", users, questions)
     try:
         if show_pragmas:
             for name, c in (("engine", db._conn), ("raw", conn)):
                 journal, sync = await pragmas(c)
                 print(f"{name + ' connection:':<19} journal_mode={journal}, synchronous={sync}")
         if args.pin:
-            await pin(args.pin, cpus, db._conn, conn)
+            await pin(args.pin, cpus, db._conn, conn, *([trip] if trip else []))
         lock = asyncio.Lock()
         answering = engine.answering
 
@@ -227,17 +249,27 @@ async def run_level(
         def raw_calls(start: int, stop: int) -> list[list[Callable[[], Awaitable[Any]]]]:
             return [[partial(raw_insert, conn, lock, r) for r in mine[start:stop]] for mine in rows]
 
+        def trip_calls(start: int, stop: int) -> list[list[Callable[[], Awaitable[Any]]]]:
+            assert trip is not None
+            return [
+                [partial(raw_in_one_trip, trip, lock, r) for r in mine[start:stop]] for mine in rows
+            ]
+
         # Warm-up (caches, first pages), not counted; then blocks in turn.
         await all_at_once(engine_calls(0, 1), board)
         await all_at_once(raw_calls(0, 1))
+        if trip is not None:
+            await all_at_once(trip_calls(0, 1))
         batches = db.writer.batches
-        spent = {"engine": 0.0, "raw": 0.0}
+        spent = {"engine": 0.0, "raw": 0.0, "trip": 0.0}
         block = max(1, (questions - 1) // args.rounds)
         for start in range(1, questions, block):
             spent["engine"] += await all_at_once(engine_calls(start, start + block), board)
             spent["raw"] += await all_at_once(raw_calls(start, start + block))
+            if trip is not None:
+                spent["trip"] += await all_at_once(trip_calls(start, start + block))
         n = (questions - 1) * users
-        rate = {name: n / seconds for name, seconds in spent.items()}
+        rate = {name: n / seconds for name, seconds in spent.items() if seconds}
         commits = db.writer.batches - batches
         print(
             f"{users:>3} user(s) at once, {n} answers per side: engine {rate['engine']:6.0f}"
@@ -246,6 +278,18 @@ async def run_level(
             f" {n / commits:.1f} answers each (largest {db.writer.largest});"
             f" load average {load()}"
         )
+        if trip is not None:
+            budget = ""
+            if users == 1:  # one answer at a time: time per answer is 1 / rate
+                budget = (
+                    f": the engine may spend {1e6 / rate['raw'] - 1e6 / rate['trip']:.0f} us"
+                    " an answer beyond the insert and still keep up with raw; it spends"
+                    f" {1e6 / rate['engine'] - 1e6 / rate['trip']:.0f} us"
+                )
+            print(
+                f"    raw in one trip: {rate['trip']:6.0f} inserts/s, ratio one-trip/raw"
+                f" {rate['trip'] / rate['raw']:.2f}{budget}"
+            )
         attempts = await rows_of(db, "SELECT COUNT(*) FROM attempts")
         totals = await rows_of(
             db,
@@ -261,6 +305,8 @@ async def run_level(
         if args.pin:  # the next level's threads are new; this one may run anywhere again
             os.sched_setaffinity(threading.get_native_id(), cpus)
         await conn.close()
+        if trip is not None:
+            await trip.close()
         await engine.aclose()
         await db.close()
 
@@ -294,6 +340,11 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--dir", default=str(ROOT / "bench" / ".data" / "answers"))
     parser.add_argument(
+        "--one-trip",
+        action="store_true",
+        help="SQLite: a third side, the raw transaction in one trip to the database thread",
+    )
+    parser.add_argument(
         "--pin",
         choices=("same", "apart"),
         help="SQLite, Linux: the database threads on the event loop's CPU, or on another",
@@ -308,8 +359,8 @@ if __name__ == "__main__":
         "--pool", type=int, default=10, help="PostgreSQL: connections per side (BOT_DB_POOL_SIZE)"
     )
     parsed = parser.parse_args()
-    if parsed.db.startswith("postgres") and parsed.pin:
-        parser.error("--pin is for SQLite (its database threads)")
+    if parsed.db.startswith("postgres") and (parsed.pin or parsed.one_trip):
+        parser.error("--pin and --one-trip are for SQLite (its database threads)")
     if parsed.db.startswith("postgres"):
         from bench._answers_pg import main as postgres_main
 
