@@ -23,7 +23,7 @@ from bot.storage.postgres import PostgresStore, open_postgres
 from bot.storage.sqlite import SqliteStore
 
 from ..conftest import FIXTURE_BANK, FakeClock
-from ._quiz_harness import FakeTimer, Game, open_game, right_answer, wrong_answer
+from ._quiz_harness import WAIT, FakeTimer, Game, open_game, right_answer, wrong_answer
 
 pytestmark = pytest.mark.stores("sqlite", "memory", "postgres")
 
@@ -320,6 +320,43 @@ async def test_the_same_answer_delivered_twice_at_once_counts_once(
     bob_answer = next(a for a in reveal.answers if a.name == "Bob")
     attempt_correct = await store.get_attempt_correct(question.instance_id, bob.id)
     assert bob_answer.correct is attempt_correct  # the round and the boards agree
+
+
+async def test_a_click_while_the_round_is_being_resumed_is_not_told_too_late(
+    store: Store, checkers: TorchCheckers, timer: FakeTimer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sharded bot resumes its rounds once connected, so a click can come while a round is
+    half resumed (its question known, not yet taking answers): it is not a round of this
+    process yet (NO_ROUND, which the Discord front end waits out), never "too late"."""
+    first = open_game(store, checkers, timer)
+    ann, bob = await people(store, "Ann", "Bob")
+    await first.quiz.start(ann, "c1", CONCEPT)
+    question, served = first.screen.current
+    await first.engine.aclose()
+
+    later = open_game(store, checkers, timer)
+    entered, go_on = asyncio.Event(), asyncio.Event()
+    reshow = later.engine.making.reshow
+
+    async def paused(*args: object, **kwargs: object) -> object:
+        entered.set()  # the resume is inside `_resume`, between reading and opening
+        await go_on.wait()
+        return await reshow(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(later.engine.making, "reshow", paused)
+    resuming = asyncio.create_task(later.quiz.resume())
+    try:
+        await asyncio.wait_for(entered.wait(), WAIT)
+        said = await later.quiz.answer(question.instance_id, bob, right_answer(later, served))
+        assert said.code is AnswerCode.NO_ROUND, said
+        go_on.set()
+        assert [r.channel_id for r in await asyncio.wait_for(resuming, WAIT)] == ["c1"]
+        said = await later.quiz.answer(question.instance_id, bob, right_answer(later, served))
+        assert said.code is AnswerCode.LOCKED_IN, said
+    finally:
+        go_on.set()
+        await asyncio.gather(resuming, return_exceptions=True)
+        await later.engine.aclose()
 
 
 async def test_a_round_whose_question_left_the_bank_is_stopped_at_restart(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from bot.app.settings import Settings
 from bot.app.wiring import discord_services, open_engine
+from bot.core.engine import Engine
 from bot.demos import DemoRunner
 from bot.discord import InterviewBot
 from bot.discord._bot import ShardedInterviewBot, make_bot
@@ -47,12 +48,16 @@ async def running_bot(
     content: Path = FIXTURE_BANK,
     *,
     demos: DemoRunner | None = None,
+    prepare: Callable[[Engine], None] | None = None,
     **extra: Any,
 ) -> AsyncIterator[InterviewBot]:
-    """The production bot against ``fake``; ``demos``: a runner the test started (or none).
+    """The production bot against ``fake``; ``demos``: a runner the test started (or none);
+    ``prepare``: called with the engine before the bot starts (to hold a step of it, say).
     With ``BOT_SHARD_COUNT`` (and ``BOT_SHARD_IDS``) in ``extra``: the sharded bot."""
     settings = settings_for(fake, db, content, **extra)
     async with open_engine(settings) as engine:
+        if prepare is not None:
+            prepare(engine)
         bot = make_bot(
             settings,
             discord_services(engine),

@@ -25,7 +25,8 @@ import pytest
 
 from bot.checkers import TorchCheckers
 from bot.core.answers import format_expected
-from bot.core.models import LETTERS
+from bot.core.engine import Engine
+from bot.core.models import LETTERS, QuestionInstance, ServedQuestion
 
 from .fakediscord import ChannelRecord, FakeDiscord, FakeUser, MessageRecord, SentInteraction
 from .harness import running_bot
@@ -627,7 +628,9 @@ async def test_sharded_processes_each_resume_the_rounds_of_their_own_shards(
             said = await carol.click(
                 shown[shard], pick_id(shown[shard], right_answer(shown[shard]))
             )
-            assert reply(said).startswith(LOCKED), reply(said)
+            # Deferred if it came before the process resumed its round (it waits for it).
+            locked = await said.wait_original()
+            assert locked.ephemeral and locked.content.startswith(LOCKED), locked.content
         for bot in (zero, one):
             quiz = bot.services.quiz
             assert quiz is not None and len(quiz.deadlines) == 1  # its own round's question
@@ -640,6 +643,57 @@ async def test_sharded_processes_each_resume_the_rounds_of_their_own_shards(
         assert [
             len(fake_discord.channel_messages(c, include_ephemeral=False)) for c in where.values()
         ] == [4, 4]
+    fake_discord.assert_clean()
+
+
+async def test_a_click_before_a_sharded_bot_resumed_its_round_waits_for_it(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A sharded bot resumes its rounds once its shards are connected, so a click on an old
+    question can come first. It is deferred ("thinking...") while the resume goes on, however
+    long that takes on a loaded machine, then locked in: not "too late", not "no round"."""
+    db = tmp_path / "bot.sqlite3"
+    alice = fake_discord.user("alice")
+    guild = fake_discord.add_guild("Zero", owner=alice, shard=(0, 1))
+    carol = fake_discord.add_user("carol")
+    channel = guild.text_channels[0]
+    sharded = {"BOT_SHARD_COUNT": "1", "BOT_SHARD_IDS": "0"}
+    async with running_bot(fake_discord, db, QUIZ_BANK, **sharded):
+        await fake_discord.wait_shards_ready([0], 1)
+        started = await alice.slash(
+            "quiz start", where=channel, questions=3, seconds=120, kind="concept"
+        )
+        assert "Quiz #1" in (await started.wait_original()).content
+        shown = await question(fake_discord, 0, channel)
+
+    resuming, go_on = asyncio.Event(), asyncio.Event()
+
+    def hold_the_resume(engine: Engine) -> None:  # the round's resume stops half way
+        reshow = engine.making.reshow
+
+        async def held(instance: QuestionInstance) -> ServedQuestion:
+            resuming.set()
+            await go_on.wait()
+            return await reshow(instance)
+
+        engine.making.reshow = held  # type: ignore[method-assign]
+
+    try:
+        async with running_bot(fake_discord, db, QUIZ_BANK, prepare=hold_the_resume, **sharded):
+            await fake_discord.wait_shards_ready([0], 1)
+            await asyncio.wait_for(resuming.wait(), 30)
+            said = await carol.click(shown, pick_id(shown, right_answer(shown)))
+            assert said.message is not None and said.message.loading, said.message
+            go_on.set()
+            locked = await said.wait_original()
+            assert locked.ephemeral and locked.content.startswith(LOCKED), locked.content
+            stopped = await alice.slash("quiz stop", where=channel)
+            assert "stopped" in (await stopped.wait_original()).content
+            await reveal_of(fake_discord, shown)
+            standings = await standings_in(fake_discord, channel)
+            assert "**carol**" in str(embed(standings)["description"])
+    finally:
+        go_on.set()
     fake_discord.assert_clean()
 
 

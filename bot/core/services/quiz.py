@@ -210,7 +210,6 @@ class Quiz:
         live.question = question
         live.earlier = participants(answers, question.index)
         live.answered = {a.user_id for a in answers if a.index == question.index}
-        self._instances[question.instance_id] = live
         if question.revealed:
             live.earlier |= live.answered
             await self._next(live, question.index)
@@ -218,6 +217,10 @@ class Quiz:
         instance = await self._postings.instance(question.instance_id)
         live.served = await self._making.reshow(instance)
         live.open = True
+        # Its clicks reach the round only now: one while it was being resumed (a sharded bot
+        # resumes once connected) is not this process's yet (NO_ROUND, which the front end
+        # waits out), not "too late".
+        self._instances[question.instance_id] = live
         if question.message_id is None and question.deadline > self._clock.now():
             await self._show(live, question)
         self.deadlines.set((round_id, question.index), question.deadline)

@@ -68,7 +68,7 @@ from bot.discord._topics import Topic
 from bot.shared.charts import quiz_standings_chart
 
 log = logging.getLogger(__name__)
-RESUME_WAIT_S = 2.0  # a click before a sharded bot resumed its rounds waits this long
+RESUME_WAIT_S = 60.0  # at most, a click before a sharded bot resumed its rounds waits
 
 
 def public_language(user: User, interaction: discord.Interaction, fallback: Lang) -> Lang:
@@ -342,10 +342,16 @@ class QuizRounds(
         answered = await self.quiz.answer(instance_id, ctx.user, text)
         resuming = self._resuming
         if answered.code is AnswerCode.NO_ROUND and resuming is not None and not resuming.done():
-            # A sharded bot that has not resumed its rounds yet: wait for it (within
-            # Discord's 3 s for a reply), then ask again.
+            # A sharded bot that has not resumed its rounds yet (it does once its shards are
+            # connected): the reply is deferred, so the wait is not held to Discord's 3 s for
+            # a first reply (a loaded machine may need more), and the answer asked again.
+            await interaction.response.defer(ephemeral=True, thinking=True)
             await asyncio.wait({resuming}, timeout=RESUME_WAIT_S)
             answered = await self.quiz.answer(instance_id, ctx.user, text)
+            await interaction.edit_original_response(
+                content=answered_text(answered, text, ctx.lang)
+            )
+            return
         await interaction.response.send_message(
             answered_text(answered, text, ctx.lang), ephemeral=True
         )
