@@ -212,7 +212,7 @@ async def main(args: argparse.Namespace) -> None:
             old.unlink()
         await run_level(args, folder, users, show_pragmas=level == 0, cpus=cpus)
     print(
-        "checked: every answer recorded once on both sides; the leaderboard totals and the"
+        "checked: every answer recorded once on each side; the leaderboard totals and the"
         " review cards agree"
     )
 
@@ -299,6 +299,9 @@ async def run_level(
         (raw_count,) = next(iter(await conn.execute_fetchall("SELECT COUNT(*) FROM attempts")))
         expected = questions * users
         assert attempts[0][0] == totals[0][0] == raw_count == expected, (attempts, totals)
+        if trip is not None:
+            (trip_count,) = next(iter(await trip.execute_fetchall("SELECT COUNT(*) FROM attempts")))
+            assert trip_count == expected, trip_count
         reviews = await rows_of(db, "SELECT SUM(reviews), COUNT(*) FROM review_cards")
         assert reviews[0] == (expected, users), reviews  # one card each, every answer in it
     finally:
