@@ -149,9 +149,12 @@ class Interviews:
         """Show each question and read answers until the interview ends or input does."""
         session = self.session
         shown = -1
+        told: Step | None = None  # the step whose time-outs were said (an empty line keeps it)
         while True:
-            for expired in step.expired:
-                session.say(expired_text(expired))
+            if step is not told:
+                told = step
+                for expired in step.expired:
+                    session.say(expired_text(expired))
             if step.report is not None:
                 await self._report(step.report)
                 return

@@ -103,8 +103,11 @@ async def test_a_late_answer_shows_the_solution_and_the_report_counts_agree(
     assert "❌ C is not right" in out
     assert "The answer is B. σ'(x) = σ(x)(1 - σ(x)) peaks at x = 0" in out
     await console.until("largest value of the derivative")
+    await console.type("")  # empty lines are ignored: the time-out is not told again
+    await console.type("")
     await console.type("B")  # the follow-up, in time
-    await console.until("\nQ2 of 3 · ")
+    out = await console.until("\nQ2 of 3 · ")
+    assert out.count("⏰ Time had run out on Q1") == 1, out
     await console.type("stop")
     await console.until("Chart: ")
     await console.type("stats")
