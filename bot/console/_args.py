@@ -142,14 +142,19 @@ def parse_demo_words(words: list[str]) -> tuple[str, dict[str, str], Path | None
         if word == "--out" or word.startswith("--out="):
             value = word.partition("=")[2] if "=" in word else next(rest, "")
             if not value:
-                raise DemoParamsError("--out needs a file or folder: --out PATH")
+                raise DemoParamsError(
+                    "--out needs a file or folder: --out PATH",
+                    zh="`--out` 后面要写文件或文件夹：`--out PATH`",
+                )
             out = Path(value).expanduser()
             if value.endswith(("/", os.sep)):  # a folder, even one that does not exist yet
                 out = out / f"demo-{name}.png"
             continue
         key, sep, value = word.partition("=")
         if not sep or not key:
-            raise DemoParamsError(f"parameters are written k=v, not {word!r}")
+            raise DemoParamsError(
+                f"parameters are written k=v, not {word!r}", zh=f"参数的写法是 k=v，不是 {word!r}"
+            )
         key = aliases.get(key.lower(), fields.get(key.lower(), key))
         params[key] = value
     parse_params(spec.params, params, name)

@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 from bot.console._args import demo_output_path, demo_usage, parse_demo_words, write_file
 from bot.console._session import PLATFORM, CheckRunner, Session
+from bot.core.errors import CheckRequestError
 from bot.core.models import Localized
 from bot.core.ports import Checkers
 from bot.demos import DemoError, DemoParamsError, DemoRunner
-from bot.shared.calculator import format_result, parse_words
+from bot.shared.calculator import CalculatorError, format_result, parse_words
 from bot.shared.demo_texts import demo_error_text, progress_bar
 
 
@@ -49,8 +50,10 @@ class Tools:
         try:
             request = parse_words(args)
             result = await asyncio.to_thread(self.check_runner, request)
-        except ValueError as exc:
-            self.session.say(Localized(en=f"⚠️ {exc}", zh=f"⚠️ 请求有误：{exc}"))
+        except ValueError as exc:  # the request's own wording, in Chinese where it has one
+            zh = exc.text("zh") if isinstance(exc, CheckRequestError | CalculatorError) else None
+            zh = zh or str(exc)
+            self.session.say(Localized(en=f"⚠️ {exc}", zh=f"⚠️ 请求有误：{zh}"))
             return
         self.session.say(
             format_result(result, self.session.lang, limit=20_000)

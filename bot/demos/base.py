@@ -60,12 +60,16 @@ class DemoError(Exception):
 
 
 class DemoParamsError(DemoError, ValueError):
-    """Unknown demo or invalid parameters; ``str(err)`` is a readable message."""
+    """Unknown demo or invalid parameters; ``str(err)`` is a readable message, ``zh`` the same
+    in Chinese where one was written (validation ``errors`` are translated where shown)."""
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: list[dict[str, Any]] | None = None, *, zh: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors: list[dict[str, Any]] = errors or []
+        self.zh = zh
 
 
 P = TypeVar("P", bound=DemoParams)

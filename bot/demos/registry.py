@@ -86,7 +86,9 @@ def get_spec(name: str, *, include_test: bool = False) -> DemoSpec:
         if spec.name == name and (include_test or not spec.test_only):
             return spec
     known = ", ".join(demo_names(include_test=include_test))
-    raise DemoParamsError(f"unknown demo {name!r}; available: {known}")
+    raise DemoParamsError(
+        f"unknown demo {name!r}; available: {known}", zh=f"没有演示 {name!r}；可用的演示：{known}"
+    )
 
 
 def load_demo(spec: DemoSpec) -> DemoFn:

@@ -82,7 +82,7 @@ def _params_zh(error: DemoParamsError) -> str:
     """The problems of a demo's parameters in Chinese (pydantic writes English only); the
     English message where there is no validation detail to translate."""
     if not error.errors:
-        return error.message
+        return error.zh or error.message
     parts = []
     for item in error.errors:
         where = ".".join(str(part) for part in item.get("loc", ()))

@@ -390,3 +390,23 @@ def test_options_given_twice_are_named(tmp_path: Path) -> None:
     assert "⚠️ `week` and `week` are both a period: give one period (e.g. leaderboard week)." in out
     assert "⚠️ `week` and `month` are both a period" in out
     assert "Mock interview" not in out
+
+
+def test_check_and_demo_mistakes_are_told_in_chinese(tmp_path: Path) -> None:
+    """In Chinese, a mistaken `check` or `demo` is told in Chinese: the request's own Chinese
+    wording, not the English one after a Chinese lead-in."""
+    run = console(
+        tmp_path,
+        "language zh\ncheck foo\ncheck conv_output --seed abc\ncheck conv_output n=abc k=3\n"
+        "demo foo\ndemo gan extra\ndemo gan --out\n",
+    )
+    said = [line for line in run.stdout.splitlines() if line.startswith("⚠️")]
+    assert said == [
+        "⚠️ 请求有误：没有题型族 'foo'；可用的题型族：" + said[0].split("：", 2)[2],
+        "⚠️ 请求有误：`seed` 应为非负整数，不能是 'abc'",
+        "⚠️ 请求有误：conv_output：参数 'n'：应为整数（收到 'abc'）",
+        "⚠️ 参数有误：没有演示 'foo'；可用的演示：gan, rnn, vanishing",
+        "⚠️ 参数有误：参数的写法是 k=v，不是 'extra'",
+        "⚠️ 参数有误：`--out` 后面要写文件或文件夹：`--out PATH`",
+    ], run.stdout
+    assert "conv_output、pool_output" in said[0]
