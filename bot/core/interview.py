@@ -226,12 +226,17 @@ class Interviews:
             await self._save(interview, version)
 
     async def hint(self, interview_id: int, index: int, user: User) -> tuple[Hint, Step]:
-        """A hint for the open question (it costs a point of it)."""
+        """A hint for the open question: it costs a point of it, unless it has nothing new to
+        give (a numeric or open question has one hint; multiple choice one per wrong option),
+        when the last one is shown again for free."""
         interview, version, item, step = await self._open_item(interview_id, index, user)
         if item is None:
             raise InterviewError("over")
-        hint = await self._hint(item)
-        item.hints += 1
+        hint, distinct = await self._hint(item)
+        if item.hints < distinct:
+            item.hints += 1
+        else:
+            hint = hint.model_copy(update={"repeated": True})
         await self._save(interview, version)
         step.item = item
         return hint, step
@@ -439,23 +444,29 @@ class Interviews:
     async def _reshow(self, item: Item) -> ServedQuestion:
         return await self._making.reshow(await self._postings.instance(item.instance_id))
 
-    async def _hint(self, item: Item) -> Hint:
-        """Open: the first key point. Numeric: the worked solution (its first step is shown).
-        Multiple choice: one wrong option ruled out, with why."""
+    async def _hint(self, item: Item) -> tuple[Hint, int]:
+        """The next hint, and how many different ones the question has. Open: the first key
+        point. Numeric: the worked solution (its first step is shown). Multiple choice: a
+        wrong option ruled out, with why: the next one each time, the last one again once
+        all are out."""
         instance = await self._postings.instance(item.instance_id)
         if item.kind is Kind.NUMERIC:
             family, seed = parse_generated_ref(instance.ref)
             assert family is not None and seed is not None
             numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
-            return Hint(kind=Kind.NUMERIC, text=numeric.solution)
+            return Hint(kind=Kind.NUMERIC, text=numeric.solution), 1
         question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             raise InterviewError("gone")
         if item.kind is Kind.OPEN and question.key_points:
-            return Hint(kind=Kind.OPEN, text=question.key_points[0])
+            return Hint(kind=Kind.OPEN, text=question.key_points[0]), 1
         wrong = [i for i in range(len(question.choices)) if i != question.answer_index]
-        index = wrong[(item.hints + item.index) % len(wrong)] if wrong else 0
-        return Hint(kind=Kind.MCQ, text=question.choices[index].why, ruled_out=LETTERS[index])
+        if not wrong:
+            raise InterviewError("gone")  # nothing to rule out: not a question a bank passes
+        nth = min(item.hints, len(wrong) - 1)
+        index = wrong[(nth + item.index) % len(wrong)]
+        hint = Hint(kind=Kind.MCQ, text=question.choices[index].why, ruled_out=LETTERS[index])
+        return hint, len(wrong)
 
     async def report(self, interview: Interview) -> Report:
         scores: dict[str, TopicScore] = {}

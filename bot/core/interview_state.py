@@ -219,6 +219,7 @@ class Hint(BaseModel):
     kind: Kind
     text: Localized | None = None
     ruled_out: str | None = None
+    repeated: bool = False  # nothing new left to give: shown again, at no cost
 
 
 class Expired(BaseModel):

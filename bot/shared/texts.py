@@ -271,20 +271,28 @@ def solution_text(solution: Solution) -> Localized:
 
 
 def hint_text(hint: Hint) -> Localized:
-    """💡 the first step of a worked solution, a key point, or a wrong option ruled out."""
+    """💡 the first step of a worked solution, a key point, or a wrong option ruled out (a
+    hint shown again says it cost nothing)."""
     if hint.kind is Kind.NUMERIC and hint.text is not None:
-        return Localized(
+        text = Localized(
             en=f"💡 Start from: {_first_step(hint.text.en)}",
             zh=f"💡 提示：{_first_step(hint.text.zh)}",
         )
-    if hint.kind is Kind.OPEN and hint.text is not None:
-        return Localized(
+    elif hint.kind is Kind.OPEN and hint.text is not None:
+        text = Localized(
             en=f"💡 Think about: {hint.text.en}", zh=f"💡 可以从这里想：{hint.text.zh}"
         )
-    why_en = f" {hint.text.en}" if hint.text else ""
-    why_zh = hint.text.zh if hint.text else ""
+    else:
+        why_en = f" {hint.text.en}" if hint.text else ""
+        why_zh = hint.text.zh if hint.text else ""
+        text = Localized(
+            en=f"💡 It is not {hint.ruled_out}.{why_en}",
+            zh=f"💡 不是 {hint.ruled_out}。{why_zh}",
+        )
+    if not hint.repeated:
+        return text
     return Localized(
-        en=f"💡 It is not {hint.ruled_out}.{why_en}", zh=f"💡 不是 {hint.ruled_out}。{why_zh}"
+        en=f"{text.en} (shown again: no extra cost)", zh=f"{text.zh}（重复的提示，不再扣分）"
     )
 
 

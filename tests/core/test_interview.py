@@ -92,6 +92,42 @@ async def test_a_full_interview_ends_with_a_report(
     assert await interviews.active(ann) is None
 
 
+async def test_a_hint_with_nothing_new_is_shown_again_for_free(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    """Multiple choice: each hint rules out another wrong option, and once all are out the
+    last is shown again without cost. Numeric: one hint (the first step), then the same again
+    for free. A repeated hint never costs a point."""
+    interviews = engine.interviews
+    engine.rng.seed(1)
+    step = await interviews.start(ann, ["vanishing_gradients"], questions=3, minutes=3)
+    assert step.question is not None and step.question.kind is Kind.MCQ and step.item is not None
+    question = interviews.catalog.bank.get(step.question.ref)
+    assert question is not None
+    wrong = len(question.choices) - 1
+    given = [
+        (await interviews.hint(step.interview.id, step.item.index, ann))[0]
+        for _ in range(wrong + 2)
+    ]
+    ruled_out = [hint.ruled_out for hint in given]
+    assert len(set(ruled_out[:wrong])) == wrong and question.answer not in ruled_out
+    assert [hint.repeated for hint in given] == [False] * wrong + [True, True]
+    assert ruled_out[wrong:] == [ruled_out[wrong - 1]] * 2
+    assert hint_text(given[-1]).en.endswith("(shown again: no extra cost)")
+    assert hint_text(given[-1]).zh.endswith("（重复的提示，不再扣分）")
+    interview, _ = await interviews.load(step.interview.id)
+    assert interview.items[step.item.index].hints == wrong
+
+    await interviews.stop(step.interview.id, ann)
+    step = await interviews.start(ann, ["conv_output"], questions=3, minutes=3)
+    assert step.question is not None and step.question.kind is Kind.NUMERIC
+    assert step.item is not None
+    first, _ = await interviews.hint(step.interview.id, step.item.index, ann)
+    again, after = await interviews.hint(step.interview.id, step.item.index, ann)
+    assert (first.repeated, again.repeated) == (False, True) and first.text == again.text
+    assert after.item is not None and after.item.hints == 1
+
+
 async def test_timeout_moves_on_and_a_late_answer_does_not_count(
     engine: Engine, clock: FakeClock, ann: User
 ) -> None:
