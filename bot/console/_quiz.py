@@ -103,8 +103,11 @@ class ConsoleQuiz:
         self._ended, self._question, self._stopping = False, None, False
         self._asked = settings.questions
         begun = await quiz.start(user, channel, settings, self.session.lang)
-        if not begun.created:  # left running by a console that was killed: end it
-            await quiz.stop(channel, user, can_manage=True)
+        if not begun.created:  # left running by a console that was killed: end it, say so
+            stopped = await quiz.stop(channel, user, can_manage=True)
+            self.session.say(T.LEFT_OPEN)
+            if stopped.standings:
+                self.session.say(T.standings_text(stopped.standings, self.session.lang))
             self._ended, self._question = False, None
             begun = await quiz.start(user, channel, settings, self.session.lang)
         await self._play(quiz, channel)

@@ -28,6 +28,11 @@ LOCKED = L(en="🔒 Locked in.", zh="🔒 已锁定。")
 TOO_LATE = L(en="⏰ Too late: the time for that question is up.", zh="⏰ 太晚了：这道题已经截止。")
 ALREADY = L(en="You have answered this question already.", zh="你已经回答过这道题了。")
 NO_ROUND = L(en="No quiz round is running.", zh="没有进行中的测验。")
+LEFT_OPEN = L(
+    en="Your last round was still open (the console stopped during it): it is ended now, and"
+    " the answers you gave in it count.",
+    zh="上一轮测验还没有结束（控制台在进行中退出了）：现在已结束，其中已作答的题目照常计分。",
+)
 TRY_AGAIN = L(en="(not counted; try again)", zh="（不计入作答，请再试）")
 STANDINGS = L(en="Standings:", zh="排名：")
 NOBODY = L(en="Nobody answered.", zh="没有人作答。")

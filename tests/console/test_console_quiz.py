@@ -102,6 +102,8 @@ def test_a_round_left_running_by_a_killed_console_is_ended_by_the_next(tmp_path:
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert "Quiz: 3 questions, 120 seconds each." in run.stdout
+    assert "Your last round was still open (the console stopped during it)" in run.stdout
+    assert run.stdout.index("Your last round") < run.stdout.index("Quiz: 3 questions")
     assert "🥇 ann: 3 points, 1/3 right (33%)" in run.stdout
 
     async def rounds() -> list[str]:
@@ -116,3 +118,44 @@ def test_a_round_left_running_by_a_killed_console_is_ended_by_the_next(tmp_path:
             await database.close()
 
     assert asyncio.run(rounds()) == ["stopped", "finished"]
+
+
+def test_a_console_killed_mid_round_shows_that_rounds_standings_at_the_next(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL after one answer: the next `quiz` says the round was still open, ends it and
+    shows its standings (the answer counted), then plays the new round."""
+    db = tmp_path / "bot.sqlite3"
+
+    async def answer_once_then_die() -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
+        env.update(BOT_DB=str(db), BOT_CONTENT=str(QUIZ_BANK), LANG="en_US.UTF-8")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "console", "--user", "ann",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT, env=env,
+        )  # fmt: skip
+        assert process.stdin is not None and process.stdout is not None
+        out = ""
+
+        async def until(text: str) -> None:
+            nonlocal out
+            while text not in out:
+                line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
+                assert line, out
+                out += line.decode()
+
+        process.stdin.write(ROUND.encode())
+        await until("[Question 1/3")
+        process.stdin.write(b"B\n")
+        await until("[Question 2/3")  # the first answer was recorded and revealed
+        process.kill()
+        await process.wait()
+
+    asyncio.run(answer_once_then_die())
+    run = console(db, f"{ROUND}B\nB\nB\n")
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    before, _, after = run.stdout.partition("Quiz: 3 questions, 120 seconds each.")
+    assert "Your last round was still open" in before
+    assert re.search(r"🥇 ann: \d+ points?, [01]/1 right", before), before
+    assert "🥇 ann: 3 points, 1/3 right (33%)" in after
