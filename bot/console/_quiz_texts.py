@@ -73,7 +73,8 @@ def capped(asked: int, has: int) -> Localized:
 
 def started(questions: int, seconds: int) -> Localized:
     return L(
-        en=f"Quiz: {questions} questions, {seconds} seconds each. Fast right answers score more.",
+        en=f"Quiz: {questions} question{'s' if questions != 1 else ''}, {seconds} seconds"
+        f" each. Fast right answers score more.",
         zh=f"测验：共 {questions} 题，每题 {seconds} 秒。答得又快又对得分更多。",
     )
 

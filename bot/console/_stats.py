@@ -6,11 +6,19 @@ import asyncio
 
 from bot.console._args import ChartTarget, conflict, parse_chart_words
 from bot.console._session import Session
+from bot.core.errors import UnknownTopic
 from bot.core.models import HistoryEntry, Kind, Lang, Localized, Period, Scope, UserStats
 from bot.core.services.boards import Boards
 from bot.core.services.catalog import Catalog
 from bot.core.services.reviews import Reviews
-from bot.shared.texts import percent, points_en, points_text, rating_name, topic_name
+from bot.shared.texts import (
+    error_text,
+    percent,
+    points_en,
+    points_text,
+    rating_name,
+    topic_name,
+)
 
 
 class Stats:
@@ -155,8 +163,20 @@ class Stats:
             else:
                 topic = word
         period = period or Period.ALL
-        board = await self.boards.leaderboard(Scope.GLOBAL, period, topic, user=self.session.user)
         lang = self.session.lang
+        try:
+            board = await self.boards.leaderboard(
+                Scope.GLOBAL, period, topic, user=self.session.user
+            )
+        except UnknownTopic as error:  # neither a period nor a topic: name the periods too
+            periods = ", ".join(p.value for p in Period)
+            self.session.say(
+                Localized(
+                    en=f"{error_text(error, 'en')} Periods: {periods}.",
+                    zh=f"{error_text(error, 'zh')}时间范围：{periods}。",
+                )
+            )
+            return
         if not board.top:
             self.session.say(Localized(en="Nobody has points yet.", zh="还没有人得分。"))
             return

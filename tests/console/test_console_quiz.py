@@ -159,3 +159,9 @@ def test_a_console_killed_mid_round_shows_that_rounds_standings_at_the_next(
     assert "Your last round was still open" in before
     assert re.search(r"🥇 ann: \d+ points?, [01]/1 right", before), before
     assert "🥇 ann: 3 points, 1/3 right (33%)" in after
+
+
+def test_a_round_of_one_question_says_one_question(tmp_path: Path) -> None:
+    run = console(tmp_path / "bot.sqlite3", "quiz backprop easy questions=3\nB\n")
+    assert "Only 1 question matches (you asked for 3): the round has 1 question." in run.stdout
+    assert "Quiz: 1 question, 20 seconds each." in run.stdout, run.stdout

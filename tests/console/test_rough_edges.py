@@ -410,3 +410,13 @@ def test_check_and_demo_mistakes_are_told_in_chinese(tmp_path: Path) -> None:
         "⚠️ 参数有误：`--out` 后面要写文件或文件夹：`--out PATH`",
     ], run.stdout
     assert "conv_output、pool_output" in said[0]
+
+
+def test_a_leaderboard_word_that_is_neither_topic_nor_period_names_both(tmp_path: Path) -> None:
+    run = console(tmp_path, "leaderboard year\nlanguage zh\nleaderboard year\n")
+    said = [line for line in run.stdout.splitlines() if line.startswith("⚠️")]
+    assert len(said) == 2, run.stdout
+    assert said[0].startswith("⚠️ Unknown topic `year`. Known: ") and "backprop" in said[0]
+    assert said[0].endswith(". Periods: week, month, all.")
+    assert said[1].startswith("⚠️ 没有这个主题：`year`。")
+    assert said[1].endswith("时间范围：week, month, all。")
