@@ -47,3 +47,27 @@ def test_the_readme_counts_the_bank_as_it_is() -> None:
     text = " ".join(README.read_text(encoding="utf-8").split())
     assert expected in text
     assert f"and {families} numeric families" in text
+
+
+def test_the_readme_pipe_example_runs_as_written(tmp_path: Path) -> None:
+    """`printf '...' | python -m bot console` from the README, with the shipped bank: its
+    answer line is read as an answer and `stats` is shown, whatever question is drawn."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    (script,) = re.findall(r"It reads from a pipe too: `printf '([^']*)' \| python -m bot console`",
+                           README.read_text(encoding="utf-8"))  # fmt: skip
+    lines = shlex.split(f"'{script}'")[0].replace("\\n", "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_", "LC_"))}
+    env.update(BOT_DB=str(tmp_path / "bot.sqlite3"), LANG="en_US.UTF-8")
+    for _ in range(3):  # three draws
+        run = subprocess.run(
+            [sys.executable, "-m", "bot", "console"],
+            input=lines, capture_output=True, text=True, env=env, timeout=120,
+            cwd=README.parent,
+        )  # fmt: skip
+        assert run.returncode == 0 and "Traceback" not in run.stdout + run.stderr, run.stderr
+        assert "I could not read that answer" not in run.stdout, run.stdout
+        assert "Reviews due:" in run.stdout, run.stdout  # `stats` was shown
