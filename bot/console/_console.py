@@ -37,6 +37,7 @@ from bot.demos import DemoRunner
 from bot.shared.texts import error_text
 
 log = logging.getLogger(__name__)
+LONGEST_COMMAND = 2_000  # characters: a longer line at the `>` prompt is refused, not echoed
 
 __all__ = ["CheckRunner", "Console", "Terminal"]
 
@@ -225,6 +226,16 @@ class Console:
         session.say(Localized(en="Bye. Your scores are saved.", zh="再见，成绩已保存。"))
 
     async def dispatch(self, line: str) -> None:
+        if len(line) > LONGEST_COMMAND:  # pasted by mistake: not echoed back whole
+            self.session.say(
+                Localized(
+                    en=f"⚠️ That line is {len(line):,} characters long: too long for a command"
+                    " (commands are a few words; `help` lists them). Nothing was done.",
+                    zh=f"⚠️ 这一行有 {len(line):,} 个字符，作为命令太长了（命令只有几个词，"
+                    "输入 `help` 查看）。未做任何操作。",
+                )
+            )
+            return
         try:
             words = shlex.split(line)
         except ValueError:
@@ -234,10 +245,11 @@ class Console:
         name = self.aliases.get(words[0].lower(), words[0].lower())
         command = self.commands.get(name)
         if command is None:
+            shown = words[0] if len(words[0]) <= 40 else words[0][:40] + "…"
             self.session.say(
                 Localized(
-                    en=f"⚠️ Unknown command `{words[0]}`. Type `help` for the list.",
-                    zh=f"⚠️ 未知命令 `{words[0]}`，输入 `help` 查看命令列表。",
+                    en=f"⚠️ Unknown command `{shown}`. Type `help` for the list.",
+                    zh=f"⚠️ 未知命令 `{shown}`，输入 `help` 查看命令列表。",
                 )
             )
             return

@@ -36,6 +36,9 @@ async def _in_daemon_thread(read: Callable[[], str | None]) -> str | None:
     return await future
 
 
+ECHO_LIMIT = 500  # characters of a piped line shown in the transcript
+
+
 class StdTerminal:
     """Reads lines off the event loop; shows prompts to a person, echoes input from a pipe."""
 
@@ -68,8 +71,10 @@ class StdTerminal:
                 self._prompt = None
         line = await _in_daemon_thread(self._read_pipe)
         if line is not None:
-            # A transcript of piped input reads like the session a person would have seen.
-            self._put(f"{prompt}{line}\n")
+            # A transcript of piped input reads like the session a person would have seen (a
+            # huge line is shown shortened: it is only a record of what came in).
+            shown = line if len(line) <= ECHO_LIMIT else f"{line[:ECHO_LIMIT]}… ({len(line):,})"
+            self._put(f"{prompt}{shown}\n")
         return line
 
     def write(self, text: str) -> None:

@@ -420,3 +420,12 @@ def test_a_leaderboard_word_that_is_neither_topic_nor_period_names_both(tmp_path
     assert said[0].endswith(". Periods: week, month, all.")
     assert said[1].startswith("⚠️ 没有这个主题：`year`。")
     assert said[1].endswith("时间范围：week, month, all。")
+
+
+def test_a_huge_line_is_refused_not_echoed_back(tmp_path: Path) -> None:
+    huge, word = "question " + "a" * 200_000, "b" * 300
+    run = console(tmp_path, f"{huge}\n{word}\nhelp\n")
+    assert "⚠️ That line is 200,009 characters long: too long for a command" in run.stdout
+    assert f"⚠️ Unknown command `{'b' * 40}…`. Type `help` for the list." in run.stdout
+    assert max(len(line) for line in run.stdout.splitlines()) < 1_000
+    assert "question [TOPIC]" in run.stdout  # the console went on: `help` answered
