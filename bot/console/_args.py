@@ -26,6 +26,10 @@ _RATINGS_ZH = "/".join(RATING_NAMES[r].zh for r in SelfRating)
 RATING_WORDS = Localized(
     en=f"⚠️ Please answer {_RATINGS}.", zh=f"⚠️ 请输入 {_RATINGS} 或 {_RATINGS_ZH}。"
 )
+RATING_OR_SKIP = Localized(  # a practice question's rating, which may be left out
+    en=f"⚠️ Please answer {_RATINGS}, or `skip` to leave it unrated.",
+    zh=f"⚠️ 请输入 {_RATINGS} 或 {_RATINGS_ZH}，或输入 `skip` 不评分。",
+)
 
 
 def read_rating(word: str) -> SelfRating | None:

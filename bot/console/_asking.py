@@ -3,7 +3,7 @@ question) and show how it went. Used by `question`, `review`, `daily` and the in
 
 from __future__ import annotations
 
-from bot.console._args import RATING_WORDS, read_rating
+from bot.console._args import RATING_OR_SKIP, read_rating
 from bot.console._session import SKIP_WORDS, Session
 from bot.core.models import (
     LETTERS,
@@ -160,13 +160,14 @@ class Asking:
             assert line is not None
             word = line.strip().lower() or (suggested or "")
             if word in SKIP_WORDS:
+                self.session.say(Localized(en="Skipped: not rated.", zh="已跳过：未评分。"))
                 return
             rating = read_rating(word)
             if rating is not None:
                 outcome = await self.answering.self_rate(instance_id, self.session.user, rating)
                 self.show_outcome(outcome)
                 return
-            self.session.say(RATING_WORDS)
+            self.session.say(RATING_OR_SKIP)
 
     def show_outcome(self, outcome: AnswerOutcome) -> None:
         lang = self.session.lang

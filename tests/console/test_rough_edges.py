@@ -125,6 +125,14 @@ def test_quit_at_the_rating_prompt_leaves_unrated(tmp_path: Path) -> None:
     assert "0/0 correct" in answered(tmp_path)
 
 
+def test_a_peek_at_an_open_question_can_be_left_unrated_and_says_so(tmp_path: Path) -> None:
+    run = console(tmp_path, "question initialization open\n\n\nskip\nstats\n")
+    assert "Model answer:" in run.stdout
+    assert "⚠️ Please answer again/hard/good/easy, or `skip` to leave it unrated." in run.stdout
+    assert "rating> skip\nSkipped: not rated." in run.stdout
+    assert "0/0 correct" in answered(tmp_path)
+
+
 def test_quit_in_an_interview_pauses_it_and_is_not_graded(tmp_path: Path) -> None:
     run = console(tmp_path, "interview start vanishing_gradients questions=3\nquit\nhelp\n")
     assert run.returncode == 0
