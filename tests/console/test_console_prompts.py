@@ -32,8 +32,8 @@ def test_chinese_prompts_and_rating_names(tmp_path: Path) -> None:
     assert run.returncode == 0 and "Traceback" not in out + run.stderr, run.stderr
     assert "答案> 跟学习率有关。\n...> \n" in out
     assert (
-        "评分> 随便\n⚠️ 请输入 again/hard/good/easy 或 没答上/勉强/答上了/很轻松。\n评分> 勉强\n"
-        in out
+        "评分> 随便\n⚠️ 请输入 again/hard/good/easy 或 没答上/勉强/答上了/很轻松，"
+        "或输入 `skip` 不评分。\n评分> 勉强\n" in out
     )
     assert "评分> 勉强\n✅ 自评：勉强。\n" in out
     assert "答案> 跳过\n已跳过。\n" in out
