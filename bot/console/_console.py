@@ -216,6 +216,7 @@ class Console:
                     zh=f"成绩保存在 {self.database}（`BOT_DB`）。",
                 )
             )
+        await self.interview.remind()
         while session.running:
             line, session.pending = session.pending, None
             if line is None:

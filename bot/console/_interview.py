@@ -65,6 +65,18 @@ class Interviews:
         self.making = making
         self.clock = clock
 
+    async def remind(self) -> None:
+        """At start-up: an interview left running (its clock did not stop) is named."""
+        if await self.interviews.active(self.session.user) is None:
+            return
+        self.session.say(
+            L(
+                en="You have a mock interview in progress (its clock keeps running): "
+                "`interview status` takes you back to it.",
+                zh="你有一场模拟面试正在进行（计时不会停止）：输入 `interview status` 回到面试。",
+            )
+        )
+
     async def cmd_interview(self, args: list[str]) -> None:
         action = args[0].lower() if args else "status"
         if action == "start":

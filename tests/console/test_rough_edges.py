@@ -143,6 +143,9 @@ def test_quit_in_an_interview_pauses_it_and_is_not_graded(tmp_path: Path) -> Non
     assert f"answer> quit\n{left}\nBye." in out
     assert "❌" not in out and "⚠️" not in out  # `quit` was not taken for an answer
     assert "0/0 correct" in answered(tmp_path)
+    again = console(tmp_path, "help\n").stdout  # the next start names it
+    assert "You have a mock interview in progress (its clock keeps running)" in again
+    assert "mock interview in progress" not in out  # not before there was one
     resumed = console(tmp_path, "interview status\nB\nexit\n")
     assert "sigmoid" in resumed.stdout and "✅" in resumed.stdout
 
