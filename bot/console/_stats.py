@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.console._args import ChartTarget, conflict, parse_chart_words
+from bot.console._columns import column, pad, right
 from bot.console._session import Session
 from bot.core.errors import UnknownTopic
 from bot.core.models import HistoryEntry, Kind, Lang, Localized, Period, Scope, UserStats
@@ -42,10 +43,13 @@ class Stats:
                 zh="主题 · 题量 · 你的正确率 · 数值题（🔢：有数值计算题）",
             ).get(lang)
         ]
+        ids = column([row.topic for row in rows], 22)
+        names = column([topic_name(row.topic, lang) for row in rows], 28)
         for row in rows:
             mark = "🔢" if row.topic in numeric else ""
             lines.append(
-                f"  {row.topic:<22} {topic_name(row.topic, lang):<28} {row.questions:>4}"
+                f"  {pad(row.topic, ids)} {pad(topic_name(row.topic, lang), names)}"
+                f" {row.questions:>4}"
                 f"   {percent(row.accuracy):>5} "
                 + (
                     f"({row.correct}/{row.answered})"
@@ -104,9 +108,10 @@ class Stats:
                 f"连续 {stats.streak} 天（最长 {stats.best_streak} 天）",
             ).get(lang)
         ]
+        names = column([topic_name(row.topic, lang) for row in stats.by_topic], 30)
         for row in stats.by_topic:
             lines.append(
-                f"  {topic_name(row.topic, lang):<30} {points_text(row.points, lang):>10}"
+                f"  {pad(topic_name(row.topic, lang), names)} {points_text(row.points, lang):>10}"
                 f"  {row.correct}/{row.answered}"
                 + (
                     f" ({percent(row.accuracy)})"
@@ -183,14 +188,16 @@ class Stats:
         name, points, accuracy = (
             ("name", "points", "accuracy") if lang == "en" else ("名字", "积分", "正确率")
         )
-        lines = [f"{'#':>3}  {name:<20} {points:>6} {accuracy:>8}"]
+        lines = [f"{'#':>3}  {pad(name, 20)} {right(points, 6)} {right(accuracy, 8)}"]
         for entry in board.top:
             accuracy = percent(entry.accuracy)
-            lines.append(f"{entry.rank:>3}  {entry.name[:20]:<20} {entry.points:>6} {accuracy:>8}")
+            lines.append(
+                f"{entry.rank:>3}  {pad(entry.name[:20], 20)} {entry.points:>6} {accuracy:>8}"
+            )
         if board.me is not None and board.me not in board.top:
             me = board.me
             lines.append(
-                f"{me.rank:>3}  {me.name[:20]:<20} {me.points:>6} {percent(me.accuracy):>8}"
+                f"{me.rank:>3}  {pad(me.name[:20], 20)} {me.points:>6} {percent(me.accuracy):>8}"
             )
         self.session.say("\n".join(lines))
 

@@ -440,3 +440,19 @@ def test_a_huge_line_is_refused_not_echoed_back(tmp_path: Path) -> None:
     assert f"⚠️ Unknown command `{'b' * 40}…`. Type `help` for the list." in run.stdout
     assert max(len(line) for line in run.stdout.splitlines()) < 1_000
     assert "question [TOPIC]" in run.stdout  # the console went on: `help` answered
+
+
+def test_stats_columns_line_up_in_chinese_and_with_long_names(tmp_path: Path) -> None:
+    """A Chinese character takes two terminal cells; a long topic name widens its column."""
+    from bot.console._columns import cells
+
+    script = "question vanishing_gradients mcq\nA\nquestion conv_output numeric\n1\nstats\n"
+    for lang in ("en", "zh"):
+        run = console(tmp_path, f"language {lang}\n{script}")
+        stats = run.stdout.rpartition("> stats\n")[2].splitlines()
+        rows = [line for line in stats if line.startswith("  ")]
+        assert len(rows) == 2, stats
+        unit = "分" if lang == "zh" else "point"
+        ends = {cells(row[: row.index(unit)]) for row in rows}
+        assert len(ends) == 1, rows  # the points column ends in the same cell on every row
+    assert cells("梯度 ab") == 7
