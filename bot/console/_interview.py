@@ -192,6 +192,13 @@ class Interviews:
                 if answer is None:
                     self._paused()
                     return
+                if not await self._still_open(iid, index):
+                    # Its time ran out while they wrote: told so now (with the solution), not
+                    # after a rating that would not count. Late, the rating is not used.
+                    step = await self.interviews.self_rate(
+                        iid, index, session.user, SelfRating.AGAIN
+                    )
+                    continue
                 instance = await self.postings.instance(item.instance_id)
                 found = self.catalog.question(instance.ref, instance.server_id)
                 suggested, coverage = self.asking.reveal(found, answer)
@@ -206,6 +213,17 @@ class Interviews:
                 step = await self.interviews.answer(iid, index, session.user, line)
             if step.outcome is not None:
                 self.asking.show_outcome(step.outcome)
+
+    async def _still_open(self, interview_id: int, index: int) -> bool:
+        """Whether question `index` still takes an answer (as saved: its deadline not past)."""
+        interview, _ = await self.interviews.load(interview_id)
+        current = interview.current
+        return (
+            interview.status == "active"
+            and current is not None
+            and current.index == index
+            and self.clock.now() < current.deadline
+        )
 
     def _header(self, step: Step) -> None:
         item = step.item

@@ -126,6 +126,24 @@ async def test_a_late_answer_shows_the_solution_and_the_report_counts_agree(
     assert "/interview" not in no_command and "Traceback" not in out + err
 
 
+async def test_an_open_answer_written_past_the_deadline_is_told_late_before_any_rating(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    console = await open_console(db, "en_US.UTF-8")
+    await console.type("interview start initialization questions=3 minutes=1")
+    await console.until("not all start at zero")
+    run_out_the_clock(db)
+    await console.type("Symmetry: every unit would learn the same thing.")
+    await console.type("")  # the end of the answer
+    out = await console.until("Time had run out on Q1")
+    assert "⏰ Time had run out on Q1: this answer came late and does not count." in out
+    assert "How did it go?" not in out  # no rating asked for an answer that cannot count
+    await console.type("stop")
+    out, err = await finish(console)
+    assert "Traceback" not in out + err
+
+
 async def test_chinese_interview_texts(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     console = await open_console(db, "zh_CN.UTF-8")
