@@ -143,7 +143,18 @@ class Practice:
         served, instance = posted
         self.session.say(L(en="📅 Today's question", zh="📅 今日一题"))
         self.asking.show(served)
-        await self.asking.answer_instance(instance.id, served)
+        done = await self.asking.answering.answered(instance.id, self.session.user)
+        if done is None:
+            await self.asking.answer_instance(instance.id, served)
+        else:  # one answer a day counts: not asked again
+            self.session.say(
+                L(
+                    en=f"You answered it today ({'right' if done else 'not right'}): a new"
+                    " question comes tomorrow (UTC).",
+                    zh=f"今天已经答过这道题（{'答对了' if done else '没有答对'}）："
+                    "明天（UTC）会有新的一题。",
+                )
+            )
         stats = await self.boards.stats(self.session.user)
         self.session.say(
             L(

@@ -456,3 +456,16 @@ def test_stats_columns_line_up_in_chinese_and_with_long_names(tmp_path: Path) ->
         ends = {cells(row[: row.index(unit)]) for row in rows}
         assert len(ends) == 1, rows  # the points column ends in the same cell on every row
     assert cells("梯度 ab") == 7
+
+
+def test_the_daily_question_is_not_asked_again_once_answered(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    lines = (FIXTURE_BANK / "practice.yaml").read_text(encoding="utf-8").splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("  - id: fx-zero-init"))
+    (bank / "one.yaml").write_text("\n".join(lines[:end]) + "\n", encoding="utf-8")  # one MCQ
+    run = console(tmp_path, "daily\nB\ndaily\nstats\n", BOT_CONTENT=str(bank))
+    second = run.stdout.partition("> daily\n")[2].partition("> daily\n")[2]
+    assert "You answered it today (right): a new question comes tomorrow (UTC)." in second
+    assert "answer>" not in second and "only the first answer counts" not in second
+    assert "1/1 correct" in second  # `stats`: one answer, counted once
