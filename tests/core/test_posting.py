@@ -410,3 +410,24 @@ async def test_a_full_disk_loses_the_rows_not_the_questions(
         await conn.execute("PRAGMA max_page_count = 1073741823")
     await engine.postings.instance(ids[-1], Shown(served.ref, None, "c1", "m1", "en"))
     assert (await engine.answering.answer(ids[-1], user, "B")).counted
+
+
+async def test_a_generated_question_is_shown_again_under_the_topic_it_was_asked_in(
+    store: Store, checkers: TorchCheckers
+) -> None:
+    """A family may have templates in several topics (rnn_params: LSTM/GRU and RNN basics).
+    Rebuilt after a restart (`reshow`), a posted variant keeps the topic and lead-in it was
+    asked with, not the family's first template's."""
+    from bot.app.settings import PACKAGE_CONTENT
+
+    bank = load_bank(sorted(PACKAGE_CONTENT.glob("*.yaml")), checkers.family_names())
+    engine = wire_engine(store, bank, checkers, FakeClock(), random.Random(3))
+    templates = [q for q in bank.questions.values() if q.family == "rnn_params"]
+    assert len({t.topic for t in templates}) == 2
+    for template in templates:
+        served = await engine.making.generated("rnn_params", 1550485, template)
+        assert served.topic == template.topic
+        instance = await engine.postings.post(served)
+        again = await engine.making.reshow(instance)
+        assert (again.topic, again.text) == (served.topic, served.text), template.id
+    await engine.aclose()

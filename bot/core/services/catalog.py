@@ -80,11 +80,13 @@ class Catalog:
             found += self.server_banks[server_id].select(topic, kinds, difficulty)
         return found
 
-    def template_for(self, family: str) -> Question:
-        for question in self.bank.questions.values():
-            if question.family == family:
-                return question
-        raise UnknownQuestion(family)
+    def template_for(self, family: str, topic: str | None = None) -> Question:
+        """The family's template: the one of `topic` if the family has one there (a family
+        may be asked in several topics), else its first."""
+        found = [q for q in self.bank.questions.values() if q.family == family]
+        if not found:
+            raise UnknownQuestion(family)
+        return next((q for q in found if q.topic == topic), found[0])
 
     def families(self) -> list[str]:
         """The numeric families the main bank uses."""

@@ -209,8 +209,10 @@ class Making:
     async def reshow(self, instance: QuestionInstance) -> ServedQuestion:
         """The question of a posted instance, rebuilt from its reference (after a restart)."""
         family, seed = parse_generated_ref(instance.ref)
-        if family is not None and seed is not None:
-            return await self.generated(family, seed)
+        if family is not None and seed is not None:  # under the topic it was asked in
+            return await self.generated(
+                family, seed, self._catalog.template_for(family, instance.topic)
+            )
         question = self._catalog.question(instance.ref, instance.server_id)
         if question is None:
             raise UnknownQuestion(instance.ref)
