@@ -315,6 +315,9 @@ class Interviews:
             due = entry.due.strftime("%Y-%m-%d %H:%M UTC")
             title = review_title(entry).get(lang)
             lines.append(_t(lang, f"  review {title}: {due}", f"  复习 {title}：{due}"))
+        if not report.by_topic:  # nothing answered nor timed out: no chart to draw
+            self.session.say("\n".join(lines))
+            return
         # the first free interview-N.png, interview-N-2.png... here: never replaces a file
         target = ChartTarget(
             Path.cwd(), folder=True, force=False, stem=f"interview-{report.interview_id}"

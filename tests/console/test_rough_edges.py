@@ -376,7 +376,8 @@ def test_a_chart_file_must_be_a_png_and_an_interview_chart_replaces_nothing(
     assert "⚠️ `chart notes.txt` is not understood" in out
     assert not (tmp_path / "nonsense").exists() and not (tmp_path / "notes.txt").exists()
     (tmp_path / "interview-1.png").write_bytes(b"an older chart")
-    run = console(tmp_path, "interview start vanishing_gradients questions=3\nstop\nquit\n")
+    # one answer, so that the report has a chart (none without any)
+    run = console(tmp_path, "interview start vanishing_gradients questions=3\nB\nstop\nquit\n")
     assert f"Chart: {tmp_path / 'interview-1-2.png'}" in run.stdout
     assert (tmp_path / "interview-1.png").read_bytes() == b"an older chart"
     assert (tmp_path / "interview-1-2.png").read_bytes().startswith(PNG_SIGNATURE)
@@ -469,3 +470,9 @@ def test_the_daily_question_is_not_asked_again_once_answered(tmp_path: Path) -> 
     assert "You answered it today (right): a new question comes tomorrow (UTC)." in second
     assert "answer>" not in second and "only the first answer counts" not in second
     assert "1/1 correct" in second  # `stats`: one answer, counted once
+
+
+def test_an_interview_stopped_before_any_answer_has_a_report_but_no_chart(tmp_path: Path) -> None:
+    run = console(tmp_path, "interview start vanishing_gradients questions=3\nstop\n")
+    assert "Report (stopped early): " in run.stdout
+    assert "Chart:" not in run.stdout and not list(tmp_path.glob("interview-*.png"))
