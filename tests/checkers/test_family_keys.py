@@ -685,3 +685,19 @@ def test_lstm_matches_the_textbook_formula_with_two_biases(checkers: TorchChecke
     for i, h in [(100, 256), (300, 512), (128, 128), (1, 1)]:
         key = checkers.solve("rnn_params", {"cell": "lstm", "input_size": i, "hidden_size": h})
         assert key.expected == 4 * h * (i + h) + 8 * h
+
+
+def test_sgns_keys_are_exact_past_the_softplus_threshold(checkers: TorchCheckers) -> None:
+    """u_k·v_c = 20.4375: softplus's default threshold (20) would make σ exactly 1 and the key
+    1.3e-9 off the closed form (hypothesis found it); the keys match it to float64."""
+    params: dict[str, Any] = {
+        "v_c": [2.0, 2.0, 2.5, 2.75],
+        "u_o": [0.0, 0.0, 0.0, 0.0],
+        "u_neg": [[1.0, 3.0, 2.5, 2.25]],
+        "k": 0,
+    }
+    for wrt in ("center", "negative"):
+        key = checkers.solve("sgns_grad", {**params, "wrt": wrt}).expected
+        assert same(key, cf.sgns_grad({**params, "wrt": wrt})), (wrt, key)
+    loss = checkers.solve("sgns_loss", {k: v for k, v in params.items() if k != "k"}).expected
+    assert same(loss, cf.sgns_loss(params)), loss
