@@ -70,7 +70,9 @@ def _torch_fn(name: str, slope: float) -> Callable[[torch.Tensor], torch.Tensor]
         "gelu": F.gelu,
         "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
         "silu": F.silu,
-        "softplus": F.softplus,
+        # threshold 50, not 20: past it softplus is the identity (off by e^-x, which float64
+        # shows below 50; the same in bot/checkers/_sgns.py)
+        "softplus": lambda t: F.softplus(t, threshold=50),
     }
     return table[name]
 

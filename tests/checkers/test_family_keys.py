@@ -701,3 +701,10 @@ def test_sgns_keys_are_exact_past_the_softplus_threshold(checkers: TorchCheckers
         assert same(key, cf.sgns_grad({**params, "wrt": wrt})), (wrt, key)
     loss = checkers.solve("sgns_loss", {k: v for k, v in params.items() if k != "k"}).expected
     assert same(loss, cf.sgns_loss(params)), loss
+
+
+def test_softplus_keys_are_exact_past_its_default_threshold(checkers: TorchCheckers) -> None:
+    for derivative in (False, True):
+        params = {"fn": "softplus", "x": 20.3, "derivative": derivative, "negative_slope": 0.01}
+        key = checkers.solve("activation", params).expected
+        assert same(key, cf.activation("softplus", 20.3, derivative, 0.01)), (derivative, key)
