@@ -34,7 +34,7 @@ from bot.core.services.posting import Postings
 from bot.core.services.quiz import Quiz
 from bot.core.services.reviews import Reviews
 from bot.demos import DemoRunner
-from bot.shared.texts import error_text
+from bot.shared.texts import clip, error_text
 
 log = logging.getLogger(__name__)
 LONGEST_COMMAND = 2_000  # characters: a longer line at the `>` prompt is refused, not echoed
@@ -246,7 +246,7 @@ class Console:
         name = self.aliases.get(words[0].lower(), words[0].lower())
         command = self.commands.get(name)
         if command is None:
-            shown = words[0] if len(words[0]) <= 40 else words[0][:40] + "…"
+            shown = clip(words[0], 41)
             self.session.say(
                 Localized(
                     en=f"⚠️ Unknown command `{shown}`. Type `help` for the list.",

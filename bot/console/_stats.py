@@ -189,15 +189,10 @@ class Stats:
             ("name", "points", "accuracy") if lang == "en" else ("名字", "积分", "正确率")
         )
         lines = [f"{'#':>3}  {pad(name, 20)} {right(points, 6)} {right(accuracy, 8)}"]
-        for entry in board.top:
-            accuracy = percent(entry.accuracy)
+        shown = board.top + ([board.me] if board.me and board.me not in board.top else [])
+        for e in shown:
             lines.append(
-                f"{entry.rank:>3}  {pad(entry.name[:20], 20)} {entry.points:>6} {accuracy:>8}"
-            )
-        if board.me is not None and board.me not in board.top:
-            me = board.me
-            lines.append(
-                f"{me.rank:>3}  {pad(me.name[:20], 20)} {me.points:>6} {percent(me.accuracy):>8}"
+                f"{e.rank:>3}  {pad(e.name[:20], 20)} {e.points:>6} {percent(e.accuracy):>8}"
             )
         self.session.say("\n".join(lines))
 

@@ -41,6 +41,7 @@ from bot.shared.texts import (
     points_text,
     topic_name,
 )
+from bot.shared.texts import clip as shared_clip
 
 MESSAGE_LIMIT = 2000
 FOOTER_SEPARATOR = " · "  # a question's footer: `Ref REF · N answered, M correct`
@@ -56,7 +57,7 @@ COLOURS = {
 
 
 def clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shared_clip(text, limit)
 
 
 def t(lang: Lang, en: str, zh: str) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.models import Lang
+from bot.shared.texts import clip
 
 
 class CalculatorError(ValueError):
@@ -115,5 +116,4 @@ def format_result(result: dict[str, Any], lang: Lang, limit: int = 2000) -> str:
     solution = result.get("solution")
     if isinstance(solution, dict):
         lines.append(str(solution[lang]))
-    text = "\n\n".join(lines)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip("\n\n".join(lines), limit)

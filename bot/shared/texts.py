@@ -370,6 +370,11 @@ def review_title(entry: ReviewEntry) -> Localized:
     )
 
 
+def clip(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with an ellipsis if it is longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _excerpt(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
