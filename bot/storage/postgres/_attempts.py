@@ -104,21 +104,42 @@ def _record_args(attempt: AttemptRecord) -> tuple[object, ...]:
     )
 
 
+def _reward(user: str, key: str, since: str) -> str:
+    """The reward window of one key, two columns: whether the user answered the key since
+    `since` and was paid for it, and whether they answered it for nothing. With the index
+    attempts_user_key (user_id, question_key, points, created_at; migration 0004): a seek per
+    points value that pays nothing (0; below it), and the few paid attempts (a key pays once a
+    window), not a walk through every attempt the user made at the key. Each is the first row
+    in the index's order, which only the index gives without reading them all: an EXISTS may
+    be planned as one hashed scan of all the user's attempts, and a bare LIMIT 1 as a table
+    scan expected to stop early (where the user's attempts are most of the table). In the
+    select list, where the planner keeps them per key (the caller keeps the keys with either)."""
+
+    def exists(points: str) -> str:
+        return (
+            f"((SELECT true FROM attempts a WHERE a.user_id = {user} AND a.question_key = {key}"
+            f" AND a.points {points} AND a.created_at >= {since}"
+            " ORDER BY a.points, a.created_at LIMIT 1) IS NOT NULL)"
+        )
+
+    return f"{exists('> 0')}, {exists('= 0')} OR {exists('< 0')}"
+
+
 # The reads of a round of answers (distinct users) in one round trip: each one's previous
-# answer, review card, and (a JSON list of [key, paid]) its keys answered in the window.
-_CONTEXTS = """
+# answer, review card, and (a JSON list of [key, paid, seen]) its keys' reward windows.
+_CONTEXTS = f"""
 SELECT d.n,
        (SELECT a.correct FROM attempts a
         WHERE a.instance_id = d.instance_id AND a.user_id = d.user_id) AS previous,
-       (SELECT json_agg(json_build_array(a.question_key, a.points > 0))
-        FROM attempts a JOIN unnest($6::integer[], $7::text[]) AS k(n, key)
-             ON k.n = d.n AND a.question_key = k.key
-        WHERE a.user_id = d.user_id AND a.created_at >= d.since) AS answered,
+       (SELECT json_agg(json_build_array(k.key, {_reward("d.user_id", "k.key", "d.since")}))
+        FROM unnest($6::integer[], $7::text[]) AS k(n, key) WHERE k.n = d.n) AS answered,
        c.item, c.topic, c.card, c.due, c.reviews
 FROM unnest($1::integer[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[])
      AS d(n, instance_id, user_id, since, item)
 LEFT JOIN review_cards c ON c.user_id = d.user_id AND c.item = d.item
 """
+# `keys_answered_since`: the same reads of one user's keys.
+_ANSWERED = f"SELECT k.key, {_reward('$1', 'k.key', '$2')} FROM unnest($3::text[]) AS k(key)"
 _COUNTS = """
 SELECT instance_id, count(*), count(*) FILTER (WHERE correct) FROM attempts
 WHERE instance_id = ANY($1::bigint[]) GROUP BY instance_id
@@ -247,9 +268,11 @@ async def _record_batch(
             if row["previous"] is not None:
                 decided[n] = (None, bool(row["previous"]), None)
                 continue
-            answered: dict[str, bool] = {}
-            for key, paid in json.loads(row["answered"] or "[]"):
-                answered[key] = answered.get(key, False) or bool(paid)
+            answered = {
+                key: bool(paid)
+                for key, paid, seen in json.loads(row["answered"] or "[]")
+                if paid or seen
+            }
             context = AnswerContext(answered, _card(row) if row["item"] is not None else None)
             try:
                 attempt = decide(context)
@@ -439,14 +462,8 @@ class Attempts(Area):
     ) -> dict[str, bool]:
         if not keys:
             return {}
-        rows = await self.db.fetch(
-            "SELECT question_key, bool_or(points > 0) FROM attempts WHERE user_id = $1"
-            " AND created_at >= $2 AND question_key = ANY($3::text[]) GROUP BY question_key",
-            user_id,
-            utc(since),
-            list(keys),
-        )
-        return {row[0]: bool(row[1]) for row in rows}
+        rows = await self.db.fetch(_ANSWERED, user_id, utc(since), list(keys))
+        return {key: bool(paid) for key, paid, seen in rows if paid or seen}
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
         rows = await self.db.fetch(
