@@ -144,6 +144,12 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         assert stopped.message is not None and finished(stopped.message)
         report = stopped.message.embeds[-1]["description"]
         assert "**1/1** correct" in report
+        assert len(stopped.message.attachments) == 1  # the report's chart
+        # Stopped before any answer: a report, but no empty chart.
+        await bob.slash("interview start", topics="vanishing_gradients", questions=3)
+        at_once = await bob.slash("interview stop")
+        assert at_once.message is not None and finished(at_once.message)
+        assert at_once.message.attachments == []
         fake_discord.assert_clean()
 
 

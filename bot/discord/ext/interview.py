@@ -239,8 +239,9 @@ class MockInterview(
         files: list[discord.File] = []
         if step.report is not None:
             embeds.append(report_embed(step.report, lang))
-            png = await asyncio.to_thread(report_chart, step.report, lang)
-            files.append(discord.File(io.BytesIO(png), "report.png"))
+            if step.report.by_topic:  # nothing answered nor timed out: no chart to draw
+                png = await asyncio.to_thread(report_chart, step.report, lang)
+                files.append(discord.File(io.BytesIO(png), "report.png"))
         elif step.item is not None and step.question is not None:
             embed = question_embed(step.question, lang)
             position = item_position(step.interview, step.item).get(lang)
