@@ -61,7 +61,7 @@ def conflict(slot: str, first: str, second: str, command: str = "question") -> L
 @dataclass(frozen=True, slots=True)
 class ChartTarget:
     """Where a chart is saved: a file, or a folder (`DIR/` or an existing one) where the
-    first free `STEM.png`, `STEM-2.png`... goes."""
+    first free `STEM.png`, `STEM-2.png`... goes (with `force`: `STEM.png`, replaced)."""
 
     path: Path
     folder: bool
@@ -73,6 +73,8 @@ class ChartTarget:
         (unless `force`); OSError for a folder that cannot be made or written."""
         if self.folder or self.path.is_dir():
             _make_folder(self.path)
+            if self.force:
+                return _replace(self.path / f"{self.stem}.png", png)
             number = 1
             while True:
                 name = f"{self.stem}.png" if number == 1 else f"{self.stem}-{number}.png"
@@ -82,8 +84,7 @@ class ChartTarget:
                     number += 1
         _make_folder(self.path.parent)
         if self.force:
-            self.path.write_bytes(png)
-            return self.path.absolute()
+            return _replace(self.path, png)
         return _write_new(self.path, png)
 
 
@@ -93,6 +94,11 @@ def _make_folder(path: Path) -> None:
         if part.exists() and not part.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(part))
     path.mkdir(parents=True, exist_ok=True)
+
+
+def _replace(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path.absolute()
 
 
 def _write_new(path: Path, data: bytes) -> Path:

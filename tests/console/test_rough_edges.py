@@ -187,6 +187,7 @@ def test_stats_chart_paths(tmp_path: Path) -> None:
         "question vanishing_gradients mcq\nB\n"  # an answer: something to draw
         "stats Chart\n"  # any case: the chart, in the current folder
         "stats chart\n"  # again: a new name, the first one is kept
+        "stats chart --force\n"  # unless asked to replace it
         "stats chart new/dir/x.png\n"  # missing folders are made, as `demo --out` does
         "stats chart pics/\n"  # a trailing / is a folder
         "stats chart notes.png\n"  # an existing file is not replaced...
@@ -198,6 +199,8 @@ def test_stats_chart_paths(tmp_path: Path) -> None:
     out = run.stdout
     assert f"Chart: {tmp_path / 'stats.png'}" in out
     assert f"Chart: {tmp_path / 'stats-2.png'}" in out
+    assert not (tmp_path / "stats-3.png").exists()  # `--force`: stats.png again
+    assert out.count(f"Chart: {tmp_path / 'stats.png'}") == 2
     assert f"Chart: {tmp_path / 'new' / 'dir' / 'x.png'}" in out
     assert f"Chart: {tmp_path / 'pics' / 'stats.png'}" in out
     assert "⚠️ notes.png exists: give another name, or add --force to replace it." in out
