@@ -337,5 +337,9 @@ class Post:
         return await self._shown.__aexit__(kind, error, traceback)
 
 
-def _ids(batch: list[NewInstance]) -> str:
-    return ", ".join(f"#{new.instance.id}" for new in batch)
+def _ids(batch: list[NewInstance], shown: int = 5) -> str:
+    """The batch's question ids for a log line: the first few, then how many more (a batch
+    can hold hundreds)."""
+    ids = [f"#{new.instance.id}" for new in batch]
+    more = f" and {len(ids) - shown} more, up to {ids[-1]}" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
