@@ -144,12 +144,14 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         assert stopped.message is not None and finished(stopped.message)
         report = stopped.message.embeds[-1]["description"]
         assert "**1/1** correct" in report
-        assert len(stopped.message.attachments) == 1  # the report's chart
+        assert len(stopped.message.attachments) == 1  # the report's chart, shown in it
+        assert stopped.message.embeds[-1]["image"]["url"] == "attachment://report.png"
         # Stopped before any answer: a report, but no empty chart.
         await bob.slash("interview start", topics="vanishing_gradients", questions=3)
         at_once = await bob.slash("interview stop")
         assert at_once.message is not None and finished(at_once.message)
         assert at_once.message.attachments == []
+        assert "image" not in at_once.message.embeds[-1]  # no picture that is not there
         fake_discord.assert_clean()
 
 

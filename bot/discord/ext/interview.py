@@ -88,15 +88,17 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
         title += t(lang, " (stopped early)", "（提前结束）")
     lines = [report_summary(report, lang, bold=True)]
     for score in report.by_topic:
-        line = f"• {topic_name(score.topic, lang)}: {score.correct}/{score.answered}"
+        name = topic_name(score.topic, lang)
+        line = t(lang, f"• {name}: ", f"• {name}：") + f"{score.correct}/{score.answered}"
         if score.answered:
-            line += f" ({percent(score.accuracy)})"
+            line += t(lang, f" ({percent(score.accuracy)})", f"（{percent(score.accuracy)}）")
         if score.timed_out:
             line += t(lang, f", {score.timed_out} timed out", f"，超时 {score.timed_out} 题")
         lines.append(line)
     sep = t(lang, ", ", "，")
+    unit = t(lang, "s", " 秒")
     times = sep.join(
-        f"{timing_label(x).get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}s'} "
+        f"{timing_label(x).get(lang)} {'—' if x.seconds is None else f'{x.seconds:.0f}{unit}'} "
         f"{OUTCOME_NAMES[x.outcome].get(lang)}{coverage_note(x.coverage, lang)}"
         for x in report.times
     )
@@ -110,7 +112,8 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
     embed = discord.Embed(
         title=title, description=clip("\n".join(lines), 4000), colour=discord.Colour.purple()
     )
-    embed.set_image(url="attachment://report.png")
+    if report.by_topic:  # the chart `render` attaches (none when nothing was answered)
+        embed.set_image(url="attachment://report.png")
     return embed
 
 
