@@ -106,6 +106,27 @@ async def test_scoring_first_answer_counts_and_standings(game: Game, store: Stor
     assert await game.quiz.status("c1") is None
 
 
+async def test_the_status_standings_count_only_revealed_questions(game: Game, store: Store) -> None:
+    """Answers stay private until the reveal: `/quiz status` must not tell who is right."""
+    ann, bob = await people(store, "Ann", "Bob")
+    await game.quiz.start(ann, "c1", CONCEPT, "en")
+    question, served = game.screen.current
+    await game.quiz.answer(question.instance_id, ann, right_answer(game, served))
+    await game.quiz.answer(question.instance_id, bob, wrong_answer(game, served))
+    status = await game.quiz.status("c1")
+    assert status is not None and status.answered == 2 and status.standings == []
+    await to_deadline(game)
+    await game.screen.next_reveal()
+    await game.quiz.idle()
+    second, served = game.screen.current
+    assert second.index == 1
+    await game.quiz.answer(second.instance_id, bob, right_answer(game, served))
+    status = await game.quiz.status("c1")
+    assert status is not None and status.answered == 1
+    rows = {r.name: (r.correct, r.answered) for r in status.standings}
+    assert rows == {"Ann": (1, 1), "Bob": (0, 1)}  # the first question's only
+
+
 async def test_a_late_answer_is_refused_and_not_recorded(game: Game, store: Store) -> None:
     ann, bob = await people(store, "Ann", "Bob")
     await game.quiz.start(ann, "c1", CONCEPT)

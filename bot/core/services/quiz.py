@@ -316,7 +316,9 @@ class Quiz:
         return Stopped(StopCode.STOPPED, live.round, await self.standings(stored.id))
 
     async def status(self, channel_id: str) -> QuizStatus | None:
-        """The channel's running round, its current question and the standings so far."""
+        """The channel's running round, its current question and the standings so far: of the
+        questions revealed (an open question's answers are private until its reveal, and
+        standings would tell who got it right)."""
         live = self._channels.get(channel_id)
         if live is not None:
             question, answered = live.question, len(live.answered)
@@ -331,11 +333,13 @@ class Quiz:
             answered = 0
             if question is not None:
                 answered = len(await self._store.quiz_answers(stored.id, question.index))
+        hidden = question.index if question is not None and not question.revealed else None
+        given = await self._store.quiz_answers(stored.id)
         return QuizStatus(
             round=stored,
             question=question,
             answered=answered,
-            standings=await self.standings(stored.id),
+            standings=standings(a for a in given if a.index != hidden),
         )
 
     async def standings(self, round_id: int) -> list[StandingRow]:
