@@ -166,8 +166,8 @@ def answered_text(answered: Answered, given: str, lang: Lang) -> str:
     if code is AnswerCode.TOO_LATE:
         return t(
             lang,
-            "⏰ Too late: this question is closed. Wait for the next one!",
-            "⏰ 来晚了：这道题已经截止，等下一题吧！",
+            "⏰ Too late: this question is closed.",
+            "⏰ 来晚了：这道题已经截止。",
         )
     if code is AnswerCode.UNREADABLE:
         form = form_text(answered.expected_form).get(lang) if answered.expected_form else ""
@@ -350,7 +350,11 @@ def settings_line(round_: QuizRound, lang: Lang) -> str:
     )
     parts = [
         topic,
-        t(lang, f"{settings.questions} questions", f"{settings.questions} 题"),
+        t(
+            lang,
+            f"{settings.questions} question{'' if settings.questions == 1 else 's'}",
+            f"{settings.questions} 题",
+        ),
         t(lang, f"{settings.seconds} s each", f"每题 {settings.seconds} 秒"),
     ]
     if settings.difficulty is not None:
@@ -396,8 +400,9 @@ def already_running_text(
     return t(
         lang,
         f"A quiz is already running in this channel: quiz #{round_.id}{where}. "
-        "Answer its question, or `/quiz stop` it.",
-        f"这个频道已有进行中的抢答：抢答 #{round_.id}{where}。请作答，或用 `/quiz stop` 结束。",
+        "Answer its question; its host or a moderator can `/quiz stop` it.",
+        f"这个频道已有进行中的抢答：抢答 #{round_.id}{where}。请作答；"
+        "发起人或管理员可用 `/quiz stop` 结束。",
     )
 
 

@@ -30,11 +30,13 @@ from bot.core.services.quiz import AnswerCode, Answered
 from bot.discord._quiz import (
     QZ_ANSWER,
     QZ_PICK,
+    already_running_text,
     answered_text,
     bar,
     question_embed,
     question_view,
     reveal_embed,
+    settings_line,
     standings_embed,
 )
 from bot.shared.charts import quiz_standings_chart, quiz_standings_figure
@@ -218,6 +220,24 @@ def test_private_replies_say_nothing_of_right_or_wrong(code: AnswerCode, en: str
         text = answered_text(Answered(code=code, round_id=7, index=2), "B", lang)  # type: ignore[arg-type]
         assert wanted in text
         assert "✅" not in text and "❌" not in text
+
+
+def test_a_late_answer_promises_no_next_question() -> None:
+    """The round may be over (stopped, or that was its last question)."""
+    for lang in ("en", "zh"):
+        text = answered_text(Answered(code=AnswerCode.TOO_LATE), "B", lang)  # type: ignore[arg-type]
+        assert "next" not in text and "下一题" not in text
+
+
+def test_one_question_is_singular_and_stopping_is_for_the_host() -> None:
+    one = a_round().model_copy(update={"settings": QuizSettings(questions=1, seconds=20)})
+    assert "1 question ·" in settings_line(one, "en") and "1 questions" not in settings_line(
+        one, "en"
+    )
+    assert "10 questions" in settings_line(a_round(), "en")
+    text = already_running_text(a_round(), None, "en")
+    assert "its host or a moderator can `/quiz stop` it" in text
+    assert "发起人或管理员可用 `/quiz stop` 结束" in already_running_text(a_round(), None, "zh")
 
 
 def test_an_unreadable_answer_says_the_form_expected() -> None:
