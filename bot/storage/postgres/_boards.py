@@ -29,17 +29,23 @@ _BOARD_SQL = """
     WHERE t.server_id = $2 AND t.topic = $3 AND t.period = $4
 """
 _TOP_SQL = _BOARD_SQL + " ORDER BY t.points DESC, t.correct DESC, t.answered, t.user_id LIMIT $5"
-# The caller's row, ranked by counting the rows ahead of it in the board's order.
+# The caller's row, ranked by counting the rows ahead of it in the board's order: four range
+# counts over the index score_totals_rank (as SQLite's `_AHEAD_SQL`), each bounded by the rows
+# really ahead. One count with the four cases OR-ed together is a filter over the whole board
+# whatever the caller's rank, and its cost estimate can be large enough for JIT compilation.
+# `LIMIT 1`: the caller's own row is unique (the primary key), which the planner does not know.
+_SAME = "o.server_id = $2 AND o.topic = $3 AND o.period = $4"
 _OWN_SQL = f"""
-    WITH me AS ({_BOARD_SQL} AND t.user_id = $5)
-    SELECT me.*, (SELECT count(*) FROM score_totals o
-                  WHERE o.server_id = $2 AND o.topic = $3 AND o.period = $4
-                  AND (o.points > me.points
-                       OR (o.points = me.points AND o.correct > me.correct)
-                       OR (o.points = me.points AND o.correct = me.correct
-                           AND o.answered < me.answered)
-                       OR (o.points = me.points AND o.correct = me.correct
-                           AND o.answered = me.answered AND o.user_id < me.user_id))) AS ahead
+    WITH me AS ({_BOARD_SQL} AND t.user_id = $5 LIMIT 1)
+    SELECT me.*,
+           (SELECT count(*) FROM score_totals o WHERE {_SAME} AND o.points > me.points)
+         + (SELECT count(*) FROM score_totals o WHERE {_SAME} AND o.points = me.points
+            AND o.correct > me.correct)
+         + (SELECT count(*) FROM score_totals o WHERE {_SAME} AND o.points = me.points
+            AND o.correct = me.correct AND o.answered < me.answered)
+         + (SELECT count(*) FROM score_totals o WHERE {_SAME} AND o.points = me.points
+            AND o.correct = me.correct AND o.answered = me.answered AND o.user_id < me.user_id)
+           AS ahead
     FROM me
 """
 
