@@ -192,6 +192,15 @@ SELECT false, instance_id, count(*), count(*) FILTER (WHERE correct) FROM attemp
 WHERE instance_id = ANY($2::bigint[]) GROUP BY instance_id
 """
 
+# A user's answers by topic, everywhere or in one server: two statements, not one with
+# `($2 IS NULL OR server_id = $2)`, whose plan cached for the statement (generic, after five
+# runs) could use neither index and walked the whole table.
+_TOPIC_STATS = """
+SELECT topic, count(*), count(*) FILTER (WHERE correct), COALESCE(sum(points), 0)
+FROM attempts WHERE user_id = $1 GROUP BY topic ORDER BY topic
+"""
+_TOPIC_STATS_IN_SERVER = _TOPIC_STATS.replace("user_id = $1", "user_id = $1 AND server_id = $2")
+
 Pending = tuple[AnswerDraft, Decide]
 WRITERS = 4  # batches written at once (each holds a pooled connection per statement)
 
@@ -466,13 +475,10 @@ class Attempts(Area):
         return {key: bool(paid) for key, paid, seen in rows if paid or seen}
 
     async def topic_stats(self, user_id: int, server_id: int | None) -> list[TopicStats]:
-        rows = await self.db.fetch(
-            "SELECT topic, count(*), count(*) FILTER (WHERE correct), COALESCE(sum(points), 0)"
-            " FROM attempts WHERE user_id = $1 AND ($2::bigint IS NULL OR server_id = $2)"
-            " GROUP BY topic ORDER BY topic",
-            user_id,
-            server_id,
-        )
+        if server_id is None:
+            rows = await self.db.fetch(_TOPIC_STATS, user_id)
+        else:
+            rows = await self.db.fetch(_TOPIC_STATS_IN_SERVER, user_id, server_id)
         return [TopicStats(topic=r[0], answered=r[1], correct=r[2], points=r[3]) for r in rows]
 
     async def recent_attempts(self, user_id: int, limit: int) -> list[HistoryEntry]:

@@ -1,7 +1,8 @@
-"""The reads an answer makes do not grow with the user's history: a user who answered the same
+"""Reads that do not grow with history where they need not: a user who answered the same
 question thousands of times in the reward window pays a few index seeks for the next answer's
-reward window, not a walk through those attempts. Measured in work the database reports, not
-in time: PostgreSQL's buffers touched (EXPLAIN ANALYZE), SQLite's virtual-machine steps."""
+reward window, and `/stats` reads the asking user's answers, not everyone's. Measured in work
+the database reports, not in time: PostgreSQL's buffers touched (EXPLAIN ANALYZE), SQLite's
+virtual-machine steps."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from pathlib import Path
 from bot.core.scoring import REWARD_WINDOW
 from bot.storage.db import Database
 from bot.storage.postgres import open_postgres
-from bot.storage.postgres._attempts import _ANSWERED, _CONTEXTS
+from bot.storage.postgres._attempts import (
+    _ANSWERED,
+    _CONTEXTS,
+    _TOPIC_STATS,
+    _TOPIC_STATS_IN_SERVER,
+)
 from bot.storage.sqlite import SqliteStore
 from bot.storage.sqlite._attempts import _answered_since
 from bot.storage.sqlite._common import iso
@@ -127,3 +133,51 @@ async def test_sqlite_reads_a_reward_window_in_a_few_steps_whatever_the_history(
         await db.close()
     assert found == {KEY: True}
     assert counted <= 300
+
+
+async def test_postgres_topic_stats_read_the_user_s_answers_not_the_table(
+    pg_url: str, clock: FakeClock
+) -> None:
+    """`/stats` on PostgreSQL, with the plan the server caches for a statement after five
+    runs (generic: it does not know the arguments): a light user's few answers cost a few
+    pages however many the others gave, and so do a heavy user's few in another server (not
+    their whole history). (Here before
+    statistics: with them, and one other user owning the whole table, a scan is right.)"""
+    store = await open_postgres(pg_url, clock)
+    try:
+        ann, bob = await users(store, "Ann", "Bob")
+        server = await store.get_or_create_server("discord", "1", "S")
+        other = await store.get_or_create_server("discord", "2", "T")
+        questions, answers = _history(bob.id, server.id)  # Bob: the heavy user, in S
+        async with store.db.pool.acquire() as conn:
+            await conn.executemany(
+                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
+                " lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [(*row, AT) for row in questions],
+            )
+            await conn.executemany(
+                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref,"
+                " question_key, answer, correct, points, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9)",
+                [(*row, AT) for row in answers],
+            )
+            await conn.execute("SET plan_cache_mode = force_generic_plan")
+            try:
+                for name, sql, args in (
+                    ("everywhere", _TOPIC_STATS, f"({ann.id})"),
+                    ("in_server", _TOPIC_STATS_IN_SERVER, f"({bob.id}, {other.id})"),
+                ):
+                    await conn.execute(f"PREPARE {name} AS {sql}")
+                    (plan,) = json.loads(
+                        await conn.fetchval(
+                            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {name} {args}"
+                        )
+                    )
+                    top = plan["Plan"]
+                    touched = int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+                    assert touched <= 20, (name, touched)
+            finally:
+                await conn.execute("RESET plan_cache_mode")
+                await conn.execute("DEALLOCATE ALL")
+    finally:
+        await store.close()
