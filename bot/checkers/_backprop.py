@@ -300,7 +300,11 @@ class MlpBackprop(Family[MlpBackpropParams]):
         if p.output == "loss":
             value = float(key["loss"])
             solution = Localized(en=f"{forward_en}.", zh=f"{forward_zh}。")
-            return Solved(value, solution, tuple(self._loss_mistakes(p, manual)))
+            hint = Localized(
+                en="Run the forward pass layer by layer (h first, then y), then the loss on y.",
+                zh="逐层做前向传播（先算 h，再算 y），再对 y 计算损失。",
+            )
+            return Solved(value, solution, tuple(self._loss_mistakes(p, manual)), hint=hint)
         layer = p.output[-2:]
         i, j = p.i, p.j
         value = float(key[p.output][i][j])
@@ -335,7 +339,23 @@ class MlpBackprop(Family[MlpBackpropParams]):
             en=f"{forward_en}. Backward: {back_en}" + (f"; SGD: {step}." if step else "."),
             zh=f"{forward_zh}。反向传播：{back_zh}" + (f"；SGD：{step}。" if step else "。"),
         )
-        return Solved(value, solution, tuple(self._step_mistakes(p, key, layer, grad, weight)))
+        # In symbols: the forward pass first, then the deltas back to the weight asked about.
+        if layer == "W2":
+            chain = f"δ_out = {dloss}·{slope}, ∂L/∂W2[{i}][{j}] = δ_out[{i}]·h[{j}]"
+        else:
+            chain = (
+                f"δ_out = {dloss}·{slope}, δ_hidden[{i}] = (Σ_k δ_out[k]·W2[k][{i}])·"
+                f"act'(net_h[{i}]), ∂L/∂W1[{i}][{j}] = δ_hidden[{i}]·x[{j}]"
+            )
+        if step:
+            chain += f"; then {layer}[{i}][{j}] - lr·grad"
+        hint = Localized(
+            en=f"Forward pass first (h, then y); then backward: {chain}.",
+            zh=f"先做前向传播（先 h 后 y）；再反向传播：{chain.replace('; then', '；然后')}。",
+        )
+        return Solved(
+            value, solution, tuple(self._step_mistakes(p, key, layer, grad, weight)), hint=hint
+        )
 
     def _loss_mistakes(self, p: MlpBackpropParams, manual: Pass) -> list[KnownMistake]:
         squares = sum((t - y) ** 2 for t, y in zip(p.targets, manual.y, strict=True))

@@ -64,6 +64,20 @@ class Solved:
     expected: Expected
     solution: Localized
     mistakes: tuple[KnownMistake, ...] = ()
+    # The interview hint: the method without its numbers. None: the solution's first step
+    # (`first_step`), which a family overrides where that step is the answer already or
+    # stops mid-clause.
+    hint: Localized | None = None
+
+
+def first_step(solution: str) -> str:
+    """The formula a worked solution starts from, without the numbers that follow it:
+    its first sentence, cut before the second `=` (`out = formula = numbers = answer`)."""
+    sentence = solution
+    for stop in (". ", "。", "; ", ";", "；", "\n"):
+        sentence = sentence.partition(stop)[0]
+    parts = sentence.split("=")
+    return "=".join(parts[:2]).strip() if len(parts) > 2 else sentence.strip()
 
 
 def mistake(id_: str, value: Expected, en: str, zh: str) -> KnownMistake:

@@ -288,7 +288,9 @@ class GanLoss(Family[GanLossParams]):
                     "这是另一种生成器损失：minimax 是 ln(1 - D(G(z)))，非饱和是 -ln D(G(z))。",
                 )
             )
-        return Solved(value, solution, tuple(m for m in candidates if m is not None))
+        # The loss's formula is in the question: the hint is how to read it, not its value.
+        hint = Localized(en=f"{bce_en} Use the natural log.", zh=f"{bce_zh}用自然对数。")
+        return Solved(value, solution, tuple(m for m in candidates if m is not None), hint=hint)
 
 
 # --- gan_generator_grad -------------------------------------------------------------------

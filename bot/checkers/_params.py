@@ -402,7 +402,13 @@ class BatchnormParams(Family[BatchnormParamsParams]):
                 "BatchNorm 每个通道除了缩放 γ 还要学习平移 β。",
             ),
         ]
-        return Solved(total, solution, tuple(candidates))
+        hint = Localized(
+            en="Which of BatchNorm's tensors does gradient descent learn, and how many numbers "
+            "does each hold per channel? (The running statistics are buffers.)",
+            zh="BatchNorm 的哪些张量由梯度下降学习？每个通道各有几个数？"
+            "（running 统计量是缓冲区。）",
+        )
+        return Solved(total, solution, tuple(candidates), hint=hint)
 
 
 # --- embedding_params ------------------------------------------------------------------------

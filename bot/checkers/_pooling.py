@@ -202,4 +202,18 @@ class PoolOutput(Family[PoolOutputParams]):
             if p.p
             else None,
         ]
-        return Solved(out, solution, tuple(m for m in mistakes if m is not None))
+        rounding_en, rounding_zh = (
+            (
+                "rounded up (ceil_mode=True), but a last window that would start in the right "
+                "padding is dropped",
+                "向上取整（ceil_mode=True），但从右侧填充区开始的最后一个窗口要去掉",
+            )
+            if p.ceil_mode
+            else ("rounded down (ceil_mode=False)", "向下取整（ceil_mode=False）")
+        )
+        hint = Localized(
+            en=f"out = (n + 2p - d(k-1) - 1) / s + 1, {rounding_en}; the stride defaults to the "
+            "kernel size.",
+            zh=f"输出 = (n + 2p - d(k-1) - 1) / s + 1，{rounding_zh}；步长默认等于 kernel_size。",
+        )
+        return Solved(out, solution, tuple(m for m in mistakes if m is not None), hint=hint)

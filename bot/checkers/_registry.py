@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.checkers._attention import MhaParams, SdpaOutput
 from bot.checkers._backprop import MlpBackprop
-from bot.checkers._base import Family, Params, UnknownFamilyError
+from bot.checkers._base import Family, Params, UnknownFamilyError, first_step
 from bot.checkers._batchnorm import BatchnormForward
 from bot.checkers._clipping import ClipGradNorm
 from bot.checkers._conv_macs import ConvMacs
@@ -141,6 +141,7 @@ class Problem:
     text: Localized
     expected: Expected
     solution: Localized
+    hint: Localized  # the interview hint (`Solved.hint`)
     mistakes: tuple[KnownMistake, ...]
     tolerance: Tolerance
     percent_ok: bool
@@ -270,6 +271,7 @@ class TorchCheckers:
             text=problem.text,
             expected=problem.expected,
             solution=problem.solution,
+            hint=problem.hint,
         )
 
     def grade(self, family: str, seed: int, answer: str) -> Grade:
@@ -356,6 +358,8 @@ class TorchCheckers:
             text=text,
             expected=solved.expected,
             solution=solved.solution,
+            hint=solved.hint
+            or Localized(en=first_step(solved.solution.en), zh=first_step(solved.solution.zh)),
             mistakes=distinct_mistakes(solved.expected, solved.mistakes, fam.tolerance),
             tolerance=fam.tolerance,
             percent_ok=fam.percent_ok,

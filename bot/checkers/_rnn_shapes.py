@@ -207,4 +207,19 @@ class RnnOutputShape(Family[RnnOutputShapeParams]):
                     "每层每个方向各一个。",
                 ),
             ]
-        return Solved(expected, solution, tuple(m for m in candidates if m is not None))
+        if p.output == "output":
+            hint = Localized(
+                en="output holds the top layer's hidden state at every step, both directions "
+                "concatenated: (seq_len, batch, D·H), or (batch, seq_len, D·H) with "
+                "batch_first=True; D = 2 if bidirectional, else 1.",
+                zh="output 保存最上层在每个时间步的隐藏状态，两个方向拼接：(seq_len, batch, D·H)，"
+                "batch_first=True 时为 (batch, seq_len, D·H)；双向时 D = 2，否则为 1。",
+            )
+        else:
+            hint = Localized(
+                en=f"{p.output} keeps only the last step, one entry per layer and direction: "
+                "(num_layers·D, batch, H), whatever batch_first says.",
+                zh=f"{p.output} 只保留最后一步，每层每个方向各一个：(num_layers·D, batch, H)，"
+                "与 batch_first 无关。",
+            )
+        return Solved(expected, solution, tuple(m for m in candidates if m is not None), hint=hint)

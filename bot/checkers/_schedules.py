@@ -91,6 +91,28 @@ def scheduled_lr(p: LrScheduleParams) -> float:
     return float(optimizer.param_groups[0]["lr"])
 
 
+def _hint(p: LrScheduleParams) -> Localized:
+    """The interview hint: which phase the epoch is in and that phase's formula, in symbols."""
+    warm_en = warm_zh = ""
+    if p.warmup:
+        warm_en = (
+            f"First find the phase: epochs before {p.warmup} are the linear warm-up, lr = "
+            "base_lr·(start_factor + (1 - start_factor)·t/warmup); after it the main schedule "
+            "counts its own epochs e = t - warmup from 0. "
+        )
+        warm_zh = (
+            f"先判断阶段：{p.warmup} 之前的 epoch 是线性预热，lr = base_lr·(start_factor + "
+            "(1 - start_factor)·t/warmup)；之后主调度从 0 开始数自己的 epoch：e = t - warmup。"
+        )
+    if p.schedule == "cosine":
+        main_en = "Cosine annealing: eta_min + (base_lr - eta_min)·(1 + cos(π·e/T_max))/2."
+        main_zh = "余弦退火：eta_min + (base_lr - eta_min)·(1 + cos(π·e/T_max))/2。"
+    else:
+        main_en = "StepLR: base_lr·gamma^⌊e/step_size⌋."
+        main_zh = "StepLR：base_lr·gamma^⌊e/step_size⌋。"
+    return Localized(en=warm_en + main_en, zh=warm_zh + main_zh)
+
+
 class LrSchedule(TellingFamily[LrScheduleParams]):
     name = "lr_schedule"
     summary = "learning rate in an epoch: LinearLR warm-up, then CosineAnnealingLR or StepLR"
@@ -282,4 +304,4 @@ class LrSchedule(TellingFamily[LrScheduleParams]):
                     if e // p.step_size > 1
                     else None
                 )
-        return Solved(lr, solution, tuple(m for m in candidates if m is not None))
+        return Solved(lr, solution, tuple(m for m in candidates if m is not None), hint=_hint(p))

@@ -359,4 +359,8 @@ class SgnsGrad(TellingFamily[SgnsGradParams]):
             ),
             *(mistake(*item) for item in wrong),
         ]
-        return Solved(expected, solution, tuple(candidates))
+        formula = rule.partition(" with ")[0]  # in symbols, before the numbers
+        hint = Localized(
+            en=f"{formula}, σ the logistic function.", zh=f"{formula}，σ 为 logistic 函数。"
+        )
+        return Solved(expected, solution, tuple(candidates), hint=hint)

@@ -277,7 +277,16 @@ class ConvOutput(Family[ConvOutputParams]):
             out,
             _conv_working(p.n, p.k, p.s, p.p, p.d, out),
             tuple(_conv_mistakes(p.n, p.k, p.s, p.p, p.d)),
+            hint=_CONV_HINT,
         )
+
+
+_CONV_HINT = Localized(
+    en="out = ⌊(n + 2p - d(k-1) - 1) / s⌋ + 1, rounded down; padding='valid' is p = 0, and "
+    "padding='same' (stride 1 only) pads d(k-1) in total, split between the sides.",
+    zh="输出 = ⌊(n + 2p - d(k-1) - 1) / s⌋ + 1，向下取整；padding='valid' 即 p = 0，"
+    "padding='same'（仅限步长 1）两侧合计填充 d(k-1)。",
+)
 
 
 # --- conv_shape (an extra family: the full (C, H, W) shape) ------------------------------
@@ -374,4 +383,9 @@ class ConvShape(Family[ConvShapeParams]):
             mistakes.append(
                 mistake(m.id, [p.c_out, m.value, m.value], m.feedback.en, m.feedback.zh)
             )
-        return Solved(expected, solution, tuple(mistakes))
+        hint = Localized(
+            en="One output channel per filter; each spatial side is "
+            "⌊(n + 2p - d(k-1) - 1) / s⌋ + 1.",
+            zh="每个卷积核输出一个通道；每个空间维度为 ⌊(n + 2p - d(k-1) - 1) / s⌋ + 1。",
+        )
+        return Solved(expected, solution, tuple(mistakes), hint=hint)

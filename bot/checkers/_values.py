@@ -168,6 +168,53 @@ def _working(name: str, x: float, a: float, derivative: bool, value: float) -> L
     return Localized(en=f"{en}.", zh=f"{zh}。")
 
 
+# The interview hint: the function or its derivative in symbols, no value substituted.
+_VALUE_FORMULAS = {
+    "sigmoid": "σ(x) = 1 / (1 + e^(-x))",
+    "tanh": "tanh(x) = (e^x - e^(-x)) / (e^x + e^(-x))",
+    "relu": "ReLU(x) = max(0, x)",
+    "leaky_relu": "LeakyReLU(x) = x for x > 0, else negative_slope·x",
+    "elu": "ELU(x) = x for x > 0, else e^x - 1",
+    "gelu": "GELU(x) = x·Φ(x), Φ the standard normal CDF",
+    "gelu_tanh": "GELU(x) ≈ 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))",
+    "silu": "SiLU(x) = x·σ(x)",
+    "softplus": "softplus(x) = ln(1 + e^x)",
+}
+_DERIVATIVE_FORMULAS = {
+    "sigmoid": ("σ'(x) = σ(x)(1 - σ(x))", "σ'(x) = σ(x)(1 - σ(x))"),
+    "tanh": ("tanh'(x) = 1 - tanh²(x)", "tanh'(x) = 1 - tanh²(x)"),
+    "relu": (
+        "ReLU'(x) is 1 for x > 0, else 0 (autograd takes 0 at x = 0)",
+        "x > 0 时 ReLU'(x) = 1，否则为 0（autograd 在 x = 0 处取 0）",
+    ),
+    "leaky_relu": (
+        "LeakyReLU'(x) is 1 for x > 0, else negative_slope (autograd takes the slope at x = 0)",
+        "x > 0 时 LeakyReLU'(x) = 1，否则为 negative_slope（autograd 在 x = 0 处取斜率）",
+    ),
+    "elu": (
+        "ELU'(x) is 1 for x > 0, else e^x (autograd takes 1 at x = 0)",
+        "x > 0 时 ELU'(x) = 1，否则为 e^x（autograd 在 x = 0 处取 1）",
+    ),
+    "gelu": (
+        "GELU'(x) = Φ(x) + x·φ(x), φ the standard normal density",
+        "GELU'(x) = Φ(x) + x·φ(x)，φ 为标准正态密度",
+    ),
+    "gelu_tanh": (
+        "with u = √(2/π)(x + 0.044715x³): 0.5(1 + tanh u) + 0.5x(1 - tanh²u)·du/dx",
+        "记 u = √(2/π)(x + 0.044715x³)：0.5(1 + tanh u) + 0.5x(1 - tanh²u)·du/dx",
+    ),
+    "silu": ("SiLU'(x) = σ(x) + x·σ(x)(1 - σ(x))", "SiLU'(x) = σ(x) + x·σ(x)(1 - σ(x))"),
+    "softplus": ("softplus'(x) = e^x / (1 + e^x) = σ(x)", "softplus'(x) = e^x / (1 + e^x) = σ(x)"),
+}
+
+
+def _formula_hint(name: str, derivative: bool) -> Localized:
+    if derivative:
+        en, zh = _DERIVATIVE_FORMULAS[name]
+        return Localized(en=en, zh=zh)
+    return Localized(en=_VALUE_FORMULAS[name], zh=_VALUE_FORMULAS[name])
+
+
 class ActivationFamily(Family[ActivationParams]):
     name = "activation"
     summary = "f(x) or f'(x) as autograd gives it (so relu'(0) = 0)"
@@ -362,6 +409,7 @@ class ActivationFamily(Family[ActivationParams]):
             value,
             _working(p.fn, p.x, p.negative_slope, p.derivative, value),
             tuple(m for m in candidates if m is not None),
+            hint=_formula_hint(p.fn, p.derivative),
         )
 
 
@@ -441,4 +489,9 @@ class VanishingSigmoidBound(Family[VanishingSigmoidBoundParams]):
                 f"每层一个导数：共 {p.layers} 个 0.25 相乘。",
             ),
         ]
-        return Solved(bound, solution, tuple(candidates))
+        hint = Localized(
+            en="σ'(z) = σ(z)(1 - σ(z)): where is it largest, and what is the most each layer "
+            "can multiply the gradient by?",
+            zh="σ'(z) = σ(z)(1 - σ(z))：它在哪里取最大值？每一层最多能让梯度乘上多少？",
+        )
+        return Solved(bound, solution, tuple(candidates), hint=hint)

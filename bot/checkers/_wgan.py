@@ -128,7 +128,13 @@ class Wasserstein1d(TellingFamily[Wasserstein1dParams]):
                 "这是 Wasserstein-2 距离（差的均方根）；W1 是绝对差的平均。",
             ),
         ]
-        return Solved(w1, solution, tuple(m for m in candidates if m is not None))
+        hint = Localized(
+            en="In 1-D the optimal transport pairs the points in sorted order: sort both samples, "
+            "pair them up, and average the absolute gaps (every point carries the same mass).",
+            zh="一维时最优传输按排序后的顺序配对：把两个样本都排序，一一配对，再对绝对差取平均"
+            "（每个点的质量相同）。",
+        )
+        return Solved(w1, solution, tuple(m for m in candidates if m is not None), hint=hint)
 
 
 # --- gradient_penalty -------------------------------------------------------------------------

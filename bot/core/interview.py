@@ -454,7 +454,7 @@ class Interviews:
             family, seed = parse_generated_ref(instance.ref)
             assert family is not None and seed is not None
             numeric = await asyncio.to_thread(self.checkers.generate, family, seed)
-            return Hint(kind=Kind.NUMERIC, text=numeric.solution), 1
+            return Hint(kind=Kind.NUMERIC, text=numeric.hint or numeric.solution), 1
         question = self.catalog.question(instance.ref, instance.server_id)
         if question is None:
             raise InterviewError("gone")

@@ -212,9 +212,10 @@ class Solution(BaseModel):
 
 
 class Hint(BaseModel):
-    """A hint for an open question: for a numeric one, its worked solution (the front end shows
-    the first step); for an open one, its first key point (`text`); for a multiple choice one, a
-    wrong option ruled out (`ruled_out`, its letter) and why it is wrong (`text`)."""
+    """A hint for an open question: for a numeric one, the method to start from, without the
+    answer (`NumericQuestion.hint`); for an open one, its first key point (`text`); for a
+    multiple choice one, a wrong option ruled out (`ruled_out`, its letter) and why it is
+    wrong (`text`)."""
 
     kind: Kind
     text: Localized | None = None

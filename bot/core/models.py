@@ -304,6 +304,7 @@ class NumericQuestion(_Frozen):
     text: Localized
     expected: Any
     solution: Localized
+    hint: Localized | None = None  # an interview hint: the method, not the answer
 
     @property
     def ref(self) -> str:

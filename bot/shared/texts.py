@@ -275,8 +275,8 @@ def hint_text(hint: Hint) -> Localized:
     hint shown again says it cost nothing)."""
     if hint.kind is Kind.NUMERIC and hint.text is not None:
         text = Localized(
-            en=f"💡 Start from: {_first_step(hint.text.en)}",
-            zh=f"💡 提示：{_first_step(hint.text.zh)}",
+            en=f"💡 Start from: {hint.text.en}",
+            zh=f"💡 提示：{hint.text.zh}",
         )
     elif hint.kind is Kind.OPEN and hint.text is not None:
         text = Localized(
@@ -294,16 +294,6 @@ def hint_text(hint: Hint) -> Localized:
     return Localized(
         en=f"{text.en} (shown again: no extra cost)", zh=f"{text.zh}（重复的提示，不再扣分）"
     )
-
-
-def _first_step(solution: str) -> str:
-    """The formula a worked solution starts from, without the numbers that follow it:
-    its first sentence, cut before the second `=` (`out = formula = numbers = answer`)."""
-    sentence = solution
-    for stop in (". ", "。", "; ", ";", "\n"):
-        sentence = sentence.partition(stop)[0]
-    parts = sentence.split("=")
-    return "=".join(parts[:2]).strip() if len(parts) > 2 else sentence.strip()
 
 
 def question_label(number: int, follow_up: bool) -> Localized:
