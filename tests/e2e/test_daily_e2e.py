@@ -20,6 +20,11 @@ async def test_daily_question_is_posted_once_and_builds_a_streak(
     fake_discord: FakeDiscord, tmp_path: Path
 ) -> None:
     alice, bob = fake_discord.user("alice"), fake_discord.user("bob")
+    bot_role = fake_discord.guild.role(fake_discord.bot.username)
+    locked = fake_discord.add_channel(  # the bot may not send messages there
+        "locked",
+        overwrites=[{"id": str(bot_role.id), "type": 0, "allow": "0", "deny": str(1 << 11)}],
+    )
     async with running_bot(fake_discord, tmp_path / "bot.sqlite3") as bot:
         daily = bot.get_cog("Daily")
         assert daily is not None
@@ -36,6 +41,10 @@ async def test_daily_question_is_posted_once_and_builds_a_streak(
         assert (await told(refused)).startswith("⚠️")
         bad = await alice.slash("daily set", channel=fake_discord.channel, time="25:99")
         assert "is not a time" in (await told(bad))
+        # A channel the bot may not post in: refused at once, not a question lost every day.
+        shut = await alice.slash("daily set", channel=locked, time="00:00")
+        assert "I need the Send Messages, Embed Links permissions there" in (await told(shut))
+        assert await daily.post_due() == 0  # type: ignore[attr-defined]  # nothing was set
         done = await alice.slash("daily set", channel=fake_discord.channel, time="0:00")
         assert "at 00:00 UTC" in (await told(done))
 

@@ -8,13 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.core.models import Lang
+from bot.core.models import Lang, Localized
 from bot.core.services.daily import Dailies
 from bot.core.services.identities import language_for
 from bot.core.services.posting import Postings
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of, refuse_without_manage_server
 from bot.discord._render import question_embed, question_view, t
+from bot.discord.ext.quiz import NEEDED
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 30.0
@@ -46,6 +47,21 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
         if await refuse_without_manage_server(interaction, ctx):
             return
         assert ctx.server is not None
+        missing = _missing_in(channel)
+        if missing:  # else each day's question would fail to post, and nobody would know
+            names = t(ctx.lang, ", ", "、").join(name.get(ctx.lang) for name in missing)
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    f"⚠️ I cannot post the daily question in {channel.mention}: I need the "
+                    f"{names} permission{'' if len(missing) == 1 else 's'} there. Give "
+                    f"{'it' if len(missing) == 1 else 'them'} to me, or pick another channel.",
+                    f"⚠️ 我无法在 {channel.mention} 发布每日一题：需要那里的“{names}”权限。"
+                    "请授予这些权限，或换一个频道。",
+                ),
+                ephemeral=True,
+            )
+            return
         at = await self.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
         await interaction.response.send_message(
             t(
@@ -104,6 +120,20 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
     @poster.before_loop
     async def _before_poster(self) -> None:
         await self.bot.wait_until_ready()
+
+
+#: What posting the daily question needs in its channel: to see it, post, embed.
+_NEEDED = NEEDED[:3]
+
+
+def _missing_in(channel: discord.TextChannel) -> list[Localized]:
+    """The permissions the bot lacks in `channel` (from the cached roles and overwrites);
+    none when it cannot tell (its own member not cached)."""
+    me = channel.guild.me
+    if me is None:
+        return []
+    permissions = channel.permissions_for(me)
+    return [name for flag, name in _NEEDED if not getattr(permissions, flag)]
 
 
 async def setup(bot: InterviewBot) -> None:
