@@ -14,7 +14,7 @@ from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
 from bot.core.services.daily import Dailies
 from bot.core.services.making import Making
 from bot.core.services.reviews import Reviews
-from bot.core.topics import AREA_IDS, TOPIC_IDS
+from bot.core.topics import AREA_IDS, TOPIC_IDS, topic_id
 
 L = Localized
 
@@ -55,8 +55,8 @@ class Practice:
                 slot = "kind"
             elif word in Difficulty.__members__.values():
                 slot = "difficulty"
-            elif word in AREA_IDS or word in TOPIC_IDS:
-                slot = "topic"
+            elif topic_id(word) in AREA_IDS or topic_id(word) in TOPIC_IDS:
+                slot, word = "topic", topic_id(word)  # `vanishing-gradients`
             else:
                 self.session.say(
                     Localized(

@@ -65,7 +65,7 @@ from bot.core.services.answering import Answering, SelfRating, grade_choice
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.core.topics import TOPIC_IDS, topics_in
+from bot.core.topics import TOPIC_IDS, topic_id, topics_in
 
 
 class InterviewsStore(InterviewStore, AttemptStore, UserStore, Protocol):
@@ -149,6 +149,7 @@ class Interviews:
             raise InterviewError("questions")
         if not MIN_MINUTES <= minutes <= MAX_MINUTES:
             raise InterviewError("minutes")
+        topics = [topic_id(t) for t in topics]  # `CNN`, `vanishing-gradients`
         unknown = [t for t in topics if not topics_in(t)]
         if unknown:
             raise InterviewError("topic", topics=unknown)

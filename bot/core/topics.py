@@ -110,6 +110,14 @@ def topic(topic_id: str) -> Topic:
     return _BY_ID[topic_id]
 
 
+def topic_id(text: str) -> str:
+    """The area or topic id a user most likely meant: `CNN` is `cnn`, `Vanishing Gradients`
+    and `vanishing-gradients` are `vanishing_gradients`; other text as it is (for the
+    caller's "unknown topic", quoting it)."""
+    wanted = "_".join(text.strip().casefold().replace("-", " ").split())
+    return wanted if wanted in AREA_IDS or wanted in TOPIC_IDS else text
+
+
 def topics_in(area_or_topic: str) -> tuple[str, ...]:
     """Topic ids selected by an area id or a topic id; empty if it names neither."""
     if area_or_topic in AREA_IDS:

@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.core.errors import UnknownTopic
 from bot.core.interview_state import InterviewError
 from bot.core.models import Lang
-from bot.core.topics import AREAS, TOPICS, topics_in
+from bot.core.topics import AREAS, TOPICS, topic_id, topics_in
 from bot.discord._i18n import lang_of
 
 
@@ -46,6 +46,7 @@ class TopicTransformer(app_commands.Transformer):
         return topic_choices(value, lang_of(interaction))
 
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
+        value = topic_id(value)  # any case, hyphens or spaces: `CNN`, `vanishing-gradients`
         if not topics_in(value):
             raise UnknownTopic(value)
         return value
@@ -91,7 +92,7 @@ class TopicsTransformer(app_commands.Transformer):
         return topic_list_choices(value, lang_of(interaction))
 
     async def transform(self, interaction: discord.Interaction, value: str) -> list[str]:
-        wanted = split_topics(value)
+        wanted = [topic_id(word) for word in split_topics(value)]
         unknown = [word for word in wanted if not topics_in(word)]
         if unknown:
             raise InterviewError("topic", topics=unknown)

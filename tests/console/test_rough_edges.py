@@ -479,3 +479,9 @@ def test_an_interview_stopped_before_any_answer_has_a_report_but_no_chart(tmp_pa
     run = console(tmp_path, "interview start vanishing_gradients questions=3\nstop\n")
     assert "Report (stopped early): " in run.stdout
     assert "Chart:" not in run.stdout and not list(tmp_path.glob("interview-*.png"))
+
+
+def test_a_topic_is_understood_in_any_case(tmp_path: Path) -> None:
+    run = console(tmp_path, "question Vanishing-Gradients mcq\nskip\nleaderboard CNN\n")
+    assert "Unknown topic" not in run.stdout and "⚠️" not in run.stdout, run.stdout
+    assert "Skipped" in run.stdout

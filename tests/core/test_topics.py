@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.boards import topic_key
-from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, TOPICS, topics_in
+from bot.core.topics import AREA_IDS, AREAS, TOPIC_IDS, TOPICS, topic_id, topics_in
 
 
 def test_area_ids_differ_from_topic_ids() -> None:
@@ -31,3 +31,11 @@ def test_attention_area() -> None:
     area = next(a for a in AREAS if a.id == "attn")
     assert area.name.en == "Attention and Transformers"
     assert area.name.zh == "注意力机制与 Transformer"
+
+
+def test_a_topic_is_found_whatever_its_case_hyphens_or_spaces() -> None:
+    assert topic_id("CNN") == "cnn"
+    assert topic_id(" Vanishing-Gradients ") == "vanishing_gradients"
+    assert topic_id("vanishing gradients") == "vanishing_gradients"
+    assert topic_id("LSTM_GRU") == "lstm_gru"
+    assert topic_id("quantum_chemistry") == "quantum_chemistry"  # unknown: as typed

@@ -225,6 +225,8 @@ async def test_question_and_leaderboard_share_one_topic_option(
             assert chinese.startswith("⚠️ 没有这个主题：`quantum_chemistry`。"), chinese
             area = await alice.slash(command, topic="cnn")  # an area is a topic option too
             assert "Unknown topic" not in await told(area)
+            typed = await alice.slash(command, topic="CNN")  # typed, not picked: any case
+            assert "Unknown topic" not in await told(typed)
         fake_discord.assert_clean()
 
 

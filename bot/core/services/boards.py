@@ -9,7 +9,7 @@ from bot.core.errors import UnknownTopic
 from bot.core.models import HistoryEntry, Leaderboard, Period, Scope, User, UserStats
 from bot.core.ports import AttemptStore, BoardStore, Clock
 from bot.core.services.catalog import Catalog
-from bot.core.topics import TOPICS, topics_in
+from bot.core.topics import TOPICS, topic_id, topics_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,7 @@ class Boards:
         user: User | None = None,
         limit: int = 10,
     ) -> Leaderboard:
+        topic = topic_id(topic) if topic is not None else None  # `CNN`: `cnn`
         if topic is not None and not topics_in(topic):
             raise UnknownTopic(topic)
         return await self._store.leaderboard(

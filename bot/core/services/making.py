@@ -23,7 +23,7 @@ from bot.core.models import (
 from bot.core.ports import AttemptStore, Checkers, Clock, QuestionStore
 from bot.core.scoring import REWARD_WINDOW
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
-from bot.core.topics import topics_in
+from bot.core.topics import topic_id, topics_in
 
 RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
 RECENT_KEYS = 100  # how many recently answered or served generated questions, likewise
@@ -119,6 +119,7 @@ class Making:
     ) -> ServedQuestion:
         """A question for this user, not one of the ones they had most recently (posting it
         with `post(..., served_to=user)` remembers it as served)."""
+        topic = topic_id(topic) if topic is not None else None  # `CNN`: `cnn`
         if topic is not None and not topics_in(topic):
             raise UnknownTopic(topic)
         candidates = self._catalog.candidates(topic, kind.kinds, difficulty, server_id)

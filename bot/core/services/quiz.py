@@ -67,7 +67,7 @@ from bot.core.services.answering import Answering
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.core.topics import topics_in
+from bot.core.topics import topic_id, topics_in
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,8 @@ class Quiz:
         """Start a round in the channel and post its first question; the running round if
         the channel has one. UnknownTopic / NoQuestionFound (nothing started) for a topic,
         kind and difficulty without questions."""
+        if settings.topic is not None:  # `CNN`, `vanishing-gradients`: the id
+            settings = settings.model_copy(update={"topic": topic_id(settings.topic)})
         running = self._channels.get(channel_id)
         if running is not None:
             return Started(running.round, False, running.question)
