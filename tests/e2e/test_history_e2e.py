@@ -44,7 +44,8 @@ async def test_history_lists_the_callers_answers_newest_first(
         assert embed["title"] == "Your last answers"
         lines = embed["description"].split("\n\n")[0].splitlines()
         assert len(lines) == 2, lines
-        assert "python -m bot check FAMILY --seed SEED" in embed["description"]
+        assert "names the exact question" in embed["description"]
+        assert "python -m bot" not in embed["description"]  # no shell command in Discord
         newest, oldest = lines
         assert f"`{numeric_ref}`" in newest and "❌" in newest and "**0 pts**" in newest
         assert f"`{int(expected) + 1}`" in newest  # the answer as typed

@@ -7,11 +7,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.models import HistoryEntry, Kind, Lang
+from bot.core.services.answering import SelfRating
 from bot.core.services.boards import Boards
 from bot.discord._bot import InterviewBot
 from bot.discord._context import context_of
 from bot.discord._render import t
-from bot.shared.texts import topic_name
+from bot.shared.texts import RATING_NAMES, topic_name
 
 MAX_ANSWER = 40  # characters of a typed answer shown in a line
 EMBED_LIMIT = 4096  # characters of an embed's description
@@ -36,6 +37,9 @@ def history_line(entry: HistoryEntry, lang: Lang) -> str:
     )
     shown = f"`{_escape(answer)}`" if answer.strip() else "—"
     if entry.kind is Kind.OPEN:
+        rating = next((r for r in SelfRating if r.value == entry.answer), None)
+        if rating is not None:  # the rating's name, as the buttons say it
+            shown = f"`{RATING_NAMES[rating].get(lang)}`"
         shown = t(lang, f"rated {shown}", f"自评 {shown}")
     return f"{when} {mark} **{points}** · `{entry.ref}` · {topic_name(entry.topic, lang)} · {shown}"
 
@@ -49,10 +53,9 @@ def history_embed(entries: list[HistoryEntry], lang: Lang) -> discord.Embed:
         return embed
     hint = t(
         lang,
-        "A reference (`FAMILY:SEED` or a question id) names the exact question: "
-        "`python -m bot check FAMILY --seed SEED` reproduces a numeric one.",
-        "编号（`FAMILY:SEED` 或题目编号）唯一对应一道题：数值题可用 "
-        "`python -m bot check FAMILY --seed SEED` 复现。",
+        "A reference (`FAMILY:SEED` or a question id) names the exact question, as its "
+        "message shows it.",
+        "编号（`FAMILY:SEED` 或题目编号）唯一对应一道题，和题目消息上显示的一致。",
     )
     lines: list[str] = []
     size = len(hint) + 2
