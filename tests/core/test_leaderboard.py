@@ -96,6 +96,7 @@ async def test_daily_answers_build_a_streak(engine: Engine, clock: FakeClock) ->
 def test_daily_time_is_read_carefully() -> None:
     assert parse_hhmm("9:05") == "09:05"
     assert parse_hhmm("0930") == "09:30"
+    assert parse_hhmm("０９：３０") == "09:30" and parse_hhmm("9：30") == "09:30"  # full-width
     assert parse_hhmm("23：59") == "23:59"
     for bad in ("24:00", "9", "9:5", "noon", "12:60", ""):
         with pytest.raises(BadTime):

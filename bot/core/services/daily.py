@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.core.errors import BadTime, NoQuestionFound
 from bot.core.models import DailySetting, Kind, Lang, QuestionInstance, ServedQuestion, User
 from bot.core.ports import Clock, DailyStore
@@ -10,8 +12,9 @@ from bot.core.services.making import Making
 
 
 def parse_hhmm(text: str) -> str:
-    """`7:30`, `07:30`, `0730` -> `07:30`; BadTime for anything else."""
-    cleaned = text.strip().replace("：", ":")
+    """`7:30`, `07:30`, `0730`, full-width `０９：３０` (a Chinese keyboard) -> `07:30`;
+    BadTime for anything else."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()  # ０-９ and ： as ASCII
     if ":" not in cleaned and len(cleaned) == 4 and cleaned.isascii() and cleaned.isdigit():
         cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
     hours, sep, minutes = cleaned.partition(":")
