@@ -14,6 +14,8 @@ from bot.core.models import Lang, Localized
 
 # type -> Chinese sentence; `{name}` fields come from the error's ctx.
 _ZH: dict[str, str] = {
+    "gan_too_many_steps": "步数太多：loss 为 {loss}、批大小为 {batch} 时最多 {most} 步"
+    "（你要求 {steps} 步）；请减少步数或减小批大小",
     "missing": "缺少此项",
     "extra_forbidden": "不认识这一项",
     "unexpected_keyword_argument": "不认识这一项",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final, Literal, Self
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from bot.demos.base import DemoParams
 
@@ -53,15 +54,24 @@ class GanParams(DemoParams):
 
     @model_validator(mode="after")
     def _limit_work(self) -> Self:
-        if self.loss == "wgan":
-            work = round(self.steps * (self.batch + WGAN_STEP_OVERHEAD) * WGAN_WEIGHT)
-            what = f"steps x (batch + {WGAN_STEP_OVERHEAD}) x {WGAN_WEIGHT:g} (wgan)"
-        else:
-            work, what = self.steps * self.batch, "steps x batch"
-        if work > GAN_MAX_WORK:
-            raise ValueError(
-                f"too much work: {what} = {work:,} is over {GAN_MAX_WORK:,}; "
-                "use fewer steps or a smaller batch"
+        """At most GAN_MAX_WORK of work: steps x batch, a wgan step counting as
+        (batch + WGAN_STEP_OVERHEAD) x WGAN_WEIGHT. Said as the most steps this batch allows
+        (Discord's /demo gan has no batch option), in both languages (bot/core/validation.py
+        has the Chinese of `gan_too_many_steps`)."""
+        per_step = (
+            (self.batch + WGAN_STEP_OVERHEAD) * WGAN_WEIGHT if self.loss == "wgan" else self.batch
+        )
+        if round(self.steps * per_step) > GAN_MAX_WORK:
+            raise PydanticCustomError(
+                "gan_too_many_steps",
+                "too many steps: with loss {loss} and batch {batch}, at most {most} steps "
+                "(asked for {steps}); use fewer steps or a smaller batch",
+                {
+                    "loss": self.loss,
+                    "batch": self.batch,
+                    "most": f"{int(GAN_MAX_WORK // per_step):,}",
+                    "steps": f"{self.steps:,}",
+                },
             )
         return self
 

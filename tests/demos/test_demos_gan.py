@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from torch import nn
 from torch.nn import functional as F
 
+from bot.core.validation import validation_message
 from bot.demos import gan
 from bot.demos.base import DemoParamsError, DemoResult, parse_params
 from bot.demos.gan import GanParams, run_gan
@@ -264,10 +265,22 @@ def test_invalid_params_give_clear_errors(raw: dict[str, object], field: str) ->
 def test_work_cap_gives_a_clear_error() -> None:
     GanParams(steps=5000, batch=512)  # 2.56 M: allowed
     GanParams(loss="wgan")  # the default wgan run is allowed
-    with pytest.raises(DemoParamsError, match="too much work: steps x batch = 5,120,000"):
+    with pytest.raises(
+        DemoParamsError,
+        match="with loss nonsaturating and batch 1024, at most 2,929 steps \\(asked for 5,000\\)",
+    ):
         parse_params(GanParams, {"steps": 5000, "batch": 1024}, "gan")
-    with pytest.raises(DemoParamsError, match=r"steps x \(batch \+ 192\) x 7.5 \(wgan\)"):
+    with pytest.raises(DemoParamsError) as wgan:
         parse_params(GanParams, {"steps": 5000, "loss": "wgan"}, "gan")
+    assert "with loss wgan and batch 128, at most 1,250 steps" in str(wgan.value)
+    GanParams(loss="wgan", steps=1250)  # the most it says is allowed...
+    with pytest.raises(DemoParamsError):
+        parse_params(GanParams, {"loss": "wgan", "steps": 1251}, "gan")  # ...one more is not
+    (error,) = wgan.value.errors
+    assert validation_message(error, "zh") == (
+        "步数太多：loss 为 wgan、批大小为 128 时最多 1,250 步（你要求 5,000 步）；"
+        "请减少步数或减小批大小"
+    )
 
 
 @pytest.mark.parametrize("batch", [32, 128, 512, 1024])

@@ -181,8 +181,9 @@ async def test_cooldown_and_bad_parameters_are_refused_ephemerally(
         too_much = await alice.slash("demo gan", loss="wgan", steps=5000)
         assert too_much.response_type == 4 and too_much.message is not None
         assert too_much.message.ephemeral
-        assert too_much.message.content.startswith("⚠️ invalid parameters for gan: too much work")
+        assert too_much.message.content.startswith("⚠️ invalid parameters for gan: too many steps")
         assert "use fewer steps" in too_much.message.content
+        assert "with loss wgan and batch 128, at most 1,250 steps" in too_much.message.content
         # ... and a refused request costs no cooldown.
         ok = await alice.slash("demo rnn", cell="lstm", steps=10)
         assert ok.response_type == 5
