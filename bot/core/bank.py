@@ -39,6 +39,9 @@ MAX_PACK_BYTES = 512 * 1024  # an imported pack (`/admin import`), as UTF-8
 PackBody = tuple[str, str]  # a validated question as stored: its id and its JSON
 
 
+BUILT_IN = "the built-in bank"  # where an id clashing with `content/` is said to be
+
+
 @dataclass(frozen=True, slots=True)
 class BankProblem:
     file: str
@@ -345,7 +348,10 @@ def _parse_document(text: str, file: str, known_families: Collection[str] | None
                 _line_for(lines, (*base, "topic")),
                 qid,
                 "topic",
-                f"unknown topic {question.topic!r} (see `python -m bot topics` for the outline)",
+                f"unknown topic {question.topic!r} (the topics: /topics in Discord, "
+                "`python -m bot topics` in a shell)",
+                f"未知主题 {question.topic!r}（主题列表：Discord 中用 /topics，命令行用 "
+                "`python -m bot topics`）",
             )
             continue
         if (
@@ -436,7 +442,7 @@ def merge_parsed(bank: Bank, parsed: ParsedDocument, file: str) -> None:
                     qid,
                     "id",
                     f"duplicate id (also in {other})",
-                    f"编号重复（{other} 中已有）",
+                    f"编号重复（{'内置题库' if other == BUILT_IN else other} 中已有）",
                 )
             )
         else:

@@ -89,6 +89,12 @@ def test_unknown_topic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert code == 1
     assert [(p["line"], p["id"], p["field"]) for p in problems] == [("4", "bp-good", "topic")]
     assert "unknown topic 'quantum_chemistry'" in problems[0]["msg"]
+    # The same problem in an imported pack's reply: where the topics are, in either language.
+    (problem,) = parse_document(text, "a.yaml", frozenset()).problems
+    assert "(the topics: /topics in Discord, `python -m bot topics` in a shell)" in problem.text(
+        "en"
+    )
+    assert "未知主题 'quantum_chemistry'（主题列表：Discord 中用 /topics" in problem.text("zh")
 
 
 def test_yaml_syntax_error_with_its_line(

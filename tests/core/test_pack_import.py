@@ -175,4 +175,5 @@ async def test_a_pack_whose_id_the_built_in_bank_now_has_is_skipped_with_its_lin
         assert [str(p) for p in problems] == [
             "pack 1 (club.yaml):12: fx-zero-init: id: duplicate id (also in the built-in bank)"
         ]
+        assert problems[0].text("zh").endswith("编号重复（内置题库 中已有）")
         assert engine.catalog.question("club-q1", server.id) is None  # all of the pack, or none

@@ -6,6 +6,7 @@ import asyncio
 from enum import StrEnum
 
 from bot.core.bank import (
+    BUILT_IN,
     MAX_PACK_BYTES,
     Bank,
     BankProblem,
@@ -156,7 +157,7 @@ class Catalog:
         the pack as parsed. Parses YAML: call it in a worker thread."""
         merged = Bank(questions=dict(bank.questions), origin=dict(bank.origin))
         for qid in self.bank.questions:  # an id of the main bank is a duplicate too
-            merged.origin.setdefault(qid, "the built-in bank")
+            merged.origin.setdefault(qid, BUILT_IN)
         parsed = parse_document(content, name, frozenset(self._checkers.family_names()))
         merge_parsed(merged, parsed, name)
         return merged, parsed
