@@ -352,10 +352,12 @@ class PackStore(Protocol):
         user_id: int | None,
         at: datetime,
         bodies: Sequence[tuple[str, str]] = (),
+        replaces: int | None = None,
     ) -> QuestionPack:
         """Store a pack and its validated questions (id and JSON of each, in order);
         DuplicatePackQuestion, and nothing stored, if another pack of the server has one of
-        those ids."""
+        those ids. `replaces`: a pack of the server removed in the same transaction (a
+        corrected file imported again), whose ids the new pack may reuse."""
         ...
 
     async def packs(self, server_id: int | None = None) -> list[QuestionPack]:

@@ -547,9 +547,22 @@ class MemoryStore(MemoryQuiz):
         user_id: int | None,
         at: datetime,
         bodies: Sequence[tuple[str, str]] = (),
+        replaces: int | None = None,
     ) -> QuestionPack:
         pack_id = max(self._packs, default=0) + 1
-        self._check_pack_questions(pack_id, server_id, bodies)
+        old = self._packs.get(replaces) if replaces is not None else None
+        kept = dict(self._pack_questions)  # restored if the new pack is refused
+        if old is not None and old.server_id == server_id:
+            self._pack_questions = {
+                key: row for key, row in self._pack_questions.items() if row[0] != old.id
+            }
+        try:
+            self._check_pack_questions(pack_id, server_id, bodies)
+        except BaseException:
+            self._pack_questions = kept
+            raise
+        if old is not None and old.server_id == server_id:
+            del self._packs[old.id]
         pack = QuestionPack(
             id=pack_id,
             server_id=server_id,

@@ -177,3 +177,36 @@ async def test_a_pack_whose_id_the_built_in_bank_now_has_is_skipped_with_its_lin
         ]
         assert problems[0].text("zh").endswith("编号重复（内置题库 中已有）")
         assert engine.catalog.question("club-q1", server.id) is None  # all of the pack, or none
+
+
+async def test_a_file_imported_again_replaces_its_pack_and_a_refused_one_keeps_it(
+    shared: BotDb, checkers: TorchCheckers, clock: FakeClock
+) -> None:
+    """A corrected file under the same name replaces the server's pack of that name, after a
+    restart too (its questions are then known as `pack N (name)`); a file that is refused
+    leaves the old pack as it was; another server's pack of that name is not touched."""
+    async with process_on(shared, checkers, clock) as engine:
+        server = await engine.identities.server("discord", "1", "club")
+        other = await engine.identities.server("discord", "2", "other club")
+        first = await engine.catalog.import_pack(server.id, "club.yaml", pack(1, 2), None)
+        assert first.replaced is None
+        await engine.catalog.import_pack(other.id, "club.yaml", pack(1, 2), None)
+    async with process_on(shared, checkers, clock) as engine:  # restarted
+        with pytest.raises(PackInvalid):  # a broken correction: nothing changes
+            await engine.catalog.import_pack(server.id, "club.yaml", "questions: [1]", None)
+        assert engine.catalog.question("club-q2", server.id) is not None
+        second = await engine.catalog.import_pack(server.id, "club.yaml", pack(2, 3), None)
+        assert second.replaced is not None and second.replaced.id == first.pack.id
+        assert second.pack.questions == 2
+        assert engine.catalog.question("club-q1", server.id) is None  # gone with the old pack
+        assert engine.catalog.question("club-q3", server.id) is not None
+        assert engine.catalog.question("club-q1", other.id) is not None  # the other server's
+        third = await engine.catalog.import_pack(server.id, "club.yaml", pack(3, 4), None)
+        assert third.replaced is not None and third.replaced.id == second.pack.id  # in-process
+    async with process_on(shared, checkers, clock) as engine:  # what the database kept
+        assert engine.catalog.question("club-q4", server.id) is not None
+        assert engine.catalog.question("club-q2", server.id) is None
+    assert shared.rows("SELECT name, questions FROM question_packs ORDER BY id") == [
+        ("club.yaml", 2),  # the other server's
+        ("club.yaml", 2),
+    ]

@@ -135,12 +135,24 @@ async def test_import_good_and_bad_packs(fake_discord: FakeDiscord, tmp_path: Pa
         assert posted.message is not None
         assert "Adam's default learning rate" in posted.message.embeds[0]["description"]
 
-        again = await alice.slash("admin import", file=Upload("club.yaml", GOOD_PACK.encode()))
-        assert "duplicate id" in (await told(again))
+        # The same ids from another file: refused. The same file corrected: it replaces the
+        # pack (a typo can be fixed), in one step.
+        other = await alice.slash("admin import", file=Upload("other.yaml", GOOD_PACK.encode()))
+        assert "duplicate id" in (await told(other))
+        fixed = GOOD_PACK.replace("default learning rate", "default lr")
+        again = await alice.slash("admin import", file=Upload("club.yaml", fixed.encode()))
+        assert await told(again) == (
+            "✅ Replaced the earlier club.yaml (1 question(s)) with this one: 1 question(s) for "
+            "this server."
+        )
+        posted = await bob.slash("question", topic="optimizers")
+        assert posted.message is not None
+        assert "Adam's default lr" in posted.message.embeds[0]["description"]
 
     async with running_bot(fake_discord, db):  # packs survive a restart
         posted = await bob.slash("question", topic="optimizers")
         assert posted.message is not None
+        assert "Adam's default lr" in posted.message.embeds[0]["description"]
         answered = await bob.click(posted.message, button_ids(posted.message)[0])
         assert (await told(answered)).startswith("✅")
         fake_discord.assert_clean()

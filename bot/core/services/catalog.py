@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core.bank import (
@@ -46,6 +47,23 @@ def parse_generated_ref(ref: str) -> tuple[str | None, int | None]:
     if sep and seed.isascii() and seed.isdigit() and family:
         return family, int(seed)
     return None, None
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A pack imported (`Catalog.import_pack`), and the pack of the same name it replaced."""
+
+    pack: QuestionPack
+    replaced: QuestionPack | None = None
+
+
+def _without(bank: Bank, origins: set[str]) -> Bank:
+    """A copy of `bank` without the questions that came from these origins (a pack)."""
+    kept = {qid for qid, origin in bank.origin.items() if origin not in origins}
+    return Bank(
+        questions={qid: q for qid, q in bank.questions.items() if qid in kept},
+        origin={qid: origin for qid, origin in bank.origin.items() if qid in kept},
+    )
 
 
 class Catalog:
@@ -164,8 +182,10 @@ class Catalog:
 
     async def import_pack(
         self, server_id: int, name: str, content: str, user: User | None
-    ) -> QuestionPack:
-        """Validate and store a pack for one server: all of it, or nothing (PackInvalid).
+    ) -> Imported:
+        """Validate and store a pack for one server: all of it, or nothing (PackInvalid). A
+        file named as a pack the server imported before replaces it (a corrected file: its
+        ids may be the same), in the same transaction.
 
         One import at a time per server (two at once could both take the same id); parsing
         and validating run in a worker thread, and the database refuses an id that another
@@ -174,7 +194,12 @@ class Catalog:
             raise PackInvalid(name, [too_large(name)])
         lock = self._pack_locks.setdefault(server_id, asyncio.Lock())
         async with lock:
+            old = next(
+                (p for p in reversed(await self._packs.packs(server_id)) if p.name == name), None
+            )
             current = self.server_banks.get(server_id, Bank())
+            if old is not None:  # its questions as loaded at start-up or imported since
+                current = _without(current, {old.name, f"pack {old.id} ({old.name})"})
             merged, parsed = await asyncio.to_thread(self._with_pack, current, content, name)
             if merged.problems:
                 raise PackInvalid(name, merged.problems)
@@ -194,6 +219,7 @@ class Catalog:
                     user.id if user else None,
                     self._clock.now(),
                     validated,
+                    replaces=old.id if old is not None else None,
                 )
             except DuplicatePackQuestion as exc:
                 line = next((line for qid, line in parsed.ids if qid == exc.question), 1)
@@ -211,4 +237,4 @@ class Catalog:
                     ],
                 ) from exc
             self.server_banks[server_id] = merged
-            return pack
+            return Imported(pack, old)

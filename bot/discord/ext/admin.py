@@ -157,7 +157,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
         try:
             if len(data) > PACK_LIMIT_BYTES:  # larger than the size Discord announced
                 raise PackInvalid(file.filename, [too_large(file.filename, len(data))])
-            pack = await self.catalog.import_pack(ctx.server.id, file.filename, text, ctx.user)
+            imported = await self.catalog.import_pack(ctx.server.id, file.filename, text, ctx.user)
         except PackInvalid as exc:
             lines = [problem.text(ctx.lang) for problem in exc.problems]
             header = t(
@@ -168,11 +168,18 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Server adm
             body = clip("\n".join(lines), 1800 - len(header))
             await interaction.followup.send(f"{header}\n```\n{body}\n```", ephemeral=True)
             return
+        count, old = imported.pack.questions, imported.replaced
         await interaction.followup.send(
             t(
                 ctx.lang,
-                f"✅ Imported {pack.questions} question(s) from {file.filename} for this server.",
-                f"✅ 已从 {file.filename} 为本服务器导入 {pack.questions} 道题。",
+                f"✅ Imported {count} question(s) from {file.filename} for this server."
+                if old is None
+                else f"✅ Replaced the earlier {file.filename} ({old.questions} question(s)) "
+                f"with this one: {count} question(s) for this server.",
+                f"✅ 已从 {file.filename} 为本服务器导入 {count} 道题。"
+                if old is None
+                else f"✅ 已用这个 {file.filename} 替换之前导入的同名题包（{old.questions} 道题）："
+                f"本服务器现有其中 {count} 道题。",
             ),
             ephemeral=True,
         )

@@ -67,12 +67,20 @@ class Packs(Area):
         user_id: int | None,
         at: datetime,
         bodies: Sequence[tuple[str, str]] = (),
+        replaces: int | None = None,
     ) -> QuestionPack:
         """Store a pack with its validated questions (`bodies`: id and JSON of each, in
         order); DuplicatePackQuestion, and nothing stored, if another pack of the server has
-        one of those ids."""
+        one of those ids. `replaces`: that pack of the server removed first, in the same
+        transaction (its questions with it: ON DELETE CASCADE)."""
 
         async def add(conn: Conn) -> asyncpg.Record:
+            if replaces is not None:
+                await conn.execute(
+                    "DELETE FROM question_packs WHERE id = $1 AND server_id = $2",
+                    replaces,
+                    server_id,
+                )
             row = await conn.fetchrow(
                 "INSERT INTO question_packs (server_id, name, content, questions, created_by,"
                 " created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",

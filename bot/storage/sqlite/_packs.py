@@ -58,11 +58,18 @@ class Packs(Area):
         user_id: int | None,
         at: datetime,
         bodies: Sequence[tuple[str, str]] = (),
+        replaces: int | None = None,
     ) -> QuestionPack:
         """Store a pack with its validated questions (`bodies`: id and JSON of each, in
         order); DuplicatePackQuestion, and nothing stored, if another pack of the server has
-        one of those ids."""
+        one of those ids. `replaces`: that pack of the server removed first, in the same
+        transaction (its questions with it: ON DELETE CASCADE)."""
         async with self.db.transaction() as conn:
+            if replaces is not None:
+                await conn.execute(
+                    "DELETE FROM question_packs WHERE id = ? AND server_id = ?",
+                    (replaces, server_id),
+                )
             cursor = await conn.execute(
                 "INSERT INTO question_packs (server_id, name, content, questions, created_by,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",

@@ -46,3 +46,27 @@ async def test_a_question_id_of_another_pack_of_the_server_is_refused(store: Sto
     assert await store.pack_bodies() == {first.id: ["A", "B"]}
     later = await store.add_pack(guild.id, "later", "y", 1, None, AT, [("c", "C")])
     assert await store.pack_bodies() == {first.id: ["A", "B"], later.id: ["C"]}
+
+
+async def test_a_pack_replaced_in_the_same_transaction_frees_its_ids(store: Store) -> None:
+    guild = await store.get_or_create_server("discord", "10", "Guild")
+    other = await store.get_or_create_server("discord", "20", "Other")
+    first = await store.add_pack(guild.id, "club", "y1", 2, None, AT, [("a", "A"), ("b", "B")])
+    theirs = await store.add_pack(other.id, "club", "y1", 1, None, AT, [("a", "A")])
+    keeper = await store.add_pack(guild.id, "keep", "y", 1, None, AT, [("k", "K")])
+    with pytest.raises(DuplicatePackQuestion):  # the new one refused: the old one stays
+        await store.add_pack(
+            guild.id, "club", "y2", 2, None, AT, [("b", "B2"), ("k", "K2")], replaces=first.id
+        )
+    assert await store.packs(guild.id) == [first, keeper]
+    assert (await store.pack_bodies())[first.id] == ["A", "B"]
+    second = await store.add_pack(
+        guild.id, "club", "y2", 2, None, AT + days(1), [("b", "B2"), ("c", "C")], replaces=first.id
+    )
+    assert await store.packs(guild.id) == [keeper, second]
+    assert await store.packs(other.id) == [theirs]  # another server's pack is not touched
+    assert await store.pack_bodies() == {
+        theirs.id: ["A"],
+        keeper.id: ["K"],
+        second.id: ["B2", "C"],  # the old pack's are gone with it
+    }
