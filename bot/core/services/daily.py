@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from bot.core.errors import BadTime, NoQuestionFound
 from bot.core.models import DailySetting, Kind, Lang, QuestionInstance, ServedQuestion, User
 from bot.core.ports import Clock, DailyStore
 from bot.core.services.catalog import Catalog, KindFilter
 from bot.core.services.making import Making
 
+# Full-width digits and colon as ASCII (not NFKC, which would also read `²` as 2).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９：", "0123456789:")
+
 
 def parse_hhmm(text: str) -> str:
     """`7:30`, `07:30`, `0730`, full-width `０９：３０` (a Chinese keyboard) -> `07:30`;
     BadTime for anything else."""
-    cleaned = unicodedata.normalize("NFKC", text).strip()  # ０-９ and ： as ASCII
+    cleaned = text.translate(_FULL_WIDTH).strip()
     if ":" not in cleaned and len(cleaned) == 4 and cleaned.isascii() and cleaned.isdigit():
         cleaned = f"{cleaned[:2]}:{cleaned[2:]}"
     hours, sep, minutes = cleaned.partition(":")
