@@ -36,6 +36,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("bank.py", "_LineLoader"): "a question file's problems, for its author",
     ("bank.py", "too_large"): "a question file's problems, for its author",
     ("bank.py", "merge_parsed"): "a question file's problems, for its author",
+    ("bank.py", "_parse_document"): "a question file's problems, for its author",
     ("models.py", "Question"): "a question file's problems, for its author",
     ("rubric/chinese.py", "_ZH_NEGATORS"): READ_FOR,
     ("rubric/chinese.py", "_ZH_FILLERS"): READ_FOR,
