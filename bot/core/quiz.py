@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.models import Difficulty, Kind, Lang, Localized, ServedQuestion
 from bot.core.scoring import BASE_POINTS
+from bot.core.topics import topic_id
 
 QUESTIONS_MIN, QUESTIONS_MAX, QUESTIONS_DEFAULT = 3, 30, 10
 SECONDS_MIN, SECONDS_MAX, SECONDS_DEFAULT = 10, 120, 20
@@ -68,6 +69,12 @@ class QuizSettings(_Frozen):
     kind: QuizKind = QuizKind.ANY
     difficulty: Difficulty | None = None
     solo: bool = False
+
+    @field_validator("topic")
+    @classmethod
+    def _topic_id(cls, topic: str | None) -> str | None:
+        """`CNN`, `vanishing-gradients`: the id (see `topics.topic_id`)."""
+        return topic_id(topic) if topic is not None else None
 
 
 class QuizRound(_Frozen):

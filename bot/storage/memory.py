@@ -522,12 +522,12 @@ class MemoryStore(MemoryQuiz):
     # packs
 
     def _check_pack_questions(
-        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]]
+        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]], free: int = 0
     ) -> None:
-        """DuplicatePackQuestion naming the first id another pack of the server has."""
+        """DuplicatePackQuestion naming the first id another pack (not `free`) has."""
         for qid, _ in bodies:
             owner = self._pack_questions.get((server_id, qid))
-            if owner is not None and owner[0] != pack_id:
+            if owner is not None and owner[0] not in (pack_id, free):
                 pack = self._packs.get(owner[0])
                 where = f"pack {pack.id} ({pack.name})" if pack else "another pack"
                 raise DuplicatePackQuestion(qid, where)
@@ -551,26 +551,14 @@ class MemoryStore(MemoryQuiz):
     ) -> QuestionPack:
         pack_id = max(self._packs, default=0) + 1
         old = self._packs.get(replaces) if replaces is not None else None
-        kept = dict(self._pack_questions)  # restored if the new pack is refused
-        if old is not None and old.server_id == server_id:
-            self._pack_questions = {
-                key: row for key, row in self._pack_questions.items() if row[0] != old.id
-            }
-        try:
-            self._check_pack_questions(pack_id, server_id, bodies)
-        except BaseException:
-            self._pack_questions = kept
-            raise
-        if old is not None and old.server_id == server_id:
-            del self._packs[old.id]
+        gone = old.id if old is not None and old.server_id == server_id else pack_id
+        self._check_pack_questions(pack_id, server_id, bodies, gone)  # its ids are free
+        self._packs.pop(gone, None)
+        self._pack_questions = {k: r for k, r in self._pack_questions.items() if r[0] != gone}
         pack = QuestionPack(
-            id=pack_id,
-            server_id=server_id,
-            name=name,
-            content=content,
-            questions=questions,
+            id=pack_id, server_id=server_id, name=name, content=content, questions=questions,
             created_at=_utc(at),
-        )
+        )  # fmt: skip
         self._packs[pack_id] = pack
         self._add_pack_questions(pack_id, server_id, bodies)
         return pack

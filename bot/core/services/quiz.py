@@ -67,7 +67,7 @@ from bot.core.services.answering import Answering
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.core.topics import topic_id, topics_in
+from bot.core.topics import topics_in
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +236,6 @@ class Quiz:
         """Start a round in the channel and post its first question; the running round if
         the channel has one. UnknownTopic / NoQuestionFound (nothing started) for a topic,
         kind and difficulty without questions."""
-        if settings.topic is not None:  # `CNN`, `vanishing-gradients`: the id
-            settings = settings.model_copy(update={"topic": topic_id(settings.topic)})
         running = self._channels.get(channel_id)
         if running is not None:
             return Started(running.round, False, running.question)
@@ -323,20 +321,17 @@ class Quiz:
         standings would tell who got it right)."""
         live = self._channels.get(channel_id)
         if live is not None:
-            question, answered = live.question, len(live.answered)
-            stored = live.round
+            stored, question = live.round, live.question
         else:
             found = await self._store.running_quiz_round(channel_id)
             if found is None:
                 return None
-            stored = found
-            questions = await self._store.quiz_questions(stored.id)
-            question = questions[-1] if questions else None
-            answered = 0
-            if question is not None:
-                answered = len(await self._store.quiz_answers(stored.id, question.index))
-        hidden = question.index if question is not None and not question.revealed else None
+            questions = await self._store.quiz_questions(found.id)
+            stored, question = found, (questions[-1] if questions else None)
         given = await self._store.quiz_answers(stored.id)
+        current = question.index if question is not None else None
+        hidden = current if question is not None and not question.revealed else None
+        answered = len(live.answered) if live else sum(a.index == current for a in given)
         return QuizStatus(
             round=stored,
             question=question,
