@@ -152,6 +152,10 @@ async def test_interview_open_answer_is_checked_and_its_coverage_reported(
         assert opened.response_type == 9 and opened.modal is not None
         submitted = await alice.submit_modal(opened, {"answer": TWO_OF_THREE})
         assert submitted.response_type == 7
+        # Still the interview's question: its place, time and number, and a way to stop.
+        assert message.embeds[0]["title"].startswith("Q1 of 3 · ")
+        assert "interview #" in message.embeds[0]["footer"]["text"]
+        assert any(":ivstop:" in i for i in button_ids(message))
         texts = [e.get("description", "") for e in message.embeds]
         assert any("⬜ random init breaks the symmetry" in d for d in texts)
         assert any("Coverage: 2/3 key points (67%)" in d for d in texts)

@@ -117,6 +117,33 @@ def report_embed(report: Report, lang: Lang) -> discord.Embed:
     return embed
 
 
+def interview_embed(step: Step, lang: Lang) -> discord.Embed:
+    """The open question as the interview shows it: its place, time left and interview."""
+    assert step.item is not None and step.question is not None
+    embed = question_embed(step.question, lang)
+    position = item_position(step.interview, step.item).get(lang)
+    embed.title = clip(f"{position} · {embed.title or ''}", 256)
+    deadline = _stamp(step.item.deadline)
+    embed.add_field(
+        name=t(lang, "Time", "时间"), value=t(lang, f"ends {deadline}", f"{deadline}截止")
+    )
+    number = step.interview.id
+    embed.set_footer(
+        text=f"{ref_text(step.question.ref, lang)} · "
+        + t(lang, f"interview #{number}", f"面试 #{number}")
+    )
+    return embed
+
+
+def _stop_button(iid: int, lang: Lang) -> discord.ui.Button[discord.ui.View]:
+    return discord.ui.Button(
+        label=t(lang, "Stop", "结束"),
+        style=discord.ButtonStyle.danger,
+        row=1,
+        custom_id=IV_STOP.id(iid),
+    )
+
+
 def step_view(step: Step, lang: Lang) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     item, question = step.item, step.question
@@ -167,14 +194,7 @@ def step_view(step: Step, lang: Lang) -> discord.ui.View:
             custom_id=IV_HINT.id(iid, item.index),
         )
     )
-    view.add_item(
-        discord.ui.Button(
-            label=t(lang, "Stop", "结束"),
-            style=discord.ButtonStyle.danger,
-            row=1,
-            custom_id=IV_STOP.id(iid),
-        )
-    )
+    view.add_item(_stop_button(iid, lang))
     return stopped(view)
 
 
@@ -195,6 +215,7 @@ def rating_view_for(step: Step, lang: Lang, suggested: str | None = None) -> dis
                 custom_id=IV_RATE.id(step.interview.id, step.item.index, rating),
             )
         )
+    view.add_item(_stop_button(step.interview.id, lang))  # the interview goes on meanwhile
     return stopped(view)
 
 
@@ -246,23 +267,7 @@ class MockInterview(
                 png = await asyncio.to_thread(report_chart, step.report, lang)
                 files.append(discord.File(io.BytesIO(png), "report.png"))
         elif step.item is not None and step.question is not None:
-            embed = question_embed(step.question, lang)
-            position = item_position(step.interview, step.item).get(lang)
-            embed.title = clip(f"{position} · {embed.title or ''}", 256)
-            embed.add_field(
-                name=t(lang, "Time", "时间"),
-                value=t(
-                    lang,
-                    f"ends {_stamp(step.item.deadline)}",
-                    f"{_stamp(step.item.deadline)}截止",
-                ),
-            )
-            number = step.interview.id
-            embed.set_footer(
-                text=f"{ref_text(step.question.ref, lang)} · "
-                + t(lang, f"interview #{number}", f"面试 #{number}")
-            )
-            embeds.append(embed)
+            embeds.append(interview_embed(step, lang))
         return embeds[-10:], step_view(step, lang), files
 
     async def show(
@@ -377,10 +382,9 @@ class MockInterview(
         if question is None:
             await self.show(interaction, step, ctx.lang)
             return
-        embed = question_embed(step.question, ctx.lang)
         answer = discord.Embed(description=model_answer_text(question, ctx.lang))
         await interaction.response.edit_message(
-            embeds=[embed, answer], view=rating_view_for(step, ctx.lang)
+            embeds=[interview_embed(step, ctx.lang), answer], view=rating_view_for(step, ctx.lang)
         )
 
     async def on_open_answer(self, interaction: discord.Interaction, iid: int, index: int) -> None:
@@ -418,7 +422,7 @@ class MockInterview(
         breakdown = discord.Embed(description=content)
         suggested = result.suggested if result is not None else None
         await interaction.response.edit_message(
-            embeds=[question_embed(step.question, ctx.lang), breakdown, answer],
+            embeds=[interview_embed(step, ctx.lang), breakdown, answer],
             view=rating_view_for(step, ctx.lang, suggested),
         )
 
