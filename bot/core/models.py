@@ -433,6 +433,7 @@ class DailySetting(_Frozen):
     channel_id: str
     time_utc: str  # HH:MM
     last_day: date | None = None
+    lang: Lang | None = None  # the language it was set in; None: the server's locale
 
 
 class ReviewCard(_Frozen):

@@ -310,7 +310,12 @@ class DailyStore(Protocol):
     """Daily question settings per server and the question of each scope and day."""
 
     async def set_daily(
-        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+        self,
+        server_id: int,
+        channel_id: str,
+        time_utc: str,
+        user_id: int | None,
+        lang: Lang | None = None,
     ) -> None: ...
 
     async def disable_daily(self, server_id: int) -> bool: ...

@@ -21,7 +21,6 @@ from bot.core.boards import (
     topic_key,
     total_keys,
 )
-from bot.core.errors import DuplicatePackQuestion
 from bot.core.models import (
     AttemptRecord,
     DailySetting,
@@ -34,7 +33,6 @@ from bot.core.models import (
     NewInstance,
     Period,
     QuestionInstance,
-    QuestionPack,
     ReviewCard,
     Scope,
     ServedQuestion,
@@ -51,6 +49,7 @@ from bot.core.ports import (
     Store,
     SystemClock,
 )
+from bot.storage.memory_packs import MemoryPacks
 from bot.storage.memory_quiz import MemoryQuiz
 
 
@@ -87,6 +86,7 @@ class _Daily:
     time_utc: str
     created_by: int | None
     last_day: date | None = None
+    lang: Lang | None = None
 
 
 @dataclass
@@ -96,10 +96,11 @@ class _Streak:
     last_day: date | None
 
 
-class MemoryStore(MemoryQuiz):
+class MemoryStore(MemoryQuiz, MemoryPacks):
     """Every role of `Store`, in memory (quiz rounds too: the `QuizStore` role)."""
 
     def __init__(self, clock: Clock | None = None) -> None:
+        MemoryPacks.__init__(self)
         self.clock = clock or SystemClock()
         self._users: dict[int, User] = {}
         self._servers: dict[int, Server] = {}
@@ -113,9 +114,6 @@ class MemoryStore(MemoryQuiz):
         self._interviews: dict[int, _Interview] = {}
         self._dailies: dict[int, _Daily] = {}  # by server id
         self._daily_questions: dict[tuple[str, date], int] = {}  # (scope, day) -> instance id
-        self._packs: dict[int, QuestionPack] = {}
-        self._pack_questions: dict[tuple[int, str], tuple[int, int, str]] = {}
-        # (server, question id) -> (pack id, position, body)
         self._heartbeats: dict[str, tuple[str, datetime]] = {}  # process -> (value, time)
 
     # users and servers
@@ -466,11 +464,15 @@ class MemoryStore(MemoryQuiz):
     # daily questions
 
     async def set_daily(
-        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+        self,
+        server_id: int,
+        channel_id: str,
+        time_utc: str,
+        user_id: int | None,
+        lang: Lang | None = None,
     ) -> None:
-        before = self._dailies.get(server_id)
-        last = before.last_day if before else None
-        self._dailies[server_id] = _Daily(channel_id, time_utc, user_id, last)
+        last = before.last_day if (before := self._dailies.get(server_id)) else None
+        self._dailies[server_id] = _Daily(channel_id, time_utc, user_id, last, lang)
 
     async def disable_daily(self, server_id: int) -> bool:
         return self._dailies.pop(server_id, None) is not None
@@ -483,6 +485,7 @@ class MemoryStore(MemoryQuiz):
                 channel_id=d.channel_id,
                 time_utc=d.time_utc,
                 last_day=d.last_day,
+                lang=d.lang,
             )
             for s, d in sorted(self._dailies.items())
             if s in self._servers
@@ -518,69 +521,6 @@ class MemoryStore(MemoryQuiz):
             return False
         found.last_day = day
         return True
-
-    # packs
-
-    def _check_pack_questions(
-        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]], free: int = 0
-    ) -> None:
-        """DuplicatePackQuestion naming the first id another pack (not `free`) has."""
-        for qid, _ in bodies:
-            owner = self._pack_questions.get((server_id, qid))
-            if owner is not None and owner[0] not in (pack_id, free):
-                pack = self._packs.get(owner[0])
-                where = f"pack {pack.id} ({pack.name})" if pack else "another pack"
-                raise DuplicatePackQuestion(qid, where)
-
-    def _add_pack_questions(
-        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]]
-    ) -> None:
-        for position, (qid, body) in enumerate(bodies):
-            self._pack_questions.setdefault((server_id, qid), (pack_id, position, body))
-
-    async def add_pack(
-        self,
-        server_id: int,
-        name: str,
-        content: str,
-        questions: int,
-        user_id: int | None,
-        at: datetime,
-        bodies: Sequence[tuple[str, str]] = (),
-        replaces: int | None = None,
-    ) -> QuestionPack:
-        pack_id = max(self._packs, default=0) + 1
-        old = self._packs.get(replaces) if replaces is not None else None
-        gone = old.id if old is not None and old.server_id == server_id else pack_id
-        self._check_pack_questions(pack_id, server_id, bodies, gone)  # its ids are free
-        self._packs.pop(gone, None)
-        self._pack_questions = {k: r for k, r in self._pack_questions.items() if r[0] != gone}
-        pack = QuestionPack(
-            id=pack_id, server_id=server_id, name=name, content=content, questions=questions,
-            created_at=_utc(at),
-        )  # fmt: skip
-        self._packs[pack_id] = pack
-        self._add_pack_questions(pack_id, server_id, bodies)
-        return pack
-
-    async def packs(self, server_id: int | None = None) -> list[QuestionPack]:
-        return [
-            p
-            for _, p in sorted(self._packs.items())
-            if server_id is None or p.server_id == server_id
-        ]
-
-    async def pack_bodies(self) -> dict[int, list[str]]:
-        bodies: dict[int, list[tuple[int, str]]] = {}
-        for pack_id, position, body in self._pack_questions.values():
-            bodies.setdefault(pack_id, []).append((position, body))
-        return {p: [b for _, b in sorted(rows)] for p, rows in sorted(bodies.items())}
-
-    async def set_pack_bodies(
-        self, pack_id: int, server_id: int, bodies: Sequence[tuple[str, str]]
-    ) -> None:
-        self._check_pack_questions(pack_id, server_id, bodies)
-        self._add_pack_questions(pack_id, server_id, bodies)
 
     # liveness
 

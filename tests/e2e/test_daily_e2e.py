@@ -71,4 +71,14 @@ async def test_daily_question_is_posted_once_and_builds_a_streak(
         assert "off" in (await told(off))
         again = await alice.slash("daily off")
         assert "no daily question" in (await told(again))
+
+        # Set by an admin who chose Chinese: posted in Chinese (the server's locale is English).
+        await alice.slash("language", language="zh")
+        chinese = await alice.slash("daily set", channel=fake_discord.channel, time="00:00")
+        assert "每天 UTC 00:00" in (await told(chinese))
+        assert await daily.post_due() == 1  # type: ignore[attr-defined]
+        posted = await fake_discord.wait_for_message(
+            lambda m: bool(m.embeds) and "每日一题" in (m.embeds[0].get("title") or "")
+        )
+        assert posted.embeds[0]["title"].startswith("📅 每日一题 · ")
         fake_discord.assert_clean()

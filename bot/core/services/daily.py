@@ -48,11 +48,19 @@ class Dailies:
         self._making = making
 
     async def set_daily(
-        self, server_id: int, channel_id: str, time_utc: str, user: User | None
+        self,
+        server_id: int,
+        channel_id: str,
+        time_utc: str,
+        user: User | None,
+        lang: Lang | None = None,
     ) -> str:
-        """Post a daily question in that channel at HH:MM UTC; returns the normalised time."""
+        """Post a daily question in that channel at HH:MM UTC, in `lang` (None: the server's
+        locale when it is posted); returns the normalised time."""
         normalised = parse_hhmm(time_utc)
-        await self._store.set_daily(server_id, channel_id, normalised, user.id if user else None)
+        await self._store.set_daily(
+            server_id, channel_id, normalised, user.id if user else None, lang
+        )
         return normalised
 
     async def disable_daily(self, server_id: int) -> bool:

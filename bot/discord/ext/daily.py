@@ -62,7 +62,13 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
                 ephemeral=True,
             )
             return
-        at = await self.dailies.set_daily(ctx.server.id, str(channel.id), time, ctx.user)
+        at = await self.dailies.set_daily(
+            ctx.server.id,
+            str(channel.id),
+            time,
+            ctx.user,
+            ctx.lang,  # as a quiz's host's
+        )
         await interaction.response.send_message(
             t(
                 ctx.lang,
@@ -100,7 +106,7 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
             try:
                 guild = self.bot.get_guild(int(setting.server_external_id))
                 locale = str(guild.preferred_locale) if guild is not None else None
-                lang: Lang = language_for("auto", locale)
+                lang: Lang = setting.lang or language_for("auto", locale)
                 result = await self.dailies.post_daily(setting.server_id, setting.channel_id, lang)
                 if result is None:
                     continue

@@ -27,17 +27,23 @@ class _Lost(Exception):
 
 class Dailies(Area):
     async def set_daily(
-        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+        self,
+        server_id: int,
+        channel_id: str,
+        time_utc: str,
+        user_id: int | None,
+        lang: Lang | None = None,
     ) -> None:
         await self.db.execute(
-            "INSERT INTO daily_settings (server_id, channel_id, time_utc, created_by)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (server_id) DO UPDATE SET"
+            "INSERT INTO daily_settings (server_id, channel_id, time_utc, created_by, lang)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server_id) DO UPDATE SET"
             " channel_id = excluded.channel_id, time_utc = excluded.time_utc,"
-            " created_by = excluded.created_by",
+            " created_by = excluded.created_by, lang = excluded.lang",
             server_id,
             channel_id,
             time_utc,
             user_id,
+            lang,
         )
 
     async def disable_daily(self, server_id: int) -> bool:
@@ -56,6 +62,7 @@ class Dailies(Area):
                 channel_id=row["channel_id"],
                 time_utc=row["time_utc"],
                 last_day=row["last_day"],
+                lang=row["lang"],
             )
             for row in rows
         ]

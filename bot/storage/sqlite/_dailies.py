@@ -21,15 +21,20 @@ _DAILY_SQL = (
 
 class Dailies(Area):
     async def set_daily(
-        self, server_id: int, channel_id: str, time_utc: str, user_id: int | None
+        self,
+        server_id: int,
+        channel_id: str,
+        time_utc: str,
+        user_id: int | None,
+        lang: Lang | None = None,
     ) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "INSERT INTO daily_settings (server_id, channel_id, time_utc, created_by)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (server_id) DO UPDATE SET"
+                "INSERT INTO daily_settings (server_id, channel_id, time_utc, created_by, lang)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (server_id) DO UPDATE SET"
                 " channel_id = excluded.channel_id, time_utc = excluded.time_utc,"
-                " created_by = excluded.created_by",
-                (server_id, channel_id, time_utc, user_id),
+                " created_by = excluded.created_by, lang = excluded.lang",
+                (server_id, channel_id, time_utc, user_id, lang),
             )
 
     async def disable_daily(self, server_id: int) -> bool:
@@ -57,6 +62,7 @@ class Dailies(Area):
                 channel_id=row["channel_id"],
                 time_utc=row["time_utc"],
                 last_day=date.fromisoformat(row["last_day"]) if row["last_day"] else None,
+                lang=row["lang"],
             )
             for row in rows
         ]

@@ -19,9 +19,12 @@ async def test_settings_are_set_changed_and_removed(store: Store) -> None:
         DailySetting(server_id=two.id, server_external_id="20", channel_id="c2", time_utc="09:00"),
     ]
     assert await store.claim_daily(one.id, DAY)
-    await store.set_daily(one.id, "c3", "10:00", ann.id)  # a change keeps the posted day
-    (changed, _) = await store.daily_settings()
+    await store.set_daily(one.id, "c3", "10:00", ann.id, "zh")  # a change keeps the posted day
+    (changed, other) = await store.daily_settings()
     assert (changed.channel_id, changed.time_utc, changed.last_day) == ("c3", "10:00", DAY)
+    assert (changed.lang, other.lang) == ("zh", None)  # its language; none: the server's
+    await store.set_daily(one.id, "c3", "10:00", ann.id, "en")
+    assert (await store.daily_settings())[0].lang == "en"
     assert await store.disable_daily(two.id)
     assert not await store.disable_daily(two.id)
     assert [s.server_id for s in await store.daily_settings()] == [one.id]
