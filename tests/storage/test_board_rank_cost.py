@@ -5,7 +5,6 @@ virtual-machine steps. The rank itself is the contract tests' business."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from bot.storage.postgres import open_postgres
 from bot.storage.postgres._boards import _OWN_SQL
 from bot.storage.sqlite._boards import _AHEAD_SQL
 from tests.conftest import FakeClock
+from tests.storage._costs import pages_of, steps_of
 from tests.storage.contract._data import AT
 
 PLAYERS = 5000  # on the global all-time board; user n has 2 * (PLAYERS - n) points
@@ -38,16 +38,9 @@ async def test_postgres_ranks_the_top_player_in_a_few_pages(pg_url: str, clock: 
                 ["*", *(f"topic-{n}" for n in range(17))],
             )
 
-        async def pages(user_id: int) -> tuple[int, int]:
-            (plan,) = json.loads(
-                await store.db.fetchval(
-                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_OWN_SQL}", None, *BOARD, user_id
-                )
-            )
-            top = plan["Plan"]
-            return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"]), int(
-                "JIT" in plan
-            )
+        async def pages(user_id: int) -> tuple[int, bool]:
+            explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_OWN_SQL}"
+            return pages_of(await store.db.fetchval(explain, None, *BOARD, user_id))
 
         # Before and after autovacuum's visit (statistics, the visibility map): it may come any
         # time.
@@ -58,9 +51,9 @@ async def test_postgres_ranks_the_top_player_in_a_few_pages(pg_url: str, clock: 
             assert touched <= 40 and not jit, (vacuumed, touched, jit)
         # JIT stays off: a stale estimate must not cost a compilation (200 ms) for a lookup.
         assert await store.db.fetchval("SHOW jit") == "off"
-        row = await store.db.fetchrow(_OWN_SQL, None, *BOARD, 2)
-        assert row is not None and row["ahead"] == 1
-        assert (await store.db.fetchrow(_OWN_SQL, None, *BOARD, PLAYERS))["ahead"] == PLAYERS - 1
+        for user_id in (1, 2, PLAYERS):  # the rank itself: those ahead
+            row = await store.db.fetchrow(_OWN_SQL, None, *BOARD, user_id)
+            assert row is not None and row["ahead"] == user_id - 1
     finally:
         await store.close()
 
@@ -81,21 +74,8 @@ async def test_sqlite_ranks_the_top_player_in_a_few_steps(tmp_path: Path) -> Non
             )
 
         def steps(conn: sqlite3.Connection) -> tuple[int, int]:
-            counted = 0
-
-            def count() -> int:
-                nonlocal counted
-                counted += 1
-                return 0  # go on
-
-            conn.set_progress_handler(count, 1)  # called every virtual-machine instruction
-            try:
-                (ahead,) = conn.execute(
-                    _AHEAD_SQL, (*BOARD, 2 * (PLAYERS - 2), 5, 10, 2)
-                ).fetchone()
-            finally:
-                conn.set_progress_handler(None, 0)
-            return counted, ahead
+            row = (*BOARD, 2 * (PLAYERS - 2), 5, 10, 2)  # the second player's
+            return steps_of(conn, lambda: int(conn.execute(_AHEAD_SQL, row).fetchone()[0]))
 
         async with db.read() as conn:
             counted, ahead = await conn._execute(steps, conn._conn)  # type: ignore[no-untyped-call]

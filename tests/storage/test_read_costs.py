@@ -6,7 +6,6 @@ virtual-machine steps."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from bot.storage.sqlite import SqliteStore
 from bot.storage.sqlite._attempts import _answered_since
 from bot.storage.sqlite._common import iso
 from tests.conftest import FakeClock
+from tests.storage._costs import pages_of, steps_of
 from tests.storage.contract._data import AT, posted, users
 
 KEY = "backprop-delta"
@@ -70,10 +70,8 @@ async def test_postgres_reads_a_reward_window_in_a_few_pages_whatever_the_histor
             )
 
         async def pages(sql: str, *args: object) -> int:
-            (plan,) = json.loads(
-                await store.db.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
-            )
-            return int(plan["Plan"]["Shared Hit Blocks"]) + int(plan["Plan"]["Shared Read Blocks"])
+            explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"
+            return pages_of(await store.db.fetchval(explain, *args))[0]
 
         # Before and after the table's statistics exist (autovacuum may analyze it any time).
         for analyzed in (False, True):
@@ -113,19 +111,7 @@ async def test_sqlite_reads_a_reward_window_in_a_few_steps_whatever_the_history(
             )
 
         def steps(conn: sqlite3.Connection) -> tuple[int, dict[str, bool]]:
-            counted = 0
-
-            def count() -> int:
-                nonlocal counted
-                counted += 1
-                return 0  # go on
-
-            conn.set_progress_handler(count, 1)  # called every virtual-machine instruction
-            try:
-                found = _answered_since(conn, ann.id, [KEY, "other"], iso(SINCE))
-            finally:
-                conn.set_progress_handler(None, 0)
-            return counted, found
+            return steps_of(conn, lambda: _answered_since(conn, ann.id, [KEY, "other"], iso(SINCE)))
 
         async with db.read() as conn:
             counted, found = await conn._execute(steps, conn._conn)  # type: ignore[no-untyped-call]
@@ -168,13 +154,8 @@ async def test_postgres_topic_stats_read_the_user_s_answers_not_the_table(
                     ("in_server", _TOPIC_STATS_IN_SERVER, f"({bob.id}, {other.id})"),
                 ):
                     await conn.execute(f"PREPARE {name} AS {sql}")
-                    (plan,) = json.loads(
-                        await conn.fetchval(
-                            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {name} {args}"
-                        )
-                    )
-                    top = plan["Plan"]
-                    touched = int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+                    explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {name} {args}"
+                    touched, _ = pages_of(await conn.fetchval(explain))
                     assert touched <= 20, (name, touched)
             finally:
                 await conn.execute("RESET plan_cache_mode")
