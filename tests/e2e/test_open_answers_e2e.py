@@ -170,3 +170,21 @@ async def test_interview_open_answer_is_checked_and_its_coverage_reported(
         report = next(e for e in message.embeds if "report" in (e.get("title") or "").lower())
         assert "Q1" in report["description"] and "(key points 67%)" in report["description"]
         fake_discord.assert_clean()
+
+
+async def test_an_open_answer_typed_while_the_interview_stops_is_said_not_recorded(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    alice = fake_discord.user("alice")
+    async with running_bot(fake_discord, tmp_path / "bot.sqlite3"):
+        started = await alice.slash("interview start", topics="initialization", questions=3)
+        message = started.message
+        assert message is not None
+        open_id = next(i for i in button_ids(message) if ":ivopen:" in i)
+        opened = await alice.click(message, open_id)
+        await alice.slash("interview stop")  # from another window, while typing
+        submitted = await alice.submit_modal(opened, {"answer": TWO_OF_THREE})
+        assert submitted.response_type == 7
+        texts = [e.get("description", "") for e in message.embeds]
+        assert any("⚠️ Not recorded: this interview has ended." in d for d in texts), texts
+        fake_discord.assert_clean()

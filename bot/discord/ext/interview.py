@@ -404,7 +404,13 @@ class MockInterview(
         ctx = await context_of(self.bot, interaction)
         step = await self.interviews.status(iid, ctx.user, index)
         if step.item is None or step.item.index != index or step.question is None:
-            await self.show(interaction, step, ctx.lang)
+            ended = step.interview.status != "active"  # stopped while the answer was typed
+            note = t(
+                ctx.lang,
+                "⚠️ Not recorded: this interview has ended.",
+                "⚠️ 未记录：这场面试已经结束。",
+            )
+            await self.show(interaction, step, ctx.lang, note=note if ended else None)
             return
         instance = await self.postings.instance(step.item.instance_id)
         question = self.catalog.question(instance.ref, instance.server_id)
