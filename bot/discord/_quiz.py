@@ -13,7 +13,7 @@ from datetime import datetime
 
 import discord
 
-from bot.core.models import LETTERS, Kind, Lang, ServedQuestion
+from bot.core.models import LETTERS, Kind, Lang, Localized, ServedQuestion
 from bot.core.quiz import QuizQuestion, QuizRound, QuizStatus, Reveal, StandingRow
 from bot.core.services.quiz import AnswerCode, Answered
 from bot.discord._render import COLOURS, answer_modal_for, clip, ref_text, t
@@ -169,14 +169,17 @@ def answered_text(answered: Answered, given: str, lang: Lang) -> str:
             "⏰ Too late: this question is closed.",
             "⏰ 来晚了：这道题已经截止。",
         )
-    if code is AnswerCode.UNREADABLE:
-        form = form_text(answered.expected_form).get(lang) if answered.expected_form else ""
-        text = t(
-            lang,
-            "⚠️ That is not an answer this question takes; it did not count, try again.",
-            "⚠️ 这不是本题能接受的答案，本次不计，请再试一次。",
+    if code is AnswerCode.UNREADABLE:  # worded as a question's answer outside a quiz is
+        form = (
+            form_text(answered.expected_form)
+            if answered.expected_form
+            else Localized(en="an answer", zh="一个答案")
         )
-        return f"{text}\n{form}" if form else text
+        return t(
+            lang,
+            f"⚠️ I could not read that answer. Expected {form.en}.\nThis did not count; try again.",
+            f"⚠️ 无法识别这个答案。应为{form.zh}。\n本次不计入作答，请再试一次。",
+        )
     return t(
         lang,
         "This question is not part of a running quiz.",

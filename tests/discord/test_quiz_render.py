@@ -244,6 +244,14 @@ def test_an_unreadable_answer_says_the_form_expected() -> None:
     form = AnswerForm(shape=FormShape.WHOLE)
     text = answered_text(Answered(code=AnswerCode.UNREADABLE, expected_form=form), "abc", "zh")
     assert text.startswith("⚠️") and "一个整数，例如 34944" in text
+    # The same words as an unreadable answer to a question outside a quiz (_render.py).
+    assert (
+        text
+        == "⚠️ 无法识别这个答案。应为一个整数，例如 34944 或 34,944。\n本次不计入作答，请再试一次。"
+    )
+    english = answered_text(Answered(code=AnswerCode.UNREADABLE, expected_form=form), "abc", "en")
+    assert english.startswith("⚠️ I could not read that answer. Expected a whole number")
+    assert english.endswith("\nThis did not count; try again.")
 
 
 def test_the_standings_with_medals_points_accuracy_and_time() -> None:
