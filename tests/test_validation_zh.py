@@ -97,6 +97,12 @@ def test_demo_parameter_errors_in_chinese() -> None:
     assert "steps: Input should be less than or equal to 5000 (got 99999)" in english
 
 
+def test_check_parameters_typed_full_width_are_read() -> None:
+    """A Chinese keyboard types ｈ＝３２ and ［１，２］: the same parameters as h=32 and [1,2]."""
+    assert parse_params("ｈ＝３２\u3000ｋ＝［１，２］ ｓｅｅｄ＝７") == ({"h": 32, "k": [1, 2]}, 7)
+    assert parse_params("n=²") == ({"n": "²"}, None)  # a superscript is not a digit
+
+
 def test_calculator_errors_in_chinese() -> None:
     with pytest.raises(CalculatorError) as caught:
         parse_params("n=8 k")

@@ -54,10 +54,16 @@ def _seed(value: Any) -> int:
     return value
 
 
+# Full-width ASCII (ｈ＝３２, ［１，２］: a Chinese keyboard) and the ideographic space, as ASCII;
+# nothing else (not NFKC, which would also read a superscript ² as 2).
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def parse_params(text: str) -> tuple[dict[str, Any], int | None]:
-    """`k=v k2=[1,2] cell=lstm` -> parameters (JSON where it parses) and an optional seed."""
+    """`k=v k2=[1,2] cell=lstm` -> parameters (JSON where it parses) and an optional seed;
+    full-width characters as their ASCII ones."""
     try:
-        words = shlex.split(text)
+        words = shlex.split(text.translate(_FULL_WIDTH))
     except ValueError as exc:
         raise CalculatorError(
             f"cannot read the parameters: {exc}", "无法读取参数：引号没有成对，或反斜杠后缺少字符"
