@@ -202,9 +202,12 @@ _VERDICT_ZH = re.compile(r"^(正确|对|错误|错)\s*[。：:！，,;；—-]\s
 
 def interview_error(error: InterviewError) -> Localized:
     """What an interview refusal tells the user (its `code` says which)."""
-    if error.code == "topic":
-        unknown = ", ".join(error.topics)
-        return Localized(en=f"Unknown topic: {unknown}.", zh=f"未知主题：{unknown}。")
+    if error.code == "topic":  # the known ones too, as `/question` says them
+        unknown, known = ", ".join(error.topics), ", ".join(sorted(AREA_IDS | TOPIC_IDS))
+        return Localized(
+            en=f"Unknown topic: {unknown}. Known: {known}.",
+            zh=f"未知主题：{unknown}。可选：{known}。",
+        )
     return _INTERVIEW_ERRORS.get(error.code, SOMETHING_WRONG)
 
 
