@@ -14,7 +14,7 @@ from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
 from bot.core.services.daily import Dailies
 from bot.core.services.making import Making
 from bot.core.services.reviews import Reviews
-from bot.core.topics import AREA_IDS, TOPIC_IDS, topic_id
+from bot.core.topics import topic_id, topics_in
 
 L = Localized
 
@@ -55,8 +55,8 @@ class Practice:
                 slot = "kind"
             elif word in Difficulty.__members__.values():
                 slot = "difficulty"
-            elif topic_id(word) in AREA_IDS or topic_id(word) in TOPIC_IDS:
-                slot, word = "topic", topic_id(word)  # `vanishing-gradients`
+            elif topics_in(found := topic_id(word)):
+                slot, word = "topic", found  # `vanishing-gradients`
             else:
                 self.session.say(
                     Localized(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.errors import UnknownTopic
 from bot.core.models import Localized
 
 
@@ -116,6 +117,16 @@ def topic_id(text: str) -> str:
     caller's "unknown topic", quoting it)."""
     wanted = "_".join(text.strip().casefold().replace("-", " ").split())
     return wanted if wanted in AREA_IDS or wanted in TOPIC_IDS else text
+
+
+def known_topic(text: str | None) -> str | None:
+    """`topic_id` of a topic asked for (None: every topic); UnknownTopic if it names none."""
+    if text is None:
+        return None
+    found = topic_id(text)
+    if not topics_in(found):
+        raise UnknownTopic(found)
+    return found
 
 
 def topics_in(area_or_topic: str) -> tuple[str, ...]:

@@ -4,16 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.core.errors import DuplicatePackQuestion
 from bot.core.models import QuestionPack
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: the core works in UTC only")
-    return at.astimezone(UTC)
+from bot.storage.memory_quiz import _utc
 
 
 class MemoryPacks:

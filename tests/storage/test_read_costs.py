@@ -19,6 +19,7 @@ from bot.storage.postgres._attempts import (
     _TOPIC_STATS,
     _TOPIC_STATS_IN_SERVER,
 )
+from bot.storage.postgres._db import Conn
 from bot.storage.sqlite import SqliteStore
 from bot.storage.sqlite._attempts import _answered_since
 from bot.storage.sqlite._common import iso
@@ -47,6 +48,22 @@ def _history(
     return questions, answers
 
 
+async def _store_history(conn: Conn, user_id: int, server_id: int) -> None:
+    """`_history` into a PostgreSQL database."""
+    questions, answers = _history(user_id, server_id)
+    await conn.executemany(
+        "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
+        " lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [(*row, AT) for row in questions],
+    )
+    await conn.executemany(
+        "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref,"
+        " question_key, answer, correct, points, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9)",
+        [(*row, AT) for row in answers],
+    )
+
+
 async def test_postgres_reads_a_reward_window_in_a_few_pages_whatever_the_history(
     pg_url: str, clock: FakeClock
 ) -> None:
@@ -55,19 +72,8 @@ async def test_postgres_reads_a_reward_window_in_a_few_pages_whatever_the_histor
         (ann,) = await users(store, "Ann")
         server = await store.get_or_create_server("discord", "1", "S")
         fresh = await posted(store, server_id=server.id)
-        questions, answers = _history(ann.id, server.id)
         async with store.db.pool.acquire() as conn:
-            await conn.executemany(
-                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
-                " lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                [(*row, AT) for row in questions],
-            )
-            await conn.executemany(
-                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref,"
-                " question_key, answer, correct, points, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9)",
-                [(*row, AT) for row in answers],
-            )
+            await _store_history(conn, ann.id, server.id)
 
         async def pages(sql: str, *args: object) -> int:
             explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"
@@ -134,19 +140,8 @@ async def test_postgres_topic_stats_read_the_user_s_answers_not_the_table(
         ann, bob = await users(store, "Ann", "Bob")
         server = await store.get_or_create_server("discord", "1", "S")
         other = await store.get_or_create_server("discord", "2", "T")
-        questions, answers = _history(bob.id, server.id)  # Bob: the heavy user, in S
         async with store.db.pool.acquire() as conn:
-            await conn.executemany(
-                "INSERT INTO question_instances (id, ref, kind, topic, difficulty, server_id,"
-                " lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                [(*row, AT) for row in questions],
-            )
-            await conn.executemany(
-                "INSERT INTO attempts (instance_id, user_id, server_id, topic, ref,"
-                " question_key, answer, correct, points, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9)",
-                [(*row, AT) for row in answers],
-            )
+            await _store_history(conn, bob.id, server.id)  # Bob: the heavy user, in S
             await conn.execute("SET plan_cache_mode = force_generic_plan")
             try:
                 for name, sql, args in (

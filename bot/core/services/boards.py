@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.errors import UnknownTopic
 from bot.core.models import HistoryEntry, Leaderboard, Period, Scope, User, UserStats
 from bot.core.ports import AttemptStore, BoardStore, Clock
 from bot.core.services.catalog import Catalog
-from bot.core.topics import TOPICS, topic_id, topics_in
+from bot.core.topics import TOPICS, known_topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +67,7 @@ class Boards:
         user: User | None = None,
         limit: int = 10,
     ) -> Leaderboard:
-        topic = topic_id(topic) if topic is not None else None  # `CNN`: `cnn`
-        if topic is not None and not topics_in(topic):
-            raise UnknownTopic(topic)
+        topic = known_topic(topic)  # `CNN`: `cnn`
         return await self._store.leaderboard(
             scope, period, server_id, topic, user.id if user else None, limit, self._clock.now()
         )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.ahead import Background, NumericStock, random_seed
-from bot.core.errors import NoQuestionFound, UnknownQuestion, UnknownTopic
+from bot.core.errors import NoQuestionFound, UnknownQuestion
 from bot.core.models import (
     Difficulty,
     Kind,
@@ -23,7 +23,7 @@ from bot.core.models import (
 from bot.core.ports import AttemptStore, Checkers, Clock, QuestionStore
 from bot.core.scoring import REWARD_WINDOW
 from bot.core.services.catalog import Catalog, KindFilter, parse_generated_ref
-from bot.core.topics import topic_id, topics_in
+from bot.core.topics import known_topic
 
 RECENT_WINDOW = 20  # how many recent questions a user is not served again, at most
 RECENT_KEYS = 100  # how many recently answered or served generated questions, likewise
@@ -119,9 +119,7 @@ class Making:
     ) -> ServedQuestion:
         """A question for this user, not one of the ones they had most recently (posting it
         with `post(..., served_to=user)` remembers it as served)."""
-        topic = topic_id(topic) if topic is not None else None  # `CNN`: `cnn`
-        if topic is not None and not topics_in(topic):
-            raise UnknownTopic(topic)
+        topic = known_topic(topic)  # `CNN`: `cnn`
         candidates = self._catalog.candidates(topic, kind.kinds, difficulty, server_id)
         if not candidates:
             raise NoQuestionFound(topic, kind.value, difficulty.value if difficulty else None)

@@ -67,7 +67,7 @@ from bot.core.services.answering import Answering
 from bot.core.services.catalog import Catalog, parse_generated_ref
 from bot.core.services.making import Making
 from bot.core.services.posting import Postings
-from bot.core.topics import topics_in
+from bot.core.topics import known_topic
 
 log = logging.getLogger(__name__)
 
@@ -538,8 +538,7 @@ class Quiz:
                 log.exception("quiz %d: showing the standings failed", live.round.id)
 
     def _candidates(self, settings: QuizSettings, server_id: int | None) -> list[Question]:
-        if settings.topic is not None and not topics_in(settings.topic):
-            raise UnknownTopic(settings.topic)
+        known_topic(settings.topic)  # UnknownTopic (QuizSettings made it an id already)
         found = self._catalog.candidates(
             settings.topic, settings.kind.kinds, settings.difficulty, server_id
         )
