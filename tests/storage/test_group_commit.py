@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.core.engine import Engine
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer, Store
+from bot.storage.db import Database
 from bot.storage.group import Failed, GroupWriter
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
@@ -298,3 +300,36 @@ async def test_a_background_item_does_not_make_the_next_burst_start_alone() -> N
     assert await group.submit(10, background=True) == 100 and tasks[-1] is not caller
     assert batches[-1] == [10]
     await group.close()
+
+
+async def test_newcomers_arriving_together_share_commits_and_are_kept(tmp_path: Path) -> None:
+    """A quiz's first question brings many users the bot has never seen: their rows go through
+    the group commit (a commit each made the first burst twice as slow as the next ones), and
+    each is durable once returned, with its own id; a new name is still taken."""
+    path = tmp_path / "bot.sqlite3"
+    commits: list[str] = []
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        await db._conn.set_trace_callback(
+            lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None
+        )
+        users = await asyncio.gather(
+            *(store.get_or_create_user("discord", str(i), f"u{i}") for i in range(40))
+        )
+        await db._conn.set_trace_callback(None)
+        renamed = await store.get_or_create_user("discord", "7", "seven")
+    finally:
+        await db.close()
+    assert 1 <= len(commits) < 20  # a commit each would be 40
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        for i, user in enumerate(users):
+            found = await store.find_user("discord", str(i))
+            assert found is not None and found.id == user.id
+            assert found.name == ("seven" if i == 7 else f"u{i}")
+    finally:
+        await db.close()
+    assert renamed.id == users[7].id
+    assert len({user.id for user in users}) == 40
