@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer, Store
+from bot.core.quiz import QuizAnswer, QuizQuestion, QuizSettings
 from bot.storage.db import Database
 from bot.storage.group import Failed, GroupWriter
 from bot.storage.memory import MemoryStore
@@ -302,22 +305,31 @@ async def test_a_background_item_does_not_make_the_next_burst_start_alone() -> N
     await group.close()
 
 
+@asynccontextmanager
+async def counting_commits(db: Database) -> AsyncIterator[list[str]]:
+    """The `COMMIT`s the connection runs inside the block (SQLite's own trace of its statements)."""
+    commits: list[str] = []
+    await db._conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None
+    )
+    try:
+        yield commits
+    finally:
+        await db._conn.set_trace_callback(None)
+
+
 async def test_newcomers_arriving_together_share_commits_and_are_kept(tmp_path: Path) -> None:
     """A quiz's first question brings many users the bot has never seen: their rows go through
     the group commit (a commit each made the first burst twice as slow as the next ones), and
     each is durable once returned, with its own id; a new name is still taken."""
     path = tmp_path / "bot.sqlite3"
-    commits: list[str] = []
     db = await Database.open(path)
     try:
         store = SqliteStore(db)
-        await db._conn.set_trace_callback(
-            lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None
-        )
-        users = await asyncio.gather(
-            *(store.get_or_create_user("discord", str(i), f"u{i}") for i in range(40))
-        )
-        await db._conn.set_trace_callback(None)
+        async with counting_commits(db) as commits:
+            users = await asyncio.gather(
+                *(store.get_or_create_user("discord", str(i), f"u{i}") for i in range(40))
+            )
         renamed = await store.get_or_create_user("discord", "7", "seven")
     finally:
         await db.close()
@@ -333,3 +345,66 @@ async def test_newcomers_arriving_together_share_commits_and_are_kept(tmp_path: 
         await db.close()
     assert renamed.id == users[7].id
     assert len({user.id for user in users}) == 40
+
+
+async def test_a_quiz_s_lock_ins_share_commits_and_are_kept(tmp_path: Path) -> None:
+    """A quiz question's lock-ins arrive together: they go through the group commit, each
+    durable once returned; a second lock-in of a user is refused, and one for a question the
+    round does not have is the caller's bug (KeyError), its neighbours kept."""
+    path = tmp_path / "bot.sqlite3"
+    db = await Database.open(path)
+    try:
+        store = SqliteStore(db)
+        users, instance = await users_and_question(store, 40)
+        made, _ = await store.create_quiz_round("discord", "c1", None, users[0], "en", QUIZ, AT)
+        await store.add_quiz_question(quiz_question(made.id, instance))
+        async with counting_commits(db) as commits:
+            stored = await asyncio.gather(
+                *(store.add_quiz_answer(lock_in(made.id, 0, user)) for user in users),
+                store.add_quiz_answer(lock_in(made.id, 0, users[3])),  # the same user again
+                store.add_quiz_answer(lock_in(made.id, 5, users[4])),  # no question 5
+                return_exceptions=True,
+            )
+    finally:
+        await db.close()
+    assert 1 <= len(commits) < 20  # a commit each would be 41
+    assert stored[:40] == [True] * 40 and stored[40] is False
+    assert isinstance(stored[41], KeyError)
+    db = await Database.open(path)
+    try:
+        kept = await SqliteStore(db).quiz_answers(made.id, 0)
+    finally:
+        await db.close()
+    assert sorted(a.user_id for a in kept) == sorted(users)
+
+
+QUIZ = QuizSettings()
+
+
+def quiz_question(round_id: int, instance_id: int) -> QuizQuestion:
+    return QuizQuestion(
+        round_id=round_id,
+        index=0,
+        instance_id=instance_id,
+        ref="backprop-delta",
+        kind=Kind.MCQ,
+        difficulty=Difficulty.MEDIUM,
+        options=4,
+        posted_at=AT,
+        deadline=AT + timedelta(seconds=20),
+    )
+
+
+def lock_in(round_id: int, index: int, user_id: int) -> QuizAnswer:
+    return QuizAnswer(
+        round_id=round_id,
+        index=index,
+        user_id=user_id,
+        name=f"u{user_id}",
+        answer="B",
+        choice="B",
+        correct=True,
+        points=4,
+        answered_at=AT,
+        elapsed_ms=1000,
+    )
