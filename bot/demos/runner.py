@@ -296,8 +296,13 @@ class DemoRunner:
         demo: str,
         params: Mapping[str, Any] | DemoParams | None = None,
         progress: ProgressCallback | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> DemoResult:
         """Run demo ``demo`` for ``user_key`` in the pool and return its result.
+
+        ``on_wait(estimated_wait_s)`` is called, before the first await, if the job has to
+        wait for a worker: whether it waits is decided here, when it is admitted, not by a
+        look at the queue beforehand (requests arriving together look at it at once).
 
         Raises :class:`DemoParamsError` (unknown demo, invalid parameters),
         :class:`DemoCooldown`, :class:`DemoBusy`, :class:`DemoTimeout`,
@@ -309,7 +314,10 @@ class DemoRunner:
         spec = get_spec(demo, include_test=self._allow_test_demos)
         parsed = parse_params(spec.params, params, demo)
 
+        wait_s = self._queue.estimated_wait_s()  # before this job joins the queue
         ticket = self._queue.admit(user_key, spec, parsed)
+        if on_wait is not None and self._slots.locked():
+            on_wait(round(wait_s, 1))
         try:
             await self._slots.acquire()
         finally:

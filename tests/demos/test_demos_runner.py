@@ -161,6 +161,27 @@ async def test_queue_cap_refuses_with_busy(runner: DemoRunner, tmp_path: Path) -
     await runner.run("q3", "sleep", {})  # refused requests are not charged a cooldown
 
 
+async def test_a_job_that_must_wait_is_told_so_when_admitted(
+    runner: DemoRunner, tmp_path: Path
+) -> None:
+    """Requests arriving together (a burst of /demo) are admitted before any of them runs: the
+    one that finds the worker taken is told, with its estimated wait, and the first is not. A
+    look at the queue before each request, as /demo took, saw it empty for both."""
+    gate = tmp_path / "gate"
+    told: dict[str, list[float]] = {"first": [], "second": []}
+    first = asyncio.create_task(
+        runner.run("t1", "sleep", {"gate": str(gate)}, None, told["first"].append)
+    )
+    second = asyncio.create_task(
+        runner.run("t2", "sleep", {"seconds": 0.1}, None, told["second"].append)
+    )
+    await asyncio.sleep(0)  # one turn: both admitted, neither past its first await
+    assert told["first"] == [] and len(told["second"]) == 1 and told["second"][0] >= 0.0
+    gate.touch()
+    await asyncio.gather(first, second)
+    assert told["first"] == [] and len(told["second"]) == 1
+
+
 async def test_cancelled_caller_keeps_the_slot_until_the_job_ends(
     runner: DemoRunner, tmp_path: Path
 ) -> None:

@@ -151,7 +151,7 @@ class Demos(
         params: dict[str, Any],
         lang: Lang,
     ) -> None:
-        before = runner.status()
+        waits: list[float] = []  # the estimated wait, if the runner queues the job
         deferred = asyncio.Event()
 
         async def on_progress(fraction: float) -> None:
@@ -161,12 +161,13 @@ class Demos(
             await interaction.edit_original_response(content=progress_text(demo, fraction, lang))
 
         user_key = f"{PLATFORM}:{interaction.user.id}"
-        job = asyncio.create_task(runner.run(user_key, demo, params, on_progress))
+        job = asyncio.create_task(runner.run(user_key, demo, params, on_progress, waits.append))
         try:
             # The runner refuses a request (bad parameters, cooldown, full queue) before its
             # first await, so one turn of the loop tells us its verdict: a refusal is answered
-            # ephemerally instead of in a public "thinking…" reply. (Should a refusal ever come
-            # later, it still ends up in the reply, below.)
+            # ephemerally instead of in a public "thinking…" reply (should a refusal ever come
+            # later, it still ends up in the reply, below), and a job that has to wait for a
+            # worker is in `waits`.
             await asyncio.sleep(0)
             if job.done():
                 error = job.exception()
@@ -181,8 +182,8 @@ class Demos(
             except discord.HTTPException as exc:  # expired or unknown: nobody is listening
                 log.warning("could not defer /demo %s (%s); cancelling it", demo, exc)
                 return
-            if before["running"] + before["waiting"] >= before["workers"]:
-                text = queued_text(demo, before["estimated_wait_s"], lang, time.time())
+            if waits:  # told by the runner as it admitted the job (one turn of the loop)
+                text = queued_text(demo, waits[0], lang, time.time())
                 await self._edit(interaction, content=text)
             deferred.set()
             try:
