@@ -9,7 +9,7 @@ import re
 import signal
 import statistics
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -204,15 +204,16 @@ class SeedsRunTestDemos(DemoRunner):
         demo: str,
         params: Mapping[str, Any] | DemoParams | None = None,
         progress: ProgressCallback | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> DemoResult:
         seed = params.get("seed") if isinstance(params, Mapping) else None
         if seed == 13:
-            return await super().run(user_key, "crash", {}, progress)
-        if seed == 14:
-            return await super().run(user_key, "sleep", {"seconds": 60}, progress)
-        if seed == 15:
-            return await super().run(user_key, "sleep", {}, progress)
-        return await super().run(user_key, demo, params, progress)
+            demo, params = "crash", {}
+        elif seed == 14:
+            demo, params = "sleep", {"seconds": 60}
+        elif seed == 15:
+            demo, params = "sleep", {}
+        return await super().run(user_key, demo, params, progress, on_wait)
 
 
 async def test_timeout_and_crash_end_in_an_edited_reply(fake: FakeDiscord, tmp_path: Path) -> None:

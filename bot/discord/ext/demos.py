@@ -161,7 +161,8 @@ class Demos(
             await interaction.edit_original_response(content=progress_text(demo, fraction, lang))
 
         user_key = f"{PLATFORM}:{interaction.user.id}"
-        job = asyncio.create_task(runner.run(user_key, demo, params, on_progress, waits.append))
+        run = runner.run(user_key, demo, params, on_progress, on_wait=waits.append)
+        job = asyncio.create_task(run)
         try:
             # The runner refuses a request (bad parameters, cooldown, full queue) before its
             # first await, so one turn of the loop tells us its verdict: a refusal is answered
