@@ -495,8 +495,8 @@ class Interviews:
         seen: set[str] = set()
         for item in interview.items:
             key = review_item(item.ref)
-            if key in seen:
-                continue
+            if key in seen or item.outcome not in (Outcome.CORRECT, Outcome.INCORRECT):
+                continue  # a question not answered here scheduled nothing (a card is older)
             seen.add(key)
             card = await self.store.get_card(interview.user_id, key)
             if card is not None:

@@ -13,7 +13,8 @@ from bot.checkers import TorchCheckers
 from bot.core.bank import load_bank
 from bot.core.engine import Engine, SelfRating
 from bot.core.interview import Interview, InterviewError, Interviews, Outcome, Step
-from bot.core.models import Kind, User
+from bot.core.models import AttemptRecord, Kind, Localized, ServedQuestion, User
+from bot.core.review import Rating, Reviewer, review_item
 from bot.shared.texts import (
     expired_text,
     hint_text,
@@ -167,6 +168,52 @@ async def test_hint_costs_a_point_and_miss_brings_a_follow_up(
     missed = await respond(interviews, answered, ann, correct=False)
     assert missed.item is not None and missed.item.follow_up
     assert missed.item.topic == "vanishing_gradients"
+
+
+async def test_the_report_lists_only_the_reviews_its_answers_scheduled(
+    engine: Engine, clock: FakeClock, ann: User
+) -> None:
+    """A question left unanswered (stopped, or timed out) scheduled nothing: a review card of
+    its item from before the interview is not this interview's, and is not listed."""
+    interviews = engine.interviews
+    step = await interviews.start(ann, [], questions=3, minutes=3)
+    step = await respond(interviews, step, ann)
+    assert step.item is not None and step.question is not None
+    left = review_item(step.question.ref)  # the next question, asked but never answered
+    earlier = Reviewer().review(None, left, step.question.topic, Rating.Again, clock.now())
+    made = await engine.store.create_instance(
+        ServedQuestion(
+            ref=step.question.ref,
+            kind=step.question.kind,
+            topic=step.question.topic,
+            difficulty=step.question.difficulty,
+            text=Localized(en="q", zh="题"),
+        ),
+        None,
+        None,
+        "en",
+        clock.now(),
+    )
+    await engine.store.record_attempt(
+        AttemptRecord(
+            instance_id=made.id,
+            user_id=ann.id,
+            server_id=None,
+            topic=step.question.topic,
+            ref=step.question.ref,
+            answer="x",
+            correct=False,
+            points=0,
+            at=clock.now(),
+            review=earlier,
+        )
+    )
+    assert await engine.store.get_card(ann.id, left) is not None
+    stopped = await interviews.stop(step.interview.id, ann)
+    assert stopped.report is not None
+    assert [entry.item for entry in stopped.report.review] == [
+        review_item(stopped.interview.items[0].ref)
+    ]
 
 
 async def test_stopping_early_reports_what_was_answered(
