@@ -174,11 +174,11 @@ class Stats:
                 Scope.GLOBAL, period, topic, user=self.session.user
             )
         except UnknownTopic as error:  # neither a period nor a topic: name the periods too
-            periods = ", ".join(p.value for p in Period)
+            periods = [p.value for p in Period]
             self.session.say(
                 Localized(
-                    en=f"{error_text(error, 'en')} Periods: {periods}.",
-                    zh=f"{error_text(error, 'zh')}时间范围：{periods}。",
+                    en=f"{error_text(error, 'en')} Periods: {', '.join(periods)}.",
+                    zh=f"{error_text(error, 'zh')}时间范围：{'、'.join(periods)}。",
                 )
             )
             return

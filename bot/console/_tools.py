@@ -37,12 +37,12 @@ class Tools:
             self.session.say(Localized(en="⚠️ The checker is not available.", zh="⚠️ 计算器不可用。"))
             return
         if not args or args[0] in ("--list", "list"):
-            names = ", ".join(await asyncio.to_thread(self.checkers.family_names))
+            names = await asyncio.to_thread(self.checkers.family_names)
             self.session.say(
                 Localized(
-                    en=f"Families: {names}\nUsage: check FAMILY k=v ... [--answer A] | "
+                    en=f"Families: {', '.join(names)}\nUsage: check FAMILY k=v ... [--answer A] | "
                     "check FAMILY --seed N",
-                    zh=f"题型族：{names}\n用法：`check FAMILY k=v ... [--answer A]` | "
+                    zh=f"题型族：{'、'.join(names)}\n用法：`check FAMILY k=v ... [--answer A]` | "
                     "`check FAMILY --seed N`",
                 )
             )

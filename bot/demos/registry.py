@@ -85,9 +85,10 @@ def get_spec(name: str, *, include_test: bool = False) -> DemoSpec:
     for spec in _SPECS:
         if spec.name == name and (include_test or not spec.test_only):
             return spec
-    known = ", ".join(demo_names(include_test=include_test))
+    known = demo_names(include_test=include_test)
     raise DemoParamsError(
-        f"unknown demo {name!r}; available: {known}", zh=f"没有演示 {name!r}；可用的演示：{known}"
+        f"unknown demo {name!r}; available: {', '.join(known)}",
+        zh=f"没有演示 {name!r}；可用的演示：{'、'.join(known)}",
     )
 
 

@@ -122,10 +122,10 @@ def points_note(outcome: AnswerOutcome) -> Localized:
 def error_text(error: BaseException, lang: Lang) -> str:
     """A one-line, localised explanation of a domain error."""
     if isinstance(error, UnknownTopic):
-        known = ", ".join(sorted(AREA_IDS | TOPIC_IDS))
+        known = sorted(AREA_IDS | TOPIC_IDS)
         return Localized(
-            en=f"⚠️ Unknown topic `{error.topic}`. Known: {known}.",
-            zh=f"⚠️ 没有这个主题：`{error.topic}`。可选：{known}。",
+            en=f"⚠️ Unknown topic `{error.topic}`. Known: {', '.join(known)}.",
+            zh=f"⚠️ 没有这个主题：`{error.topic}`。可选：{'、'.join(known)}。",
         ).get(lang)
     if isinstance(error, NoQuestionFound):
         return Localized(
@@ -203,10 +203,10 @@ _VERDICT_ZH = re.compile(r"^(正确|对|错误|错)\s*[。：:！，,;；—-]\s
 def interview_error(error: InterviewError) -> Localized:
     """What an interview refusal tells the user (its `code` says which)."""
     if error.code == "topic":  # the known ones too, as `/question` says them
-        unknown, known = ", ".join(error.topics), ", ".join(sorted(AREA_IDS | TOPIC_IDS))
+        known = sorted(AREA_IDS | TOPIC_IDS)
         return Localized(
-            en=f"Unknown topic: {unknown}. Known: {known}.",
-            zh=f"未知主题：{unknown}。可选：{known}。",
+            en=f"Unknown topic: {', '.join(error.topics)}. Known: {', '.join(known)}.",
+            zh=f"未知主题：{'、'.join(error.topics)}。可选：{'、'.join(known)}。",
         )
     return _INTERVIEW_ERRORS.get(error.code, SOMETHING_WRONG)
 

@@ -420,7 +420,7 @@ def test_check_and_demo_mistakes_are_told_in_chinese(tmp_path: Path) -> None:
         "⚠️ 请求有误：没有题型族 'foo'；可用的题型族：" + said[0].split("：", 2)[2],
         "⚠️ 请求有误：`seed` 应为非负整数，不能是 'abc'",
         "⚠️ 请求有误：conv_output：参数 'n'：应为整数（收到 'abc'）",
-        "⚠️ 参数有误：没有演示 'foo'；可用的演示：gan, rnn, vanishing",
+        "⚠️ 参数有误：没有演示 'foo'；可用的演示：gan、rnn、vanishing",
         "⚠️ 参数有误：参数的写法是 k=v，不是 'extra'",
         "⚠️ 参数有误：`--out` 后面要写文件或文件夹：`--out PATH`",
     ], run.stdout
@@ -434,7 +434,8 @@ def test_a_leaderboard_word_that_is_neither_topic_nor_period_names_both(tmp_path
     assert said[0].startswith("⚠️ Unknown topic `year`. Known: ") and "backprop" in said[0]
     assert said[0].endswith(". Periods: week, month, all.")
     assert said[1].startswith("⚠️ 没有这个主题：`year`。")
-    assert said[1].endswith("时间范围：week, month, all。")
+    assert said[1].endswith("时间范围：week、month、all。")
+    assert "backprop、" in said[1] and ", " not in said[1]  # a Chinese list: 、 between items
 
 
 def test_a_huge_line_is_refused_not_echoed_back(tmp_path: Path) -> None:
