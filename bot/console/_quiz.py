@@ -94,6 +94,9 @@ class ConsoleQuiz:
         if self.quiz is None:  # a store without quiz rounds
             self.session.say(T.NO_ROUND)
             return
+        if args and args[0].lower() in ("stop", "status", "停止"):  # as `/quiz stop|status`
+            self.session.say(T.NOT_IN_ROUND)  # a round runs at its own prompt, never here
+            return
         settings = self._settings(args)
         if settings is None:
             return

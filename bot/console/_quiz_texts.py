@@ -28,6 +28,10 @@ LOCKED = L(en="🔒 Locked in.", zh="🔒 已锁定。")
 TOO_LATE = L(en="⏰ Too late: the time for that question is up.", zh="⏰ 太晚了：这道题已经截止。")
 ALREADY = L(en="You have answered this question already.", zh="你已经回答过这道题了。")
 NO_ROUND = L(en="No quiz round is running.", zh="没有进行中的测验。")
+NOT_IN_ROUND = L(
+    en="No quiz round is running: `quiz [TOPIC] ...` starts one, and in a round `stop` ends it.",
+    zh="没有进行中的测验：用 `quiz [主题] ...` 开始一轮，测验中输入 `stop` 结束。",
+)
 LEFT_OPEN = L(
     en="Your last round was still open (the console stopped during it): it is ended now, and"
     " the answers you gave in it count.",

@@ -165,3 +165,13 @@ def test_a_round_of_one_question_says_one_question(tmp_path: Path) -> None:
     run = console(tmp_path / "bot.sqlite3", "quiz backprop easy questions=3\nB\n")
     assert "Only 1 question matches (you asked for 3): the round has 1 question." in run.stdout
     assert "Quiz: 1 question, 20 seconds each." in run.stdout, run.stdout
+
+
+def test_quiz_stop_or_status_at_the_prompt_says_no_round_runs(tmp_path: Path) -> None:
+    """`/quiz stop|status` exist in Discord; at the console's prompt no round runs (a round
+    has its own prompt), so they say so and how to start one, not "unknown topic"."""
+    run = console(tmp_path / "bot.sqlite3", "quiz stop\nquiz status\nlanguage zh\nquiz stop\n")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("No quiz round is running: `quiz [TOPIC] ...` starts one") == 2
+    assert "没有进行中的测验：用 `quiz [主题] ...` 开始一轮" in run.stdout
+    assert "Unknown topic" not in run.stdout and "没有这个主题" not in run.stdout
