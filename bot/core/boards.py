@@ -54,6 +54,13 @@ def streak_server(server_id: int | None) -> int:
     return server_id if server_id is not None else LOCAL_SERVER
 
 
+def streak_alive_since(now: datetime) -> date:
+    """The oldest last day of a streak still current at `now`: yesterday (UTC; today's daily
+    may not be answered yet). A streak whose last day is older was broken by a missed day,
+    whatever count it stored: it shows as 0 until the next correct daily answer restarts it."""
+    return now.astimezone(UTC).date() - timedelta(days=1)
+
+
 def next_streak(
     current: int, best: int, last_day: date | None, day: date
 ) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ from bot.core.boards import (
     TotalKey,
     next_streak,
     period_key,
+    streak_alive_since,
     streak_server,
     topic_key,
     total_keys,
@@ -364,12 +365,15 @@ class MemoryStore(MemoryQuiz, MemoryPacks):
                 total[2] += r.correct
         return sums
 
-    def _streak_on(self, user_id: int, board: int | None) -> int:
+    def _streak_on(self, user_id: int, board: int | None, alive: date) -> int:
         return max(
             (
                 s.current
                 for (u, server), s in self._streaks.items()
-                if u == user_id and (board is None or server == board)
+                if u == user_id
+                and (board is None or server == board)
+                and s.last_day is not None
+                and s.last_day >= alive
             ),
             default=0,
         )
@@ -399,7 +403,7 @@ class MemoryStore(MemoryQuiz, MemoryPacks):
                 points=totals[u][0],
                 answered=totals[u][1],
                 correct=totals[u][2],
-                streak=self._streak_on(u, streak_of),
+                streak=self._streak_on(u, streak_of, streak_alive_since(now)),
             )
             for rank, u in enumerate(order, start=1)
         ]
@@ -408,7 +412,12 @@ class MemoryStore(MemoryQuiz, MemoryPacks):
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         found = self._streaks.get((user_id, streak_server(server_id)))
-        return (found.current, found.best) if found else (0, 0)
+        if found is None:
+            return (0, 0)
+        alive = found.last_day is not None and found.last_day >= streak_alive_since(
+            self.clock.now()
+        )
+        return (found.current if alive else 0, found.best)
 
     async def reset_scores(self, server_id: int, user_id: int | None) -> int:
         def hit(user: int, server: int | None) -> bool:

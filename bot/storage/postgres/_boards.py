@@ -12,6 +12,7 @@ from bot.core.boards import (
     TotalKey,
     next_streak,
     period_key,
+    streak_alive_since,
     streak_server,
     topic_key,
     total_keys,
@@ -20,11 +21,13 @@ from bot.core.models import Leaderboard, LeaderboardEntry, Period, Scope
 from bot.storage.postgres._common import Area, read_utc
 from bot.storage.postgres._db import Conn
 
-# $1: the server whose streaks show (NULL: the best of any), $2-$4: the board's key.
+# $1: the server whose streaks show (NULL: the best of any), $2-$4: the board's key, $6: the
+# oldest last day of a streak still current (`streak_alive_since`).
 _BOARD_SQL = """
     SELECT t.user_id, u.name, t.points, t.answered, t.correct,
            COALESCE((SELECT MAX(s.current) FROM streaks s WHERE s.user_id = t.user_id
-                     AND ($1::bigint IS NULL OR s.server_id = $1)), 0) AS streak
+                     AND s.last_day >= $6::date AND ($1::bigint IS NULL OR s.server_id = $1)),
+                    0) AS streak
     FROM score_totals t JOIN users u ON u.id = t.user_id
     WHERE t.server_id = $2 AND t.topic = $3 AND t.period = $4
 """
@@ -132,20 +135,23 @@ class Boards(Area):
         board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
         key = (board, topic_key(topic), period_key(period, now))
         streak_of = board if board != GLOBAL_BOARD else None
-        rows = await self.db.fetch(_TOP_SQL, streak_of, *key, limit)
+        alive = streak_alive_since(now)
+        rows = await self.db.fetch(_TOP_SQL, streak_of, *key, limit, alive)
         top = [_entry(rank, row) for rank, row in enumerate(rows, start=1)]
         me = next((e for e in top if e.user_id == user_id), None)
         if me is None and user_id is not None:
-            own = await self.db.fetchrow(_OWN_SQL, streak_of, *key, user_id)
+            own = await self.db.fetchrow(_OWN_SQL, streak_of, *key, user_id, alive)
             if own is not None:
                 me = _entry(own["ahead"] + 1, own)
         return Leaderboard(scope=scope, period=period, topic=topic, top=top, me=me)
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         row = await self.db.fetchrow(
-            "SELECT current, best FROM streaks WHERE user_id = $1 AND server_id = $2",
+            "SELECT CASE WHEN last_day >= $3 THEN current ELSE 0 END, best FROM streaks"
+            " WHERE user_id = $1 AND server_id = $2",
             user_id,
             streak_server(server_id),
+            streak_alive_since(self.clock.now()),
         )
         return (row[0], row[1]) if row else (0, 0)
 

@@ -16,6 +16,7 @@ from bot.core.boards import (
     TotalKey,
     next_streak,
     period_key,
+    streak_alive_since,
     streak_server,
     topic_key,
 )
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 _BOARD_SQL = """
     SELECT t.user_id, u.name, t.points, t.answered, t.correct,
            COALESCE((SELECT MAX(s.current) FROM streaks s WHERE s.user_id = t.user_id
-                     AND (? IS NULL OR s.server_id = ?)), 0) AS streak
+                     AND s.last_day >= ? AND (? IS NULL OR s.server_id = ?)), 0) AS streak
     FROM score_totals t JOIN users u ON u.id = t.user_id
     WHERE t.server_id = ? AND t.topic = ? AND t.period = ?
 """
@@ -84,10 +85,11 @@ async def _own_row(
     key: TotalKey,
     user_id: int,
     streak_of: int | None,
+    alive: str,
 ) -> LeaderboardEntry | None:
     """The caller's row, ranked by counting the rows ahead of it in the board's order."""
     async with conn.execute(
-        _BOARD_SQL + " AND t.user_id = ?", (streak_of, streak_of, *key, user_id)
+        _BOARD_SQL + " AND t.user_id = ?", (alive, streak_of, streak_of, *key, user_id)
     ) as cursor:
         row = await cursor.fetchone()
     if row is None:
@@ -118,25 +120,31 @@ class Boards(Area):
         board = server_id if scope is Scope.SERVER and server_id is not None else GLOBAL_BOARD
         key = (board, topic_key(topic), period_key(period, now))
         streak_of = board if board != GLOBAL_BOARD else None
+        alive = streak_alive_since(now).isoformat()
         async with self.db.read() as conn:
             async with conn.execute(
                 _BOARD_SQL + " ORDER BY t.points DESC, t.correct DESC, t.answered, t.user_id"
                 " LIMIT ?",
-                (streak_of, streak_of, *key, limit),
+                (alive, streak_of, streak_of, *key, limit),
             ) as cursor:
                 rows = await cursor.fetchall()
             top = [_entry(rank, row) for rank, row in enumerate(rows, start=1)]
             me = next((e for e in top if e.user_id == user_id), None)
             if me is None and user_id is not None:
-                me = await _own_row(conn, key, user_id, streak_of)
+                me = await _own_row(conn, key, user_id, streak_of, alive)
         return Leaderboard(scope=scope, period=period, topic=topic, top=top, me=me)
 
     async def streak(self, user_id: int, server_id: int | None) -> tuple[int, int]:
         async with (
             self.db.read() as conn,
             conn.execute(
-                "SELECT current, best FROM streaks WHERE user_id = ? AND server_id = ?",
-                (user_id, streak_server(server_id)),
+                "SELECT CASE WHEN last_day >= ? THEN current ELSE 0 END, best FROM streaks"
+                " WHERE user_id = ? AND server_id = ?",
+                (
+                    streak_alive_since(self.clock.now()).isoformat(),
+                    user_id,
+                    streak_server(server_id),
+                ),
             ) as cursor,
         ):
             row = await cursor.fetchone()

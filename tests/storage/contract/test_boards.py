@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from bot.core.models import LeaderboardEntry, Period, Scope
 from bot.core.ports import Store
+from tests.conftest import FakeClock
 from tests.storage.contract._data import AT, DAY, attempt, days, posted, served, users
 
 
@@ -156,6 +157,29 @@ async def test_the_board_shows_streaks(store: Store) -> None:
 
     assert await streaks(Scope.SERVER, one.id) == {"Ann": 1, "Bob": 0}
     assert await streaks(Scope.GLOBAL, one.id) == {"Ann": 3, "Bob": 0}  # the best of any server
+
+
+async def test_a_streak_broken_by_a_missed_day_shows_zero(store: Store, clock: FakeClock) -> None:
+    """A streak is current while its last day is today or yesterday (UTC); once a day is
+    missed it shows 0, on the board and in the user's stats, and the best stays. The next
+    correct daily answer starts it again at 1."""
+    ann, bob = await users(store, "Ann", "Bob")
+    guild = await store.get_or_create_server("discord", "10", "Guild")
+    for day in range(3):
+        await answer(store, ann.id, server_id=guild.id, streak_day=DAY + days(day))
+    await answer(store, bob.id, server_id=guild.id, streak_day=DAY)
+
+    async def shown(at: datetime) -> tuple[dict[str, int], tuple[int, int]]:
+        clock.current = at
+        found = await store.leaderboard(Scope.SERVER, Period.ALL, guild.id, None, None, 10, at)
+        return {e.name: e.streak for e in found.top}, await store.streak(ann.id, guild.id)
+
+    last = AT + days(2)  # Ann's last counted day; Bob's was two days before
+    assert await shown(last) == ({"Ann": 3, "Bob": 0}, (3, 3))
+    assert await shown(last + days(1)) == ({"Ann": 3, "Bob": 0}, (3, 3))  # not yet missed
+    assert await shown(last + days(2)) == ({"Ann": 0, "Bob": 0}, (0, 3))  # a day missed
+    await answer(store, ann.id, server_id=guild.id, streak_day=DAY + days(4))
+    assert await shown(last + days(2)) == ({"Ann": 1, "Bob": 0}, (1, 3))
 
 
 async def test_resetting_scores_of_a_server(store: Store) -> None:
