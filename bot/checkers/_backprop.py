@@ -17,7 +17,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
 from bot.checkers._torch import F64
-from bot.checkers._values import f, fl
+from bot.checkers._values import f, fl, fp
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -320,21 +320,21 @@ class MlpBackprop(Family[MlpBackpropParams]):
         if layer == "W2":
             back_en = (
                 f"δ_out = ∂L/∂y · act'(z) = {dloss}·{slope} = {fl(manual.delta_out)}; "
-                f"∂L/∂W2[{i}][{j}] = δ_out[{i}]·h[{j}] = {f(manual.delta_out[i])}×{f(manual.h[j])} "
-                f"= {f(grad)}"
+                f"∂L/∂W2[{i}][{j}] = δ_out[{i}]·h[{j}] = "
+                f"{f(manual.delta_out[i])}×{fp(manual.h[j])} = {f(grad)}"
             )
         else:
             back_en = (
                 f"δ_out = {dloss}·{slope} = {fl(manual.delta_out)}; δ_hidden[{i}] = "
                 f"(Σ_k δ_out[k]·W2[k][{i}])·act'(net_h[{i}]) = {f(manual.delta_hidden[i])}; "
-                f"∂L/∂W1[{i}][{j}] = δ_hidden[{i}]·x[{j}] = {f(manual.delta_hidden[i])}×{f(p.x[j])}"
-                f" = {f(grad)}"
+                f"∂L/∂W1[{i}][{j}] = δ_hidden[{i}]·x[{j}] = "
+                f"{f(manual.delta_hidden[i])}×{fp(p.x[j])} = {f(grad)}"
             )
         back_zh = back_en.replace("; ", "；")
         weight = (p.W1 if layer == "W1" else p.W2)[i][j]
         step = ""
         if p.output.startswith("new"):
-            step = f"{layer}[{i}][{j}] - lr·grad = {f(weight)} - {f(p.lr)}×{f(grad)} = {f(value)}"
+            step = f"{layer}[{i}][{j}] - lr·grad = {f(weight)} - {f(p.lr)}×{fp(grad)} = {f(value)}"
         solution = Localized(
             en=f"{forward_en}. Backward: {back_en}" + (f"; SGD: {step}." if step else "."),
             zh=f"{forward_zh}。反向传播：{back_zh}" + (f"；SGD：{step}。" if step else "。"),

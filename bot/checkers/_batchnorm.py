@@ -12,7 +12,7 @@ from torch import nn
 
 from bot.checkers._base import Family, Params, Real, Solved, _not_bool, mistake
 from bot.checkers._torch import F64, vector
-from bot.checkers._values import f, fl, list_request
+from bot.checkers._values import f, fl, fp, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
 
@@ -123,11 +123,11 @@ class BatchnormForward(Family[BatchnormForwardParams]):
         if p.output == "y":
             value = [float(v) for v in y]
             solution = Localized(
-                en=f"{stats_en}. y = γ(x - μ)/√(σ² + ε) + β = {f(p.gamma)}·(x - {f(mean)})/"
-                f"√({f(biased)} + {p.eps:g}) + {f(p.beta)} = {fl(value)}. Training mode "
+                en=f"{stats_en}. y = γ(x - μ)/√(σ² + ε) + β = {f(p.gamma)}·(x - {fp(mean)})/"
+                f"√({f(biased)} + {p.eps:g}) + {fp(p.beta)} = {fl(value)}. Training mode "
                 "normalises with the batch's biased variance (divide by N).",
-                zh=f"{stats_zh}。y = γ(x - μ)/√(σ² + ε) + β = {f(p.gamma)}·(x - {f(mean)})/"
-                f"√({f(biased)} + {p.eps:g}) + {f(p.beta)} = {fl(value)}。训练模式用批次的有偏方差"
+                zh=f"{stats_zh}。y = γ(x - μ)/√(σ² + ε) + β = {f(p.gamma)}·(x - {fp(mean)})/"
+                f"√({f(biased)} + {p.eps:g}) + {fp(p.beta)} = {fl(value)}。训练模式用批次的有偏方差"
                 "（除以 N）做归一化。",
             )
             candidates = [

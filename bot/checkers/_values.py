@@ -28,6 +28,13 @@ def f(x: float) -> str:
     return "0" if text == "-0" else text
 
 
+def fp(x: float) -> str:
+    """`f(x)`, in brackets if negative: after an operator or under a power (1 - (-0.9)², not
+    1 - -0.9², which reads as 1 - (-(0.9²)))."""
+    text = f(x)
+    return f"({text})" if text.startswith("-") else text
+
+
 def fl(values: list[float]) -> str:
     return "[" + ", ".join(f(v) for v in values) + "]"
 
@@ -120,11 +127,11 @@ def _working(name: str, x: float, a: float, derivative: bool, value: float) -> L
             "sigmoid": f"σ({f(x)}) = 1 / (1 + e^{f(-x)}) = {f(value)}",
             "tanh": f"tanh({f(x)}) = (e^{f(x)} - e^{f(-x)}) / (e^{f(x)} + e^{f(-x)}) = {f(value)}",
             "relu": f"max(0, {f(x)}) = {f(value)}",
-            "leaky_relu": f"{f(x)} > 0 → {f(value)}" if x > 0 else f"{f(a)} × {f(x)} = {f(value)}",
+            "leaky_relu": f"{f(x)} > 0 → {f(value)}" if x > 0 else f"{f(a)} × {fp(x)} = {f(value)}",
             "elu": f"{f(x)} > 0 → {f(value)}" if x > 0 else f"e^{f(x)} - 1 = {f(value)}",
             "gelu": f"{f(x)} × Φ({f(x)}) = {f(x)} × {f(0.5 * (1 + math.erf(x / math.sqrt(2))))} "
             f"= {f(value)}",
-            "gelu_tanh": f"0.5×{f(x)}×(1 + tanh(√(2/π)({f(x)} + 0.044715×{f(x)}³))) = {f(value)}",
+            "gelu_tanh": f"0.5×{fp(x)}×(1 + tanh(√(2/π)({f(x)} + 0.044715×{fp(x)}³))) = {f(value)}",
             "silu": f"{f(x)} × σ({f(x)}) = {f(x)} × {f(s)} = {f(value)}",
             "softplus": f"ln(1 + e^{f(x)}) = {f(value)}",
         }
@@ -134,9 +141,9 @@ def _working(name: str, x: float, a: float, derivative: bool, value: float) -> L
     density = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
     common = {
         "sigmoid": f"σ'(x) = σ(x)(1 - σ(x)) = {f(s)} × {f(1 - s)} = {f(value)}",
-        "tanh": f"tanh'(x) = 1 - tanh²(x) = 1 - {f(math.tanh(x))}² = {f(value)}",
-        "gelu": f"GELU'(x) = Φ(x) + x·φ(x) = {f(phi)} + {f(x)}×{f(density)} = {f(value)}",
-        "silu": f"SiLU'(x) = σ(x) + x·σ(x)(1 - σ(x)) = {f(s)} + {f(x)}×{f(s)}×{f(1 - s)} = "
+        "tanh": f"tanh'(x) = 1 - tanh²(x) = 1 - {fp(math.tanh(x))}² = {f(value)}",
+        "gelu": f"GELU'(x) = Φ(x) + x·φ(x) = {f(phi)} + {fp(x)}×{f(density)} = {f(value)}",
+        "silu": f"SiLU'(x) = σ(x) + x·σ(x)(1 - σ(x)) = {f(s)} + {fp(x)}×{f(s)}×{f(1 - s)} = "
         f"{f(value)}",
         "softplus": f"softplus'(x) = e^x / (1 + e^x) = σ(x) = {f(value)}",
     }
