@@ -332,8 +332,11 @@ def standings_embed(
             "\n"
             + t(
                 lang,
-                "Misses are in each player's `/review`; points count in `/leaderboard`.",
-                "答错的题已加入各自的 `/review`；得分计入 `/leaderboard`。",
+                "Misses are in each player's `/review`. These are the round's points;"
+                " `/leaderboard` counts a question once in 30 days, so one answered lately"
+                " adds nothing there.",
+                "答错的题已加入各自的 `/review`。以上是本轮得分；`/leaderboard` 中同一道题"
+                " 30 天内只计一次分，最近答过的题在那里不再加分。",
             )
         )
     embed = discord.Embed(title=title, description=clip("\n".join(lines), 4000), colour=QUIZ_COLOUR)

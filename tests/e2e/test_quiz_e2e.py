@@ -356,6 +356,8 @@ async def test_a_round_of_five_with_six_players_reveals_and_ranks_as_the_databas
     assert [line[:1] for line in lines[:3]] == ["🥇", "🥈", "🥉"]
     assert points[bob] == points[dave] == 0 and points[alice] > 0
     assert standings.attachment("standings.png").data.startswith(b"\x89PNG")
+    # The round's points are not what /leaderboard adds (a question pays once in 30 days).
+    assert "These are the round's points; `/leaderboard` counts a question once in 30 days" in text
     # The answers count as attempts (leaderboards, review) once each: 29 = 5 x 5 + 4.
     (attempts,) = db_rows(db, "SELECT COUNT(*) FROM attempts")[0]
     assert attempts == 29
