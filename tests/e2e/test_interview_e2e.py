@@ -144,17 +144,23 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         assert stolen.message is not None and "someone else's interview" in stolen.message.content
         await answer_current(alice, message)
         stopped = await alice.slash("interview stop")
-        assert stopped.message is not None and finished(stopped.message)
-        report = stopped.message.embeds[-1]["description"]
+        assert stopped.message is not None
+        assert stopped.message.content.startswith("🛑 Interview stopped: its report is in")
+        # The interview's message became the report: no question's buttons left to press.
+        shown = fake_discord.state.messages[message.id]
+        assert finished(shown) and button_ids(shown) == []
+        report = shown.embeds[-1]["description"]
         assert "**1/1** correct" in report
-        assert len(stopped.message.attachments) == 1  # the report's chart, shown in it
-        assert stopped.message.embeds[-1]["image"]["url"] == "attachment://report.png"
+        assert len(shown.attachments) == 1  # the report's chart, shown in it
+        assert shown.embeds[-1]["image"]["url"] == "attachment://report.png"
         # Stopped before any answer: a report, but no empty chart.
-        await bob.slash("interview start", topics="vanishing_gradients", questions=3)
-        at_once = await bob.slash("interview stop")
-        assert at_once.message is not None and finished(at_once.message)
-        assert at_once.message.attachments == []
-        assert "image" not in at_once.message.embeds[-1]  # no picture that is not there
+        bobs = await bob.slash("interview start", topics="vanishing_gradients", questions=3)
+        assert bobs.message is not None
+        await bob.slash("interview stop")
+        at_once = fake_discord.state.messages[bobs.message.id]
+        assert finished(at_once) and button_ids(at_once) == []
+        assert at_once.attachments == []
+        assert "image" not in at_once.embeds[-1]  # no picture that is not there
         fake_discord.assert_clean()
 
 

@@ -323,8 +323,32 @@ class MockInterview(
                 ephemeral=True,
             )
             return
+        live = self.live.get(active.id)
         step = await self.interviews.stop(active.id, ctx.user)
+        if live is not None and live[1] >= time.monotonic() and await self._settle(live[0], step):
+            # The interview's message now holds the report, its buttons gone: say where.
+            self.live.pop(active.id, None)
+            await interaction.response.send_message(
+                t(
+                    ctx.lang,
+                    "🛑 Interview stopped: its report is in the interview's message.",
+                    "🛑 面试已结束：报告在面试的消息里。",
+                ),
+                ephemeral=True,
+            )
+            return
         await self.show(interaction, step, ctx.lang, update=False)
+
+    async def _settle(self, interaction: discord.Interaction, step: Step) -> bool:
+        """Show `step` in the interview's message (the last one its user acted on), as a
+        timeout does; False if Discord refuses (the message is gone, or its token expired)."""
+        try:
+            embeds, view, files = await self.render(step, step.interview.lang)
+            await interaction.edit_original_response(embeds=embeds, view=view, attachments=files)
+        except discord.HTTPException as exc:
+            log.info("interview %s: could not update its message: %s", step.interview.id, exc)
+            return False
+        return True
 
     @app_commands.command(name="status", description="Where you are in your interview")
     async def status(self, interaction: discord.Interaction) -> None:
@@ -480,14 +504,7 @@ class MockInterview(
             live = self.live.get(iid)
             if live is None or live[1] < time.monotonic():
                 continue
-            interaction, _ = live
-            try:
-                embeds, view, files = await self.render(step, step.interview.lang)
-                await interaction.edit_original_response(
-                    embeds=embeds, view=view, attachments=files
-                )
-            except discord.HTTPException as exc:
-                log.info("interview %s: could not show the timeout: %s", iid, exc)
+            await self._settle(live[0], step)
             if step.interview.status != "active":
                 self.live.pop(iid, None)
 
