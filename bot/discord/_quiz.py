@@ -18,7 +18,7 @@ from bot.core.quiz import QuizQuestion, QuizRound, QuizStatus, Reveal, StandingR
 from bot.core.services.quiz import AnswerCode, Answered
 from bot.discord._render import COLOURS, answer_modal_for, clip, ref_text, t
 from bot.discord._router import Action, an_id, one_of, stopped
-from bot.shared.feedback import form_text
+from bot.shared.feedback import expected_zh, form_text
 from bot.shared.texts import DIFFICULTY_NAMES, KIND_NAMES, percent, points_text, topic_name
 
 #: An option of a quiz question: (question instance, letter).
@@ -178,7 +178,7 @@ def answered_text(answered: Answered, given: str, lang: Lang) -> str:
         return t(
             lang,
             f"⚠️ I could not read that answer. Expected {form.en}.\nThis did not count; try again.",
-            f"⚠️ 无法识别这个答案。应为{form.zh}。\n本次不计入作答，请再试一次。",
+            f"⚠️ 无法识别这个答案。{expected_zh(form.zh)}。\n本次不计入作答，请再试一次。",
         )
     return t(
         lang,

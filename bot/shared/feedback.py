@@ -61,6 +61,12 @@ def refusal_text(refusal: Refusal) -> Localized:
     return REFUSALS[refusal]
 
 
+def expected_zh(form: str) -> str:
+    """ "应为" and the expected form, with a space before a number or a Latin word (应为 3 个整数,
+    as 3 题 is written), none before Chinese (应为一个数)."""
+    return f"应为 {form}" if form[:1].isascii() else f"应为{form}"
+
+
 def form_text(form: AnswerForm) -> Localized:
     """The form an answer takes, with an example: `a whole number, e.g. 34944 or 34,944`."""
     n = form.count
@@ -123,11 +129,11 @@ def numeric_feedback(grade: Grade) -> Localized:
             reason = refusal_text(grade.refusal)
             return Localized(
                 en=f"{marker} {reason.en} Expected {form.en}.",
-                zh=f"{marker} {reason.zh}应为{form.zh}。",
+                zh=f"{marker} {reason.zh}{expected_zh(form.zh)}。",
             )
         return Localized(
             en=f"{marker} I could not read that answer. Expected {form.en}.",
-            zh=f"{marker} 无法识别这个答案。应为{form.zh}。",
+            zh=f"{marker} 无法识别这个答案。{expected_zh(form.zh)}。",
         )
     shown = grade.expected or "?"
     if grade.correct:

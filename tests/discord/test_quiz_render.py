@@ -249,6 +249,10 @@ def test_an_unreadable_answer_says_the_form_expected() -> None:
         text
         == "⚠️ 无法识别这个答案。应为一个整数，例如 34944 或 34,944。\n本次不计入作答，请再试一次。"
     )
+    # A form that starts with a number is spaced as "3 题" is: 应为 3 个整数.
+    three = AnswerForm(shape=FormShape.WHOLE_LIST, count=3)
+    counted = answered_text(Answered(code=AnswerCode.UNREADABLE, expected_form=three), "x", "zh")
+    assert "。应为 3 个" in counted, counted
     english = answered_text(Answered(code=AnswerCode.UNREADABLE, expected_form=form), "abc", "en")
     assert english.startswith("⚠️ I could not read that answer. Expected a whole number")
     assert english.endswith("\nThis did not count; try again.")

@@ -180,7 +180,7 @@ async def test_language_switches_replies(fake_discord: FakeDiscord, tmp_path: Pa
         assert english.message is not None
         assert english.message.embeds[0]["title"] == "Deep-learning interview practice"
         switched = await alice.slash("language", language="zh")
-        assert await told(switched) == "语言已设为 zh。"
+        assert await told(switched) == "语言已设为中文。"  # the language's name, not its code
         chinese = await alice.slash("help")
         assert (
             chinese.message is not None and chinese.message.embeds[0]["title"] == "深度学习面试练习"

@@ -47,9 +47,13 @@ class Preferences(commands.Cog):
         ctx = await context_of(self.bot, interaction)
         user = await self.identities.set_language(ctx.user, language)
         lang = reply_language(user, interaction)
+        name = {
+            "auto": ("auto (your Discord language)", "自动（跟随 Discord 的语言）"),
+            "en": ("English", "英文"),
+            "zh": ("Chinese", "中文"),
+        }[language]
         await interaction.response.send_message(
-            t(lang, f"Language set to {language}.", f"语言已设为 {language}。"),
-            ephemeral=True,
+            t(lang, f"Language set to {name[0]}.", f"语言已设为{name[1]}。"), ephemeral=True
         )
 
     @app_commands.command(name="help", description="What each command does")
