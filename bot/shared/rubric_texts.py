@@ -28,6 +28,11 @@ CHECKER_LIMITS = Localized(
 MODEL_ANSWER = Localized(en="Model answer:", zh="参考答案：")
 MODAL_TITLE = Localized(en="Your answer", zh="你的答案")
 MODAL_LABEL = Localized(en="Answer in your own words", zh="用你自己的话回答")
+BLANK_ANSWER = Localized(
+    en="⚠️ Nothing to check: the answer was blank. Type it, then submit; or press"
+    " **Show model answer**.",
+    zh="⚠️ 没有可检查的内容：答案是空白的。请写下答案再提交，或点 **查看参考答案**。",
+)
 MODAL_PLACEHOLDER = Localized(
     en="Write it as you would say it in an interview.", zh="像在面试中那样写出来。"
 )

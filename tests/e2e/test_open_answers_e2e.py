@@ -104,6 +104,11 @@ async def test_chinese_answer_and_a_question_without_rubric(
         assert list(labels(posted.message).values()) == ["作答", "查看参考答案"]
         opened = await alice.click(posted.message, button_ids(posted.message)[0])
         assert opened.modal is not None and opened.modal["title"].startswith("你的答案")
+        # Only spaces: nothing checked, nothing to rate; the question still takes an answer.
+        blank = await alice.submit_modal(opened, {"answer": "   "})
+        assert blank.message is not None and button_ids(blank.message) == []
+        assert blank.message.content.startswith("⚠️ 没有可检查的内容：答案是空白的。")
+        opened = await alice.click(posted.message, button_ids(posted.message)[0])
         answer = "每个单元计算的是一样的函数，梯度也都相同。所以要用随机初始化来打破对称。"
         submitted = await alice.submit_modal(opened, {"answer": answer})
         assert submitted.message is not None
@@ -150,6 +155,11 @@ async def test_interview_open_answer_is_checked_and_its_coverage_reported(
         assert any(":ivshow:" in i for i in ids)  # Show model answer is still there
         opened = await alice.click(message, open_id)
         assert opened.response_type == 9 and opened.modal is not None
+        blank = await alice.submit_modal(opened, {"answer": "  \n "})
+        assert blank.response_type == 7  # the question again, saying why, still open
+        assert any("the answer was blank" in (e.get("description") or "") for e in message.embeds)
+        assert open_id in button_ids(message)
+        opened = await alice.click(message, open_id)
         submitted = await alice.submit_modal(opened, {"answer": TWO_OF_THREE})
         assert submitted.response_type == 7
         # Still the interview's question: its place, time and number, and a way to stop.

@@ -44,7 +44,7 @@ from bot.discord._render import (
 from bot.discord._router import Action, an_id, an_id_or_zero, modal_values, one_of, stopped
 from bot.discord._topics import Topics
 from bot.shared.charts import report_chart
-from bot.shared.rubric_texts import coverage_note
+from bot.shared.rubric_texts import BLANK_ANSWER, coverage_note
 from bot.shared.texts import (
     OUTCOME_NAMES,
     expired_text,
@@ -442,6 +442,9 @@ class MockInterview(
             await self.show(interaction, step, ctx.lang)
             return
         text = modal_values(interaction).get("answer", "")
+        if not text.strip():  # spaces only: the question stays open, with a word why
+            await self.show(interaction, step, ctx.lang, note=BLANK_ANSWER.get(ctx.lang))
+            return
         result = check_question(question, text)
         if result is not None:
             coverage = result.coverage

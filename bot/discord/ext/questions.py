@@ -45,6 +45,7 @@ from bot.discord._render import (
 )
 from bot.discord._router import modal_values
 from bot.discord._topics import Topic
+from bot.shared.rubric_texts import BLANK_ANSWER
 from bot.shared.texts import percent, topic_name
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,9 @@ class Questions(commands.Cog):
         if question is None or question.kind is not Kind.OPEN:
             raise UnknownQuestion(instance.ref)
         text = modal_values(interaction).get("answer", "")
+        if not text.strip():  # spaces only: nothing to check, nothing rated
+            await interaction.response.send_message(BLANK_ANSWER.get(ctx.lang), ephemeral=True)
+            return
         result = check_question(question, text)
         content, embed = checked_answer_reply(question, result, ctx.lang)
         suggested = result.suggested if result is not None else None
