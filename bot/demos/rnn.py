@@ -128,9 +128,11 @@ def _draw(params: RnnParams, curves: dict[Cell, np.ndarray], ratios: dict[Cell, 
     ax.set_xlim(0, params.T)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right", fontsize=9, title="ratio = ||dL/dh_0|| / ||dL/dh_T||")
+    init = "PyTorch default init" + (
+        f"; LSTM forget-gate bias {LSTM_FORGET_BIAS:g}" if "lstm" in curves else ""
+    )
     ax.set_title(
-        f"Gradient flowing back through time, T = {params.T}, hidden {params.hidden}"
-        f"\n(PyTorch default init; LSTM forget-gate bias {LSTM_FORGET_BIAS:g})",
+        f"Gradient flowing back through time, T = {params.T}, hidden {params.hidden}\n({init})",
         fontsize=11,
     )
     return render_png(fig)
@@ -139,16 +141,17 @@ def _draw(params: RnnParams, curves: dict[Cell, np.ndarray], ratios: dict[Cell, 
 def _caption(params: RnnParams, ratios: dict[Cell, float], wall: float) -> dict[str, str]:
     parts_en = [f"{_LABEL[c]} {fmt_sig(r)}" for c, r in ratios.items()]
     parts_zh = [f"{_LABEL_ZH[c]} {fmt_sig(r)}" for c, r in ratios.items()]
+    lstm = "lstm" in ratios  # the one non-default choice is the LSTM's: said only if it ran
+    bias_en = f", LSTM forget-gate bias {LSTM_FORGET_BIAS:g} as is common practice" if lstm else ""
+    bias_zh = f"，LSTM 遗忘门偏置按惯例设为 {LSTM_FORGET_BIAS:g}" if lstm else ""
     en = (
         f"Gradient of a last-step loss with respect to each hidden state h_t, T = {params.T} "
-        f"(hidden {params.hidden}, PyTorch default init, LSTM forget-gate bias "
-        f"{LSTM_FORGET_BIAS:g} as is common practice); {wall:.1f} s. "
+        f"(hidden {params.hidden}, PyTorch default init{bias_en}); {wall:.1f} s. "
         f"Ratio ||dL/dh_0|| / ||dL/dh_T||: " + "; ".join(parts_en) + "."
     )
     zh = (
         f"只在最后一步计算损失，求它对每个隐状态 h_t 的梯度，T = {params.T}"
-        f"（隐藏维度 {params.hidden}，PyTorch 默认初始化，LSTM 遗忘门偏置按惯例设为 "
-        f"{LSTM_FORGET_BIAS:g}）；用时 {wall:.1f} 秒。"
+        f"（隐藏维度 {params.hidden}，PyTorch 默认初始化{bias_zh}）；用时 {wall:.1f} 秒。"
         f"比值 ||dL/dh_0|| / ||dL/dh_T||：" + "；".join(parts_zh) + "。"
     )
     if "rnn" in ratios and "lstm" in ratios and ratios["rnn"] > 0:

@@ -67,6 +67,15 @@ def test_single_cell_matches_the_all_run(default_runs: tuple[DemoResult, DemoRes
     assert "ratio_rnn" not in only.figures
 
 
+def test_the_forget_gate_bias_is_named_only_when_an_lstm_ran() -> None:
+    for cell in ("rnn", "gru"):
+        caption = run_rnn(RnnParams(T=10, cell=cell)).caption
+        assert "LSTM" not in caption["en"] and "LSTM" not in caption["zh"], cell
+    caption = run_rnn(RnnParams(T=10, cell="lstm")).caption
+    assert "LSTM forget-gate bias 1 as is common practice" in caption["en"]
+    assert "LSTM 遗忘门偏置按惯例设为 1" in caption["zh"]
+
+
 def test_long_sequences_do_not_underflow() -> None:
     result = run_rnn(RnnParams(T=200, cell="rnn"))
     assert 0.0 < _ratio(result, "rnn") < 1e-20
