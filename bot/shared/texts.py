@@ -223,8 +223,9 @@ _INTERVIEW_ERRORS: dict[str, Localized] = {
         zh=f"每道题的时间为 {MIN_MINUTES} 到 {MAX_MINUTES} 分钟。",
     ),
     "active": Localized(
-        en="You already have an interview running: answer its question, or stop it first.",
-        zh="你已有一场进行中的面试：请继续作答，或先结束它。",
+        en="You already have an interview running: the interview's `status` command shows its"
+        " question again, and `stop` ends it.",
+        zh="你已有一场进行中的面试：用面试的 `status` 命令可再次查看当前题目，用 `stop` 结束它。",
     ),
     "over": Localized(en="That question is over.", zh="这道题已经结束了。"),
     "ended": Localized(en="This interview has ended.", zh="这场面试已经结束。"),

@@ -137,6 +137,7 @@ async def test_stop_early_and_refusals(fake_discord: FakeDiscord, tmp_path: Path
         assert message is not None
         twice = await alice.slash("interview start")
         assert twice.message is not None and "already have an interview" in twice.message.content
+        assert "`status` command shows its question again" in twice.message.content  # a way on
         bad = await bob.slash("interview start", topics="quantum_chemistry")
         assert bad.message is not None and "Unknown topic: quantum_chemistry" in bad.message.content
         # bob presses alice's button (a forwarded message): refused, her interview unchanged.
