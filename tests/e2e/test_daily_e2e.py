@@ -47,6 +47,8 @@ async def test_daily_question_is_posted_once_and_builds_a_streak(
         assert await daily.post_due() == 0  # type: ignore[attr-defined]  # nothing was set
         done = await alice.slash("daily set", channel=fake_discord.channel, time="0:00")
         assert "at 00:00 UTC" in (await told(done))
+        # 00:00 has passed today and nothing was posted yet: it says the first comes now.
+        assert "That time has passed today: today's question goes out now." in (await told(done))
 
         assert await daily.post_due() == 1  # type: ignore[attr-defined]
         assert await daily.post_due() == 0  # type: ignore[attr-defined]  # once a day

@@ -69,12 +69,16 @@ class Daily(commands.GroupCog, group_name="daily", group_description="The daily 
             ctx.user,
             ctx.lang,  # as a quiz's host's
         )
+        server_id = ctx.server.id
+        now = any(d.server_id == server_id for d in await self.dailies.due_dailies())
         await interaction.response.send_message(
             t(
                 ctx.lang,
                 f"✅ A daily question will be posted in {channel.mention} at {at} UTC. "
-                "Answering it right on consecutive days builds a streak.",
-                f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题，连续多天答对可累积连胜。",
+                "Answering it right on consecutive days builds a streak."
+                + (" That time has passed today: today's question goes out now." if now else ""),
+                f"✅ 每天 UTC {at} 会在 {channel.mention} 发布每日一题，连续多天答对可累积连胜。"
+                + ("今天的这个时间已过，今天的题目马上发布。" if now else ""),
             ),
             ephemeral=True,
         )
