@@ -55,7 +55,8 @@ class NoiseDistribution(TellingFamily[NoiseDistributionParams]):
 
     def ask(self, p: NoiseDistributionParams) -> Localized:
         words = (
-            ", ".join(f"'{w}': {n(c)}" for w, c in zip(_WORDS, p.counts, strict=False))
+            # plain digits: a thousands comma inside the braces would read as another entry
+            ", ".join(f"'{w}': {c}" for w, c in zip(_WORDS, p.counts, strict=False))
             if len(p.counts) <= len(_WORDS)
             else fl([float(c) for c in p.counts])
         )
@@ -90,7 +91,7 @@ class NoiseDistribution(TellingFamily[NoiseDistributionParams]):
             f"{f(float(powered.sum()))}; P = {f(float(powered[p.word]))} / "
             f"{f(float(powered.sum()))} = {f(value)} (raw frequency "
             f"{f(p.counts[p.word] / total)}: the power flattens the distribution).",
-            zh=f"count^{p.power:g} = {fl(powered.tolist())}，总和为 {f(float(powered.sum()))}；"
+            zh=f"count^{p.power:g} = {fl(powered.tolist())}；总和为 {f(float(powered.sum()))}；"
             f"P = {f(float(powered[p.word]))} / {f(float(powered.sum()))} = {f(value)}"
             f"（原始频率为 {f(p.counts[p.word] / total)}：取幂让分布更平）。",
         )

@@ -55,3 +55,14 @@ def test_the_hint_is_a_method_not_the_answer(family: str) -> None:
             leaked = [v for v in telling if any(close(x, v) for x in found)]
             assert not leaked, (family, seed, lang, text, question.expected)
             assert not DANGLING.search(text.rstrip(".。")), (family, seed, lang, text)
+
+
+@pytest.mark.parametrize("family", CHECKERS.family_names())
+def test_the_chinese_hint_gives_no_number_the_english_one_does_not(family: str) -> None:
+    """Both languages start from the same step (the Chinese solution of noise_distribution
+    joined its first two clauses with a comma, so its hint gave the sum too)."""
+    for seed in SEEDS:
+        hint = CHECKERS.generate(family, seed).hint
+        assert hint is not None
+        extra = set(values_in(hint.zh)) - set(values_in(hint.en))
+        assert not extra, (family, seed, hint.en, hint.zh)
