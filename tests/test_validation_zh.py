@@ -3,6 +3,7 @@ the `/check` parameters and the demos' parameters (real pydantic errors, not han
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -119,3 +120,24 @@ def test_calculator_errors_in_chinese() -> None:
     assert caught.value.text("zh") == "参数和 `--seed` 只能给一个"
     for message in ("参数的写法是 k=v，不是 'k'", "`seed` 应为非负整数，不能是 -1"):
         assert problems_in(message) == []
+
+
+@pytest.mark.parametrize(
+    ("family", "params", "zh"),
+    [
+        ("conv_output", {"n": 2, "k": 7}, "输出尺寸会是 -4（小于 1）：卷积核覆盖 7 个像素"),
+        ("conv_output", {"n": 224, "k": 3, "p": "same", "s": 2}, "要求 stride 为 1"),
+        ("pool_output", {"n": 4, "k": 3, "p": 2}, "超过了窗口大小 3 的一半"),
+        ("conv_params", {"c_in": 3, "c_out": 8, "k": 3, "groups": 2}, "不能被 groups=2 整除"),
+    ],
+)
+def test_an_impossible_configuration_is_explained_in_chinese(
+    family: str, params: dict[str, object], zh: str
+) -> None:
+    """A shape that cannot be built is refused in the language asked: the Chinese sentence
+    says why in Chinese (it kept the validator's English after the lead-in)."""
+    with pytest.raises(CheckRequestError) as caught:
+        TorchCheckers().check(family, params)
+    assert caught.value.zh is not None and zh in caught.value.zh, caught.value.zh
+    assert caught.value.zh.startswith(f"{family}：参数组合不成立：")
+    assert not re.search(r"[a-z]{3,} [a-z]{3,}", caught.value.zh.split("：", 2)[2])  # no English

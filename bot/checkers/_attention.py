@@ -23,6 +23,7 @@ from bot.checkers._torch import F64, count_params, meta_module
 from bot.checkers._values import f, fl, list_request
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 Width = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
 Heads = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1024)]
@@ -41,8 +42,9 @@ class MhaParamsParams(Params):
     @model_validator(mode="after")
     def _possible(self) -> Self:
         if self.embed_dim % self.num_heads:
-            raise ValueError(
-                f"embed_dim={self.embed_dim} is not divisible by num_heads={self.num_heads}"
+            raise refused(
+                f"embed_dim={self.embed_dim} is not divisible by num_heads={self.num_heads}",
+                f"embed_dim={self.embed_dim} 不能被 num_heads={self.num_heads} 整除",
             )
         return self
 

@@ -117,10 +117,12 @@ class Family(ABC, Generic[P]):
         first = error.errors(include_url=False)[0]
         loc = first["loc"]
         if not loc:  # a model-level check: an impossible combination of parameters
+            # (a `refused` check says why in Chinese too; a plain ValueError in English)
+            zh = validation_message(first, "zh") if first["type"] == "refused" else None
             message = validation_message(first, "en")
             return (
                 f"{self.name}: impossible configuration: {message}",
-                f"{self.name}：参数组合不成立：{message}",
+                f"{self.name}：参数组合不成立：{zh or message}",
             )
         name = str(loc[0])
         if first["type"] == "missing":

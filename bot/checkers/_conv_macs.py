@@ -13,6 +13,7 @@ from bot.checkers._base import Family, Params, Size, Solved, mistake
 from bot.checkers._params import Groups, Kernel, Width, n
 from bot.checkers._torch import meta_module
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 # --- conv_macs ---------------------------------------------------------------------------------
 
@@ -31,8 +32,10 @@ class ConvMacsParams(Params):
             object.__setattr__(self, "w_out", self.h_out)
         for name in ("c_in", "c_out"):
             if getattr(self, name) % self.groups:
-                raise ValueError(
-                    f"{name}={getattr(self, name)} is not divisible by groups={self.groups}"
+                value = getattr(self, name)
+                raise refused(
+                    f"{name}={value} is not divisible by groups={self.groups}",
+                    f"{name}={value} 不能被 groups={self.groups} 整除",
                 )
         return self
 

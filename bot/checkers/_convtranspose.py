@@ -20,6 +20,7 @@ from bot.checkers._base import (
 from bot.checkers._shapes import Kernel, Stride, conv_size
 from bot.checkers._torch import META
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 # --- convtranspose_output -----------------------------------------------------------------
 
@@ -35,13 +36,18 @@ class ConvTransposeOutputParams(Params):
     @model_validator(mode="after")
     def _possible(self) -> Self:
         if self.output_padding >= max(self.s, self.d):
-            raise ValueError(
+            raise refused(
                 f"output_padding {self.output_padding} must be smaller than the stride "
-                f"{self.s} or the dilation {self.d} (PyTorch rejects it)"
+                f"{self.s} or the dilation {self.d} (PyTorch rejects it)",
+                f"output_padding {self.output_padding} 必须小于 stride {self.s} 或 dilation "
+                f"{self.d}（否则 PyTorch 会报错）",
             )
         out = convtranspose_size(self.n, self.k, self.s, self.p, self.output_padding, self.d)
         if out < 1:
-            raise ValueError(f"the output size would be {out} (< 1): the padding is too large")
+            raise refused(
+                f"the output size would be {out} (< 1): the padding is too large",
+                f"输出尺寸会是 {out}（小于 1）：padding 太大",
+            )
         return self
 
 

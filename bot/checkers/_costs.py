@@ -22,6 +22,7 @@ from bot.checkers._params import n
 from bot.checkers._torch import META, meta_module
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 Width = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
 Heads = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1024)]
@@ -43,7 +44,10 @@ class AttentionCostParams(Params):
     @model_validator(mode="after")
     def _possible(self) -> Self:
         if self.d_model % self.heads:
-            raise ValueError(f"d_model={self.d_model} is not divisible by heads={self.heads}")
+            raise refused(
+                f"d_model={self.d_model} is not divisible by heads={self.heads}",
+                f"d_model={self.d_model} 不能被 heads={self.heads} 整除",
+            )
         return self
 
 

@@ -16,6 +16,7 @@ from bot.checkers._base import Family, Params, Solved, _not_bool, mistake
 from bot.checkers._torch import META, count_params, meta_module
 from bot.core.answers import format_number
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 Kernel = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=31)]
 Width = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=100_000)]
@@ -59,8 +60,10 @@ class ConvParamsParams(Params):
     def _possible(self) -> Self:
         for name in ("c_in", "c_out"):
             if getattr(self, name) % self.groups:
-                raise ValueError(
-                    f"{name}={getattr(self, name)} is not divisible by groups={self.groups}"
+                value = getattr(self, name)
+                raise refused(
+                    f"{name}={value} is not divisible by groups={self.groups}",
+                    f"{name}={value} 不能被 groups={self.groups} 整除",
                 )
         return self
 

@@ -21,6 +21,7 @@ from bot.checkers._base import (
 from bot.checkers._shapes import Kernel, Stride, pool_size
 from bot.checkers._torch import META
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 # --- pool_output --------------------------------------------------------------------------
 
@@ -38,16 +39,19 @@ class PoolOutputParams(Params):
         if self.s is None:
             object.__setattr__(self, "s", self.k)  # PyTorch's default stride is kernel_size
         if self.p > self.k // 2:
-            raise ValueError(
+            raise refused(
                 f"padding {self.p} is more than half the kernel size {self.k} "
-                "(PyTorch requires p <= k // 2 for pooling)"
+                "(PyTorch requires p <= k // 2 for pooling)",
+                f"padding {self.p} 超过了窗口大小 {self.k} 的一半（PyTorch 池化要求 p <= k // 2）",
             )
         out = pool_size(self.n, self.k, self.stride, self.p, self.d, self.ceil_mode)
         if self.n + 2 * self.p < self.d * (self.k - 1) + 1 or out < 1:
-            raise ValueError(
-                f"the output size would be {out} (< 1): the window spans "
-                f"{self.d * (self.k - 1) + 1} pixels but the padded input has "
-                f"{self.n + 2 * self.p}"
+            span, padded = self.d * (self.k - 1) + 1, self.n + 2 * self.p
+            raise refused(
+                f"the output size would be {out} (< 1): the window spans {span} pixels but the "
+                f"padded input has {padded}",
+                f"输出尺寸会是 {out}（小于 1）：池化窗口覆盖 {span} 个像素，"
+                f"而填充后的输入只有 {padded} 个",
             )
         return self
 

@@ -21,6 +21,7 @@ from bot.checkers._base import (
 from bot.checkers._torch import META, meta_module, quiet
 from bot.core.answers import KnownMistake
 from bot.core.models import Difficulty, Localized
+from bot.core.validation import refused
 
 Kernel = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1000)]
 Stride = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=1000)]
@@ -81,14 +82,20 @@ class ConvOutputParams(Params):
 def _check_conv(n: int, k: int, s: int, p: int | str, d: int) -> None:
     if p == "same":
         if s != 1:
-            raise ValueError(f"padding='same' needs stride 1 (PyTorch rejects it with stride {s})")
+            raise refused(
+                f"padding='same' needs stride 1 (PyTorch rejects it with stride {s})",
+                f"padding='same' 要求 stride 为 1（stride 为 {s} 时 PyTorch 会报错）",
+            )
         return
     pad = _pad(p)
     span = d * (k - 1) + 1
     if n + 2 * pad < span:
-        raise ValueError(
-            f"the output size would be {conv_size(n, k, s, pad, d)} (< 1): the kernel spans "
-            f"{span} pixels but the padded input has {n + 2 * pad}"
+        size, padded = conv_size(n, k, s, pad, d), n + 2 * pad
+        raise refused(
+            f"the output size would be {size} (< 1): the kernel spans {span} pixels but the "
+            f"padded input has {padded}",
+            f"输出尺寸会是 {size}（小于 1）：卷积核覆盖 {span} 个像素，"
+            f"而填充后的输入只有 {padded} 个",
         )
 
 

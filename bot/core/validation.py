@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from bot.core.models import Lang, Localized
 
 # type -> Chinese sentence; `{name}` fields come from the error's ctx.
@@ -65,6 +67,13 @@ def _expected(text: str) -> str:
     return text.replace(", ", "、").replace(" or ", " 或 ")
 
 
+def refused(en: str, zh: str) -> PydanticCustomError:
+    """A check of our own that says why in both languages: raise it in a validator, and
+    `validation_message` gives the sentence of the language asked (a plain ValueError keeps its
+    English after a Chinese lead-in)."""
+    return PydanticCustomError("refused", en, {"zh": zh})
+
+
 def validation_message(error: Mapping[str, Any], lang: Lang) -> str:
     """One item of `ValidationError.errors()` as a sentence (without its location) in `lang`.
 
@@ -74,6 +83,8 @@ def validation_message(error: Mapping[str, Any], lang: Lang) -> str:
     if lang != "zh":
         return _english(error)
     kind = str(error.get("type", ""))
+    if kind == "refused":
+        return str(dict(error.get("ctx") or {}).get("zh", _english(error)))
     template = _ZH.get(kind)
     if template is not None:
         context = {key: _shown(value) for key, value in dict(error.get("ctx") or {}).items()}
