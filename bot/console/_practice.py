@@ -119,8 +119,10 @@ class Practice:
             )
             return
         count = int(args[0]) if args else 3
-        await checkers_ready(self.checkers)  # a card may be a numeric family's
-        due = await self.reviews.due_reviews(self.session.user, count)
+        due = []
+        if await self.reviews.reviews_due(self.session.user):  # torch only if there is any
+            await checkers_ready(self.checkers)  # a card may be a numeric family's
+            due = await self.reviews.due_reviews(self.session.user, count)
         if not due:
             self.session.say(
                 L(

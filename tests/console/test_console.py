@@ -101,3 +101,12 @@ def test_numeric_questions_from_each_area(tmp_path: Path) -> None:
         ref = header.rstrip("]").rsplit(" · ", 1)[1]
         family, _, seed = ref.partition(":")
         assert family and seed.isdigit(), header
+
+
+def test_review_with_nothing_due_says_so_without_loading_the_checker(tmp_path: Path) -> None:
+    """The numeric checker (torch) takes seconds to load the first time: a review with nothing
+    due needs none of it (it loaded it, then said there was nothing)."""
+    run = console(tmp_path / "bot.sqlite3", "review\n", "--user", "ann")
+    assert run.returncode == 0, run.stderr
+    assert "Nothing is due for review." in run.stdout
+    assert "Loading the numeric checker" not in run.stdout
