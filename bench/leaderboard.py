@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.core.boards import period_key, topic_key
+from bot.core.boards import period_key, streak_alive_since, topic_key
 from bot.core.models import Period, Scope
 from bot.core.topics import TOPICS
 from bot.storage.db import Database, migrations
@@ -164,15 +164,17 @@ async def _baseline(
     board = server if scope is Scope.SERVER and server is not None else 0
     key = (board, topic_key(topic), period_key(period, NOW))
     streak = board if board else None
+    alive = streak_alive_since(NOW).isoformat()
     pk = "INDEXED BY sqlite_autoindex_score_totals_1"
     sql = _BOARD_SQL.replace("FROM score_totals t", f"FROM score_totals t {pk}")
     async with db.read() as conn:
         async with conn.execute(
             sql + " ORDER BY t.points DESC, t.correct DESC, t.answered, t.user_id LIMIT 10",
-            (streak, streak, *key),
+            (alive, streak, streak, *key),
         ) as cursor:
             await cursor.fetchall()
-        async with conn.execute(sql + " AND t.user_id = ?", (streak, streak, *key, user)) as cursor:
+        mine_args = (alive, streak, streak, *key, user)
+        async with conn.execute(sql + " AND t.user_id = ?", mine_args) as cursor:
             mine = await cursor.fetchone()
         if mine is not None:
             ahead = _AHEAD_SQL.replace("FROM score_totals", f"FROM score_totals {pk}")

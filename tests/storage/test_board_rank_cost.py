@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.core.boards import streak_alive_since
 from bot.storage.db import Database
 from bot.storage.postgres import open_postgres
 from bot.storage.postgres._boards import _OWN_SQL
@@ -18,6 +19,7 @@ from tests.storage.contract._data import AT
 
 PLAYERS = 5000  # on the global all-time board; user n has 2 * (PLAYERS - n) points
 BOARD = (0, "*", "all")
+ALIVE = streak_alive_since(AT)  # the streaks shown: last counted yesterday or later
 
 
 async def test_postgres_ranks_the_top_player_in_a_few_pages(pg_url: str, clock: FakeClock) -> None:
@@ -40,7 +42,7 @@ async def test_postgres_ranks_the_top_player_in_a_few_pages(pg_url: str, clock: 
 
         async def pages(user_id: int) -> tuple[int, bool]:
             explain = f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {_OWN_SQL}"
-            return pages_of(await store.db.fetchval(explain, None, *BOARD, user_id))
+            return pages_of(await store.db.fetchval(explain, None, *BOARD, user_id, ALIVE))
 
         # Before and after autovacuum's visit (statistics, the visibility map): it may come any
         # time.
@@ -52,7 +54,7 @@ async def test_postgres_ranks_the_top_player_in_a_few_pages(pg_url: str, clock: 
         # JIT stays off: a stale estimate must not cost a compilation (200 ms) for a lookup.
         assert await store.db.fetchval("SHOW jit") == "off"
         for user_id in (1, 2, PLAYERS):  # the rank itself: those ahead
-            row = await store.db.fetchrow(_OWN_SQL, None, *BOARD, user_id)
+            row = await store.db.fetchrow(_OWN_SQL, None, *BOARD, user_id, ALIVE)
             assert row is not None and row["ahead"] == user_id - 1
     finally:
         await store.close()
