@@ -15,9 +15,11 @@ Points in a round (written for the README too):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -234,3 +236,24 @@ def standings(answers: Iterable[QuizAnswer]) -> list[StandingRow]:
 def participants(answers: Sequence[QuizAnswer], before: int) -> set[int]:
     """Users who answered a question before index `before`."""
     return {a.user_id for a in answers if a.index < before}
+
+
+T = TypeVar("T")
+
+
+class ChannelMemory:
+    """What the last rounds of each channel asked (bank ids, generated families): the next round
+    asks the others first, as a question answered lately pays nothing on the leaderboard. In
+    memory: a restart forgets it, which only makes the next round's choice less varied."""
+
+    def __init__(self, size: int = 200) -> None:
+        self._size = size
+        self._asked: dict[str, deque[str]] = {}
+
+    def asked(self, channel: str, key: str) -> None:
+        self._asked.setdefault(channel, deque(maxlen=self._size)).append(key)
+
+    def unplayed_first(self, channel: str, choices: list[T], key: Callable[[T], str]) -> list[T]:
+        """The choices the channel's last rounds did not ask; all of them if none is left."""
+        lately = self._asked.get(channel, ())
+        return [c for c in choices if key(c) not in lately] or choices

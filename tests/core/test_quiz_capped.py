@@ -62,3 +62,20 @@ async def test_a_numeric_family_is_generated_so_the_round_is_not_capped(
     asked = await play_out(game)
     assert len(asked) == 4 and len(set(asked)) == 4  # four variants of the one family
     assert all(ref.startswith("conv_output:") for ref in asked)
+
+
+async def test_the_next_round_in_a_channel_asks_what_it_has_not_asked_first(
+    game: Game, store: Store
+) -> None:
+    """A question answered lately pays nothing on the leaderboard: the channel's next round
+    asks the one its last round did not, before repeating any (it could repeat at once)."""
+    host = await store.get_or_create_user("discord", "ann", "Ann")
+    settings = QuizSettings(topic="backprop", kind=QuizKind.CONCEPT, questions=2, seconds=30)
+    await game.quiz.start(host, "c3", settings, "en")
+    asked = await play_out(game)
+    assert len(set(asked)) == 2
+    game.screen.asked.clear()
+    pool = {"qz-chain-rule", "qz-relu-grad", "qz-sigmoid-grad"}
+    await game.quiz.start(host, "c3", settings, "en")
+    second = await play_out(game)
+    assert {second[0], *asked} == pool  # the one left out comes first

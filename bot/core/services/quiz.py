@@ -49,6 +49,7 @@ from bot.core.models import (
 )
 from bot.core.ports import Checkers, Clock, QuizStore
 from bot.core.quiz import (
+    ChannelMemory,
     QuizAnswer,
     QuizQuestion,
     QuizRound,
@@ -171,6 +172,7 @@ class Quiz:
         self._live: dict[int, _Live] = {}  # round id -> running round
         self._channels: dict[str, _Live] = {}
         self._instances: dict[int, _Live] = {}  # question instance id -> its round
+        self._lately = ChannelMemory()  # what a channel's last rounds asked: others first
         self.deadlines: Deadlines[tuple[int, int]] = Deadlines(timer, self._on_deadline)
 
     def attach(self, presenter: QuizPresenter) -> None:
@@ -506,6 +508,7 @@ class Quiz:
         live.question, live.served = question, served
         live.answered, live.open = set(), True
         live.used.add(_used_key(served.ref))
+        self._lately.asked(live.round.channel_id, _used_key(served.ref))
         self._instances[question.instance_id] = live
         await self._show(live, question)
         self.deadlines.set((stored.id, index), question.deadline)
@@ -558,6 +561,9 @@ class Quiz:
         if not fresh:
             difficulty = settings.difficulty.value if settings.difficulty else None
             raise NoQuestionFound(settings.topic, settings.kind.value, difficulty)
+        fresh = self._lately.unplayed_first(
+            live.round.channel_id, fresh, lambda q: q.family or q.id
+        )
         return await self._making.present(self._rng.choice(fresh), settings.difficulty)
 
     async def _key(
@@ -588,12 +594,4 @@ def _used_key(ref: str) -> str:
     return family if family is not None and seed is not None else ref
 
 
-__all__ = [
-    "AnswerCode",
-    "Answered",
-    "Quiz",
-    "QuizPresenter",
-    "Started",
-    "StopCode",
-    "Stopped",
-]
+__all__ = ["AnswerCode", "Answered", "Quiz", "QuizPresenter", "Started", "StopCode", "Stopped"]
