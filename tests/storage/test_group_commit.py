@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,12 +16,13 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.models import AttemptRecord, Difficulty, Kind, Localized, ServedQuestion
 from bot.core.ports import AnswerContext, AnswerDraft, Decide, RecordedAnswer, Store
-from bot.core.quiz import QuizAnswer, QuizQuestion, QuizSettings
+from bot.core.quiz import QuizSettings
 from bot.storage.db import Database
 from bot.storage.group import Failed, GroupWriter
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
+from tests.storage.contract._data import quiz_answer, quiz_question
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ALL = pytest.mark.stores("sqlite", "postgres", "memory")
@@ -356,13 +357,19 @@ async def test_a_quiz_s_lock_ins_share_commits_and_are_kept(tmp_path: Path) -> N
     try:
         store = SqliteStore(db)
         users, instance = await users_and_question(store, 40)
-        made, _ = await store.create_quiz_round("discord", "c1", None, users[0], "en", QUIZ, AT)
-        await store.add_quiz_question(quiz_question(made.id, instance))
+        made, _ = await store.create_quiz_round(
+            "discord", "c1", None, users[0], "en", QuizSettings(), AT
+        )
+        await store.add_quiz_question(quiz_question(made.id, 0, instance))
+
+        def lock_in(user: int, index: int = 0) -> Awaitable[bool]:
+            return store.add_quiz_answer(quiz_answer(made.id, index, user, 1000))
+
         async with counting_commits(db) as commits:
             stored = await asyncio.gather(
-                *(store.add_quiz_answer(lock_in(made.id, 0, user)) for user in users),
-                store.add_quiz_answer(lock_in(made.id, 0, users[3])),  # the same user again
-                store.add_quiz_answer(lock_in(made.id, 5, users[4])),  # no question 5
+                *(lock_in(user) for user in users),
+                lock_in(users[3]),  # the same user again
+                lock_in(users[4], index=5),  # no question 5
                 return_exceptions=True,
             )
     finally:
@@ -376,35 +383,3 @@ async def test_a_quiz_s_lock_ins_share_commits_and_are_kept(tmp_path: Path) -> N
     finally:
         await db.close()
     assert sorted(a.user_id for a in kept) == sorted(users)
-
-
-QUIZ = QuizSettings()
-
-
-def quiz_question(round_id: int, instance_id: int) -> QuizQuestion:
-    return QuizQuestion(
-        round_id=round_id,
-        index=0,
-        instance_id=instance_id,
-        ref="backprop-delta",
-        kind=Kind.MCQ,
-        difficulty=Difficulty.MEDIUM,
-        options=4,
-        posted_at=AT,
-        deadline=AT + timedelta(seconds=20),
-    )
-
-
-def lock_in(round_id: int, index: int, user_id: int) -> QuizAnswer:
-    return QuizAnswer(
-        round_id=round_id,
-        index=index,
-        user_id=user_id,
-        name=f"u{user_id}",
-        answer="B",
-        choice="B",
-        correct=True,
-        points=4,
-        answered_at=AT,
-        elapsed_ms=1000,
-    )

@@ -14,6 +14,7 @@ from bot.core.models import (
     User,
 )
 from bot.core.ports import Store
+from bot.core.quiz import QuizAnswer, QuizQuestion
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
 DAY = AT.date()
@@ -79,3 +80,36 @@ async def posted(
     at: datetime = AT,
 ) -> QuestionInstance:
     return await store.create_instance(question or served(), server_id, "42", "en", at)
+
+
+def quiz_question(round_id: int, index: int, instance_id: int, **changes: object) -> QuizQuestion:
+    """A quiz round's question (quiz store contract, group commit tests)."""
+    made = QuizQuestion(
+        round_id=round_id,
+        index=index,
+        instance_id=instance_id,
+        ref="backprop-delta",
+        kind=Kind.MCQ,
+        difficulty=Difficulty.MEDIUM,
+        options=4,
+        posted_at=AT,
+        deadline=AT + timedelta(seconds=20),
+    )
+    return made.model_copy(update=changes)
+
+
+def quiz_answer(round_id: int, index: int, user_id: int, ms: int, **changes: object) -> QuizAnswer:
+    """A lock-in `ms` after the question was posted."""
+    made = QuizAnswer(
+        round_id=round_id,
+        index=index,
+        user_id=user_id,
+        name=f"user{user_id}",
+        answer="B",
+        choice="B",
+        correct=True,
+        points=4,
+        answered_at=AT + timedelta(milliseconds=ms),
+        elapsed_ms=ms,
+    )
+    return made.model_copy(update=changes)

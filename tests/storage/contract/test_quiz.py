@@ -13,15 +13,17 @@ from typing import Protocol
 
 import pytest
 
-from bot.core.models import Difficulty, Kind
+from bot.core.models import Kind
 from bot.core.ports import Clock, QuizStore, Store
-from bot.core.quiz import QuizAnswer, QuizKind, QuizQuestion, QuizSettings, RoundStatus
+from bot.core.quiz import QuizKind, QuizSettings, RoundStatus
 from bot.storage.db import Database
 from bot.storage.memory import MemoryStore
 from bot.storage.postgres import PostgresStore
 from bot.storage.sqlite import SqliteStore
 from tests._postgres import migrated_store
 from tests.storage.contract._data import AT, posted, users
+from tests.storage.contract._data import quiz_answer as answer
+from tests.storage.contract._data import quiz_question as question
 
 
 class FullStore(Store, QuizStore, Protocol):
@@ -72,37 +74,6 @@ async def quiz_store(request: pytest.FixtureRequest, clock: Clock) -> AsyncItera
 
 
 SETTINGS = QuizSettings(topic="cnn", questions=5, seconds=20, kind=QuizKind.CONCEPT)
-
-
-def question(round_id: int, index: int, instance_id: int, **changes: object) -> QuizQuestion:
-    made = QuizQuestion(
-        round_id=round_id,
-        index=index,
-        instance_id=instance_id,
-        ref="backprop-delta",
-        kind=Kind.MCQ,
-        difficulty=Difficulty.MEDIUM,
-        options=4,
-        posted_at=AT,
-        deadline=AT + timedelta(seconds=20),
-    )
-    return made.model_copy(update=changes)
-
-
-def answer(round_id: int, index: int, user_id: int, ms: int, **changes: object) -> QuizAnswer:
-    made = QuizAnswer(
-        round_id=round_id,
-        index=index,
-        user_id=user_id,
-        name=f"user{user_id}",
-        answer="B",
-        choice="B",
-        correct=True,
-        points=4,
-        answered_at=AT + timedelta(milliseconds=ms),
-        elapsed_ms=ms,
-    )
-    return made.model_copy(update=changes)
 
 
 async def test_one_running_round_per_channel(quiz_store: FullStore) -> None:
